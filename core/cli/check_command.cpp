@@ -1,0 +1,48 @@
+#include "core/cli/commands.hpp"
+#include "core/config/config_file.hpp"
+#include "core/plugin/plugin_search_path.hpp"
+#include "core/runtime/plugin_set.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <iostream>
+
+namespace warren::cli {
+namespace {
+
+std::string names(const std::vector<core::PluginSection>& sections) {
+  std::string out;
+  for (const auto& s : sections) out += (out.empty() ? "" : ", ") + s.plugin;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
+  sdk::Diagnostics diagnostics;
+  auto config = core::read_config_file(file, diagnostics);
+  boost::asio::io_context io;  // plugins are made, never run
+  std::string summary;
+  if (auto* c = std::get_if<core::ConnectorConfig>(&config)) {
+    core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, c->plugin_dirs));
+    core::make_connector_plugins(*c, loader, io.get_executor(), diagnostics);
+    summary = "connector config: tunnel " + c->tunnel.id.value_or("(quick)") + ", transports " +
+              names(c->transports) + ", discovery " + c->discovery.plugin + ", backend " + c->backend.plugin +
+              ", policies " + names(c->policies);
+  } else if (auto* e = std::get_if<core::EdgeConfig>(&config)) {
+    core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, e->plugin_dirs));
+    core::make_edge_plugins(*e, loader, io.get_executor(), diagnostics);
+    summary = "edge config: edge " + e->edge.id + ", " + std::to_string(e->listen.size()) + " listener(s), " +
+              std::to_string(e->tunnels.size()) + " tunnel(s)";
+  }
+  for (const auto& d : diagnostics.list()) std::cerr << d.to_string() << "\n";
+  if (!diagnostics.ok()) {
+    std::cerr << "warren: " << file.string() << ": " << diagnostics.list().size() << " error"
+              << (diagnostics.list().size() == 1 ? "" : "s") << "\n";
+    return exit_usage;
+  }
+  std::cout << file.string() << ": valid " << summary << "\n";
+  return exit_ok;
+}
+
+}  // namespace warren::cli

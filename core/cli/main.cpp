@@ -1,0 +1,45 @@
+// warren: one binary, one subcommand per role.
+
+#include "core/cli/commands.hpp"
+#include "core/log/logging.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace warren;
+  CLI::App app{"warren: a self-hosted reverse tunnel, every moving part a plugin", "warren"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+
+  cli::GlobalOptions global;
+  std::string log_level = "info";
+  app.add_option("--plugin-dir", global.plugin_dirs, "folder searched first for plugins (repeatable)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error"}));
+
+  std::filesystem::path config;
+  auto* check = app.add_subcommand("check", "validate an edge or connector config, plugins included");
+  check->add_option("--config,-c", config, "the config file")->required();
+  auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
+  auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? cli::exit_ok : cli::exit_usage;
+  }
+  core::configure_logging(*core::parse_log_level(log_level));
+
+  try {
+    if (*check) return cli::run_check(global, config);
+    if (*plugins) return cli::run_plugins(global);
+    if (*version) return cli::run_version();
+  } catch (const std::exception& e) {
+    std::cerr << "warren: " << e.what() << "\n";
+    return cli::exit_failure;
+  }
+  return cli::exit_usage;
+}

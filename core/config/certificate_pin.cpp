@@ -1,0 +1,44 @@
+#include "core/config/certificate_pin.hpp"
+
+namespace warren::core {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<CertificatePin> parse_certificate_pin(std::string_view text) {
+  constexpr std::string_view prefix = "sha256:";
+  if (text.size() < prefix.size()) return std::nullopt;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if ((text[i] | 0x20) != prefix[i] && text[i] != prefix[i]) return std::nullopt;
+  text.remove_prefix(prefix.size());
+  std::string digits;
+  for (char c : text) {
+    if (c == ':') continue;
+    if (hex_value(c) < 0) return std::nullopt;
+    digits += c;
+  }
+  if (digits.size() != 64) return std::nullopt;
+  CertificatePin pin{};
+  for (std::size_t i = 0; i < pin.size(); ++i)
+    pin[i] = static_cast<std::uint8_t>(hex_value(digits[2 * i]) << 4 | hex_value(digits[2 * i + 1]));
+  return pin;
+}
+
+std::string format_certificate_pin(const CertificatePin& pin) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (auto byte : pin) {
+    out += hex[byte >> 4];
+    out += hex[byte & 0xf];
+  }
+  return out;
+}
+
+}  // namespace warren::core

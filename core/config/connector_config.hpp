@@ -1,0 +1,54 @@
+#pragma once
+// The connector's config file (tunnel.toml): schema, defaults and checks.
+// Plugin tables are only split out here; the plugins validate them.
+
+#include "core/config/certificate_pin.hpp"
+#include "core/config/plugin_section.hpp"
+
+#include <warren/sdk/time.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace warren::core {
+
+struct TunnelSettings {
+  std::optional<std::string> id;     ///< absent for a quick tunnel
+  std::optional<std::string> token;  ///< from `token` or read from `token_file`
+  std::uint32_t ha_connections = 2;
+  std::optional<CertificatePin> edge_pin;
+  std::optional<std::filesystem::path> edge_ca;
+  bool insecure = false;
+  sdk::Duration grace_period = std::chrono::seconds(30);
+  sdk::Duration stagger = std::chrono::seconds(1);
+  std::optional<std::uint16_t> public_port;  ///< a port to ask the edge for
+  bool quick() const { return !id.has_value(); }
+};
+
+struct ConnectorConfig {
+  std::filesystem::path file;
+  std::vector<std::filesystem::path> plugin_dirs;
+  TunnelSettings tunnel;
+  std::vector<PluginSection> transports;  ///< in order of preference
+  PluginSection discovery;
+  PluginSection backend;
+  std::vector<PluginSection> policies;
+};
+
+/// Reads a parsed connector config; relative paths are taken from the
+/// config file's folder. Problems go to `diagnostics`; what could be read is
+/// still returned, so plugin tables get checked in the same run.
+ConnectorConfig read_connector_config(const sdk::ConfigTable& root, const std::filesystem::path& file,
+                                                     sdk::Diagnostics& diagnostics);
+
+/// Resolves `path` against the folder of `config_file` unless it is absolute.
+std::filesystem::path relative_to_config(const std::filesystem::path& config_file, const std::string& path);
+
+/// Reads a secret from a file, trimming surrounding whitespace; nullopt and a
+/// diagnostic at `where` when it cannot.
+std::optional<std::string> read_secret_file(const std::filesystem::path& file, const sdk::SourceLocation& where,
+                                            sdk::Diagnostics& diagnostics);
+
+}  // namespace warren::core

@@ -1,0 +1,94 @@
+#pragma once
+// Finds plugin libraries, checks their descriptors, and makes their objects.
+// Nothing in a plugin runs before its descriptor passed refusal_reason().
+// Objects keep their library loaded: PluginPtr's deleter owns a reference.
+
+#include "core/plugin/descriptor_check.hpp"
+
+#include <warren/sdk/plugin.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace warren::core {
+
+/// File name of a plugin: libwarren-<kind>-<name>.so.
+std::string plugin_file_name(sdk::PluginKind kind, std::string_view name);
+
+/// Deletes a plugin object with the plugin's own code, then lets go of the library.
+struct PluginDeleter {
+  std::shared_ptr<boost::dll::shared_library> library;
+  void operator()(sdk::PluginObject* object) const noexcept;
+};
+
+template <typename T>
+using PluginPtr = std::unique_ptr<T, PluginDeleter>;
+
+/// A plugin library that passed every check.
+struct LoadedPlugin {
+  sdk::PluginKind kind;
+  std::string name;
+  std::string version;
+  std::string description;
+  std::filesystem::path file;
+  std::shared_ptr<boost::dll::shared_library> library;
+  sdk::PluginFactory create = nullptr;
+};
+
+/// A file that looked like a plugin and was refused, with the sentence why.
+struct RefusedPlugin {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+struct PluginScan {
+  std::vector<LoadedPlugin> plugins;  ///< first of each kind+name in search order
+  std::vector<RefusedPlugin> refused;
+  std::vector<std::filesystem::path> shadowed;  ///< later files with a kind+name already found
+};
+
+class PluginLoader {
+ public:
+  explicit PluginLoader(std::vector<std::filesystem::path> search_dirs, HostAbi host = {});
+
+  const std::vector<std::filesystem::path>& search_dirs() const { return dirs_; }
+
+  /// Opens and checks one file. `expected` is the kind the caller needs.
+  std::variant<LoadedPlugin, RefusedPlugin> open(const std::filesystem::path& file,
+                                                 std::optional<sdk::PluginKind> expected = std::nullopt) const;
+
+  /// Every plugin in the search path.
+  PluginScan scan() const;
+
+  /// The plugin of `kind` called `name`, or a sentence saying why not (for an
+  /// unknown name: the plugins of that kind that were found, and where).
+  std::variant<LoadedPlugin, std::string> find(sdk::PluginKind kind, std::string_view name) const;
+
+  /// Runs the plugin's factory on its config table.
+  template <typename T>
+  PluginPtr<T> create(const LoadedPlugin& plugin, const sdk::ConfigTable& table, sdk::PluginContext& context,
+                      sdk::Diagnostics& diagnostics) const {
+    static_assert(std::is_base_of_v<sdk::PluginObject, T>);
+    // A fresh list: the factory may judge its table by diagnostics.ok().
+    sdk::Diagnostics own;
+    sdk::PluginObject* object = plugin.create(table, context, own);
+    diagnostics.append(own);
+    // The kind was checked and a descriptor's kind follows its factory's
+    // return type, so this downcast is to the object's real type.
+    return PluginPtr<T>(static_cast<T*>(object), PluginDeleter{plugin.library});
+  }
+
+ private:
+  std::vector<std::filesystem::path> dirs_;
+  HostAbi host_;
+};
+
+}  // namespace warren::core

@@ -1,0 +1,29 @@
+// Registration of the `backoff` policy plugin: config in, policy out.
+
+#include "plugins/backoff/backoff.hpp"
+
+#include <warren/sdk/plugin.hpp>
+
+namespace warren::backoff {
+namespace {
+
+class BackoffPlugin final : public sdk::Policy {
+ public:
+  explicit BackoffPlugin(BackoffConfig config) : policy_(config) {}
+  const sdk::BackoffPolicy* backoff() const override { return &policy_; }
+
+ private:
+  ExponentialBackoff policy_;
+};
+
+std::unique_ptr<sdk::Policy> make(const sdk::ConfigTable& table, sdk::PluginContext&, sdk::Diagnostics& diagnostics) {
+  auto config = read_backoff_config(table, diagnostics);
+  if (!config) return nullptr;
+  return std::make_unique<BackoffPlugin>(*config);
+}
+
+}  // namespace
+}  // namespace warren::backoff
+
+WARREN_PLUGIN("backoff", "1.0.0", "exponential backoff with jitter, cap, attempt limit and reset",
+              warren::backoff::make)

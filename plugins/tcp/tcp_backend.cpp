@@ -1,0 +1,135 @@
+#include "plugins/tcp/tcp_backend.hpp"
+
+#include "plugins/tcp/tcp_stream.hpp"
+
+#include <warren/sdk/config_reader.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace warren::tcp {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+bool is_loopback(const asio::ip::address& address) {
+  if (address.is_v4()) return address.to_v4().is_loopback();
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback();
+  return v6.is_loopback();
+}
+
+std::optional<TcpBackendConfig> read_tcp_backend_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics) {
+  using namespace std::chrono_literals;
+  sdk::Diagnostics local;
+  sdk::ConfigReader r(table, local);
+  TcpBackendConfig c;
+  auto address = r.endpoint("address", std::nullopt, "the local service, host:port");
+  auto allow_remote = r.boolean("allow_remote", false, "allow targets that are not loopback addresses");
+  auto timeout = r.duration("connect_timeout", c.connect_timeout, "deadline for connecting to the service",
+                            {.min = 1ms, .max = 5min});
+  auto nodelay = r.boolean("nodelay", true, "disable Nagle's algorithm on backend connections");
+  r.finish();
+  if (!local.ok()) {
+    diagnostics.append(local);
+    return std::nullopt;
+  }
+  c.address = *address;
+  c.allow_remote = *allow_remote;
+  c.connect_timeout = *timeout;
+  c.nodelay = *nodelay;
+  sdk::error_code ec;
+  auto literal = asio::ip::make_address(c.address.host, ec);
+  if (!ec && !c.allow_remote && !is_loopback(literal)) {
+    diagnostics.error(table.find("address")->where,
+                      "backend address " + c.address.to_string() +
+                          " is not a loopback address; tunnel clients would reach your network through it. "
+                          "Set allow_remote = true if that is intended");
+    return std::nullopt;
+  }
+  return c;
+}
+
+namespace {
+
+/// One connect attempt racing its deadline; whichever finishes first wins.
+struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
+  using Handler = asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)>;
+
+  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const TcpBackendConfig& c, sdk::Logger& l)
+      : resolver(ex), socket(ex), timer(ex), handler(std::move(h)), config(c), logger(l) {}
+
+  void start() {
+    timer.expires_after(config.connect_timeout);
+    timer.async_wait([self = shared_from_this()](sdk::error_code ec) {
+      if (!ec) self->finish(sdk::make_error_code(sdk::errc::backend_timeout));
+    });
+    resolver.async_resolve(config.address.host, std::to_string(config.address.port),
+                           [self = shared_from_this()](sdk::error_code ec, tcp::resolver::results_type results) {
+                             self->on_resolved(ec, std::move(results));
+                           });
+  }
+
+  void on_resolved(sdk::error_code ec, tcp::resolver::results_type results) {
+    if (done) return;
+    if (ec) {
+      logger.warn("cannot resolve backend " + config.address.to_string() + ": " + ec.message());
+      return finish(sdk::make_error_code(sdk::errc::backend_refused));
+    }
+    if (!config.allow_remote) {
+      for (const auto& entry : results) {
+        if (!is_loopback(entry.endpoint().address())) {
+          logger.error("backend " + config.address.host + " resolves to " + entry.endpoint().address().to_string() +
+                       ", which is not loopback; set allow_remote = true to permit it");
+          return finish(sdk::make_error_code(sdk::errc::remote_not_allowed));
+        }
+      }
+    }
+    asio::async_connect(socket, results, [self = shared_from_this()](sdk::error_code e, const tcp::endpoint&) {
+      self->on_connected(e);
+    });
+  }
+
+  void on_connected(sdk::error_code ec) {
+    if (done) return;
+    if (ec) {
+      logger.debug("backend " + config.address.to_string() + " refused: " + ec.message());
+      return finish(sdk::make_error_code(sdk::errc::backend_refused));
+    }
+    if (config.nodelay) socket.set_option(tcp::no_delay(true), ec);
+    finish({});
+  }
+
+  void finish(sdk::error_code ec) {
+    if (done) return;
+    done = true;
+    timer.cancel();
+    resolver.cancel();
+    sdk::ByteStreamPtr stream;
+    sdk::error_code ignored;
+    if (!ec) stream = std::make_unique<TcpStream>(std::move(socket));
+    else socket.close(ignored);  // cancels a pending connect
+    // Post: never complete inside the initiating call.
+    asio::post(timer.get_executor(), [h = std::move(handler), ec, s = std::move(stream)]() mutable {
+      std::move(h)(ec, std::move(s));
+    });
+  }
+
+  tcp::resolver resolver;
+  tcp::socket socket;
+  asio::steady_timer timer;
+  Handler handler;
+  const TcpBackendConfig config;  // a copy: the attempt may outlive the backend
+  sdk::Logger& logger;
+  bool done = false;
+};
+
+}  // namespace
+
+void TcpBackend::async_connect_impl(sdk::StreamInfo,
+                                    asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler) {
+  std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, context_.logger)->start();
+}
+
+}  // namespace warren::tcp

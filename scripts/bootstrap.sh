@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package that warren's build, tests and quickstart need.
+# Idempotent: packages already present are skipped. Runs as root, else via sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libboost1.81-dev
+  libngtcp2-dev libngtcp2-crypto-gnutls-dev
+  libgnutls28-dev gnutls-bin
+  capnproto libcapnp-dev
+  libtomlplusplus-dev
+  catch2
+  libc-ares-dev
+  libnghttp2-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+  dnsmasq-base
+  curl iperf3 socat python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "bootstrap: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,24 @@
+#pragma once
+// Time vocabulary. Sans-io code never reads a clock: callers pass `now`.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace warren::sdk {
+
+using Duration = std::chrono::nanoseconds;
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+/// Parses "250ms", "30s", "5m", "1h30m", "1.5s". Units: ns, us, ms, s, m, h.
+/// Returns nullopt for anything else (no unit, negative, overflow).
+std::optional<Duration> parse_duration(std::string_view text);
+
+/// The shortest exact rendering: 1500ms -> "1.5s", 90s -> "1m30s".
+std::string format_duration(Duration d);
+
+}  // namespace warren::sdk
+
+#include <warren/sdk/detail/time_impl.hpp>

@@ -1,0 +1,88 @@
+#include "core/config/edge_config.hpp"
+#include "core/config/toml_tree.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace warren;
+
+namespace {
+
+const std::string contract = R"([edge]
+id = "edge-a"
+state_dir = "./warren-edge"
+public_host = "127.0.0.1"
+public_ports = "20000-20999"
+quick_tunnels = false
+admin = "127.0.0.1:9100"
+
+[[listen]]
+plugin = "quic"
+address = "127.0.0.1:7844"
+
+[[tunnels]]
+id = "web"
+token = "s3cret"
+public_port = 20080
+)";
+
+std::pair<core::EdgeConfig, std::vector<std::string>> read(const std::string& text) {
+  sdk::Diagnostics d;
+  auto root = core::read_toml_text(text, "/srv/edge.toml", d);
+  REQUIRE(root);
+  auto config = core::read_edge_config(*root, "/srv/edge.toml", d);
+  std::vector<std::string> errors;
+  for (const auto& x : d.list()) errors.push_back(x.to_string());
+  return {config, errors};
+}
+
+}  // namespace
+
+TEST_CASE("the contract's edge config reads as written") {
+  auto [e, errors] = read(contract);
+  CHECK(errors.empty());
+  CHECK(e.edge.id == "edge-a");
+  CHECK(e.edge.state_dir == "/srv/warren-edge");
+  CHECK(e.edge.public_ports.first == 20000);
+  CHECK(e.edge.public_ports.last == 20999);
+  REQUIRE(e.edge.admin);
+  CHECK(e.edge.admin->port == 9100);
+  REQUIRE(e.listen.size() == 1);
+  CHECK(e.listen[0].transport.plugin == "quic");
+  CHECK(e.listen[0].address == sdk::Endpoint{"127.0.0.1", 7844});
+  CHECK(e.listen[0].transport.table.entries.empty());  // address is core's
+  REQUIRE(e.tunnels.size() == 1);
+  CHECK(e.tunnels[0].public_port == 20080);
+}
+
+TEST_CASE("duplicate tunnel ids and ports point at the first definition") {
+  auto [e, errors] = read(contract + "\n[[tunnels]]\nid = \"web\"\ntoken = \"x\"\npublic_port = 20080\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], Catch::Contains("public_port 20080 is already used by the tunnel at /srv/edge.toml:16:15"));
+  CHECK_THAT(errors[1], Catch::Contains("tunnel id 'web' is already defined at /srv/edge.toml:13:1"));
+}
+
+TEST_CASE("port ranges parse and bad ones are explained") {
+  CHECK(core::parse_port_range("20000-20999").has_value());
+  CHECK(core::parse_port_range("8080")->last == 8080);
+  CHECK_FALSE(core::parse_port_range("20999-20000"));
+  CHECK_FALSE(core::parse_port_range("0-10"));
+  CHECK_FALSE(core::parse_port_range("a-b"));
+  auto [e, errors] = read([] {
+    std::string t = contract;
+    return t.replace(t.find("20000-20999"), 11, "20000..20999");
+  }());
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("/srv/edge.toml:5:16: 'public_ports' = \"20000..20999\" must be"));
+}
+
+TEST_CASE("an edge with no tunnels and no quick tunnels is refused") {
+  auto [e, errors] = read("[edge]\nid = \"a\"\n[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:7844\"\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("serves no tunnels"));
+}
+
+TEST_CASE("a listen address is required and checked") {
+  auto [e, errors] = read("[edge]\nquick_tunnels = true\n[[listen]]\nplugin = \"quic\"\naddress = \"7844\"\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "/srv/edge.toml:5:11: 'address' = \"7844\": missing ':PORT'");
+}

@@ -1,0 +1,29 @@
+#include <warren/sdk/error.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace warren::sdk;
+
+TEST_CASE("warren error codes carry their category and a message") {
+  error_code ec = errc::auth_failed;
+  CHECK(ec.category().name() == std::string("warren"));
+  CHECK(ec.message() == "authentication failed");
+  CHECK(ec == errc::auth_failed);
+  CHECK(ec != errc::dial_failed);
+}
+
+TEST_CASE("fatal errors are the ones retrying cannot fix") {
+  CHECK(is_fatal(errc::auth_failed));
+  CHECK(is_fatal(errc::config_invalid));
+  CHECK(is_fatal(errc::certificate_mismatch));
+  CHECK_FALSE(is_fatal(errc::dial_failed));
+  CHECK_FALSE(is_fatal(errc::idle_timeout));
+  CHECK_FALSE(is_fatal(errc::rate_limited));
+}
+
+TEST_CASE("categories compare equal by id, as they must across plugin libraries") {
+  // A second instance stands in for the copy inside a hidden-visibility plugin.
+  static constexpr detail::ErrorCategory other_copy;
+  CHECK(&other_copy != &category());
+  CHECK(error_code(2, other_copy) == error_code(2, category()));
+}
