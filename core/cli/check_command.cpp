@@ -18,6 +18,13 @@ std::string names(const std::vector<core::PluginSection>& sections) {
 
 }  // namespace
 
+int report_invalid(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics) {
+  for (const auto& d : diagnostics.list()) std::cerr << d.to_string() << "\n";
+  std::cerr << "warren: " << file.string() << ": " << diagnostics.list().size() << " error"
+            << (diagnostics.list().size() == 1 ? "" : "s") << "\n";
+  return exit_usage;
+}
+
 int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
   sdk::Diagnostics diagnostics;
   auto config = core::read_config_file(file, diagnostics);
@@ -35,12 +42,7 @@ int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
     summary = "edge config: edge " + e->edge.id + ", " + std::to_string(e->listen.size()) + " listener(s), " +
               std::to_string(e->tunnels.size()) + " tunnel(s)";
   }
-  for (const auto& d : diagnostics.list()) std::cerr << d.to_string() << "\n";
-  if (!diagnostics.ok()) {
-    std::cerr << "warren: " << file.string() << ": " << diagnostics.list().size() << " error"
-              << (diagnostics.list().size() == 1 ? "" : "s") << "\n";
-    return exit_usage;
-  }
+  if (!diagnostics.ok()) return report_invalid(file, diagnostics);
   std::cout << file.string() << ": valid " << summary << "\n";
   return exit_ok;
 }

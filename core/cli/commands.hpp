@@ -3,7 +3,10 @@
 // contract: 0 clean, 1 runtime failure, 2 bad usage or invalid config,
 // 3 rejected by the edge.
 
+#include <warren/sdk/config.hpp>
+
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace warren::cli {
@@ -16,7 +19,20 @@ struct GlobalOptions {
 };
 
 int run_check(const GlobalOptions& global, const std::filesystem::path& config);
+int run_edge(const GlobalOptions& global, const std::filesystem::path& config);
+int run_connect(const GlobalOptions& global, const std::filesystem::path& config, bool no_reconnect);
+
+struct QuickOptions {
+  std::string edge;         ///< HOST:PORT of the edge
+  std::string to;           ///< HOST:PORT of the local service
+  std::string fingerprint;  ///< the edge's pin, unless insecure
+  bool insecure = false;
+};
+int run_quick(const GlobalOptions& global, const QuickOptions& options);
 int run_plugins(const GlobalOptions& global);
 int run_version();
+
+/// Prints every diagnostic as FILE:LINE:COL: message and returns exit_usage.
+int report_invalid(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics);
 
 }  // namespace warren::cli

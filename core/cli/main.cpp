@@ -22,6 +22,23 @@ int main(int argc, char** argv) {
   std::filesystem::path config;
   auto* check = app.add_subcommand("check", "validate an edge or connector config, plugins included");
   check->add_option("--config,-c", config, "the config file")->required();
+  auto* edge = app.add_subcommand("edge", "run an edge: accept connectors, serve their tunnels");
+  edge->add_option("--config,-c", config, "the edge config file")->required();
+  bool no_reconnect = false;
+  auto* connect = app.add_subcommand("connect", "run a connector: tunnel an edge's public port to a local service");
+  connect->add_option("--config,-c", config, "the connector config file")->required();
+  connect->add_flag("--no-reconnect", no_reconnect, "exit 1 on the first lost connection instead of reconnecting");
+  cli::QuickOptions quick_options;
+  auto* quick = app.add_subcommand("quick", "a quick tunnel with no config; prints the public address");
+  quick->add_option("--edge", quick_options.edge, "the edge, HOST:PORT")->required();
+  quick->add_option("--to", quick_options.to, "the local service, HOST:PORT")->required();
+  auto* pin = quick->add_option("--fingerprint", quick_options.fingerprint, "the edge's pin, sha256:…");
+  auto* insecure = quick->add_flag("--insecure", quick_options.insecure, "do not verify the edge (testing only)");
+  pin->excludes(insecure);
+  quick->callback([&] {
+    if (quick_options.fingerprint.empty() && !quick_options.insecure)
+      throw CLI::RequiredError("--fingerprint PIN or --insecure");
+  });
   auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
 
@@ -35,6 +52,9 @@ int main(int argc, char** argv) {
 
   try {
     if (*check) return cli::run_check(global, config);
+    if (*edge) return cli::run_edge(global, config);
+    if (*connect) return cli::run_connect(global, config, no_reconnect);
+    if (*quick) return cli::run_quick(global, quick_options);
     if (*plugins) return cli::run_plugins(global);
     if (*version) return cli::run_version();
   } catch (const std::exception& e) {

@@ -65,7 +65,7 @@ void read_edge_section(const sdk::ConfigTable& table, const std::filesystem::pat
   }
   if (admin && !admin->empty()) {
     std::string why;
-    out.admin = sdk::parse_endpoint(*admin, &why);
+    out.admin = sdk::parse_endpoint(*admin, &why, /*allow_port_zero=*/true);
     if (!out.admin) diagnostics.error(table.find("admin")->where, "'admin' = \"" + *admin + "\": " + why);
   }
 }
@@ -142,7 +142,8 @@ EdgeConfig read_edge_config(const sdk::ConfigTable& root, const std::filesystem:
       const auto& table = std::get<sdk::ConfigTable>(item.value);
       sdk::ConfigReader lr(table, diagnostics);
       lr.allow_rest();  // the transport plugin checks the other keys
-      auto address = lr.endpoint("address", std::nullopt, "where this transport listens, host:port");
+      auto address = lr.endpoint("address", std::nullopt, "where this transport listens, host:port (port 0: any)",
+                                 /*allow_port_zero=*/true);
       if (address) config.listen.push_back({std::move(*section), *address});
     }
     if (!array) diagnostics.error(v->where, "'listen' must be an array of tables ([[listen]])");

@@ -1,10 +1,10 @@
 #include "plugins/tcp/tcp_backend.hpp"
 
-#include "plugins/tcp/tcp_stream.hpp"
-
 #include <warren/sdk/config_reader.hpp>
+#include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -108,7 +108,7 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
     resolver.cancel();
     sdk::ByteStreamPtr stream;
     sdk::error_code ignored;
-    if (!ec) stream = std::make_unique<TcpStream>(std::move(socket));
+    if (!ec) stream = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(socket));
     else socket.close(ignored);  // cancels a pending connect
     // Post: never complete inside the initiating call.
     asio::post(timer.get_executor(), [h = std::move(handler), ec, s = std::move(stream)]() mutable {

@@ -145,13 +145,14 @@ class ConfigReader {
     return std::nullopt;
   }
 
-  /// "host:port".
-  std::optional<Endpoint> endpoint(const std::string& key, std::optional<std::string> fallback, std::string doc) {
+  /// "host:port"; port 0 ("any free port") only if `allow_port_zero`.
+  std::optional<Endpoint> endpoint(const std::string& key, std::optional<std::string> fallback, std::string doc,
+                                   bool allow_port_zero = false) {
     auto s = string(key, std::move(fallback), std::move(doc));
     specs_.back().type = "host:port";
     if (!s) return std::nullopt;
     std::string why;
-    auto e = parse_endpoint(*s, &why);
+    auto e = parse_endpoint(*s, &why, allow_port_zero);
     if (!e) {
       const ConfigValue* v = table_.find(key);
       diag_.error(v ? v->where : table_.where, "'" + key + "' = \"" + *s + "\": " + why);

@@ -24,7 +24,9 @@ struct Endpoint {
 
 /// Parses "host:port". On failure returns nullopt and, if `why` is given,
 /// a sentence saying what is wrong ("missing port", "port 70000 out of range").
-inline std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* why = nullptr) {
+/// Port 0 ("any free port") only where `allow_port_zero` says so: listeners.
+inline std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* why = nullptr,
+                                              bool allow_port_zero = false) {
   auto fail = [&](std::string reason) -> std::optional<Endpoint> {
     if (why) *why = std::move(reason);
     return std::nullopt;
@@ -56,7 +58,7 @@ inline std::optional<Endpoint> parse_endpoint(std::string_view text, std::string
     value = value * 10 + static_cast<unsigned>(c - '0');
     if (value > 65535) return fail("port " + std::string(port) + " is out of range 1-65535");
   }
-  if (value == 0) return fail("port 0 is not allowed here");
+  if (value == 0 && !allow_port_zero) return fail("port 0 is not allowed here");
   return Endpoint{std::string(host), static_cast<std::uint16_t>(value)};
 }
 

@@ -51,9 +51,17 @@
 #define WARREN_STDLIB_ID "unknown-stdlib"
 #endif
 
+// Asio must be the one shared copy (libwarren-asio), never a private header-only one.
+#if defined(BOOST_ASIO_SEPARATE_COMPILATION)
+#define WARREN_ASIO_ID "asio-shared"
+#else
+#define WARREN_ASIO_ID "asio-private"
+#endif
+
 /// Everything that must match for C++ objects to cross the library boundary.
-#define WARREN_BUILD_FINGERPRINT \
-  WARREN_COMPILER_ID " " WARREN_STDLIB_ID " boost-" WARREN_STRINGIFY(BOOST_VERSION) " sdk-" WARREN_SDK_HASH
+#define WARREN_BUILD_FINGERPRINT                                                                             \
+  WARREN_COMPILER_ID " " WARREN_STDLIB_ID " boost-" WARREN_STRINGIFY(BOOST_VERSION) " " WARREN_ASIO_ID " sdk-" \
+      WARREN_SDK_HASH
 
 namespace warren::sdk {
 

@@ -1,0 +1,77 @@
+// `warren edge --config FILE`: run an edge until SIGINT/SIGTERM.
+
+#include "core/cli/commands.hpp"
+#include "core/config/config_file.hpp"
+#include "core/edge/edge_server.hpp"
+#include "core/log/logging.hpp"
+#include "core/plugin/plugin_search_path.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <iostream>
+
+namespace warren::cli {
+
+namespace {
+
+std::vector<std::string> certificate_names(const core::EdgeConfig& config) {
+  std::vector<std::string> names{"localhost", "127.0.0.1", "::1"};
+  auto add = [&](const std::string& n) {
+    if (n != "0.0.0.0" && n != "::" && std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  add(config.edge.public_host);
+  for (const auto& l : config.listen) add(l.address.host);
+  return names;
+}
+
+}  // namespace
+
+int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
+  sdk::Diagnostics diagnostics;
+  auto any = core::read_config_file(file, diagnostics);
+  auto* config = std::get_if<core::EdgeConfig>(&any);
+  if (!config && diagnostics.ok()) diagnostics.error({file.string(), 0, 0}, "this is not an edge config (no [edge] or [[listen]])");
+  boost::asio::io_context io(1);
+  core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config ? config->plugin_dirs
+                                                                              : std::vector<std::filesystem::path>{}));
+  std::unique_ptr<core::EdgePlugins> plugins;
+  if (config) plugins = core::make_edge_plugins(*config, loader, io.get_executor(), diagnostics);
+  if (!diagnostics.ok()) return report_invalid(file, diagnostics);
+
+  core::EdgeIdentity identity;
+  try {
+    identity = config->edge.cert ? core::load_identity(*config->edge.cert, *config->edge.key)
+                                 : core::load_or_make_identity(config->edge.state_dir, config->edge.id,
+                                                               certificate_names(*config));
+  } catch (const std::exception& e) {
+    std::cerr << "warren: " << e.what() << "\n";
+    return exit_failure;
+  }
+  if (identity.generated)
+    core::log().info("made a self-signed certificate in {}", identity.cert_file.parent_path().string());
+
+  core::EdgeServer server(io, *config, *plugins, identity, [](const std::string& line) {
+    std::cout << line << std::endl;  // flushed: scripts wait for these lines
+  });
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::cerr << "warren: " << e.what() << "\n";
+    return exit_failure;
+  }
+  core::log().info("edge '{}' ready", config->edge.id);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    core::log().info("signal {}: stopping", signal);
+    server.stop();
+    io.stop();
+  });
+  io.run();
+  return exit_ok;
+}
+
+}  // namespace warren::cli

@@ -1,0 +1,254 @@
+#include "core/connect/connector_shell.hpp"
+
+#include "core/log/logging.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+namespace warren::core {
+
+using namespace connector;
+
+namespace {
+
+const sdk::BackoffPolicy& find_backoff(ConnectorPlugins& plugins) {
+  for (auto& p : plugins.policies)
+    if (p && p->backoff()) return *p->backoff();
+  throw std::runtime_error("no [[policy]] offers a backoff role; add [[policy]] plugin = \"backoff\"");
+}
+
+template <typename Role, typename Get>
+const Role* find_role(ConnectorPlugins& plugins, Get get) {
+  for (auto& p : plugins.policies)
+    if (p && get(*p)) return get(*p);
+  return nullptr;
+}
+
+SupervisorConfig supervisor_config(const ConnectorConfig& c, bool no_reconnect) {
+  SupervisorConfig s;
+  s.ha_connections = c.tunnel.ha_connections;
+  s.stagger = c.tunnel.stagger;
+  s.transport_count = c.transports.size();
+  s.grace_period = c.tunnel.grace_period;
+  s.no_reconnect = no_reconnect;
+  return s;
+}
+
+}  // namespace
+
+ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfig& config, ConnectorPlugins& plugins,
+                               ConnectorOptions options)
+    : io_(io),
+      config_(config),
+      plugins_(plugins),
+      options_(std::move(options)),
+      timer_(io),
+      legs_(config.tunnel.ha_connections) {
+  supervisor_ = std::make_unique<Supervisor>(
+      supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
+      find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
+      find_role<sdk::FallbackPolicy>(plugins, [](sdk::Policy& p) { return p.fallback(); }));
+  if (config.tunnel.insecure)
+    log().warn("insecure = true: the edge's certificate is NOT verified; anyone on the path can impersonate it");
+}
+
+ConnectorShell::~ConnectorShell() {
+  for (auto& leg : legs_)
+    if (leg.link) leg.link->close(sdk::errc::shutting_down);
+}
+
+void ConnectorShell::start() {
+  splices_.when_idle([this] {
+    supervisor_->handle_streams_drained(sdk::Clock::now());
+    pump();
+  });
+  supervisor_->handle_start(sdk::Clock::now());
+  pump();
+}
+
+void ConnectorShell::shutdown() {
+  supervisor_->handle_shutdown(sdk::Clock::now());
+  pump();
+}
+
+void ConnectorShell::pump() {
+  while (auto action = supervisor_->poll_action()) {
+    execute(*action);
+    if (exit_code_) return;
+  }
+  if (auto next = supervisor_->next_timeout()) {
+    timer_.expires_at(*next);
+    timer_.async_wait([this](sdk::error_code ec) {
+      if (ec || exit_code_) return;
+      supervisor_->handle_timeout(sdk::Clock::now());
+      pump();
+    });
+  } else {
+    timer_.cancel();
+  }
+}
+
+bool ConnectorShell::current(unsigned leg, std::uint64_t attempt) const {
+  return !exit_code_ && legs_[leg].attempt == attempt;
+}
+
+void ConnectorShell::execute(const SupervisorAction& action) {
+  log().debug("supervisor: {}", to_string(action));
+  std::visit(
+      [this](const auto& a) {
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, Resolve>) {
+          plugins_.discovery->async_resolve([this](sdk::error_code ec, std::vector<sdk::EdgeAddress> found) {
+            if (exit_code_) return;
+            if (ec) {
+              log().warn("discovery failed: {}", ec.message());
+              supervisor_->handle_resolve_failed(sdk::Clock::now(), ec);
+            } else {
+              supervisor_->handle_addresses_resolved(sdk::Clock::now(), std::move(found));
+            }
+            pump();
+          });
+        } else if constexpr (std::is_same_v<A, Dial>) {
+          dial(a);
+        } else if constexpr (std::is_same_v<A, Register>) {
+          register_leg(a);
+        } else if constexpr (std::is_same_v<A, SendHeartbeat>) {
+          if (auto& link = legs_[a.leg].link) link->send_heartbeat(a.sequence);
+        } else if constexpr (std::is_same_v<A, CloseLeg>) {
+          auto& leg = legs_[a.leg];
+          ++leg.attempt;
+          if (leg.link) leg.link->close(a.reason);
+          leg.link.reset();
+        } else if constexpr (std::is_same_v<A, connector::Unregister>) {
+          if (auto& link = legs_[a.leg].link) {
+            link->send_unregister(a.grace_period);
+            boost::asio::post(io_, [this, leg = a.leg] {
+              if (exit_code_) return;
+              supervisor_->handle_unregister_done(sdk::Clock::now(), leg);
+              pump();
+            });
+          }
+        } else if constexpr (std::is_same_v<A, StopAcceptingStreams>) {
+          for (auto& leg : legs_)
+            if (leg.link) leg.link->stop_accepting_streams();
+        } else if constexpr (std::is_same_v<A, RetryScheduled>) {
+          if (a.leg)
+            log().info("leg {}: {}; retrying in {}", *a.leg, a.reason.message(), sdk::format_duration(a.delay));
+          else
+            log().info("discovery: {}; retrying in {}", a.reason.message(), sdk::format_duration(a.delay));
+        } else if constexpr (std::is_same_v<A, Exit>) {
+          exit(a);
+        }
+      },
+      action);
+}
+
+sdk::EdgeVerification ConnectorShell::verification() const {
+  sdk::EdgeVerification v;
+  v.pin_sha256 = config_.tunnel.edge_pin;
+  if (config_.tunnel.edge_ca) v.ca_file = config_.tunnel.edge_ca->string();
+  v.insecure = config_.tunnel.insecure;
+  return v;
+}
+
+void ConnectorShell::dial(const Dial& d) {
+  auto& leg = legs_[d.leg];
+  auto attempt = ++leg.attempt;
+  sdk::DialOptions options;
+  options.address = d.address.address;
+  options.port = d.address.port;
+  options.server_name = d.address.host.empty() ? d.address.address.to_string() : d.address.host;
+  options.verify = verification();
+  log().debug("leg {}: dialing {} with {}", d.leg, d.address.to_string(), config_.transports[d.transport].plugin);
+  plugins_.transports[d.transport]->async_dial(
+      options, [this, index = d.leg, attempt, edge = d.address.to_string()](sdk::error_code ec,
+                                                                            sdk::ConnectionPtr connection) {
+        if (!current(index, attempt)) return;
+        auto now = sdk::Clock::now();
+        if (ec) {
+          if (ec == sdk::errc::certificate_mismatch)
+            log().error("leg {}: the edge at {} presented a certificate that does not match edge_fingerprint or "
+                        "edge_ca; refusing it",
+                        index, edge);
+          else
+            log().warn("leg {}: cannot reach the edge at {}: {}", index, edge, ec.message());
+          supervisor_->handle_dial_failed(now, index, ec);
+          return pump();
+        }
+        legs_[index].link =
+            std::make_shared<LegLink>(index, std::move(connection), *plugins_.backend, splices_, events_for(index, attempt));
+        supervisor_->handle_dial_succeeded(now, index);
+        pump();
+      });
+}
+
+LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
+  LegEvents e;
+  e.registered = [this, index, attempt](const protocol::Registered& r) {
+    if (!current(index, attempt)) return;
+    if (!r.tunnel_id.empty() && !quick_credentials_) quick_credentials_ = r;
+    log().info("leg {}: registered with edge '{}'; public address {}", index, r.edge_id, r.public_address);
+    if (options_.on_registered) options_.on_registered(r, index);
+    supervisor_->handle_registered(sdk::Clock::now(), index, RegisteredInfo{r.heartbeat_interval});
+    pump();
+  };
+  e.rejected = [this, index, attempt](const protocol::Rejected& r) {
+    if (!current(index, attempt)) return;
+    if (r.fatal) fatal_rejection_ = r;
+    else log().warn("leg {}: the edge refused the registration: {}", index, r.message);
+    supervisor_->handle_rejected(sdk::Clock::now(), index, sdk::make_error_code(r.code), r.fatal, r.retry_after);
+    pump();
+  };
+  e.heartbeat_ack = [this, index, attempt](std::uint64_t sequence) {
+    if (!current(index, attempt)) return;
+    supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
+    pump();
+  };
+  e.lost = [this, index, attempt](sdk::error_code ec) {
+    if (!current(index, attempt)) return;
+    log().warn("leg {}: connection lost: {}", index, ec.message());
+    supervisor_->handle_connection_lost(sdk::Clock::now(), index, ec);
+    pump();
+  };
+  return e;
+}
+
+void ConnectorShell::register_leg(const connector::Register& r) {
+  auto& link = legs_[r.leg].link;
+  if (!link) return;
+  protocol::RegisterConnection request;
+  request.conn_index = static_cast<std::uint8_t>(r.leg);
+  request.replace_existing = r.replace_existing;
+  request.client_version = "warren " WARREN_VERSION;
+  request.requested_public_port = config_.tunnel.public_port.value_or(0);
+  if (config_.tunnel.quick()) {
+    request.quick_tunnel = true;
+    if (quick_credentials_) {  // every leg after the first joins the assigned tunnel
+      request.tunnel_id = quick_credentials_->tunnel_id;
+      request.token = quick_credentials_->token;
+    }
+  } else {
+    request.tunnel_id = *config_.tunnel.id;
+    request.token = *config_.tunnel.token;
+  }
+  link->register_with(request);
+}
+
+void ConnectorShell::exit(const Exit& e) {
+  exit_code_ = e.code;
+  if (fatal_rejection_)
+    log().error("the edge refused this tunnel: {}", fatal_rejection_->message);
+  else if (e.code != 0)
+    log().error("stopping: {}", e.reason.message());
+  timer_.cancel();
+  for (auto& leg : legs_) {
+    ++leg.attempt;
+    if (leg.link) leg.link->close(e.code == 0 ? sdk::make_error_code(sdk::errc::shutting_down) : e.reason);
+    leg.link.reset();
+  }
+  // Let the closes go out before the loop stops.
+  boost::asio::post(io_, [this] { io_.stop(); });
+}
+
+}  // namespace warren::core

@@ -1,0 +1,71 @@
+#pragma once
+// The thin Asio shell around the sans-io Supervisor: it carries out the
+// supervisor's actions (resolve, dial, register, heartbeat, close,
+// unregister), reports what happened back as events with `now`, and arms
+// one timer for the supervisor's next deadline.
+
+#include "core/config/connector_config.hpp"
+#include "core/connect/leg_link.hpp"
+#include "core/connector/supervisor.hpp"
+#include "core/runtime/plugin_set.hpp"
+#include "core/tls/secure_random.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace warren::core {
+
+struct ConnectorOptions {
+  bool no_reconnect = false;
+  /// Called with the public address each time a leg registers.
+  std::function<void(const protocol::Registered&, unsigned leg)> on_registered;
+};
+
+class ConnectorShell {
+ public:
+  /// Throws std::runtime_error if no policy offers a backoff role.
+  ConnectorShell(boost::asio::io_context& io, const ConnectorConfig& config, ConnectorPlugins& plugins,
+                 ConnectorOptions options);
+  ~ConnectorShell();
+
+  void start();
+  /// Graceful stop (unregister, drain up to grace_period); a second call stops at once.
+  void shutdown();
+  /// Set when the run is over; the io_context has been stopped then.
+  std::optional<int> exit_code() const { return exit_code_; }
+
+ private:
+  void pump();
+  void execute(const connector::SupervisorAction& action);
+  void dial(const connector::Dial& dial);
+  void register_leg(const connector::Register& reg);
+  void exit(const connector::Exit& exit);
+  LegEvents events_for(unsigned leg, std::uint64_t attempt);
+  bool current(unsigned leg, std::uint64_t attempt) const;
+  sdk::EdgeVerification verification() const;
+
+  boost::asio::io_context& io_;
+  const ConnectorConfig& config_;
+  ConnectorPlugins& plugins_;
+  ConnectorOptions options_;
+  SecureRandom random_;
+  std::unique_ptr<connector::Supervisor> supervisor_;
+  boost::asio::steady_timer timer_;
+  struct Leg {
+    std::uint64_t attempt = 0;  ///< callbacks of older attempts are ignored
+    std::shared_ptr<LegLink> link;
+    std::optional<std::string> last_error;
+  };
+  std::vector<Leg> legs_;
+  SpliceTracker splices_;
+  std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0
+  std::optional<protocol::Rejected> fatal_rejection_;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace warren::core

@@ -1,0 +1,59 @@
+#pragma once
+// One HA leg as the supervisor sees it: where it is in its life, and the
+// per-leg state the policies read and update (the policies own none).
+
+#include <warren/sdk/discovery.hpp>
+#include <warren/sdk/policy.hpp>
+#include <warren/sdk/time.hpp>
+
+#include <cstdint>
+#include <optional>
+
+namespace warren::core::connector {
+
+enum class LegPhase {
+  idle,                ///< not started: waits for leg 0's first registration
+  scheduled,           ///< will start an attempt at `deadline` (backoff or stagger)
+  awaiting_addresses,  ///< wants to dial; discovery is running
+  dialing,             ///< Dial issued; gives up at `deadline`
+  registering,         ///< Register issued; gives up at `deadline`
+  registered,          ///< live: carries streams, heartbeats run
+  unregistering,       ///< shutting down: Unregister sent, streams drain
+  closed,              ///< done for this run
+};
+
+/// True while the leg holds (or is making) a transport connection.
+inline bool holds_connection(LegPhase p) {
+  return p == LegPhase::dialing || p == LegPhase::registering || p == LegPhase::registered ||
+         p == LegPhase::unregistering;
+}
+
+struct LegState {
+  LegPhase phase = LegPhase::idle;
+  sdk::TimePoint deadline{};  ///< meaning depends on phase, see LegPhase
+
+  sdk::BackoffState backoff;
+  sdk::AddressState address;
+  sdk::FallbackState fallback;
+
+  std::optional<sdk::EdgeAddress> edge;   ///< the address of the current attempt or connection
+  std::optional<sdk::EdgeAddress> avoid;  ///< moved away from after the last error
+  bool register_sent = false;             ///< later registrations replace the edge's stale one
+  bool ever_registered = false;
+  bool unregister_done = false;           ///< during shutdown: the edge has our Unregister
+
+  // Heartbeats, while registered.
+  sdk::Duration heartbeat_interval{};
+  sdk::Duration heartbeat_timeout{};
+  sdk::TimePoint next_heartbeat{};
+  sdk::TimePoint ack_deadline{};  ///< no valid ack by then: heartbeat_timeout
+  std::uint64_t last_sent = 0;
+  std::uint64_t last_acked = 0;
+};
+
+/// Same edge endpoint (address and port); names and regions do not matter.
+inline bool same_endpoint(const sdk::EdgeAddress& a, const sdk::EdgeAddress& b) {
+  return a.address == b.address && a.port == b.port;
+}
+
+}  // namespace warren::core::connector

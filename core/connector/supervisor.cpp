@@ -1,0 +1,268 @@
+// Supervisor: the run as a whole (start, discovery, shutdown, timers) and
+// the events the shell reports. Per-leg attempts and failures live in
+// supervisor_legs.cpp.
+
+#include "core/connector/supervisor.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace warren::core::connector {
+
+using sdk::errc;
+
+int exit_code_for_fatal(const sdk::error_code& error) {
+  if (error == errc::config_invalid || error == errc::plugin_mismatch || error == errc::remote_not_allowed) return 2;
+  return 3;
+}
+
+namespace {
+
+SupervisorConfig checked(SupervisorConfig config) {
+  if (auto problem = find_problem(config)) throw std::invalid_argument("supervisor config: " + *problem);
+  return config;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
+                       const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback)
+    : config_(checked(config)),
+      backoff_(backoff),
+      random_(random),
+      builtin_fallback_(config_.max_dial_failures),
+      address_(address ? *address : builtin_address_),
+      fallback_(fallback ? *fallback : builtin_fallback_),
+      legs_(config_.ha_connections) {}
+
+LegState* Supervisor::live_leg(unsigned leg) {
+  if (phase_ == RunPhase::created || phase_ == RunPhase::finished || leg >= legs_.size()) return nullptr;
+  return &legs_[leg];
+}
+
+void Supervisor::handle_start(TimePoint) {
+  if (phase_ != RunPhase::created) return;
+  phase_ = RunPhase::running;
+  legs_[0].phase = LegPhase::awaiting_addresses;
+  request_resolve();
+}
+
+void Supervisor::request_resolve() {
+  if (resolve_in_flight_ || resolve_retry_at_) return;
+  resolve_in_flight_ = true;
+  actions_.emplace_back(Resolve{});
+}
+
+void Supervisor::handle_addresses_resolved(TimePoint now, std::vector<sdk::EdgeAddress> addresses) {
+  if (phase_ != RunPhase::running && phase_ != RunPhase::draining) return;
+  if (!resolve_in_flight_) return;
+  if (addresses.empty()) {
+    handle_resolve_failed(now, errc::no_edges);
+    return;
+  }
+  resolve_in_flight_ = false;
+  addresses_ = std::move(addresses);
+  resolved_at_ = now;
+  backoff_.on_connected(resolve_backoff_, now);
+  // Indexes into the old list mean nothing now; follow each leg's endpoint.
+  for (auto& leg : legs_) {
+    leg.address.current.reset();
+    if (!leg.edge) continue;
+    for (std::size_t i = 0; i < addresses_.size(); ++i)
+      if (same_endpoint(addresses_[i], *leg.edge)) leg.address.current = i;
+  }
+  if (phase_ == RunPhase::running) dial_waiting_legs(now);
+}
+
+void Supervisor::handle_resolve_failed(TimePoint now, sdk::error_code error) {
+  if (phase_ != RunPhase::running && phase_ != RunPhase::draining) return;
+  if (!resolve_in_flight_) return;
+  resolve_in_flight_ = false;
+  if (phase_ == RunPhase::draining) return;
+  if (sdk::is_fatal(error)) return finish(exit_code_for_fatal(error), error);
+  if (!addresses_.empty()) {
+    // Discovery hiccuped but the last list is still our best knowledge;
+    // count it as fresh so we do not ask again before the next refresh.
+    resolved_at_ = now;
+    return dial_waiting_legs(now);
+  }
+  if (config_.no_reconnect) return finish(1, error);
+  auto delay = backoff_.next_delay(resolve_backoff_, now, random_);
+  if (!delay) return finish(1, error);
+  Duration d = std::clamp(*delay, Duration::zero(), backoff_.max_delay());
+  resolve_retry_at_ = now + d;
+  actions_.emplace_back(RetryScheduled{std::nullopt, d, error});
+}
+
+void Supervisor::dial_waiting_legs(TimePoint now) {
+  for (unsigned i = 0; i < legs_.size() && phase_ == RunPhase::running; ++i)
+    if (legs_[i].phase == LegPhase::awaiting_addresses) dial(now, i);
+}
+
+void Supervisor::handle_dial_succeeded(TimePoint now, unsigned leg) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::dialing) return;
+  fallback_.on_connected(l->fallback, now);
+  l->phase = LegPhase::registering;  // the connect deadline covers registration too
+  actions_.emplace_back(Register{leg, l->register_sent});
+  l->register_sent = true;
+}
+
+void Supervisor::handle_dial_failed(TimePoint now, unsigned leg, sdk::error_code error) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::dialing) return;
+  fail_leg(now, leg, {error, FailedIn::dial, false, false, {}});
+}
+
+void Supervisor::handle_registered(TimePoint now, unsigned leg, RegisteredInfo info) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::registering) return;
+  l->phase = LegPhase::registered;
+  l->ever_registered = true;
+  l->avoid.reset();
+  backoff_.on_connected(l->backoff, now);
+  l->heartbeat_interval = info.heartbeat_interval > Duration::zero() ? info.heartbeat_interval
+                                                                       : config_.heartbeat_interval;
+  // An edge-assigned interval may be long; never time out before two beats.
+  l->heartbeat_timeout = std::max(config_.heartbeat_timeout, 2 * l->heartbeat_interval);
+  l->next_heartbeat = now + l->heartbeat_interval;
+  l->ack_deadline = now + l->heartbeat_timeout;
+  l->last_acked = l->last_sent;  // acks for an earlier connection's beats do not count
+  if (leg == 0 && !first_registration_) {
+    first_registration_ = true;
+    start_other_legs(now);
+  }
+}
+
+void Supervisor::handle_rejected(TimePoint now, unsigned leg, sdk::error_code error, bool fatal,
+                                 Duration retry_after) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::registering) return;
+  fail_leg(now, leg, {error, FailedIn::session, fatal, true, retry_after});
+}
+
+void Supervisor::handle_heartbeat_ack(TimePoint now, unsigned leg, std::uint64_t sequence) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::registered) return;
+  if (sequence <= l->last_acked || sequence > l->last_sent) return;  // stale or never sent
+  l->last_acked = sequence;
+  l->ack_deadline = now + l->heartbeat_timeout;
+}
+
+void Supervisor::handle_connection_lost(TimePoint now, unsigned leg, sdk::error_code error) {
+  LegState* l = live_leg(leg);
+  if (!l) return;
+  switch (l->phase) {
+    case LegPhase::dialing: return fail_leg(now, leg, {error, FailedIn::dial, false, false, {}});
+    case LegPhase::registering:
+    case LegPhase::registered: return fail_leg(now, leg, {error, FailedIn::session, false, false, {}});
+    case LegPhase::unregistering:
+      l->phase = LegPhase::closed;
+      return finish_if_drained();
+    default: return;
+  }
+}
+
+void Supervisor::handle_timeout(TimePoint now) {
+  if (phase_ != RunPhase::running && phase_ != RunPhase::draining) return;
+  if (resolve_retry_at_ && *resolve_retry_at_ <= now) {
+    resolve_retry_at_.reset();
+    request_resolve();
+  }
+  for (unsigned i = 0; i < legs_.size() && !finished(); ++i) run_leg_timers(now, i);
+  if (phase_ == RunPhase::draining && drain_deadline_ && *drain_deadline_ <= now) finish(0, {});
+}
+
+void Supervisor::handle_shutdown(TimePoint now) {
+  switch (phase_) {
+    case RunPhase::finished: return;
+    case RunPhase::created:
+    case RunPhase::draining: return finish(0, {});  // nothing to drain, or asked twice
+    case RunPhase::running: break;
+  }
+  phase_ = RunPhase::draining;
+  resolve_retry_at_.reset();
+  actions_.emplace_back(StopAcceptingStreams{});
+  for (unsigned i = 0; i < legs_.size(); ++i) {
+    auto& leg = legs_[i];
+    if (leg.phase == LegPhase::registered) {
+      leg.phase = LegPhase::unregistering;
+      actions_.emplace_back(Unregister{i, config_.grace_period});
+    } else {
+      if (holds_connection(leg.phase)) actions_.emplace_back(CloseLeg{i, errc::shutting_down});
+      leg.phase = LegPhase::closed;
+    }
+  }
+  drain_deadline_ = now + config_.grace_period;
+  finish_if_drained();
+}
+
+void Supervisor::handle_unregister_done(TimePoint, unsigned leg) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::unregistering) return;
+  l->unregister_done = true;
+  finish_if_drained();
+}
+
+void Supervisor::handle_streams_drained(TimePoint) {
+  if (phase_ != RunPhase::draining) return;
+  streams_drained_ = true;
+  finish_if_drained();
+}
+
+// Done when no connection is left to carry a stream, or when the streams
+// are gone and every edge has our Unregister (so closing loses nothing).
+void Supervisor::finish_if_drained() {
+  if (phase_ != RunPhase::draining) return;
+  bool any_connection = false, all_unregistered = true;
+  for (const auto& leg : legs_) {
+    if (!holds_connection(leg.phase)) continue;
+    any_connection = true;
+    if (!leg.unregister_done) all_unregistered = false;
+  }
+  if (!any_connection || (streams_drained_ && all_unregistered)) finish(0, {});
+}
+
+void Supervisor::finish(int code, sdk::error_code reason) {
+  sdk::error_code close_reason = reason ? reason : sdk::error_code(errc::shutting_down);
+  for (unsigned i = 0; i < legs_.size(); ++i) {
+    if (holds_connection(legs_[i].phase)) actions_.emplace_back(CloseLeg{i, close_reason});
+    legs_[i].phase = LegPhase::closed;
+  }
+  actions_.emplace_back(Exit{code, reason});
+  phase_ = RunPhase::finished;
+  resolve_retry_at_.reset();
+  drain_deadline_.reset();
+}
+
+std::optional<SupervisorAction> Supervisor::poll_action() {
+  if (actions_.empty()) return std::nullopt;
+  SupervisorAction next = std::move(actions_.front());
+  actions_.pop_front();
+  return next;
+}
+
+std::optional<TimePoint> Supervisor::next_timeout() const {
+  if (phase_ != RunPhase::running && phase_ != RunPhase::draining) return std::nullopt;
+  std::optional<TimePoint> earliest;
+  auto consider = [&](TimePoint t) {
+    if (!earliest || t < *earliest) earliest = t;
+  };
+  if (resolve_retry_at_) consider(*resolve_retry_at_);
+  if (drain_deadline_) consider(*drain_deadline_);
+  for (const auto& leg : legs_) {
+    switch (leg.phase) {
+      case LegPhase::scheduled:
+      case LegPhase::dialing:
+      case LegPhase::registering: consider(leg.deadline); break;
+      case LegPhase::registered:
+        consider(leg.next_heartbeat);
+        consider(leg.ack_deadline);
+        break;
+      default: break;
+    }
+  }
+  return earliest;
+}
+
+}  // namespace warren::core::connector

@@ -1,0 +1,125 @@
+#pragma once
+// The connector's supervisor: HA legs, registration, heartbeats, reconnect
+// with backoff, address rotation, transport fallback and graceful shutdown,
+// as a sans-io state machine (quinn-proto style). It owns no socket, reads
+// no clock and draws randomness only from the RandomSource it is given.
+// Events come in through handle_*(now, ...); the shell then drains
+// poll_action() and arms one timer for next_timeout(), calling
+// handle_timeout(now) when it fires.
+//
+// Life of a run: resolve edges -> dial and register leg 0 -> start legs
+// 1..N-1, `stagger` apart -> keep every leg alive (heartbeats; on loss:
+// classify, rotate address, maybe fall back, back off, reconnect with
+// replace_existing) -> on shutdown: stop streams, unregister, drain, Exit{0}.
+// A fatal error ends the run at once (Exit 2 or 3).
+
+#include "core/connector/default_policies.hpp"
+#include "core/connector/leg_state.hpp"
+#include "core/connector/supervisor_action.hpp"
+#include "core/connector/supervisor_config.hpp"
+
+#include <warren/sdk/policy.hpp>
+#include <warren/sdk/random.hpp>
+
+#include <deque>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace warren::core::connector {
+
+/// What the edge told a leg in Registered, as far as supervision cares.
+struct RegisteredInfo {
+  Duration heartbeat_interval{};  ///< zero: keep the configured interval
+};
+
+/// The exit code for a fatal error: 2 for the user's own configuration, 3
+/// for a refusal by (or of) the edge.
+int exit_code_for_fatal(const sdk::error_code& error);
+
+class Supervisor {
+ public:
+  /// The policies and `random` must outlive the supervisor. Null address or
+  /// fallback policies select the built-in ones. Throws
+  /// std::invalid_argument when find_problem(config) finds one.
+  Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
+             const sdk::AddressPolicy* address = nullptr, const sdk::FallbackPolicy* fallback = nullptr);
+
+  // Events. Each one out of place (a late answer for an attempt already
+  // abandoned, an unknown leg) is ignored.
+  void handle_start(TimePoint now);
+  void handle_addresses_resolved(TimePoint now, std::vector<sdk::EdgeAddress> addresses);
+  void handle_resolve_failed(TimePoint now, sdk::error_code error);
+  void handle_dial_succeeded(TimePoint now, unsigned leg);
+  void handle_dial_failed(TimePoint now, unsigned leg, sdk::error_code error);
+  void handle_registered(TimePoint now, unsigned leg, RegisteredInfo info);
+  /// `retry_after` from the edge is a lower bound on the next delay.
+  void handle_rejected(TimePoint now, unsigned leg, sdk::error_code error, bool fatal, Duration retry_after);
+  void handle_heartbeat_ack(TimePoint now, unsigned leg, std::uint64_t sequence);
+  void handle_connection_lost(TimePoint now, unsigned leg, sdk::error_code error);
+  void handle_timeout(TimePoint now);
+  /// Graceful stop; a second call stops at once.
+  void handle_shutdown(TimePoint now);
+  void handle_unregister_done(TimePoint now, unsigned leg);
+  /// No stream is open any more (after StopAcceptingStreams).
+  void handle_streams_drained(TimePoint now);
+
+  /// The next thing to do, in order; nullopt when there is nothing.
+  std::optional<SupervisorAction> poll_action();
+  /// When to call handle_timeout; nullopt when no timer is needed.
+  std::optional<TimePoint> next_timeout() const;
+
+  bool finished() const { return phase_ == RunPhase::finished; }
+  std::span<const LegState> legs() const { return legs_; }
+  const std::vector<sdk::EdgeAddress>& addresses() const { return addresses_; }
+
+ private:
+  enum class RunPhase { created, running, draining, finished };
+  /// Where an attempt failed: only dial failures count toward fallback.
+  enum class FailedIn { dial, session };
+
+  struct Failure {
+    sdk::error_code error;
+    FailedIn where = FailedIn::session;
+    bool fatal = false;
+    bool close = false;  ///< the connection is still open: send CloseLeg
+    Duration retry_after{};
+  };
+
+  LegState* live_leg(unsigned leg);
+  void begin_attempt(TimePoint now, unsigned leg);
+  void dial(TimePoint now, unsigned leg);
+  std::size_t choose_address(unsigned leg);
+  void request_resolve();
+  void dial_waiting_legs(TimePoint now);
+  void fail_leg(TimePoint now, unsigned leg, const Failure& failure);
+  void schedule_retry(TimePoint now, unsigned leg, const Failure& failure);
+  void start_other_legs(TimePoint now);
+  void run_leg_timers(TimePoint now, unsigned leg);
+  void finish(int code, sdk::error_code reason);
+  void finish_if_drained();
+
+  SupervisorConfig config_;
+  const sdk::BackoffPolicy& backoff_;
+  sdk::RandomSource& random_;
+  RotatingAddressPolicy builtin_address_;
+  CountingFallbackPolicy builtin_fallback_;
+  const sdk::AddressPolicy& address_;
+  const sdk::FallbackPolicy& fallback_;
+
+  RunPhase phase_ = RunPhase::created;
+  std::vector<LegState> legs_;
+  bool first_registration_ = false;  ///< leg 0 registered once: the others may start
+
+  std::vector<sdk::EdgeAddress> addresses_;
+  std::optional<TimePoint> resolved_at_;
+  bool resolve_in_flight_ = false;
+  std::optional<TimePoint> resolve_retry_at_;
+  sdk::BackoffState resolve_backoff_;
+
+  std::optional<TimePoint> drain_deadline_;
+  bool streams_drained_ = false;
+  std::deque<SupervisorAction> actions_;
+};
+
+}  // namespace warren::core::connector

@@ -1,0 +1,83 @@
+#pragma once
+// What the supervisor asks its shell to do. The shell polls these in order
+// after every event and carries each out at once; timers are not actions:
+// the shell arms one timer at Supervisor::next_timeout().
+
+#include <warren/sdk/discovery.hpp>
+#include <warren/sdk/error.hpp>
+#include <warren/sdk/time.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace warren::core::connector {
+
+/// Ask discovery for fresh edge addresses; answer with
+/// handle_addresses_resolved or handle_resolve_failed.
+struct Resolve {};
+
+/// Dial `address` for `leg` with the transport at `transport` in the
+/// configured list; answer with handle_dial_succeeded or handle_dial_failed.
+struct Dial {
+  unsigned leg = 0;
+  sdk::EdgeAddress address;
+  std::size_t transport = 0;
+};
+
+/// Send RegisterConnection on the leg's control stream; answer with
+/// handle_registered or handle_rejected.
+struct Register {
+  unsigned leg = 0;
+  bool replace_existing = false;  ///< evict a stale registration of this leg at the edge
+};
+
+/// Send Heartbeat{sequence}; report its ack with handle_heartbeat_ack.
+struct SendHeartbeat {
+  unsigned leg = 0;
+  std::uint64_t sequence = 0;
+};
+
+/// Abort the leg's dial or close its connection, telling the edge `reason`.
+/// Report nothing more for that attempt.
+struct CloseLeg {
+  unsigned leg = 0;
+  sdk::error_code reason;
+};
+
+/// Send Unregister{grace_period} on the leg; answer with handle_unregister_done.
+struct Unregister {
+  unsigned leg = 0;
+  sdk::Duration grace_period{};
+};
+
+/// Refuse new streams from here on; open ones keep running.
+struct StopAcceptingStreams {};
+
+/// A leg (or, with no leg, discovery) will retry after `delay`; for logs.
+struct RetryScheduled {
+  std::optional<unsigned> leg;
+  sdk::Duration delay{};
+  sdk::error_code reason;
+};
+
+/// The run is over: exit the process with `code` (0 clean, 1 runtime
+/// failure, 2 invalid config, 3 refused by the edge). Always the last action.
+struct Exit {
+  int code = 0;
+  sdk::error_code reason;
+};
+
+using SupervisorAction =
+    std::variant<Resolve, Dial, Register, SendHeartbeat, CloseLeg, Unregister, StopAcceptingStreams, RetryScheduled, Exit>;
+
+}  // namespace warren::core::connector
+
+namespace warren::core::connector {
+
+/// One line for logs and test expectations: "Dial leg=1 10.0.0.2:7844 transport=0".
+std::string to_string(const SupervisorAction& action);
+
+}  // namespace warren::core::connector

@@ -1,0 +1,22 @@
+#include "core/connector/supervisor_config.hpp"
+
+namespace warren::core::connector {
+
+std::optional<std::string> find_problem(const SupervisorConfig& c) {
+  if (c.ha_connections < 1 || c.ha_connections > SupervisorConfig::kMaxConnections)
+    return "ha_connections must be 1.." + std::to_string(SupervisorConfig::kMaxConnections) + ", not " +
+           std::to_string(c.ha_connections);
+  if (c.transport_count < 1) return std::string("at least one transport is needed");
+  if (c.stagger < Duration::zero()) return std::string("stagger is negative");
+  if (c.heartbeat_interval <= Duration::zero()) return std::string("heartbeat interval must be positive");
+  if (c.heartbeat_timeout <= c.heartbeat_interval)
+    return std::string("heartbeat timeout must be longer than the heartbeat interval");
+  if (c.connect_timeout <= Duration::zero()) return std::string("connect timeout must be positive");
+  if (c.max_dial_failures < 1) return std::string("max dial failures must be at least 1");
+  if (c.grace_period < Duration::zero()) return std::string("grace period is negative");
+  if (c.address_refresh <= Duration::zero()) return std::string("address refresh must be positive");
+  if (c.max_retry_after < Duration::zero()) return std::string("max retry-after is negative");
+  return std::nullopt;
+}
+
+}  // namespace warren::core::connector

@@ -1,0 +1,38 @@
+#pragma once
+// The connector supervisor's knobs, already parsed from the [tunnel] table
+// and the command line. Defaults follow bore (heartbeat 500 ms / 8 s) and
+// cloudflared (2 HA legs, 1 s stagger).
+
+#include <warren/sdk/time.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace warren::core::connector {
+
+using sdk::Duration;
+using sdk::TimePoint;
+
+struct SupervisorConfig {
+  static constexpr unsigned kMaxConnections = 4;
+
+  unsigned ha_connections = 2;                             ///< legs, 1..kMaxConnections
+  Duration stagger = std::chrono::seconds(1);              ///< between legs 1..N-1 starting
+  std::size_t transport_count = 1;                         ///< the [[transport]] list, preferred first
+  Duration heartbeat_interval = std::chrono::milliseconds(500);  ///< unless the edge assigns one
+  Duration heartbeat_timeout = std::chrono::seconds(8);    ///< no ack for this long: the leg is dead
+  Duration connect_timeout = std::chrono::seconds(15);     ///< dial + register, per attempt
+  std::uint32_t max_dial_failures = 3;                     ///< per transport, for the built-in fallback
+  Duration grace_period = std::chrono::seconds(30);        ///< streams drain this long on shutdown
+  Duration address_refresh = std::chrono::minutes(5);      ///< re-resolve before dialing with older addresses
+  Duration max_retry_after = std::chrono::minutes(10);     ///< cap on an edge's retry-after hint
+  bool no_reconnect = false;                               ///< exit 1 on the first loss instead of retrying
+};
+
+/// Why `config` cannot run, or nullopt.
+std::optional<std::string> find_problem(const SupervisorConfig& config);
+
+}  // namespace warren::core::connector

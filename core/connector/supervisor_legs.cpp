@@ -1,0 +1,139 @@
+// Supervisor: one leg's attempts — when it dials, where, over which
+// transport, and what happens when an attempt or a live connection fails.
+
+#include "core/connector/supervisor.hpp"
+
+#include <algorithm>
+
+namespace warren::core::connector {
+
+using sdk::errc;
+
+void Supervisor::start_other_legs(TimePoint now) {
+  for (unsigned i = 1; i < legs_.size(); ++i) {
+    auto& leg = legs_[i];
+    if (leg.phase != LegPhase::idle) continue;
+    Duration offset = config_.stagger * i;
+    if (offset <= Duration::zero()) {
+      begin_attempt(now, i);
+    } else {
+      leg.phase = LegPhase::scheduled;
+      leg.deadline = now + offset;
+    }
+  }
+}
+
+void Supervisor::begin_attempt(TimePoint now, unsigned leg) {
+  bool stale = !resolved_at_ || now - *resolved_at_ >= config_.address_refresh;
+  if (addresses_.empty() || stale) {
+    legs_[leg].phase = LegPhase::awaiting_addresses;
+    request_resolve();
+    return;
+  }
+  dial(now, leg);
+}
+
+void Supervisor::dial(TimePoint now, unsigned leg) {
+  auto& l = legs_[leg];
+  std::size_t index = choose_address(leg);
+  l.edge = addresses_[index];
+  l.phase = LegPhase::dialing;
+  l.deadline = now + config_.connect_timeout;
+  l.unregister_done = false;
+  if (l.fallback.current >= config_.transport_count) l.fallback.current = 0;
+  actions_.emplace_back(Dial{leg, addresses_[index], l.fallback.current});
+}
+
+std::size_t Supervisor::choose_address(unsigned leg) {
+  auto& l = legs_[leg];
+  const std::size_t n = addresses_.size();
+  auto index_of = [&](const sdk::EdgeAddress& a) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < n; ++i)
+      if (same_endpoint(addresses_[i], a)) return i;
+    return std::nullopt;
+  };
+
+  std::vector<std::size_t> taken;  // held by the other legs' connections
+  for (unsigned i = 0; i < legs_.size(); ++i) {
+    if (i == leg || !holds_connection(legs_[i].phase) || !legs_[i].edge) continue;
+    if (auto at = index_of(*legs_[i].edge)) taken.push_back(*at);
+  }
+  std::sort(taken.begin(), taken.end());
+  taken.erase(std::unique(taken.begin(), taken.end()), taken.end());
+
+  // Steer away from the address this leg just left, but only while another
+  // address is free: a lone working edge beats sharing one with a sibling.
+  if (l.avoid) {
+    auto avoid = index_of(*l.avoid);
+    if (avoid && !std::binary_search(taken.begin(), taken.end(), *avoid) && taken.size() + 1 < n) {
+      taken.insert(std::upper_bound(taken.begin(), taken.end(), *avoid), *avoid);
+    }
+  }
+
+  std::size_t index = address_.choose(l.address, addresses_, leg, taken, random_);
+  if (index >= n) index = 0;  // a policy out of range gets the best-ranked address
+  l.address.current = index;
+  l.avoid.reset();
+  return index;
+}
+
+void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
+  auto& l = legs_[leg];
+  if (failure.close) actions_.emplace_back(CloseLeg{leg, failure.error});
+  l.phase = LegPhase::closed;
+  if (phase_ == RunPhase::draining) return finish_if_drained();
+
+  if (failure.fatal || sdk::is_fatal(failure.error)) return finish(exit_code_for_fatal(failure.error), failure.error);
+  if (config_.no_reconnect) return finish(1, failure.error);
+  schedule_retry(now, leg, failure);
+}
+
+void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& failure) {
+  auto& l = legs_[leg];
+  if (address_.on_error(l.address, failure.error, now) == sdk::AddressAction::keep) {
+    l.avoid.reset();
+  } else {
+    l.avoid = l.edge;
+  }
+  if (failure.where == FailedIn::dial) {
+    std::size_t next = fallback_.on_error(l.fallback, failure.error, config_.transport_count, now);
+    l.fallback.current = next < config_.transport_count ? next : 0;
+  }
+
+  auto delay = backoff_.next_delay(l.backoff, now, random_);
+  if (!delay) return finish(1, failure.error);  // the policy gave up
+  // The edge's retry-after is a floor (capped: a hostile edge must not park
+  // us for weeks); the policy's own bound caps everything else.
+  Duration floor = std::clamp(failure.retry_after, Duration::zero(), config_.max_retry_after);
+  Duration d = std::max(std::clamp(*delay, Duration::zero(), backoff_.max_delay()), floor);
+  l.phase = LegPhase::scheduled;
+  l.deadline = now + d;
+  actions_.emplace_back(RetryScheduled{leg, d, failure.error});
+}
+
+void Supervisor::run_leg_timers(TimePoint now, unsigned leg) {
+  auto& l = legs_[leg];
+  switch (l.phase) {
+    case LegPhase::scheduled:
+      if (l.deadline <= now) begin_attempt(now, leg);
+      break;
+    case LegPhase::dialing:
+    case LegPhase::registering:
+      if (l.deadline <= now) {
+        FailedIn where = l.phase == LegPhase::dialing ? FailedIn::dial : FailedIn::session;
+        fail_leg(now, leg, {errc::handshake_timeout, where, false, true, {}});
+      }
+      break;
+    case LegPhase::registered:
+      if (l.ack_deadline <= now) {
+        fail_leg(now, leg, {errc::heartbeat_timeout, FailedIn::session, false, true, {}});
+      } else if (l.next_heartbeat <= now) {
+        actions_.emplace_back(SendHeartbeat{leg, ++l.last_sent});
+        l.next_heartbeat = now + l.heartbeat_interval;
+      }
+      break;
+    default: break;
+  }
+}
+
+}  // namespace warren::core::connector

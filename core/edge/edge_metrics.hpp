@@ -1,0 +1,27 @@
+#pragma once
+// The edge's counters, rendered in the Prometheus text format. Single
+// threaded like the rest of the edge: plain integers, no atomics.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace warren::core {
+
+struct EdgeMetrics {
+  std::uint64_t tunnels = 0;          ///< gauge: tunnels with a public listener
+  std::uint64_t legs = 0;             ///< gauge: registered connector connections
+  std::uint64_t streams_active = 0;   ///< gauge
+  std::uint64_t streams_total = 0;    ///< public connections forwarded
+  std::uint64_t streams_refused = 0;  ///< public connections with no live leg or over the limit
+  std::uint64_t bytes_to_connector = 0;
+  std::uint64_t bytes_from_connector = 0;
+  std::uint64_t registrations_total = 0;
+  std::map<std::string, std::uint64_t> registrations_refused;  ///< by reason code
+  std::uint64_t protocol_errors = 0;
+
+  /// The Prometheus exposition text (version 0.0.4).
+  std::string render() const;
+};
+
+}  // namespace warren::core

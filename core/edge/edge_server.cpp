@@ -1,0 +1,208 @@
+#include "core/edge/edge_server.hpp"
+
+#include "core/edge/leg_session.hpp"
+#include "core/edge/public_listener.hpp"
+#include "core/log/logging.hpp"
+
+#include <warren/sdk/socket_stream.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace warren::core {
+
+using boost::asio::ip::tcp;
+
+namespace {
+
+RegistryLimits limits_of(const EdgeConfig& config) {
+  RegistryLimits limits;
+  limits.ports = config.edge.public_ports;
+  limits.max_tunnels = config.edge.max_tunnels;
+  limits.max_streams_per_tunnel = config.edge.max_streams_per_tunnel;
+  limits.quick_tunnels = config.edge.quick_tunnels;
+  return limits;
+}
+
+boost::asio::ip::address resolve_literal(const std::string& host, const char* what) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) throw std::runtime_error(std::string(what) + " '" + host + "' must be an IP address");
+  return address;
+}
+
+std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t port) {
+  return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, EdgePlugins& plugins,
+                       EdgeIdentity identity, std::function<void(const std::string&)> announce)
+    : io_(io),
+      config_(config),
+      plugins_(plugins),
+      identity_(std::move(identity)),
+      announce_(std::move(announce)),
+      registry_(limits_of(config), config.tunnels),
+      expiry_timer_(io) {}
+
+EdgeServer::~EdgeServer() { stop(); }
+
+void EdgeServer::start() {
+  for (std::size_t i = 0; i < config_.listen.size(); ++i) {
+    const auto& listen = config_.listen[i];
+    sdk::ListenOptions options;
+    options.address = resolve_literal(listen.address.host, "listen address");
+    options.port = listen.address.port;
+    options.cert_pem = identity_.cert_pem;
+    options.key_pem = identity_.key_pem;
+    options.handshake_timeout = config_.edge.handshake_timeout;
+    sdk::error_code ec;
+    auto listener = plugins_.listeners[i]->listen(options, ec);
+    if (!listener)
+      throw std::runtime_error("cannot listen with " + listen.transport.plugin + " on " + listen.address.to_string() +
+                               ": " + ec.message());
+    announce_("listen " + listen.transport.plugin + " " + endpoint_text(options.address, listener->local_port()));
+    listeners_.push_back(std::move(listener));
+    accept_next(i);
+  }
+  if (config_.edge.admin) {
+    tcp::endpoint at(resolve_literal(config_.edge.admin->host, "admin address"), config_.edge.admin->port);
+    try {
+      admin_ = std::make_unique<AdminServer>(io_, at, [this] { return metrics_.render(); });
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("cannot serve metrics on " + config_.edge.admin->to_string() + ": " + e.code().message());
+    }
+    auto bound = admin_->local_endpoint();
+    announce_("admin http://" + endpoint_text(bound.address(), bound.port()) + "/metrics");
+  }
+  announce_("pin " + format_certificate_pin(identity_.pin));
+}
+
+void EdgeServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& l : listeners_) l->close();
+  for (auto& [id, l] : public_listeners_) l->close();
+  public_listeners_.clear();
+  if (admin_) admin_->stop();
+  expiry_timer_.cancel();
+  auto sessions = std::move(sessions_);
+  for (auto& [id, session] : sessions) session->end(sdk::errc::shutting_down);
+}
+
+void EdgeServer::accept_next(std::size_t index) {
+  listeners_[index]->async_accept([this, index](sdk::error_code ec, sdk::ConnectionPtr connection) {
+    if (stopped_) return;
+    if (ec) {
+      // One failed handshake must not stop the listener.
+      log().debug("connector handshake failed: {}", ec.message());
+    } else {
+      LegId id = next_leg_++;
+      auto session = std::make_shared<LegSession>(*this, id, std::move(connection));
+      sessions_[id] = session;
+      session->start();
+    }
+    if (ec != boost::asio::error::operation_aborted) accept_next(index);
+  });
+}
+
+std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const protocol::RegisterConnection& request) {
+  auto result = registry_.register_leg(leg, request, sdk::Clock::now(), random_);
+  auto* admission = std::get_if<Admission>(&result);
+  if (!admission) return result;
+  if (admission->replaced) {
+    if (auto old = sessions_.find(*admission->replaced); old != sessions_.end()) {
+      log().info("tunnel '{}': leg {} replaces an older connection", admission->tunnel_id, request.conn_index);
+      auto session = old->second;
+      session->end(sdk::errc::duplicate_registration);
+    }
+  }
+  if (admission->open_listener) {
+    tcp::endpoint at(resolve_literal(config_.edge.public_host, "public_host"), admission->public_port);
+    try {
+      auto tunnel_id = admission->tunnel_id;
+      auto listener = std::make_shared<PublicListener>(io_.get_executor(), at, [this, tunnel_id](tcp::socket client) {
+        forward(tunnel_id, std::move(client));
+      });
+      listener->start();
+      public_listeners_[tunnel_id] = listener;
+      ++metrics_.tunnels;
+      announce_("tunnel " + tunnel_id + " " + endpoint_text(at.address(), at.port()));
+    } catch (const boost::system::system_error& e) {
+      log().error("tunnel '{}': cannot open public port {}: {}", admission->tunnel_id, at.port(), e.code().message());
+      registry_.listener_failed(admission->tunnel_id, leg);
+      return protocol::Rejected{sdk::errc::port_in_use,
+                                "the edge cannot open public port " + std::to_string(at.port()), false,
+                                std::chrono::seconds(5)};
+    }
+  }
+  ++metrics_.registrations_total;
+  metrics_.legs = registry_.leg_count();
+  return result;
+}
+
+void EdgeServer::leg_gone(LegId leg) {
+  registry_.remove_leg(leg, sdk::Clock::now());
+  sessions_.erase(leg);
+  metrics_.legs = registry_.leg_count();
+  schedule_expiry();
+}
+
+void EdgeServer::schedule_expiry() {
+  auto next = registry_.next_expiry();
+  if (!next) return;
+  expiry_timer_.expires_at(*next);
+  expiry_timer_.async_wait([this](sdk::error_code ec) {
+    if (ec || stopped_) return;
+    for (const auto& id : registry_.expire(sdk::Clock::now())) {
+      if (auto it = public_listeners_.find(id); it != public_listeners_.end()) {
+        it->second->close();
+        public_listeners_.erase(it);
+        --metrics_.tunnels;
+      }
+      log().info("quick tunnel '{}' expired", id);
+    }
+    schedule_expiry();
+  });
+}
+
+void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
+  auto leg = registry_.open_stream(tunnel_id);
+  if (!leg || !sessions_.count(*leg)) {
+    ++metrics_.streams_refused;
+    if (leg) registry_.close_stream(tunnel_id);
+    log().debug("tunnel '{}': no live leg for a public connection; closing it", tunnel_id);
+    return;  // the socket closes here
+  }
+  ++metrics_.streams_total;
+  ++metrics_.streams_active;
+  boost::system::error_code ec;
+  auto peer = client.remote_endpoint(ec);
+  auto local = client.local_endpoint(ec);
+  protocol::StreamHeader header{endpoint_text(peer.address(), peer.port()), endpoint_text(local.address(), local.port()),
+                                protocol::StreamKind::tcp};
+  auto public_side = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(client));
+  auto finish = [this, tunnel_id] {
+    registry_.close_stream(tunnel_id);
+    --metrics_.streams_active;
+  };
+  sessions_[*leg]->open_data_stream(
+      header, [this, public_side = std::move(public_side), finish, tunnel_id](
+                  sdk::error_code e, sdk::ByteStreamPtr tunnel_side) mutable {
+        if (e) {
+          log().debug("tunnel '{}': cannot open a stream to the connector: {}", tunnel_id, e.message());
+          public_side->abort();
+          return finish();
+        }
+        splice(std::move(public_side), std::move(tunnel_side), {},
+               [this, finish](const SpliceResult& r) {
+                 metrics_.bytes_to_connector += r.a_to_b;
+                 metrics_.bytes_from_connector += r.b_to_a;
+                 finish();
+               },
+               &splices_);
+      });
+}
+
+}  // namespace warren::core

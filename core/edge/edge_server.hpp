@@ -1,0 +1,73 @@
+#pragma once
+// The edge: accepts connector connections on its transports, admits them
+// through the TunnelRegistry, opens a public TCP listener per tunnel, and
+// forwards every public connection as a data stream on a live leg.
+
+#include "core/config/edge_config.hpp"
+#include "core/edge/admin_server.hpp"
+#include "core/edge/edge_metrics.hpp"
+#include "core/edge/tunnel_registry.hpp"
+#include "core/runtime/plugin_set.hpp"
+#include "core/runtime/stream_splice.hpp"
+#include "core/tls/edge_identity.hpp"
+#include "core/tls/secure_random.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+
+namespace warren::core {
+
+class LegSession;
+class PublicListener;
+
+class EdgeServer {
+ public:
+  /// `announce` receives lines for stdout: listen addresses, the pin, tunnels.
+  EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, EdgePlugins& plugins, EdgeIdentity identity,
+             std::function<void(const std::string&)> announce);
+  ~EdgeServer();
+
+  /// Opens every listener. Throws std::runtime_error with a sentence when one
+  /// cannot be opened (address in use, bad certificate).
+  void start();
+  /// Stops accepting and closes every connection.
+  void stop();
+
+  const EdgeMetrics& metrics() const { return metrics_; }
+
+ private:
+  friend class LegSession;
+  friend class PublicListener;
+
+  void accept_next(std::size_t listener);
+  // Called by sessions and listeners.
+  std::variant<Admission, protocol::Rejected> admit(LegId leg, const protocol::RegisterConnection& request);
+  void leg_gone(LegId leg);
+  void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
+  void schedule_expiry();
+
+  boost::asio::io_context& io_;
+  const EdgeConfig& config_;
+  EdgePlugins& plugins_;
+  EdgeIdentity identity_;
+  std::function<void(const std::string&)> announce_;
+  SecureRandom random_;
+  TunnelRegistry registry_;
+  EdgeMetrics metrics_;
+  std::vector<sdk::ListenerPtr> listeners_;
+  std::unique_ptr<AdminServer> admin_;
+  std::map<LegId, std::shared_ptr<LegSession>> sessions_;
+  std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;
+  boost::asio::steady_timer expiry_timer_;
+  SpliceTracker splices_;
+  LegId next_leg_ = 1;
+  bool stopped_ = false;
+};
+
+}  // namespace warren::core

@@ -1,0 +1,51 @@
+#pragma once
+// One connector connection at the edge: its control stream (registration,
+// heartbeats, unregister) and the data streams the edge opens on it.
+
+#include "core/edge/tunnel_registry.hpp"
+#include "core/runtime/control_channel.hpp"
+
+#include <warren/sdk/transport.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace warren::core {
+
+class EdgeServer;
+
+class LegSession : public std::enable_shared_from_this<LegSession> {
+ public:
+  LegSession(EdgeServer& server, LegId id, sdk::ConnectionPtr connection);
+
+  void start();
+  /// Closes the connection telling the peer `reason`; the registry forgets the leg.
+  void end(sdk::error_code reason);
+  /// Opens a data stream, writes `header`, and hands the stream to `ready`
+  /// (or an error: the leg died, stream limit).
+  void open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready);
+
+  LegId id() const { return id_; }
+  const std::string& remote() const { return remote_; }
+
+ private:
+  void on_register(sdk::error_code ec, protocol::ControlMessage message);
+  void reject(const protocol::Rejected& rejected);
+  void read_next();
+  void on_message(sdk::error_code ec, protocol::ControlMessage message);
+  void arm_liveness();
+
+  EdgeServer& server_;
+  LegId id_;
+  sdk::ConnectionPtr connection_;
+  std::string remote_;
+  std::shared_ptr<ControlChannel> control_;
+  boost::asio::steady_timer deadline_;
+  std::string tunnel_id_;
+  bool registered_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace warren::core

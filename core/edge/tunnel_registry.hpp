@@ -1,0 +1,108 @@
+#pragma once
+// The edge's registry of tunnels and their live legs. Sans-io: no sockets,
+// no clock but the `now` it is given, randomness injected. The edge server
+// asks it who may register, which port a tunnel gets, which leg carries the
+// next public connection, and which quick tunnels have expired.
+
+#include "core/config/edge_config.hpp"
+#include "core/protocol/messages.hpp"
+
+#include <warren/sdk/random.hpp>
+#include <warren/sdk/time.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace warren::core {
+
+using LegId = std::uint64_t;
+
+struct RegistryLimits {
+  PortRange ports;
+  std::uint32_t max_tunnels = 1000;
+  std::uint32_t max_streams_per_tunnel = 1000;
+  bool quick_tunnels = false;
+  sdk::Duration quick_tunnel_ttl = std::chrono::minutes(5);  ///< kept this long after its last leg left
+  std::uint8_t max_legs = 4;
+};
+
+/// What a successful registration means for the server.
+struct Admission {
+  std::string tunnel_id;
+  std::string token;  ///< the assigned secret, for a quick tunnel
+  std::uint16_t public_port = 0;
+  bool open_listener = false;       ///< the tunnel had no public listener yet
+  std::optional<LegId> replaced;    ///< an older leg with this index to close
+};
+
+class TunnelRegistry {
+ public:
+  TunnelRegistry(RegistryLimits limits, const std::vector<TunnelEntry>& configured);
+
+  /// Admits `leg` or says why not. `now` and `random` serve quick tunnels.
+  std::variant<Admission, protocol::Rejected> register_leg(LegId leg, const protocol::RegisterConnection& request,
+                                                           sdk::TimePoint now, sdk::RandomSource& random);
+  /// The leg is gone (connection lost or closed).
+  void remove_leg(LegId leg, sdk::TimePoint now);
+  /// The connector asked to drain this leg: it gets no new streams.
+  void drain_leg(LegId leg);
+  /// The public listener for `tunnel_id` could not be opened: undo the admission.
+  void listener_failed(const std::string& tunnel_id, LegId leg);
+
+  /// The leg for the next public connection of `tunnel_id`: round robin over
+  /// live, non-draining legs; nullopt if there is none or the stream limit is reached.
+  std::optional<LegId> open_stream(const std::string& tunnel_id);
+  void close_stream(const std::string& tunnel_id);
+
+  /// Quick tunnels whose last leg left more than the ttl ago: forget them
+  /// (the server closes their listeners). Returns their ids.
+  std::vector<std::string> expire(sdk::TimePoint now);
+  /// The earliest time expire() could have work; nullopt if none.
+  std::optional<sdk::TimePoint> next_expiry() const;
+
+  struct TunnelView {
+    std::string id;
+    std::uint16_t public_port;
+    std::size_t legs;
+    std::uint32_t streams;
+    bool quick;
+  };
+  std::vector<TunnelView> tunnels() const;
+  std::size_t leg_count() const { return legs_.size(); }
+
+ private:
+  struct Leg {
+    std::string tunnel_id;
+    std::uint8_t index;
+    bool draining = false;
+  };
+  struct Tunnel {
+    std::string token;
+    std::optional<std::uint16_t> configured_port;
+    std::uint16_t port = 0;  ///< 0 until a listener is open
+    bool quick = false;
+    std::map<std::uint8_t, LegId> legs;  ///< by connection index
+    std::uint32_t streams = 0;
+    std::size_t next_leg = 0;  ///< round-robin cursor
+    std::optional<sdk::TimePoint> empty_since;
+  };
+
+  std::optional<std::uint16_t> assign_port(const Tunnel& tunnel) const;
+  std::string random_hex(sdk::RandomSource& random, std::size_t bytes) const;
+  std::size_t active_tunnels() const;
+
+  RegistryLimits limits_;
+  std::map<std::string, Tunnel> tunnels_;
+  std::map<LegId, Leg> legs_;
+  std::set<std::uint16_t> ports_in_use_;
+};
+
+/// Compares secrets in time that depends only on their lengths.
+bool constant_time_equal(const std::string& a, const std::string& b);
+
+}  // namespace warren::core

@@ -1,0 +1,101 @@
+# warren's control protocol. On every transport connection the first
+# bidirectional stream is the control stream: both sides write framed
+# ControlMessage values on it (Cap'n Proto standard stream framing). Every
+# other stream is a data stream the edge opens; it starts with exactly one
+# framed StreamHeader, followed by the public client's raw bytes.
+#
+# Evolution: add fields and union members at the end only. A reader refuses
+# a ControlMessage whose union member it does not know (a protocol error),
+# so a new message kind needs a protocolVersion bump.
+@0xa63cb7b0021cbb77;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("warren::core::protocol::wire");
+
+# Why the edge refused a registration. Mirrors warren::sdk::errc; the
+# numbers here are the wire contract, independent of the C++ enum's.
+enum RejectCode {
+  unspecified @0;
+  authFailed @1;
+  duplicateRegistration @2;
+  tunnelUnknown @3;
+  tunnelLimit @4;
+  streamLimit @5;
+  rateLimited @6;
+  portInUse @7;
+  protocolError @8;
+  protocolVersion @9;
+  shuttingDown @10;
+  configInvalid @11;
+}
+
+# Connector -> edge, first message on a connection's control stream.
+struct RegisterConnection {
+  protocolVersion @0 :UInt32;
+  tunnelId @1 :Text;            # empty for a quick tunnel
+  token @2 :Text;               # empty for a quick tunnel
+  connIndex @3 :UInt8;          # which HA leg (0 .. ha_connections-1)
+  replaceExisting @4 :Bool;     # a reconnect: evict a stale leg with this index
+  clientVersion @5 :Text;       # "warren 0.1.0", for the edge's logs
+  requestedPublicPort @6 :UInt16;  # 0: let the edge assign one
+  quickTunnel @7 :Bool;         # ask the edge to assign id, token and address
+}
+
+# Edge -> connector: the registration was accepted.
+struct Registered {
+  edgeId @0 :Text;
+  location @1 :Text;            # region or site, for logs and leg spreading
+  publicAddress @2 :Text;       # "host:port" public clients reach
+  heartbeatIntervalMs @3 :UInt32;  # 0: the connector keeps its own default
+  tunnelId @4 :Text;            # assigned for a quick tunnel; else the id sent
+  token @5 :Text;               # assigned for a quick tunnel; else empty
+}
+
+# Edge -> connector: the registration was refused.
+struct Rejected {
+  code @0 :RejectCode;
+  message @1 :Text;
+  fatal @2 :Bool;               # retrying cannot help (bad credentials …)
+  retryAfterMs @3 :UInt32;      # a lower bound on the connector's next delay
+}
+
+# Either side; the peer answers with a HeartbeatAck echoing both fields,
+# so the sender measures the round trip against its own clock.
+struct Heartbeat {
+  sequence @0 :UInt64;
+  sentAtNs @1 :Int64;           # the sender's monotonic clock; opaque to the peer
+}
+
+struct HeartbeatAck {
+  sequence @0 :UInt64;
+  sentAtNs @1 :Int64;           # copied from the Heartbeat
+}
+
+# Connector -> edge: stop sending new streams on this leg; open ones may
+# drain for the grace period before the connection closes.
+struct Unregister {
+  gracePeriodMs @0 :UInt32;
+}
+
+struct ControlMessage {
+  union {
+    registerConnection @0 :RegisterConnection;
+    registered @1 :Registered;
+    rejected @2 :Rejected;
+    heartbeat @3 :Heartbeat;
+    heartbeatAck @4 :HeartbeatAck;
+    unregister @5 :Unregister;
+  }
+}
+
+enum StreamKind {
+  tcp @0;
+  udp @1;
+}
+
+# Edge -> connector: the first frame on every data stream.
+struct StreamHeader {
+  clientAddress @0 :Text;       # the public client's "address:port"
+  listener @1 :Text;            # which public listener accepted it
+  kind @2 :StreamKind;
+}

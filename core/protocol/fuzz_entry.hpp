@@ -1,0 +1,15 @@
+#pragma once
+// One fuzzing step over the decoders, shaped for libFuzzer's
+// LLVMFuzzerTestOneInput and reused by the seeded fuzz loop in the tests.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace warren::core::protocol {
+
+/// Feeds `data` to a control decoder and a stream-header decoder, in chunk
+/// sizes taken from the data itself. Every message that decodes must encode
+/// again and decode equal; a violation aborts (a finding). Returns 0.
+int fuzz_decoders(const std::uint8_t* data, std::size_t size) noexcept;
+
+}  // namespace warren::core::protocol

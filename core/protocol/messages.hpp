@@ -1,0 +1,84 @@
+#pragma once
+// The control protocol's messages as plain C++ values. Nothing here knows
+// Cap'n Proto: the codec (frame_encoder / frame_decoder) converts between
+// these structs and frames, so the supervisor, the edge and their tests use
+// ordinary values.
+
+#include <warren/sdk/error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace warren::core::protocol {
+
+/// The version this build speaks; an edge refuses others with protocol_version.
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+/// Connector -> edge, the first message on a connection's control stream.
+struct RegisterConnection {
+  std::uint32_t protocol_version = kProtocolVersion;
+  std::string tunnel_id;              ///< empty for a quick tunnel
+  std::string token;                  ///< empty for a quick tunnel
+  std::uint8_t conn_index = 0;        ///< the HA leg, 0 .. kMaxConnections-1
+  bool replace_existing = false;      ///< a reconnect: evict a stale leg with this index
+  std::string client_version;
+  std::uint16_t requested_public_port = 0;  ///< 0: the edge assigns one
+  bool quick_tunnel = false;
+  friend bool operator==(const RegisterConnection&, const RegisterConnection&) = default;
+};
+
+/// Edge -> connector: the registration was accepted.
+struct Registered {
+  std::string edge_id;
+  std::string location;
+  std::string public_address;
+  std::chrono::milliseconds heartbeat_interval{0};  ///< zero: the connector keeps its default
+  std::string tunnel_id;                            ///< assigned for a quick tunnel
+  std::string token;                                ///< assigned for a quick tunnel
+  friend bool operator==(const Registered&, const Registered&) = default;
+};
+
+/// Edge -> connector: the registration was refused.
+struct Rejected {
+  sdk::errc code = sdk::errc::protocol_error;
+  std::string message;
+  bool fatal = false;
+  std::chrono::milliseconds retry_after{0};  ///< a lower bound on the next delay
+  friend bool operator==(const Rejected&, const Rejected&) = default;
+};
+
+/// Either side; answered by a HeartbeatAck carrying the same two fields.
+struct Heartbeat {
+  std::uint64_t sequence = 0;
+  std::int64_t sent_at_ns = 0;  ///< the sender's own monotonic clock
+  friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
+
+struct HeartbeatAck {
+  std::uint64_t sequence = 0;
+  std::int64_t sent_at_ns = 0;  ///< echoed from the Heartbeat: RTT = now - sent_at
+  friend bool operator==(const HeartbeatAck&, const HeartbeatAck&) = default;
+};
+
+/// Connector -> edge: send no new streams on this leg; drain for the grace period.
+struct Unregister {
+  std::chrono::milliseconds grace_period{0};
+  friend bool operator==(const Unregister&, const Unregister&) = default;
+};
+
+/// Everything that travels on a control stream.
+using ControlMessage = std::variant<RegisterConnection, Registered, Rejected, Heartbeat, HeartbeatAck, Unregister>;
+
+enum class StreamKind : std::uint8_t { tcp, udp };
+
+/// Edge -> connector: the first frame of every data stream; raw bytes follow.
+struct StreamHeader {
+  std::string client_address;  ///< the public client's "address:port"
+  std::string listener;        ///< the public listener that accepted it
+  StreamKind kind = StreamKind::tcp;
+  friend bool operator==(const StreamHeader&, const StreamHeader&) = default;
+};
+
+}  // namespace warren::core::protocol

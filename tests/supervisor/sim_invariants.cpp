@@ -1,0 +1,43 @@
+// SimWorld: the invariants that must hold after every step.
+
+#include "sim_world.hpp"
+
+#include <algorithm>
+
+namespace warren::core::connector::test {
+
+using namespace sim;
+
+void SimWorld::check_after_step() {
+  const auto& config = scenario_.config;
+  auto legs = supervisor_->legs();
+  unsigned holding = 0;
+  for (unsigned i = 0; i < legs.size(); ++i) {
+    bool supervisor_holds = holds_connection(legs[i].phase);
+    holding += supervisor_holds;
+    // The supervisor and the shell agree on which legs hold a connection,
+    // so no connection is leaked and none is used after it was closed.
+    if (!exit_code_ && supervisor_holds != static_cast<bool>(legs_[i]))
+      violate("leg " + std::to_string(i) + ": the supervisor " + (supervisor_holds ? "holds" : "does not hold") +
+              " a connection the world " + (legs_[i] ? "has open" : "does not have"));
+    const auto& c = legs_[i];
+    if (!c || exit_code_) continue;
+    // An edge that died silently is noticed by the heartbeat deadline.
+    if (c->silent_since && legs[i].phase == LegPhase::registered) {
+      auto interval = scenario_.edge_interval > sdk::Duration::zero() ? scenario_.edge_interval : config.heartbeat_interval;
+      auto limit = std::max(config.heartbeat_timeout, 2 * interval);
+      if (now_ - std::max(*c->silent_since, c->since) > limit) violate("a silent edge went unnoticed past the heartbeat timeout");
+    }
+    // A dial or registration that hangs is abandoned at the connect timeout.
+    if ((c->state == Connection::State::dialing || c->state == Connection::State::connected) &&
+        now_ - c->since > config.connect_timeout)
+      violate("an attempt outlived the connect timeout");
+  }
+  if (holding > config.ha_connections) violate("more legs hold connections than configured");
+  if (fatal_this_step_ && !shutdown_requested_ && !exit_code_) violate("a fatal error did not end the run at once");
+  if (!backoff_->answers.empty() && !exit_code_) violate("a backoff answer led to no RetryScheduled");
+  fatal_this_step_ = false;
+  std::fill(retry_floor_.begin(), retry_floor_.end(), std::nullopt);
+}
+
+}  // namespace warren::core::connector::test

@@ -1,0 +1,232 @@
+// SimWorld as the shell: carries out each action, and checks on the way
+// that the supervisor only asks for what its rules allow.
+
+#include "sim_world.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace warren::core::connector::test {
+
+using namespace std::chrono_literals;
+using namespace sim;
+using sdk::errc;
+
+namespace {
+
+std::optional<std::size_t> edge_index(const std::vector<sdk::EdgeAddress>& edges, const sdk::EdgeAddress& a) {
+  for (std::size_t i = 0; i < edges.size(); ++i)
+    if (same_endpoint(edges[i], a)) return i;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void SimWorld::execute(const SupervisorAction& action) {
+  const auto& config = scenario_.config;
+  if (auto* a = std::get_if<Resolve>(&action)) {
+    (void)a;
+    if (chance(scenario_.resolve_failure_rate)) {
+      auto e = event(resolve_failed, latency(5ms, 300ms));
+      e->ec = chance(0.5) ? sdk::error_code(errc::discovery_failed) : sdk::error_code(errc::no_edges);
+      schedule(e);
+    } else {
+      auto e = event(resolved, latency(5ms, 300ms));
+      // Discovery answers in any order: indexes must not be trusted across lookups.
+      e->addresses = edges_;
+      std::rotate(e->addresses.begin(), e->addresses.begin() + static_cast<std::ptrdiff_t>(random_.next_u64() % edges_.size()),
+                  e->addresses.end());
+      schedule(e);
+    }
+  } else if (auto* dial = std::get_if<Dial>(&action)) {
+    execute_dial(*dial);
+  } else if (auto* reg = std::get_if<Register>(&action)) {
+    execute_register(*reg);
+  } else if (auto* beat = std::get_if<SendHeartbeat>(&action)) {
+    auto& c = legs_.at(beat->leg);
+    if (!c || c->state != Connection::State::registered) return violate("a heartbeat on a leg that is not registered");
+    if (beat->sequence <= last_heartbeat_[beat->leg]) return violate("heartbeat sequence did not increase");
+    last_heartbeat_[beat->leg] = beat->sequence;
+    if (c->silent_since || !edge_up_[c->edge] || chance(scenario_.ack_loss)) return;
+    auto e = event(ack, latency(1ms, 150ms), beat->leg);
+    e->seq = beat->sequence;
+    schedule(e);
+  } else if (auto* close_leg = std::get_if<CloseLeg>(&action)) {
+    close(close_leg->leg, close_leg->reason);
+  } else if (auto* unreg = std::get_if<Unregister>(&action)) {
+    auto& c = legs_.at(unreg->leg);
+    if (!shutdown_requested_) return violate("Unregister before shutdown");
+    if (!c || c->state != Connection::State::registered) return violate("Unregister for a leg that is not registered");
+    if (unreg->grace_period != config.grace_period) return violate("Unregister with the wrong grace period");
+    c->state = Connection::State::unregistering;
+    must_unregister_.erase(unreg->leg);
+    ++stats_.unregisters;
+    if (!c->silent_since && edge_up_[c->edge]) schedule(event(unregister_done, latency(1ms, 100ms), unreg->leg));
+  } else if (std::holds_alternative<StopAcceptingStreams>(action)) {
+    if (!shutdown_requested_) return violate("StopAcceptingStreams before shutdown");
+    streams_stopped_ = true;
+    // Often there are no streams at all: drained before the edges confirm.
+    auto drain_after = chance(0.3) ? latency(0ms, 50ms) : latency(0ms, config.grace_period * 3 / 2 + 1ms);
+    schedule(event(streams_drained, drain_after));
+  } else if (auto* retry = std::get_if<RetryScheduled>(&action)) {
+    if (backoff_->answers.empty()) return violate("RetryScheduled without asking the backoff policy");
+    auto answer = backoff_->answers.front();
+    backoff_->answers.pop_front();
+    if (!answer) return violate("RetryScheduled although the policy gave up");
+    if (*answer < sdk::Duration::zero() || *answer > backoff_->max_delay())
+      return violate("the backoff policy answered outside its own bounds");
+    // Exactly the policy's delay (within its bounds), raised to the edge's
+    // retry-after (capped) for a leg that was just refused.
+    auto expected = std::clamp(*answer, sdk::Duration::zero(), backoff_->max_delay());
+    if (retry->leg) {
+      auto floor = retry_floor_.at(*retry->leg);
+      if (floor) {
+        auto capped = std::clamp(*floor, sdk::Duration::zero(), config.max_retry_after);
+        if (capped > expected) ++stats_.retry_floors;
+        expected = std::max(expected, capped);
+      }
+      retry_at_[*retry->leg] = now_ + retry->delay;
+    }
+    if (retry->delay < sdk::Duration::zero()) return violate("a negative delay");
+    if (retry->delay != expected)
+      return violate("delay " + sdk::format_duration(retry->delay) + " is not the expected " + sdk::format_duration(expected));
+  } else if (auto* done = std::get_if<Exit>(&action)) {
+    exit_code_ = done->code;
+    if (done->code >= 0 && done->code < 4) ++stats_.exits[done->code];
+    bool fatal_exit = done->code == 2 || done->code == 3;
+    if (fatal_exit != fatal_delivered_) return violate("exit code " + std::to_string(done->code) + " but fatal error seen: " + std::to_string(fatal_delivered_));
+    if (fatal_exit && done->code != exit_code_for_fatal(done->reason)) return violate("wrong exit code for the fatal error");
+    if (done->code == 0) {
+      if (!shutdown_requested_) return violate("Exit 0 without a shutdown");
+      if (!must_unregister_.empty()) return violate("Exit 0 before every live leg was unregistered");
+    }
+    if (done->code == 1) {
+      bool gave_up = !backoff_->answers.empty() && !backoff_->answers.front();
+      if (gave_up) backoff_->answers.pop_front();
+      if (!config.no_reconnect && !gave_up) return violate("Exit 1 without --no-reconnect and without the policy giving up");
+    }
+    for (auto& c : legs_) c.reset();  // the process is gone
+  }
+}
+
+void SimWorld::execute_dial(const Dial& a) {
+  const auto& config = scenario_.config;
+  if (a.leg >= legs_.size()) return violate("Dial for a leg that does not exist");
+  if (streams_stopped_) return violate("Dial after StopAcceptingStreams");
+  if (legs_[a.leg]) return violate("Dial for a leg that already has a connection");
+  if (a.leg > 0 && !leg0_registered_once_) return violate("leg " + std::to_string(a.leg) + " dialed before leg 0 registered");
+  if (retry_at_[a.leg] && now_ < *retry_at_[a.leg]) return violate("Dial before the backoff delay ran out");
+  if (a.transport >= config.transport_count) return violate("Dial with a transport out of range");
+  auto edge = edge_index(edges_, a.address);
+  if (!edge) return violate("Dial to an address discovery never returned");
+
+  std::set<std::size_t> held;  // by the other legs
+  for (unsigned i = 0; i < legs_.size(); ++i)
+    if (i != a.leg && legs_[i]) held.insert(legs_[i]->edge);
+  if (!scenario_.custom_address_policy && edges_.size() > held.size() && held.count(*edge))
+    return violate("Dial to an address another leg holds while one is free");
+
+  if (config.transport_count > 1) {
+    if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= config.max_dial_failures)
+      return violate("still dialing transport 0 after max_dial_failures failures");
+    if (a.transport != 0) {
+      if (dial_failures_on_quic_[a.leg] > 0) ++stats_.fallbacks;
+      dial_failures_on_quic_[a.leg] = 0;
+    }
+  }
+
+  auto c = std::make_unique<Connection>();
+  c->attempt = ++next_attempt_;
+  c->edge = *edge;
+  c->transport = a.transport;
+  c->since = now_;
+  legs_[a.leg] = std::move(c);
+  auto& conn = legs_[a.leg];
+
+  auto fail = [&](sdk::error_code ec, sdk::Duration lo, sdk::Duration hi) {
+    auto e = event(dial_failed, latency(lo, hi), a.leg);
+    e->ec = ec;
+    schedule(e);
+  };
+  if (!edge_up_[*edge]) {
+    if (edge_silent_[*edge]) conn->silent_since = now_;  // the dial hangs
+    else fail(errc::dial_failed, 1ms, 100ms);
+  } else if (scenario_.quic_blocked && a.transport == 0) {
+    if (chance(0.2)) conn->silent_since = now_;
+    else fail(errc::quic_broken, 100ms, 3s);
+  } else if (chance(0.001)) {
+    fail(errc::certificate_mismatch, 5ms, 100ms);
+  } else if (chance(0.05)) {
+    fail(chance(0.5) ? sdk::error_code(errc::handshake_timeout) : sdk::error_code(errc::tls_failed), 5ms, 500ms);
+  } else {
+    schedule(event(dial_ok, latency(5ms, 300ms), a.leg));
+  }
+}
+
+void SimWorld::execute_register(const Register& a) {
+  if (a.leg >= legs_.size()) return violate("Register for a leg that does not exist");
+  auto& c = legs_[a.leg];
+  if (streams_stopped_) return violate("Register after StopAcceptingStreams");
+  if (!c || c->state != Connection::State::connected) return violate("Register on a leg whose dial has not succeeded");
+  if (a.replace_existing != register_sent_[a.leg])
+    return violate(std::string("replace_existing should be ") + (register_sent_[a.leg] ? "true" : "false"));
+  register_sent_[a.leg] = true;
+  if (c->silent_since) return;
+  if (!edge_up_[c->edge]) {
+    if (edge_silent_[c->edge]) {
+      c->silent_since = now_;
+    } else {
+      auto e = event(lost, latency(1ms, 50ms), a.leg);
+      e->ec = errc::peer_closed;
+      schedule(e);
+    }
+    return;
+  }
+  auto e = event(registered, latency(5ms, 200ms), a.leg);
+  if (scenario_.auth_fails) {
+    e->kind = rejected;
+    e->ec = errc::auth_failed;
+    e->fatal = true;
+  } else if (chance(scenario_.reject_rate)) {
+    e->kind = rejected;
+    double pick = random_.uniform01();
+    if (pick < 0.5) {
+      e->ec = errc::rate_limited;
+      e->retry_after = latency(0s, 90s);
+    } else if (pick < 0.8) {
+      e->ec = errc::tunnel_limit;
+    } else {
+      e->ec = errc::duplicate_registration;
+    }
+  } else if (chance(0.002)) {
+    e->kind = rejected;
+    e->ec = errc::tunnel_unknown;  // fatal by its code, without the flag
+  } else {
+    e->interval = scenario_.edge_interval;
+  }
+  schedule(e);
+}
+
+void SimWorld::close(unsigned leg, const sdk::error_code& reason) {
+  if (leg >= legs_.size()) return violate("CloseLeg for a leg that does not exist");
+  auto& c = legs_[leg];
+  if (!c) return violate("CloseLeg for a leg with no connection");
+  if (reason == errc::handshake_timeout) {
+    ++stats_.connect_timeouts;
+    if (c->state == Connection::State::dialing && c->transport == 0) ++dial_failures_on_quic_[leg];
+  }
+  if (reason == errc::heartbeat_timeout) ++stats_.heartbeat_timeouts;
+  if (c->state == Connection::State::unregistering && !forced_stop_) {
+    // Streams get their grace period, unless they drained and every edge
+    // has our Unregister.
+    bool grace_over = now_ - shutdown_time_ >= scenario_.config.grace_period;
+    bool all_acked = true;
+    for (unsigned i = 0; i < legs_.size(); ++i)
+      if (legs_[i] && legs_[i]->state == Connection::State::unregistering && !unregister_acked_.count(i)) all_acked = false;
+    if (!grace_over && !(streams_drained_ && all_acked))
+      return violate("a draining leg closed before its streams drained and the grace period ran out");
+  }
+  c.reset();
+}
+
+}  // namespace warren::core::connector::test

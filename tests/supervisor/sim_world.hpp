@@ -1,0 +1,165 @@
+#pragma once
+// A tiny simulated world for the supervisor, in virtual time: edges that
+// accept, refuse, die loudly or go silent; dials and registrations with
+// random latencies; heartbeat acks that get lost; discovery that fails;
+// a shutdown signal and streams that drain. SimWorld plays the shell too:
+// it carries out every action at once, and checks the supervisor's
+// invariants after every step. Everything random comes from one seed.
+
+#include "core/connector/supervisor.hpp"
+#include "test_policies.hpp"
+
+#include <warren/sdk/random.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace warren::core::connector::test {
+
+/// What one seeded run looks like (drawn from the seed).
+struct SimScenario {
+  SupervisorConfig config;
+  std::size_t edge_count = 1;
+  bool quic_blocked = false;         ///< transport 0 always fails with quic_broken
+  bool auth_fails = false;           ///< every registration is refused fatally
+  bool custom_address_policy = false;
+  double ack_loss = 0;
+  double reject_rate = 0;
+  double resolve_failure_rate = 0;
+  sdk::Duration edge_interval{};     ///< what Registered assigns (zero: none)
+  std::optional<sdk::Duration> shutdown_at;
+  sdk::Duration backoff_base{}, backoff_cap{};
+  std::uint32_t backoff_give_up = 0;  ///< 0: never
+
+  static SimScenario draw(sdk::RandomSource& random);
+  std::string describe() const;
+};
+
+/// Tallies over many runs, to show the simulation reaches every outcome.
+struct SimStats {
+  std::uint64_t runs = 0, events = 0;
+  std::uint64_t exits[4] = {0, 0, 0, 0};
+  std::uint64_t heartbeat_timeouts = 0, connect_timeouts = 0, fallbacks = 0, retry_floors = 0;
+  std::uint64_t shutdowns = 0, unregisters = 0, registrations = 0, unfinished = 0;
+};
+
+namespace sim {
+
+enum Kind {
+  resolved, resolve_failed, dial_ok, dial_failed, registered, rejected, ack, lost, unregister_done,
+  streams_drained, shutdown, edge_down, edge_up
+};
+
+/// Something the world will tell the supervisor (or itself) at `at`.
+struct Event {
+  sdk::TimePoint at;
+  std::uint64_t order = 0;  ///< ties broken by scheduling order
+  Kind kind = resolved;
+  unsigned leg = 0;
+  std::uint64_t attempt = 0;  ///< the connection it belongs to; stale ones are dropped
+  sdk::error_code ec;
+  std::uint64_t seq = 0;
+  bool fatal = false;
+  sdk::Duration retry_after{};
+  sdk::Duration interval{};
+  std::size_t edge = 0;
+  std::vector<sdk::EdgeAddress> addresses;
+};
+
+/// The world's view of one leg's connection.
+struct Connection {
+  enum class State { dialing, connected, registered, unregistering };
+  std::uint64_t attempt = 0;
+  std::size_t edge = 0;
+  std::size_t transport = 0;
+  State state = State::dialing;
+  sdk::TimePoint since;
+  std::optional<sdk::TimePoint> silent_since;  ///< the edge vanished without a word
+};
+
+}  // namespace sim
+
+/// Makes the backoff policy for a run; the default is the test's own
+/// ExponentialBackoff with the scenario's numbers.
+using BackoffFactory = std::function<std::unique_ptr<sdk::BackoffPolicy>(const SimScenario&)>;
+
+class SimWorld {
+ public:
+  SimWorld(std::uint64_t seed, SimStats& stats, const BackoffFactory& make_backoff = {});
+  ~SimWorld();
+
+  /// Runs up to `max_events` steps or until Exit. Returns the first
+  /// invariant violation, with a trace of recent steps.
+  std::optional<std::string> run(std::size_t max_events);
+
+  const SimScenario& scenario() const { return scenario_; }
+
+ private:
+  using Event = sim::Event;
+  using Connection = sim::Connection;
+  struct EventOrder {
+    bool operator()(const std::shared_ptr<Event>& a, const std::shared_ptr<Event>& b) const;
+  };
+
+  void drain();
+  void deliver(Event& e);
+  void deliver_to_leg(Event& e);
+  void request_shutdown();
+  void execute(const SupervisorAction& action);
+  void execute_dial(const Dial& a);
+  void execute_register(const Register& a);
+  void close(unsigned leg, const sdk::error_code& reason);
+  void edge_goes_down(std::size_t edge);
+  void schedule(std::shared_ptr<Event> e);
+  std::shared_ptr<Event> event(sim::Kind kind, sdk::Duration after, unsigned leg = 0);
+  sdk::Duration latency(sdk::Duration lo, sdk::Duration hi);
+  bool chance(double p);
+  void check_after_step();
+  void violate(std::string what);
+  void trace(std::string line);
+
+  std::uint64_t seed_;
+  SimStats& stats_;
+  sdk::SeededRandom random_;        ///< the world's dice
+  sdk::SeededRandom policy_random_;  ///< the supervisor's RandomSource
+  SimScenario scenario_;
+  std::vector<sdk::EdgeAddress> edges_;
+  std::vector<bool> edge_up_;
+  std::vector<bool> edge_silent_;  ///< while down: swallow everything instead of refusing
+  std::unique_ptr<sdk::BackoffPolicy> policy_;
+  std::unique_ptr<RecordingBackoff> backoff_;
+  std::unique_ptr<sdk::AddressPolicy> custom_address_;
+  std::unique_ptr<Supervisor> supervisor_;
+
+  sdk::TimePoint start_, now_;
+  std::uint64_t next_order_ = 0;
+  std::uint64_t next_attempt_ = 0;
+  std::priority_queue<std::shared_ptr<Event>, std::vector<std::shared_ptr<Event>>, EventOrder> queue_;
+  std::vector<std::unique_ptr<Connection>> legs_;  ///< the world's view of each leg's connection
+  std::vector<bool> register_sent_;
+  std::vector<std::optional<sdk::TimePoint>> retry_at_;
+  std::vector<std::uint64_t> last_heartbeat_;
+  std::vector<std::uint32_t> dial_failures_on_quic_;         ///< consecutive, on transport 0
+  std::vector<std::optional<sdk::Duration>> retry_floor_;  ///< retry-after delivered this step
+  bool leg0_registered_once_ = false;
+  bool shutdown_requested_ = false;
+  bool streams_stopped_ = false;
+  bool streams_drained_ = false;
+  bool forced_stop_ = false;  ///< the horizon's double shutdown: no drain expected
+  sdk::TimePoint shutdown_time_{};
+  std::set<unsigned> unregister_acked_;
+  std::set<unsigned> must_unregister_;
+  std::optional<int> exit_code_;
+  bool fatal_delivered_ = false;
+  bool fatal_this_step_ = false;
+  std::optional<std::string> violation_;
+  std::vector<std::string> trace_;
+};
+
+}  // namespace warren::core::connector::test

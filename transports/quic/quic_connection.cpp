@@ -1,0 +1,373 @@
+#include "quic_connection.hpp"
+
+#include "clock.hpp"
+#include "completion.hpp"
+#include "quic_callbacks.hpp"
+
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+namespace warren::quic {
+namespace {
+
+// Packets per flush before yielding to the loop (and to ngtcp2's pacer).
+constexpr std::size_t max_burst = 64;
+// The client's first DCID: random, longer than the minimum of 8 bytes.
+constexpr std::size_t initial_dcid_length = 18;
+
+ngtcp2_duration to_ngtcp2(sdk::Duration d) {
+  return d.count() > 0 ? static_cast<ngtcp2_duration>(d.count()) : UINT64_MAX;
+}
+
+bool is_crypto_error(const ngtcp2_connection_close_error& e) {
+  return e.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_TRANSPORT && (e.error_code & 0xff00) == 0x100;
+}
+
+}  // namespace
+
+QuicConnection::QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
+                               const ConnectionLimits& limits, sdk::Logger& logger, bool server)
+    : executor_(endpoint->get_executor()),
+      endpoint_(std::move(endpoint)),
+      remote_(remote),
+      limits_(limits),
+      logger_(logger),
+      server_(server),
+      timer_(executor_) {}
+
+QuicConnection::~QuicConnection() {
+  if (!failed_ && conn_) {
+    ngtcp2_connection_close_error close_error;
+    ngtcp2_connection_close_error_default(&close_error);
+    fail(boost::asio::error::operation_aborted, &close_error);
+  }
+  if (conn_) ngtcp2_conn_del(conn_);
+  tls_.reset();  // after the conn: ngtcp2 may reach the session until it is gone
+}
+
+QuicConnection::Ptr QuicConnection::dial(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
+                                         const PeerCheck& check, const ConnectionLimits& limits, sdk::Logger& logger,
+                                         std::string& why) {
+  Ptr c(new QuicConnection(std::move(endpoint), remote, limits, logger, false));
+  ngtcp2_cid dcid, scid;
+  if (!random_cid(dcid, initial_dcid_length) || !random_cid(scid, cid_length)) {
+    why = "no random bytes for connection IDs";
+    return nullptr;
+  }
+  c->tls_ = TlsSession::client(check, conn_from_ref, c.get(), why);
+  if (!c->tls_ || !c->create_native(dcid, scid, nullptr, why)) return nullptr;
+  if (limits.keepalive.count() > 0)
+    ngtcp2_conn_set_keep_alive_timeout(c->conn_, static_cast<ngtcp2_duration>(limits.keepalive.count()));
+  return c;
+}
+
+QuicConnection::Ptr QuicConnection::accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
+                                           const ngtcp2_pkt_hd& initial,
+                                           std::shared_ptr<ServerCredentials> credentials,
+                                           const ConnectionLimits& limits, sdk::Logger& logger, std::string& why) {
+  Ptr c(new QuicConnection(std::move(endpoint), remote, limits, logger, true));
+  c->original_dcid_ = initial.dcid;
+  ngtcp2_cid scid;
+  if (!random_cid(scid, cid_length)) {
+    why = "no random bytes for connection IDs";
+    return nullptr;
+  }
+  c->tls_ = TlsSession::server(std::move(credentials), conn_from_ref, c.get(), why);
+  if (!c->tls_ || !c->create_native(initial.scid, scid, &initial, why)) return nullptr;
+  return c;
+}
+
+bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const ngtcp2_pkt_hd* initial,
+                                   std::string& why) {
+  ngtcp2_path path{endpoint_->local_addr(), {remote_.data(), static_cast<ngtcp2_socklen>(remote_.size())}, nullptr};
+  ngtcp2_settings settings;
+  ngtcp2_settings_default(&settings);
+  settings.initial_ts = now_ns();
+  settings.handshake_timeout = to_ngtcp2(limits_.handshake_timeout);
+  settings.max_tx_udp_payload_size = NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE;
+  // Fixed windows (no auto-tuning): the window is the bound on what we buffer.
+  settings.max_window = 0;
+  settings.max_stream_window = 0;
+
+  ngtcp2_transport_params params;
+  ngtcp2_transport_params_default(&params);
+  params.initial_max_stream_data_bidi_local = limits_.settings.stream_window;
+  params.initial_max_stream_data_bidi_remote = limits_.settings.stream_window;
+  params.initial_max_stream_data_uni = 0;
+  params.initial_max_data = limits_.settings.connection_window;
+  params.initial_max_streams_bidi = limits_.settings.max_streams;
+  params.initial_max_streams_uni = 0;
+  params.max_idle_timeout = limits_.idle_timeout.count() > 0 ? to_ngtcp2(limits_.idle_timeout) : 0;
+
+  int rv;
+  if (initial) {
+    params.original_dcid = initial->dcid;
+    rv = ngtcp2_conn_server_new(&conn_, &dcid, &scid, &path, initial->version, &server_callbacks(), &settings,
+                                &params, nullptr, this);
+  } else {
+    rv = ngtcp2_conn_client_new(&conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &client_callbacks(), &settings,
+                                &params, nullptr, this);
+  }
+  if (rv != 0) {
+    conn_ = nullptr;
+    why = std::string("cannot create the QUIC connection: ") + ngtcp2_strerror(rv);
+    return false;
+  }
+  ngtcp2_conn_set_tls_native_handle(conn_, tls_->native());
+  return true;
+}
+
+void QuicConnection::start(HandshakeDone done) {
+  handshake_done_ = std::move(done);
+  handshake_owner_ = shared_from_this();
+  std::vector<ngtcp2_cid> scids(ngtcp2_conn_get_num_scid(conn_));
+  ngtcp2_conn_get_scid(conn_, scids.data());
+  for (const auto& cid : scids) endpoint_->add_route(cid, weak_from_this());
+  if (server_) endpoint_->add_route(original_dcid_, weak_from_this());
+  if (!server_) flush();  // the client speaks first
+}
+
+void QuicConnection::on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
+                                 ngtcp2_tstamp now) {
+  if (failed_) return;
+  bytes_received_ += len;
+  udp::endpoint sender = from;
+  ngtcp2_path path{endpoint_->local_addr(), {sender.data(), static_cast<ngtcp2_socklen>(sender.size())}, nullptr};
+  ngtcp2_pkt_info info{};
+  if (int rv = ngtcp2_conn_read_pkt(conn_, &path, &info, data, len, now); rv != 0) handle_read_error(rv);
+}
+
+void QuicConnection::handle_read_error(int rv) {
+  ngtcp2_connection_close_error close_error;
+  ngtcp2_connection_close_error_default(&close_error);
+  switch (rv) {
+    case NGTCP2_ERR_DISCARD_PKT:
+      return;  // a packet that does not fit this connection; the connection is fine
+    case NGTCP2_ERR_DRAINING: {
+      ngtcp2_connection_close_error theirs;
+      ngtcp2_conn_get_connection_close_error(conn_, &theirs);
+      bool tls = !handshake_completed_ && is_crypto_error(theirs);
+      if (tls) logger_.warn("peer " + remote_address() + " refused the TLS handshake");
+      fail(sdk::make_error_code(tls ? sdk::errc::tls_failed : sdk::errc::peer_closed), nullptr);
+      return;
+    }
+    case NGTCP2_ERR_DROP_CONN:
+      fail(sdk::make_error_code(sdk::errc::protocol_error), nullptr);
+      return;
+    case NGTCP2_ERR_CRYPTO: {
+      ngtcp2_connection_close_error_set_transport_error_tls_alert(&close_error, ngtcp2_conn_get_tls_alert(conn_),
+                                                                 nullptr, 0);
+      if (tls_->certificate_refused()) {
+        logger_.error(tls_->refusal() + " (edge " + remote_address() + ")");
+        fail(sdk::make_error_code(sdk::errc::certificate_mismatch), &close_error);
+      } else {
+        logger_.warn("TLS handshake with " + remote_address() + " failed");
+        fail(sdk::make_error_code(sdk::errc::tls_failed), &close_error);
+      }
+      return;
+    }
+    default: {
+      ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, rv, nullptr, 0);
+      sdk::error_code reason = callback_failure_ ? callback_failure_
+                               : handshake_completed_ ? sdk::make_error_code(sdk::errc::protocol_error)
+                                                      : sdk::make_error_code(sdk::errc::tls_failed);
+      logger_.debug(std::string("QUIC connection with ") + remote_address() + " failed: " + ngtcp2_strerror(rv));
+      fail(reason, &close_error);
+    }
+  }
+}
+
+void QuicConnection::flush() {
+  if (failed_) return;
+  ngtcp2_tstamp now = now_ns();
+  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  std::size_t burst = max_burst;
+  if (handshake_completed_)
+    burst = std::clamp<std::size_t>(ngtcp2_conn_get_send_quantum(conn_) / max_packet, 1, max_burst);
+  PacketBatch batch(*endpoint_, remote_, max_packet);
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info info{};
+  std::size_t packets = 0;
+  while (packets < burst) {
+    while (!send_queue_.empty() && !send_queue_.front()->wants_to_send()) {
+      send_queue_.front()->queued = false;
+      send_queue_.pop_front();
+    }
+    StreamState* stream = send_queue_.empty() ? nullptr : send_queue_.front().get();
+    ngtcp2_vec vecs[8];
+    std::size_t nvecs = 0, offered = 0;
+    std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+    std::int64_t id = -1;
+    bool fin = false;
+    if (stream) {
+      id = stream->id;
+      nvecs = stream->outgoing.unsent(vecs, std::size(vecs), offered);
+      fin = stream->fin_requested;
+      if (fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+    }
+    ngtcp2_ssize taken = -1;
+    ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn_, &ps.path, &info, batch.slot(), max_packet, &taken, flags, id,
+                                               vecs, nvecs, now);
+    if (n == NGTCP2_ERR_WRITE_MORE) {
+      account_sent(*stream, taken, offered, fin);
+      continue;
+    }
+    if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
+      stream->blocked = true;  // until the peer's MAX_STREAM_DATA
+      continue;
+    }
+    if (n == NGTCP2_ERR_STREAM_SHUT_WR || n == NGTCP2_ERR_STREAM_NOT_FOUND) {
+      // The send side was reset (our abort, or ngtcp2 answering the peer's
+      // STOP_SENDING): to the writer that is the same as STOP_SENDING.
+      stream->closed = stream->closed || n == NGTCP2_ERR_STREAM_NOT_FOUND;
+      stream->stop_sending_received = true;
+      complete_if_pending(executor_, stream->write_handler, sdk::make_error_code(sdk::errc::stream_reset),
+                          std::size_t{0});
+      continue;
+    }
+    if (n < 0) {
+      batch.flush();
+      ngtcp2_connection_close_error close_error;
+      ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, static_cast<int>(n), nullptr, 0);
+      logger_.debug(std::string("QUIC write to ") + remote_address() + " failed: " + ngtcp2_strerror(static_cast<int>(n)));
+      fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
+      return;
+    }
+    if (n == 0) break;
+    if (stream && taken >= 0) account_sent(*stream, taken, offered, fin);
+    batch.commit(static_cast<std::size_t>(n));
+    ++packets;
+  }
+  batch.flush();
+  bytes_sent_ += batch.bytes();
+  // Pacing only once the handshake is over: with no RTT sample yet it
+  // would hold back the handshake itself.
+  if (handshake_completed_ && packets) ngtcp2_conn_update_pkt_tx_time(conn_, now);
+  arm_timer();
+}
+
+void QuicConnection::account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered) {
+  if (taken > 0) stream.outgoing.mark_sent(static_cast<std::size_t>(taken));
+  if (fin_offered && taken >= 0 && static_cast<std::size_t>(taken) == offered) stream.fin_sent = true;
+  if (stream.write_handler && stream.outgoing.sent_offset() >= stream.write_end)
+    complete_if_pending(executor_, stream.write_handler, sdk::error_code(), stream.write_size);
+  // Round robin: a stream that still has data goes behind the others.
+  auto front = std::move(send_queue_.front());
+  send_queue_.pop_front();
+  if (front->wants_to_send()) {
+    send_queue_.push_back(std::move(front));
+  } else {
+    front->queued = false;
+  }
+}
+
+void QuicConnection::schedule_flush() {
+  if (flush_scheduled_ || failed_) return;
+  flush_scheduled_ = true;
+  boost::asio::post(executor_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->flush_scheduled_ = false;
+      self->flush();
+    }
+  });
+}
+
+void QuicConnection::arm_timer() {
+  ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  if (expiry == armed_expiry_) return;
+  armed_expiry_ = expiry;
+  if (expiry == UINT64_MAX) {
+    timer_.cancel();
+    return;
+  }
+  ngtcp2_tstamp now = now_ns();
+  timer_.expires_after(std::chrono::nanoseconds(expiry > now ? expiry - now : 0));
+  timer_.async_wait([weak = weak_from_this()](const sdk::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->on_timer();
+  });
+}
+
+void QuicConnection::on_timer() {
+  armed_expiry_ = 0;
+  if (failed_) return;
+  int rv = ngtcp2_conn_handle_expiry(conn_, now_ns());
+  if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+    // Silence before the handshake ends is a handshake that never finished.
+    bool in_handshake = !handshake_completed_;
+    fail(sdk::make_error_code(in_handshake ? sdk::errc::handshake_timeout : sdk::errc::idle_timeout), nullptr);
+    return;
+  }
+  if (rv != 0) {
+    ngtcp2_connection_close_error close_error;
+    ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, rv, nullptr, 0);
+    fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
+    return;
+  }
+  flush();
+}
+
+void QuicConnection::close(sdk::error_code reason) {
+  if (failed_) return;
+  ngtcp2_connection_close_error close_error;
+  // Tell the peer which warren error ended it, where there is one.
+  std::uint64_t code = reason.category() == sdk::category() ? static_cast<std::uint64_t>(reason.value()) : 0;
+  ngtcp2_connection_close_error_set_application_error(&close_error, code, nullptr, 0);
+  fail(boost::asio::error::operation_aborted, &close_error);
+}
+
+void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error) {
+  if (failed_) return;
+  if (close_error) send_connection_close(*close_error);
+  failed_ = true;
+  reason_ = reason;
+  timer_.cancel();
+  std::vector<ngtcp2_cid> scids(ngtcp2_conn_get_num_scid(conn_));
+  ngtcp2_conn_get_scid(conn_, scids.data());
+  for (const auto& cid : scids) endpoint_->remove_route(cid);
+  if (server_) endpoint_->remove_route(original_dcid_);
+  fail_streams(reason);
+  if (handshake_done_) {
+    boost::asio::post(executor_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->notify_handshake();
+    });
+  }
+}
+
+void QuicConnection::send_connection_close(const ngtcp2_connection_close_error& close_error) {
+  if (ngtcp2_conn_is_in_closing_period(conn_) || ngtcp2_conn_is_in_draining_period(conn_)) return;
+  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  PacketBatch batch(*endpoint_, remote_, max_packet);
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info info{};
+  ngtcp2_ssize n =
+      ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, batch.slot(), max_packet, &close_error, now_ns());
+  if (n > 0) batch.commit(static_cast<std::size_t>(n));
+}
+
+void QuicConnection::notify_handshake() {
+  if (!handshake_done_) return;
+  auto done = std::move(handshake_done_);
+  handshake_done_ = nullptr;
+  auto keep_alive = std::move(handshake_owner_);  // the owner now is whoever `done` hands us to
+  done(failed_ ? reason_ : sdk::error_code());
+}
+
+std::string QuicConnection::remote_address() const {
+  auto address = remote_.address();
+  std::string host = address.to_string();
+  return (address.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(remote_.port());
+}
+
+sdk::ConnectionStats QuicConnection::stats() const {
+  ngtcp2_conn_stat stat{};
+  ngtcp2_conn_get_conn_stat(conn_, &stat);
+  return {sdk::Duration(stat.smoothed_rtt), bytes_sent_, bytes_received_};
+}
+
+}  // namespace warren::quic

@@ -1,0 +1,157 @@
+#pragma once
+// One QUIC connection: owns the ngtcp2_conn, its TLS session and its timer.
+// Fed datagrams by the UdpEndpoint and driven by ngtcp2's expiry; the
+// application reaches it through ConnectionHandle and QuicStream.
+//
+// Lifetime: shared. The application's handles hold it; a connection still
+// in its handshake holds itself until the handshake ends. Asynchronous work
+// (timer, posted flushes) holds it weakly, so nothing keeps a connection
+// alive that nobody can use.
+
+#include "quic_settings.hpp"
+#include "stream_state.hpp"
+#include "tls_session.hpp"
+#include "udp_endpoint.hpp"
+
+#include <warren/sdk/log.hpp>
+#include <warren/sdk/transport.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <ngtcp2/ngtcp2.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace warren::quic {
+
+/// Per-connection timing, from DialOptions or ListenOptions.
+struct ConnectionLimits {
+  QuicSettings settings;
+  sdk::Duration idle_timeout{};
+  sdk::Duration handshake_timeout{};
+  sdk::Duration keepalive{};  ///< zero: no PINGs of our own
+};
+
+class QuicConnection final : public PacketSink, public std::enable_shared_from_this<QuicConnection> {
+ public:
+  using Ptr = std::shared_ptr<QuicConnection>;
+  /// Told once how the handshake ended: success or the reason it failed.
+  using HandshakeDone = std::function<void(const sdk::error_code&)>;
+
+  /// A client connection to `remote`; null with `why` set on failure.
+  static Ptr dial(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const PeerCheck& check,
+                  const ConnectionLimits& limits, sdk::Logger& logger, std::string& why);
+  /// A server connection for a client's first Initial packet `initial`.
+  static Ptr accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ngtcp2_pkt_hd& initial,
+                    std::shared_ptr<ServerCredentials> credentials, const ConnectionLimits& limits,
+                    sdk::Logger& logger, std::string& why);
+  ~QuicConnection() override;
+  QuicConnection(const QuicConnection&) = delete;
+  QuicConnection& operator=(const QuicConnection&) = delete;
+
+  /// Registers its connection IDs and, for a client, sends the first flight.
+  /// `done` is called (posted) once the handshake ends either way.
+  void start(HandshakeDone done);
+
+  // PacketSink
+  void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
+                   ngtcp2_tstamp now) override;
+  void end_of_batch() override { flush(); }
+
+  // What sdk::Connection offers, for ConnectionHandle.
+  boost::asio::any_io_executor get_executor() const { return executor_; }
+  void open_stream(sdk::StreamHandler handler);
+  void accept_stream(sdk::StreamHandler handler);
+  /// Closes at once, telling the peer; everything pending fails with
+  /// operation_aborted.
+  void close(sdk::error_code reason);
+  std::string remote_address() const;
+  sdk::ConnectionStats stats() const;
+
+  // What sdk::ByteStream offers, for QuicStream.
+  void read(const std::shared_ptr<StreamState>& stream, boost::asio::mutable_buffer buffer, sdk::ReadHandler handler);
+  void write(const std::shared_ptr<StreamState>& stream, boost::asio::const_buffer buffer,
+             sdk::WriteHandler handler);
+  void shutdown_send(const std::shared_ptr<StreamState>& stream);
+  void abort(const std::shared_ptr<StreamState>& stream);
+  /// The handle is gone: abort, except that a half-closed send side still
+  /// delivers what was written before shutdown_send().
+  void release(const std::shared_ptr<StreamState>& stream);
+
+  // ngtcp2 callbacks (see quic_connection_callbacks.cpp); 0 or an ngtcp2 error.
+  ngtcp2_conn* native() const { return conn_; }
+  int on_handshake_completed();
+  int on_stream_open(std::int64_t id);
+  int on_recv_stream_data(std::uint32_t flags, std::int64_t id, const std::uint8_t* data, std::size_t len,
+                          StreamState* stream);
+  int on_acked_stream_data(std::uint64_t offset, std::uint64_t len, StreamState* stream);
+  int on_stream_close(std::int64_t id, StreamState* stream);
+  int on_stream_reset(StreamState* stream);
+  int on_stream_stop_sending(StreamState* stream);
+  int on_extend_max_local_streams();
+  int on_extend_max_stream_data(std::int64_t id);
+  int on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen);
+  int on_remove_connection_id(const ngtcp2_cid* cid);
+
+ private:
+  QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ConnectionLimits& limits,
+                 sdk::Logger& logger, bool server);
+  bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const ngtcp2_pkt_hd* initial,
+                     std::string& why);
+
+  // Packets and time (quic_connection.cpp).
+  void flush();
+  void schedule_flush();
+  void arm_timer();
+  void on_timer();
+  void account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered);
+  void handle_read_error(int rv);
+  void fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error);
+  void send_connection_close(const ngtcp2_connection_close_error& close_error);
+  void notify_handshake();
+
+  // Streams (quic_connection_streams.cpp).
+  std::shared_ptr<StreamState> add_stream(std::int64_t id);
+  void try_open_streams();
+  void enqueue(const std::shared_ptr<StreamState>& stream);
+  void consume(StreamState& stream, std::size_t n);
+  void discard_received(StreamState& stream);
+  void return_stream_credit(StreamState& stream);
+  void fail_streams(sdk::error_code reason);
+
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<UdpEndpoint> endpoint_;
+  udp::endpoint remote_;
+  ConnectionLimits limits_;
+  sdk::Logger& logger_;
+  bool server_;
+
+  ngtcp2_conn* conn_ = nullptr;
+  std::unique_ptr<TlsSession> tls_;
+  ngtcp2_cid original_dcid_{};  ///< server: the client's first DCID, routed until the handshake ends
+  boost::asio::steady_timer timer_;
+  ngtcp2_tstamp armed_expiry_ = 0;
+  bool flush_scheduled_ = false;
+
+  Ptr handshake_owner_;  ///< self-reference held while the handshake runs
+  HandshakeDone handshake_done_;
+  bool handshake_completed_ = false;
+  bool failed_ = false;
+  sdk::error_code reason_;             ///< why the connection ended
+  sdk::error_code callback_failure_;   ///< set by a callback that refused something
+
+  std::unordered_map<std::int64_t, std::shared_ptr<StreamState>> streams_;
+  std::deque<std::shared_ptr<StreamState>> send_queue_;
+  std::deque<std::shared_ptr<StreamState>> accept_queue_;
+  sdk::StreamHandler accept_handler_;
+  std::deque<sdk::StreamHandler> open_handlers_;
+
+  std::uint64_t bytes_sent_ = 0;
+  std::uint64_t bytes_received_ = 0;
+};
+
+}  // namespace warren::quic

@@ -1,0 +1,108 @@
+#include "quic_transport.hpp"
+
+#include "completion.hpp"
+#include "connection_handle.hpp"
+#include "quic_listener.hpp"
+
+#include <unordered_map>
+
+namespace warren::quic {
+
+/// Connections still in their handshake, so the transport can abort them.
+class DialRegistry {
+ public:
+  std::unordered_map<QuicConnection*, std::weak_ptr<QuicConnection>> pending;
+};
+
+namespace {
+
+std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t port) {
+  std::string host = address.to_string();
+  return (address.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+QuicTransport::QuicTransport(const QuicSettings& settings, sdk::PluginContext& context)
+    : executor_(context.executor),
+      logger_(context.logger),
+      settings_(settings),
+      dials_(std::make_shared<DialRegistry>()) {}
+
+QuicTransport::~QuicTransport() {
+  auto pending = std::move(dials_->pending);
+  for (auto& [key, weak] : pending)
+    if (auto connection = weak.lock()) connection->close(boost::asio::error::operation_aborted);
+}
+
+std::shared_ptr<UdpEndpoint> QuicTransport::client_endpoint(bool v6, sdk::error_code& ec) {
+  auto& endpoint = v6 ? v6_ : v4_;
+  if (endpoint) return endpoint;
+  auto any = v6 ? boost::asio::ip::address(boost::asio::ip::address_v6::any())
+                : boost::asio::ip::address(boost::asio::ip::address_v4::any());
+  endpoint = UdpEndpoint::open(executor_, udp::endpoint(any, 0), ec);
+  if (endpoint) endpoint->start();
+  return endpoint;
+}
+
+void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHandler handler) {
+  std::string target = endpoint_text(options.address, options.port);
+  auto refuse = [&](sdk::errc code, const std::string& why) {
+    logger_.error("cannot dial " + target + ": " + why);
+    complete_later(executor_, std::move(handler), sdk::make_error_code(code), sdk::ConnectionPtr());
+  };
+  const auto& verify = options.verify;
+  if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
+    return refuse(sdk::errc::config_invalid, "no way to verify the edge (give a pin, a CA file, or insecure)");
+  if (verify.insecure)
+    logger_.warn("dialing " + target + " WITHOUT verifying its certificate (insecure): anyone on the path can "
+                 "impersonate the edge");
+  sdk::error_code ec;
+  auto endpoint = client_endpoint(options.address.is_v6(), ec);
+  if (!endpoint) return refuse(sdk::errc::dial_failed, "cannot open a UDP socket: " + ec.message());
+
+  PeerCheck check{verify.pin_sha256, verify.ca_file, verify.insecure, options.server_name};
+  if (check.server_name.empty()) check.server_name = options.address.to_string();
+  ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, options.keepalive};
+  std::string why;
+  auto connection =
+      QuicConnection::dial(endpoint, udp::endpoint(options.address, options.port), check, limits, logger_, why);
+  if (!connection) return refuse(sdk::errc::tls_failed, why);
+
+  QuicConnection* key = connection.get();
+  dials_->pending.emplace(key, connection);
+  // std::function needs a copyable callable; the handler is move-only.
+  auto shared_handler = std::make_shared<sdk::ConnectionHandler>(std::move(handler));
+  connection->start([registry = std::weak_ptr(dials_), key, weak = std::weak_ptr(connection),
+                     shared_handler, executor = executor_](const sdk::error_code& result) {
+    if (auto dials = registry.lock()) dials->pending.erase(key);
+    auto established = weak.lock();
+    if (!result && established) {
+      complete_later(executor, std::move(*shared_handler), result,
+                     sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(established))));
+    } else {
+      complete_later(executor, std::move(*shared_handler),
+                     result ? result : sdk::error_code(boost::asio::error::operation_aborted), sdk::ConnectionPtr());
+    }
+  });
+}
+
+sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::error_code& ec) {
+  std::string where = endpoint_text(options.address, options.port);
+  std::string why;
+  auto credentials = ServerCredentials::load(options.cert_pem, options.key_pem, why);
+  if (!credentials) {
+    logger_.error("cannot listen on " + where + ": " + why);
+    ec = sdk::make_error_code(sdk::errc::config_invalid);
+    return nullptr;
+  }
+  auto endpoint = UdpEndpoint::open(executor_, udp::endpoint(options.address, options.port), ec);
+  if (!endpoint) {
+    logger_.error("cannot listen on " + where + " (UDP): " + ec.message());
+    return nullptr;
+  }
+  ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, sdk::Duration::zero()};
+  return std::make_unique<QuicListener>(std::move(endpoint), std::move(credentials), limits, logger_);
+}
+
+}  // namespace warren::quic

@@ -1,0 +1,38 @@
+#pragma once
+// The plugin object: one QUIC endpoint. Every connection it dials shares one
+// UDP socket per address family, opened on the first dial.
+
+#include "quic_connection.hpp"
+#include "quic_settings.hpp"
+
+#include <warren/sdk/plugin_object.hpp>
+#include <warren/sdk/transport.hpp>
+
+#include <memory>
+
+namespace warren::quic {
+
+class DialRegistry;
+
+class QuicTransport final : public sdk::Transport {
+ public:
+  QuicTransport(const QuicSettings& settings, sdk::PluginContext& context);
+  /// Dials still in their handshake fail with operation_aborted; connections
+  /// already established live on.
+  ~QuicTransport() override;
+
+  sdk::ListenerPtr listen(const sdk::ListenOptions& options, sdk::error_code& ec) override;
+
+ private:
+  void async_dial_impl(sdk::DialOptions options, sdk::ConnectionHandler handler) override;
+  std::shared_ptr<UdpEndpoint> client_endpoint(bool v6, sdk::error_code& ec);
+
+  boost::asio::any_io_executor executor_;
+  sdk::Logger& logger_;
+  QuicSettings settings_;
+  std::shared_ptr<UdpEndpoint> v4_;
+  std::shared_ptr<UdpEndpoint> v6_;
+  std::shared_ptr<DialRegistry> dials_;
+};
+
+}  // namespace warren::quic

@@ -1,0 +1,55 @@
+#pragma once
+// Everything about one QUIC stream that must outlive a single call: bytes in
+// both directions and the one pending read and write. Shared by the
+// connection (until ngtcp2 forgets the stream) and the application's
+// QuicStream handle (until it is destroyed).
+
+#include "byte_ring.hpp"
+#include "send_buffer.hpp"
+
+#include <warren/sdk/byte_stream.hpp>
+
+#include <boost/asio/buffer.hpp>
+
+#include <cstdint>
+
+namespace warren::quic {
+
+struct StreamState {
+  explicit StreamState(std::int64_t stream_id) : id(stream_id) {}
+
+  const std::int64_t id;
+
+  // Receiving: bytes arrive in order; credit goes back to the peer only as
+  // the application reads them out of `received`.
+  ByteRing received;
+  bool fin_received = false;    ///< the peer's FIN arrived; `received` holds the rest
+  bool reset_received = false;  ///< the peer sent RESET_STREAM
+  sdk::ReadHandler read_handler;
+  boost::asio::mutable_buffer read_buffer;
+
+  // Sending: the pending write completes once ngtcp2 has taken its bytes.
+  SendBuffer outgoing;
+  sdk::WriteHandler write_handler;
+  std::size_t write_size = 0;
+  std::uint64_t write_end = 0;       ///< stream offset the pending write reaches
+  bool fin_requested = false;        ///< shutdown_send() was called
+  bool fin_sent = false;
+  bool stop_sending_received = false;  ///< the peer wants no more data
+  bool queued = false;                 ///< in the connection's send queue
+  bool blocked = false;                ///< waiting for the peer's MAX_STREAM_DATA
+
+  bool remote = false;          ///< opened by the peer: counts against max_streams
+  bool released = false;        ///< the application's handle is gone
+  bool aborted = false;         ///< abort() or the handle is gone
+  bool read_abandoned = false;  ///< the handle is gone; the send side still drains
+  bool closed = false;      ///< ngtcp2 has forgotten the stream
+  sdk::error_code failure;  ///< the connection ended: every later operation fails with this
+
+  bool wants_to_send() const {
+    return !aborted && !closed && !stop_sending_received && !blocked &&
+           (outgoing.has_unsent() || (fin_requested && !fin_sent));
+  }
+};
+
+}  // namespace warren::quic

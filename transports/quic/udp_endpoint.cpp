@@ -1,0 +1,208 @@
+#include "udp_endpoint.hpp"
+
+#include "clock.hpp"
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace warren::quic {
+namespace {
+
+// Reads per wake-up before replies go out; bounds latency for the
+// connections waiting behind a busy one.
+constexpr int max_reads_per_batch = 64;
+
+// Big kernel buffers keep a burst at full window from being dropped on a
+// busy host; the kernel caps these at net.core.[rw]mem_max.
+constexpr int socket_buffer_bytes = 4 << 20;
+
+}  // namespace
+
+UdpEndpoint::UdpEndpoint(const boost::asio::any_io_executor& executor) : executor_(executor), socket_(executor) {}
+
+UdpEndpoint::~UdpEndpoint() {
+  sdk::error_code ignored;
+  socket_.close(ignored);
+}
+
+std::shared_ptr<UdpEndpoint> UdpEndpoint::open(const boost::asio::any_io_executor& executor,
+                                               const udp::endpoint& bind, sdk::error_code& ec) {
+  std::shared_ptr<UdpEndpoint> endpoint(new UdpEndpoint(executor));
+  auto& socket = endpoint->socket_;
+  socket.open(bind.protocol(), ec);
+  if (ec) return nullptr;
+  if (bind.address().is_v6()) socket.set_option(boost::asio::ip::v6_only(false), ec);
+  sdk::error_code ignored;
+  socket.set_option(boost::asio::socket_base::receive_buffer_size(socket_buffer_bytes), ignored);
+  socket.set_option(boost::asio::socket_base::send_buffer_size(socket_buffer_bytes), ignored);
+  socket.bind(bind, ec);
+  if (ec) {
+    if (ec == boost::asio::error::address_in_use) ec = sdk::make_error_code(sdk::errc::port_in_use);
+    return nullptr;
+  }
+  socket.non_blocking(true, ec);
+  if (ec) return nullptr;
+  // GRO: the kernel may hand us a train of same-size datagrams in one read
+  // (see receive()). Optional; without it each datagram is one read.
+  int on = 1;
+  ::setsockopt(socket.native_handle(), SOL_UDP, UDP_GRO, &on, sizeof(on));
+  endpoint->local_ = socket.local_endpoint(ec);
+  if (ec) return nullptr;
+  return endpoint;
+}
+
+void UdpEndpoint::start() { wait_readable(); }
+
+void UdpEndpoint::wait_readable() {
+  // Waiting for readability instead of an async receive means no read is
+  // ever in flight into a buffer that could be freed under it.
+  socket_.async_wait(udp::socket::wait_read, [weak = weak_from_this()](const sdk::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->drain();
+  });
+}
+
+void UdpEndpoint::drain() {
+  auto keep_alive = shared_from_this();
+  ngtcp2_tstamp now = now_ns();
+  for (int i = 0; i < max_reads_per_batch; ++i) {
+    udp::endpoint from;
+    std::size_t segment = 0;
+    ssize_t n = receive(from, segment);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EBADF) return;
+      continue;  // an ICMP error report for an earlier send: nothing to route
+    }
+    auto len = static_cast<std::size_t>(n);
+    if (segment == 0 || segment > len) segment = len;
+    for (std::size_t offset = 0; offset < len; offset += segment)
+      route(from, rx_buffer_.data() + offset, std::min(segment, len - offset), now);
+  }
+  auto batch = std::move(batch_);
+  batch_.clear();
+  for (auto& sink : batch) {
+    sink->in_batch_ = false;
+    sink->end_of_batch();
+  }
+  if (socket_.is_open()) wait_readable();
+}
+
+ssize_t UdpEndpoint::receive(udp::endpoint& from, std::size_t& segment) {
+  iovec iov{rx_buffer_.data(), rx_buffer_.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_name = from.data();
+  msg.msg_namelen = static_cast<socklen_t>(from.capacity());
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket_.native_handle(), &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return n;
+  from.resize(msg.msg_namelen);
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(cm), sizeof(size));
+      segment = static_cast<std::size_t>(size);
+    }
+  }
+  return n;
+}
+
+void UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {
+  ngtcp2_version_cid vc;
+  if (ngtcp2_pkt_decode_version_cid(&vc, data, len, cid_length) != 0) return;  // not QUIC v1 we can route
+  std::shared_ptr<PacketSink> sink;
+  if (auto it = routes_.find(CidKey(vc.dcid, vc.dcidlen)); it != routes_.end()) sink = it->second.lock();
+  if (!sink && acceptor_) sink = acceptor_(from, data, len);
+  if (!sink) return;
+  sink->on_datagram(from, data, len, now);
+  if (!sink->in_batch_) {
+    sink->in_batch_ = true;
+    batch_.push_back(std::move(sink));
+  }
+}
+
+void UdpEndpoint::add_route(const ngtcp2_cid& cid, std::weak_ptr<PacketSink> sink) {
+  routes_[CidKey(cid)] = std::move(sink);
+}
+
+void UdpEndpoint::remove_route(const ngtcp2_cid& cid) { routes_.erase(CidKey(cid)); }
+
+void UdpEndpoint::send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment) {
+  if (len > segment && gso_ && send_segmented(to, data, len, segment)) return;
+  for (std::size_t offset = 0; offset < len; offset += segment) {
+    sdk::error_code ec;
+    // A full socket buffer drops the datagram; QUIC loss recovery resends it.
+    socket_.send_to(boost::asio::buffer(data + offset, std::min(segment, len - offset)), to, 0, ec);
+  }
+}
+
+bool UdpEndpoint::send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len,
+                                 std::size_t segment) {
+  iovec iov{const_cast<std::uint8_t*>(data), len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
+  msghdr msg{};
+  msg.msg_name = const_cast<void*>(static_cast<const void*>(to.data()));
+  msg.msg_namelen = static_cast<socklen_t>(to.size());
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_UDP;
+  cm->cmsg_type = UDP_SEGMENT;
+  cm->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+  auto segment16 = static_cast<std::uint16_t>(segment);
+  std::memcpy(CMSG_DATA(cm), &segment16, sizeof(segment16));
+  ssize_t rv;
+  do {
+    rv = ::sendmsg(socket_.native_handle(), &msg, 0);
+  } while (rv < 0 && errno == EINTR);
+  if (rv >= 0) return true;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return true;  // dropped; loss recovery resends
+  // No GSO on this path (old kernel, a device without it): never try again.
+  gso_ = false;
+  return false;
+}
+
+void PacketBatch::commit(std::size_t n) {
+  bytes_ += n;
+  if (count_ == 0) {
+    segment_ = length_ = n;
+    count_ = 1;
+  } else if (n > segment_) {
+    // A bigger packet cannot follow smaller segments: send those, keep it.
+    std::size_t previous = length_;
+    endpoint_.send(to_, buffer_, previous, segment_);
+    std::memmove(buffer_, buffer_ + previous, n);
+    segment_ = length_ = n;
+    count_ = 1;
+  } else {
+    length_ += n;
+    ++count_;
+    if (n < segment_ || count_ == UdpEndpoint::max_segments) flush();
+    return;
+  }
+  if (count_ == UdpEndpoint::max_segments) flush();
+}
+
+void PacketBatch::flush() {
+  if (length_ == 0) return;
+  endpoint_.send(to_, buffer_, length_, segment_);
+  length_ = segment_ = count_ = 0;
+}
+
+}  // namespace warren::quic

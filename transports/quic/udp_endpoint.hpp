@@ -1,0 +1,132 @@
+#pragma once
+// One UDP socket shared by many QUIC connections. Incoming datagrams are
+// routed by destination connection ID; a listener's acceptor gets those for
+// no known connection. Outgoing packets of equal size leave in one
+// UDP_SEGMENT (GSO) send where the kernel allows it.
+
+#include "connection_id.hpp"
+
+#include <warren/sdk/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include <ngtcp2/ngtcp2.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace warren::quic {
+
+using boost::asio::ip::udp;
+
+/// What the endpoint delivers datagrams to: one QUIC connection.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  /// One datagram routed here. Replies wait for end_of_batch.
+  virtual void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
+                           ngtcp2_tstamp now) = 0;
+  /// The endpoint has read all it will for now: write what is due.
+  virtual void end_of_batch() = 0;
+
+ private:
+  friend class UdpEndpoint;
+  bool in_batch_ = false;
+};
+
+class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
+ public:
+  /// Makes a connection for a datagram no connection claims, or returns null
+  /// to drop it.
+  using Acceptor =
+      std::function<std::shared_ptr<PacketSink>(const udp::endpoint& from, const std::uint8_t* data, std::size_t len)>;
+
+  /// Room for one GSO send: the kernel takes at most 64 KiB per call.
+  static constexpr std::size_t tx_capacity = 65000;
+  static constexpr std::size_t max_segments = 64;
+
+  /// Binds a socket; null with `ec` set (errc::port_in_use when taken).
+  static std::shared_ptr<UdpEndpoint> open(const boost::asio::any_io_executor& executor, const udp::endpoint& bind,
+                                           sdk::error_code& ec);
+  ~UdpEndpoint();
+
+  /// Starts reading. Call once, after the endpoint is owned by a shared_ptr.
+  void start();
+
+  void add_route(const ngtcp2_cid& cid, std::weak_ptr<PacketSink> sink);
+  void remove_route(const ngtcp2_cid& cid);
+  void set_acceptor(Acceptor acceptor) { acceptor_ = std::move(acceptor); }
+
+  boost::asio::any_io_executor get_executor() const { return executor_; }
+  udp::endpoint local_endpoint() const { return local_; }
+  /// The local address in the form ngtcp2 paths use.
+  ngtcp2_addr local_addr() {
+    return {reinterpret_cast<ngtcp2_sockaddr*>(local_.data()), static_cast<ngtcp2_socklen>(local_.size())};
+  }
+
+  /// Scratch space for building packets before `send`; shared, because
+  /// everything runs on one thread and a flush completes before the next.
+  std::uint8_t* tx_buffer() { return tx_buffer_.data(); }
+  /// Sends `len` bytes as datagrams of `segment` bytes (the last may be shorter).
+  void send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
+
+ private:
+  UdpEndpoint(const boost::asio::any_io_executor& executor);
+  void wait_readable();
+  void drain();
+  /// One read: a datagram, or with GRO a train of `segment`-byte datagrams.
+  /// -1 with errno set on failure.
+  ssize_t receive(udp::endpoint& from, std::size_t& segment);
+  void route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
+  bool send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
+
+  boost::asio::any_io_executor executor_;
+  udp::socket socket_;
+  udp::endpoint local_;
+  std::unordered_map<CidKey, std::weak_ptr<PacketSink>, CidKeyHash> routes_;
+  Acceptor acceptor_;
+  std::vector<std::shared_ptr<PacketSink>> batch_;
+  std::array<std::uint8_t, 65536> rx_buffer_;
+  std::array<std::uint8_t, 65536> tx_buffer_;
+  bool gso_ = true;
+};
+
+/// Gathers packets written by one connection flush into as few sends as
+/// possible: a run of equal-size packets (the last may be shorter) is one
+/// GSO datagram train.
+class PacketBatch {
+ public:
+  PacketBatch(UdpEndpoint& endpoint, const udp::endpoint& to, std::size_t max_packet)
+      : endpoint_(endpoint), to_(to), max_packet_(max_packet), buffer_(endpoint.tx_buffer()) {}
+  ~PacketBatch() { flush(); }
+  PacketBatch(const PacketBatch&) = delete;
+  PacketBatch& operator=(const PacketBatch&) = delete;
+
+  /// Where to write the next packet; at least max_packet bytes are free.
+  std::uint8_t* slot() {
+    if (length_ + max_packet_ > UdpEndpoint::tx_capacity) flush();
+    return buffer_ + length_;
+  }
+  /// A packet of `n` bytes was written at slot().
+  void commit(std::size_t n);
+  void flush();
+  std::uint64_t bytes() const { return bytes_; }
+
+ private:
+  UdpEndpoint& endpoint_;
+  udp::endpoint to_;
+  std::size_t max_packet_;
+  std::uint8_t* buffer_;
+  std::size_t length_ = 0;
+  std::size_t segment_ = 0;
+  std::size_t count_ = 0;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace warren::quic
