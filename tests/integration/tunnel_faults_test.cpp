@@ -1,0 +1,82 @@
+// Real faults: the edge killed and restarted, --no-reconnect, and a
+// graceful stop on SIGTERM.
+
+#include "loopback_services.hpp"
+#include "tunnel_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+using namespace warren::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Retries an echo until it works or `deadline` passes; how long it took.
+std::optional<std::chrono::milliseconds> echo_works_within(std::uint16_t port, std::chrono::milliseconds deadline) {
+  auto start = std::chrono::steady_clock::now();
+  auto data = random_bytes(64 * 1024, 5);
+  while (std::chrono::steady_clock::now() - start < deadline) {
+    try {
+      if (echo_round_trip(port, data, 2s) == data)
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    } catch (const std::exception&) {
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("after the edge is killed and restarted, the connector comes back by itself") {
+  TempDir dir;
+  EchoServer echo;
+  auto edge = std::make_unique<Edge>(dir.path);
+  auto quic_port = edge->quic_port();
+  auto pin = edge->pin();
+  Connector connector(dir.path, {.pin = pin, .edge_port = quic_port, .backend_port = echo.port()});
+  REQUIRE(connector.wait_registered(10s));
+  REQUIRE(echo_works_within(edge->public_port(), 5s));
+
+  REQUIRE(edge->process().stop(SIGKILL, 5s) == -1);
+  edge.reset();
+  // Same port, same state_dir: the same certificate, so the pin still holds.
+  edge = std::make_unique<Edge>(dir.path, EdgeOptions{.listen_port = quic_port});
+  CHECK(edge->pin() == pin);
+  auto took = echo_works_within(edge->public_port(), 15s);
+  INFO(connector.process().stderr_text());
+  REQUIRE(took);
+  CHECK(*took < 10s);
+  CHECK(connector.process().running());
+}
+
+TEST_CASE("with --no-reconnect the connector exits 1 when the edge goes away") {
+  TempDir dir;
+  EchoServer echo;
+  auto edge = std::make_unique<Edge>(dir.path);
+  Connector connector(dir.path, {.pin = edge->pin(), .edge_port = edge->quic_port(), .backend_port = echo.port(),
+                                 .extra_args = "--no-reconnect"});
+  REQUIRE(connector.wait_registered(10s));
+  edge->process().stop(SIGKILL, 5s);
+  // The heartbeat deadline (8 s) notices a silent edge at the latest.
+  auto code = connector.process().wait_exit(15s);
+  INFO(connector.process().stderr_text());
+  REQUIRE(code);
+  CHECK(*code == 1);
+}
+
+TEST_CASE("SIGTERM unregisters, drains and exits 0") {
+  TempDir dir;
+  EchoServer echo;
+  Edge edge(dir.path);
+  Connector connector(dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port()});
+  REQUIRE(connector.wait_registered(10s));
+  auto started = std::chrono::steady_clock::now();
+  auto code = connector.process().stop(SIGTERM, 10s);
+  INFO(connector.process().stderr_text());
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(std::chrono::steady_clock::now() - started < 3s);  // nothing open: no need to wait out the grace period
+  CHECK_THAT(edge.process().stderr_text(), Catch::Contains("unregistered"));
+}

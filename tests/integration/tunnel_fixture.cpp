@@ -1,0 +1,79 @@
+#include "tunnel_fixture.hpp"
+
+#include "loopback_services.hpp"
+#include "process.hpp"
+
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace warren::test {
+
+using namespace std::chrono_literals;
+
+TempDir::TempDir() {
+  std::random_device random;
+  path = std::filesystem::temp_directory_path() / ("warren-it-" + std::to_string(random()));
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
+  public_port_ = free_tcp_port();
+  std::ofstream(dir / "edge.toml") << "[edge]\nid = \"edge-test\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
+                                   << "public_ports = \"" << public_port_ << "-" << public_port_ << "\"\n"
+                                   << "admin = \"127.0.0.1:0\"\nheartbeat_interval = \"200ms\"\n"
+                                   << (o.quick_tunnels ? "quick_tunnels = true\n" : "") << o.extra << "\n"
+                                   << "[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:" << o.listen_port << "\"\n"
+                                   << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n";
+  process_ = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{WARREN_BINARY, "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");
+  auto listen = process_->wait_for_line(std::regex(R"(^listen quic 127\.0\.0\.1:(\d+)$)"), 10s);
+  auto admin = process_->wait_for_line(std::regex(R"(^admin http://127\.0\.0\.1:(\d+)/metrics$)"), 10s);
+  auto pin = process_->wait_for_line(std::regex(R"(^pin (sha256:[0-9a-f]{64})$)"), 10s);
+  if (!listen || !admin || !pin) throw std::runtime_error("the edge did not start:\n" + process_->stderr_text());
+  quic_port_ = static_cast<std::uint16_t>(std::stoi((*listen)[1]));
+  admin_port_ = static_cast<std::uint16_t>(std::stoi((*admin)[1]));
+  pin_ = (*pin)[1];
+}
+
+std::optional<std::string> Edge::tunnel_address(const std::string& tunnel, std::chrono::milliseconds deadline) {
+  auto line = process_->wait_for_line(std::regex("^tunnel " + tunnel + " (\\S+)$"), deadline);
+  if (!line) return std::nullopt;
+  return (*line)[1].str();
+}
+
+std::string Edge::metrics() const {
+  auto r = run_process({"/usr/bin/curl", "-s", "-m", "5", "http://127.0.0.1:" + std::to_string(admin_port_) + "/metrics"});
+  return r.out;
+}
+
+Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tunnel_id_(o.tunnel_id) {
+  std::ofstream(dir / "tunnel.toml") << "[tunnel]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
+                                     << "ha_connections = " << o.ha_connections << "\n"
+                                     << (o.pin.empty() ? "insecure = true\n" : "edge_fingerprint = \"" + o.pin + "\"\n")
+                                     << "grace_period = \"2s\"\nstagger = \"100ms\"\n"
+                                     << "[[transport]]\nplugin = \"quic\"\n"
+                                     << "[discovery]\nplugin = \"static\"\nedges = [\"127.0.0.1:" << o.edge_port
+                                     << "\"]\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
+                                     << "\"\n[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
+  std::vector<std::string> argv{WARREN_BINARY, "connect", "--config", (dir / "tunnel.toml").string()};
+  if (!o.extra_args.empty()) argv.push_back(o.extra_args);
+  process_ = std::make_unique<BackgroundProcess>(argv, dir / "connector.err");
+}
+
+bool Connector::wait_registered(std::chrono::milliseconds deadline) {
+  return process_->wait_for_line(std::regex("^tunnel " + tunnel_id_ + " \\S+$"), deadline).has_value();
+}
+
+int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out) {
+  auto r = run_process({"/usr/bin/curl", "-s", "-f", "-m", "30", "-o", out.string(),
+                        "http://127.0.0.1:" + std::to_string(port) + path});
+  return r.exit_code;
+}
+
+}  // namespace warren::test

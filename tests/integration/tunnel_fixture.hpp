@@ -1,0 +1,77 @@
+#pragma once
+// An edge and a connector as real `warren` processes, each with its config
+// in a temporary folder, and the facts they print (ports, pin) parsed out.
+
+#include "background_process.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace warren::test {
+
+/// A fresh folder, removed with everything in it.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir();
+  ~TempDir();
+};
+
+struct EdgeOptions {
+  std::string tunnel_id = "web";
+  std::string token = "s3cret";
+  std::uint16_t listen_port = 0;  ///< 0: any free port
+  bool quick_tunnels = false;
+  std::string extra;              ///< more [edge] lines
+};
+
+class Edge {
+ public:
+  /// Starts `warren edge` in `dir` and waits until it printed its pin.
+  Edge(const std::filesystem::path& dir, EdgeOptions options = {});
+  std::uint16_t quic_port() const { return quic_port_; }
+  std::uint16_t public_port() const { return public_port_; }
+  std::uint16_t admin_port() const { return admin_port_; }
+  const std::string& pin() const { return pin_; }
+  BackgroundProcess& process() { return *process_; }
+  /// The public address printed for `tunnel`, waiting up to `deadline`.
+  std::optional<std::string> tunnel_address(const std::string& tunnel, std::chrono::milliseconds deadline);
+  /// GET /metrics from the admin port.
+  std::string metrics() const;
+
+ private:
+  std::unique_ptr<BackgroundProcess> process_;
+  std::uint16_t quic_port_ = 0;
+  std::uint16_t public_port_ = 0;
+  std::uint16_t admin_port_ = 0;
+  std::string pin_;
+};
+
+struct ConnectorOptions {
+  std::string tunnel_id = "web";
+  std::string token = "s3cret";
+  std::string pin;  ///< "" for insecure
+  std::uint16_t edge_port = 0;
+  std::uint16_t backend_port = 0;
+  unsigned ha_connections = 2;
+  std::string extra_args;  ///< e.g. "--no-reconnect"
+};
+
+class Connector {
+ public:
+  Connector(const std::filesystem::path& dir, ConnectorOptions options);
+  BackgroundProcess& process() { return *process_; }
+  /// Waits for "tunnel ID ADDRESS" on stdout.
+  bool wait_registered(std::chrono::milliseconds deadline);
+
+ private:
+  std::unique_ptr<BackgroundProcess> process_;
+  std::string tunnel_id_;
+};
+
+/// `curl` fetching http://127.0.0.1:port/path into `out`; returns curl's exit code.
+int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out);
+
+}  // namespace warren::test
