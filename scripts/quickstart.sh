@@ -1,22 +1,69 @@
 #!/usr/bin/env bash
-# Builds warren and shows it at work on the example configs: the plugins it
-# finds, and `warren check` on a connector and an edge config.
+# The quickstart: builds warren, then runs on loopback an edge, a connector
+# and a small demo web server (examples/quickstart/site), prints the public
+# address and a curl line to try, and stops everything on Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${WARREN_BUILD_DIR:-$root/build}
 "$root/scripts/bootstrap.sh"
+echo "building (log in $build.log) …"
 "$root/scripts/build.sh" > "$build.log" 2>&1 || { tail -50 "$build.log"; exit 1; }
 warren=$build/bin/warren
-echo
-echo "\$ warren plugins"
-"$warren" plugins
-for config in tunnel edge; do
-  echo
-  echo "\$ warren check --config examples/configs/$config.toml"
-  (cd "$root" && "$warren" check --config "examples/configs/$config.toml")
+
+for port in 7844 8080 9100; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port on 127.0.0.1 is in use; the quickstart needs 7844 (UDP), 8080 and 9100" >&2
+    exit 1
+  fi
 done
-echo
-echo "Now make a mistake and see what warren says:"
-sed 's/^address = /adress = /' "$root/examples/configs/tunnel.toml" > /tmp/warren-typo.toml
-echo "\$ warren check --config /tmp/warren-typo.toml"
-"$warren" check --config /tmp/warren-typo.toml || echo "(exit code $?)"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo; echo "stopping"; exit 0' INT TERM
+
+python3 -m http.server 8080 --bind 127.0.0.1 --directory "$root/examples/quickstart/site" \
+  > "$work/backend.log" 2>&1 &
+pids+=($!)
+
+cp "$root/examples/quickstart/edge.toml" "$work/"
+"$warren" edge --config "$work/edge.toml" > "$work/edge.out" 2> "$work/edge.log" &
+pids+=($!)
+pin=""
+for _ in $(seq 100); do
+  pin=$(sed -n 's/^pin //p' "$work/edge.out")
+  [ -n "$pin" ] && break
+  sleep 0.1
+done
+[ -n "$pin" ] || { cat "$work/edge.log"; echo "the edge did not start" >&2; exit 1; }
+
+sed "s/@PIN@/$pin/" "$root/examples/quickstart/tunnel.toml.in" > "$work/tunnel.toml"
+"$warren" connect --config "$work/tunnel.toml" > "$work/connect.out" 2> "$work/connect.log" &
+pids+=($!)
+address=""
+for _ in $(seq 100); do
+  address=$(sed -n 's/^tunnel demo //p' "$work/connect.out")
+  [ -n "$address" ] && break
+  sleep 0.1
+done
+[ -n "$address" ] || { cat "$work/connect.log"; echo "the connector did not register" >&2; exit 1; }
+
+cat <<TXT
+
+  edge       127.0.0.1:7844 (QUIC), pin $pin
+  metrics    curl -s http://127.0.0.1:9100/metrics
+  backend    http://127.0.0.1:8080 (a demo web server)
+  public     $address
+
+Try it:
+
+  curl http://$address/
+
+Logs: $work/{edge,connect}.log   Ctrl-C stops everything.
+TXT
+wait
