@@ -1,0 +1,189 @@
+// The edge's registry, sans-io: admissions, refusals, ports, stream
+// placement across legs, and quick tunnels in virtual time.
+
+#include "core/edge/tunnel_registry.hpp"
+
+#include <warren/sdk/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace warren;
+using namespace warren::core;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Fixture {
+  RegistryLimits limits{.ports = {20000, 20002}, .max_tunnels = 10, .max_streams_per_tunnel = 3,
+                        .quick_tunnels = true, .quick_tunnel_ttl = 60s};
+  std::vector<TunnelEntry> tunnels{{"web", "s3cret", std::nullopt, {}}, {"ssh", "k3y", 20001, {}}};
+  TunnelRegistry registry{limits, tunnels};
+  sdk::testing::ManualClock clock;
+  sdk::SeededRandom random{7};
+
+  std::variant<Admission, protocol::Rejected> reg(LegId leg, std::string id, std::string token, std::uint8_t index = 0,
+                                                  bool replace = false, bool quick = false) {
+    protocol::RegisterConnection r;
+    r.tunnel_id = std::move(id);
+    r.token = std::move(token);
+    r.conn_index = index;
+    r.replace_existing = replace;
+    r.quick_tunnel = quick;
+    return registry.register_leg(leg, r, clock.now(), random);
+  }
+};
+
+protocol::Rejected rejected(const std::variant<Admission, protocol::Rejected>& v) {
+  REQUIRE(std::holds_alternative<protocol::Rejected>(v));
+  return std::get<protocol::Rejected>(v);
+}
+Admission admitted(const std::variant<Admission, protocol::Rejected>& v) {
+  if (auto* r = std::get_if<protocol::Rejected>(&v)) FAIL("rejected: " << r->message);
+  return std::get<Admission>(v);
+}
+
+}  // namespace
+
+TEST_CASE("a configured tunnel is admitted with the right token and gets a port") {
+  Fixture f;
+  auto a = admitted(f.reg(1, "web", "s3cret"));
+  CHECK(a.tunnel_id == "web");
+  CHECK(a.open_listener);
+  CHECK(a.public_port == 20000);  // 20001 is reserved for ssh
+  CHECK(a.token.empty());         // configured tunnels are not told their secret
+  auto b = admitted(f.reg(2, "web", "s3cret", 1));
+  CHECK_FALSE(b.open_listener);  // same tunnel, second leg
+  CHECK(b.public_port == 20000);
+  CHECK(admitted(f.reg(3, "ssh", "k3y")).public_port == 20001);
+}
+
+TEST_CASE("a wrong token and an unknown id get the same fatal refusal") {
+  Fixture f;
+  auto wrong = rejected(f.reg(1, "web", "guess"));
+  auto unknown = rejected(f.reg(2, "nope", "s3cret"));
+  CHECK(wrong.code == sdk::errc::auth_failed);
+  CHECK(wrong.fatal);
+  CHECK(wrong.message == unknown.message);
+  CHECK(rejected(f.reg(3, "web", "")).code == sdk::errc::auth_failed);
+  CHECK(rejected(f.reg(4, "web", "s3cretX")).code == sdk::errc::auth_failed);
+}
+
+TEST_CASE("a duplicate leg index is refused unless it replaces the old one") {
+  Fixture f;
+  admitted(f.reg(1, "web", "s3cret", 0));
+  auto dup = rejected(f.reg(2, "web", "s3cret", 0));
+  CHECK(dup.code == sdk::errc::duplicate_registration);
+  CHECK_FALSE(dup.fatal);
+  CHECK(dup.retry_after > 0ms);
+  auto replaced = admitted(f.reg(3, "web", "s3cret", 0, /*replace=*/true));
+  CHECK(replaced.replaced == LegId{1});
+  CHECK(f.registry.leg_count() == 1);
+  CHECK(f.registry.open_stream("web") == LegId{3});
+}
+
+TEST_CASE("protocol version and index range are checked") {
+  Fixture f;
+  protocol::RegisterConnection r;
+  r.tunnel_id = "web";
+  r.token = "s3cret";
+  r.protocol_version = 99;
+  CHECK(rejected(f.registry.register_leg(1, r, f.clock.now(), f.random)).code == sdk::errc::protocol_version);
+  CHECK(rejected(f.reg(2, "web", "s3cret", 4)).code == sdk::errc::protocol_error);
+}
+
+TEST_CASE("streams go round robin over live legs, skipping draining and gone ones") {
+  Fixture f;
+  f.limits.max_streams_per_tunnel = 100;
+  TunnelRegistry registry(f.limits, f.tunnels);
+  auto reg = [&](LegId leg, std::uint8_t index) {
+    protocol::RegisterConnection r;
+    r.tunnel_id = "web";
+    r.token = "s3cret";
+    r.conn_index = index;
+    return registry.register_leg(leg, r, f.clock.now(), f.random);
+  };
+  admitted(reg(1, 0));
+  admitted(reg(2, 1));
+  admitted(reg(3, 2));
+  std::map<LegId, int> counts;
+  for (int i = 0; i < 30; ++i) ++counts[*registry.open_stream("web")];
+  CHECK(counts == std::map<LegId, int>{{1, 10}, {2, 10}, {3, 10}});
+  registry.drain_leg(2);
+  registry.remove_leg(3, f.clock.now());
+  for (int i = 0; i < 5; ++i) CHECK(registry.open_stream("web") == LegId{1});
+  registry.remove_leg(1, f.clock.now());
+  CHECK_FALSE(registry.open_stream("web"));  // only a draining leg is left
+}
+
+TEST_CASE("the stream limit holds until streams close") {
+  Fixture f;
+  admitted(f.reg(1, "web", "s3cret"));
+  for (int i = 0; i < 3; ++i) CHECK(f.registry.open_stream("web"));
+  CHECK_FALSE(f.registry.open_stream("web"));
+  f.registry.close_stream("web");
+  CHECK(f.registry.open_stream("web"));
+}
+
+TEST_CASE("quick tunnels get fresh credentials that later legs reuse, and expire") {
+  Fixture f;
+  auto first = admitted(f.reg(1, "", "", 0, false, /*quick=*/true));
+  CHECK(first.tunnel_id.starts_with("q-"));
+  CHECK(first.token.size() == 64);
+  auto id = first.tunnel_id;
+  auto token = first.token;
+  auto second = admitted(f.reg(2, id, token, 1, false, true));
+  CHECK(second.tunnel_id == id);
+  CHECK(rejected(f.reg(3, id, "forged", 2, false, true)).code == sdk::errc::auth_failed);
+
+  f.registry.remove_leg(1, f.clock.now());
+  f.registry.remove_leg(2, f.clock.now());
+  CHECK(f.registry.next_expiry() == f.clock.now() + 60s);
+  f.clock.advance(59s);
+  CHECK(f.registry.expire(f.clock.now()).empty());
+  // A reconnect within the ttl keeps the tunnel and its port.
+  auto back = admitted(f.reg(4, id, token, 0, true, true));
+  CHECK(back.public_port == first.public_port);
+  f.registry.remove_leg(4, f.clock.now());
+  f.clock.advance(60s);
+  CHECK(f.registry.expire(f.clock.now()) == std::vector<std::string>{id});
+  CHECK(rejected(f.reg(5, id, token, 0, true, true)).code == sdk::errc::auth_failed);
+}
+
+TEST_CASE("quick tunnels can be turned off") {
+  Fixture f;
+  f.limits.quick_tunnels = false;
+  TunnelRegistry registry(f.limits, f.tunnels);
+  protocol::RegisterConnection r;
+  r.quick_tunnel = true;
+  auto refusal = rejected(registry.register_leg(1, r, f.clock.now(), f.random));
+  CHECK(refusal.code == sdk::errc::auth_failed);
+  CHECK(refusal.fatal);
+  CHECK_THAT(refusal.message, Catch::Contains("quick tunnels are turned off"));
+}
+
+TEST_CASE("when the port range is used up, registration waits with retry_after") {
+  Fixture f;  // ports 20000-20002; 20001 belongs to ssh
+  admitted(f.reg(1, "", "", 0, false, true));  // 20000
+  admitted(f.reg(2, "", "", 0, false, true));  // 20002
+  auto full = rejected(f.reg(3, "", "", 0, false, true));
+  CHECK(full.code == sdk::errc::port_in_use);
+  CHECK_FALSE(full.fatal);
+  CHECK(f.registry.tunnels().size() == 4);  // web, ssh and the two quick ones; the refused one left nothing
+}
+
+TEST_CASE("a listener that cannot open undoes the admission") {
+  Fixture f;
+  auto a = admitted(f.reg(1, "web", "s3cret"));
+  f.registry.listener_failed("web", 1);
+  CHECK(f.registry.leg_count() == 0);
+  auto again = admitted(f.reg(2, "web", "s3cret"));
+  CHECK(again.open_listener);
+  CHECK(again.public_port == a.public_port);
+}
+
+TEST_CASE("secrets compare equal only when equal") {
+  CHECK(constant_time_equal("abc", "abc"));
+  CHECK_FALSE(constant_time_equal("abc", "abd"));
+  CHECK_FALSE(constant_time_equal("abc", "abcd"));
+  CHECK_FALSE(constant_time_equal("", ""));  // an empty secret never matches
+}
