@@ -27,6 +27,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "stopping"; exit 0' INT TERM
 
+# wait_for FILE SED_EXPR: prints the first match of SED_EXPR in FILE, waiting up to 10 s.
+wait_for() {
+  local found=""
+  for _ in $(seq 100); do
+    found=$(sed -n "$2" "$1")
+    [ -n "$found" ] && break
+    sleep 0.1
+  done
+  echo "$found"
+}
+
 python3 -m http.server 8080 --bind 127.0.0.1 --directory "$root/examples/quickstart/site" \
   > "$work/backend.log" 2>&1 &
 pids+=($!)
@@ -34,23 +45,13 @@ pids+=($!)
 cp "$root/examples/quickstart/edge.toml" "$work/"
 "$warren" edge --config "$work/edge.toml" > "$work/edge.out" 2> "$work/edge.log" &
 pids+=($!)
-pin=""
-for _ in $(seq 100); do
-  pin=$(sed -n 's/^pin //p' "$work/edge.out")
-  [ -n "$pin" ] && break
-  sleep 0.1
-done
+pin=$(wait_for "$work/edge.out" 's/^pin //p')
 [ -n "$pin" ] || { cat "$work/edge.log"; echo "the edge did not start" >&2; exit 1; }
 
 sed "s/@PIN@/$pin/" "$root/examples/quickstart/tunnel.toml.in" > "$work/tunnel.toml"
 "$warren" connect --config "$work/tunnel.toml" > "$work/connect.out" 2> "$work/connect.log" &
 pids+=($!)
-address=""
-for _ in $(seq 100); do
-  address=$(sed -n 's/^tunnel demo //p' "$work/connect.out")
-  [ -n "$address" ] && break
-  sleep 0.1
-done
+address=$(wait_for "$work/connect.out" 's/^tunnel demo //p')
 [ -n "$address" ] || { cat "$work/connect.log"; echo "the connector did not register" >&2; exit 1; }
 
 cat <<TXT

@@ -57,7 +57,10 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
   } else {
     // The same sentence for an unknown id and a wrong token: no probing for ids.
     if (it == tunnels_.end() || !constant_time_equal(request.token, it->second.token))
-      return reject(sdk::errc::auth_failed, "the edge does not accept this tunnel id and token", true);
+      return reject(sdk::errc::auth_failed,
+                    "the edge does not accept this tunnel id and token; check [tunnel] id and token against the "
+                    "edge's [[tunnels]]",
+                    true);
     if (it->second.quick) admission.token = it->second.token;
     if (it->second.legs.empty() && it->second.port == 0 && active_tunnels() >= limits_.max_tunnels)
       return reject(sdk::errc::tunnel_limit, "this edge serves its maximum number of tunnels", false, 30s);

@@ -67,16 +67,12 @@ TEST_CASE("with --no-reconnect the connector exits 1 when the edge goes away") {
 }
 
 TEST_CASE("SIGTERM unregisters, drains and exits 0") {
-  TempDir dir;
-  EchoServer echo;
-  Edge edge(dir.path);
-  Connector connector(dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port()});
-  REQUIRE(connector.wait_registered(10s));
+  EchoTunnel tunnel;
   auto started = std::chrono::steady_clock::now();
-  auto code = connector.process().stop(SIGTERM, 10s);
-  INFO(connector.process().stderr_text());
+  auto code = tunnel.connector.process().stop(SIGTERM, 10s);
+  INFO(tunnel.connector.process().stderr_text());
   REQUIRE(code);
   CHECK(*code == 0);
   CHECK(std::chrono::steady_clock::now() - started < 3s);  // nothing open: no need to wait out the grace period
-  CHECK_THAT(edge.process().stderr_text(), Catch::Contains("unregistered"));
+  CHECK_THAT(tunnel.edge.process().stderr_text(), Catch::Contains("unregistered"));
 }

@@ -77,3 +77,12 @@ int curl_to_file(std::uint16_t port, const std::string& path, const std::filesys
 }
 
 }  // namespace warren::test
+
+namespace warren::test {
+
+EchoTunnel::EchoTunnel() {
+  if (!connector.wait_registered(10s))
+    throw std::runtime_error("the connector did not register:\n" + connector.process().stderr_text());
+}
+
+}  // namespace warren::test

@@ -3,6 +3,7 @@
 // in a temporary folder, and the facts they print (ports, pin) parsed out.
 
 #include "background_process.hpp"
+#include "loopback_services.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -73,5 +74,17 @@ class Connector {
 
 /// `curl` fetching http://127.0.0.1:port/path into `out`; returns curl's exit code.
 int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out);
+
+/// An echo service behind a fresh edge and a registered connector: the
+/// common start of most tests. Throws if the connector does not register.
+struct EchoTunnel {
+  TempDir dir;
+  EchoServer echo;
+  Edge edge{dir.path};
+  Connector connector{dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port()}};
+
+  EchoTunnel();
+  std::uint16_t public_port() const { return edge.public_port(); }
+};
 
 }  // namespace warren::test

@@ -46,11 +46,8 @@ TEST_CASE("a wrong pin is refused with a clear error") {
 }
 
 TEST_CASE("a malformed control frame closes that connection; the edge serves the others") {
-  TempDir dir;
-  EchoServer echo;
-  Edge edge(dir.path);
-  Connector connector(dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port()});
-  REQUIRE(connector.wait_registered(10s));
+  EchoTunnel tunnel;
+  auto& edge = tunnel.edge;
 
   // A hand-made client: the real QUIC plugin, then garbage on the control stream.
   boost::asio::io_context io;

@@ -65,15 +65,10 @@ TEST_CASE("curl through the tunnel gets a real HTTP server's file byte for byte"
 }
 
 TEST_CASE("50 parallel connections of 1 MiB each come back intact") {
-  TempDir dir;
-  EchoServer echo;
-  Edge edge(dir.path);
-  Connector connector(dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port()});
-  REQUIRE(connector.wait_registered(10s));
-
+  EchoTunnel tunnel;
   std::vector<std::future<bool>> results;
   for (int i = 0; i < 50; ++i) {
-    results.push_back(std::async(std::launch::async, [port = edge.public_port(), i] {
+    results.push_back(std::async(std::launch::async, [port = tunnel.public_port(), i] {
       auto data = random_bytes(1024 * 1024, 1000 + static_cast<std::uint64_t>(i));
       auto back = echo_round_trip(port, data, 60s);
       return sha256_hex(back) == sha256_hex(data);
@@ -82,20 +77,16 @@ TEST_CASE("50 parallel connections of 1 MiB each come back intact") {
   int intact = 0;
   for (auto& r : results) intact += r.get() ? 1 : 0;
   CHECK(intact == 50);
-  CHECK(echo.connections() == 50);
+  CHECK(tunnel.echo.connections() == 50);
 }
 
 TEST_CASE("half-close: the client's end reaches the service and the reply still comes back") {
-  TempDir dir;
-  EchoServer echo;  // echoes until EOF, then closes its side
-  Edge edge(dir.path);
-  Connector connector(dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port()});
-  REQUIRE(connector.wait_registered(10s));
+  EchoTunnel tunnel;  // the echo service echoes until EOF, then closes its side
   // echo_round_trip half-closes after sending and reads to EOF: it returns
   // only if the FIN crossed the tunnel both ways.
   std::vector<std::uint8_t> request{'p', 'i', 'n', 'g'};
-  CHECK(echo_round_trip(edge.public_port(), request, 10s) == request);
-  CHECK(echo_round_trip(edge.public_port(), {}, 10s).empty());  // FIN alone
+  CHECK(echo_round_trip(tunnel.public_port(), request, 10s) == request);
+  CHECK(echo_round_trip(tunnel.public_port(), {}, 10s).empty());  // FIN alone
 }
 
 TEST_CASE("warren quick prints a working public address within a second") {
