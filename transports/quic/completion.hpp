@@ -20,10 +20,10 @@ template <typename Handler, typename... Args>
 void complete_later(const boost::asio::any_io_executor& executor, Handler&& handler, Args&&... args) {
   static_assert(!std::is_lvalue_reference_v<Handler>, "pass the handler as an rvalue: it is moved from");
   auto target = boost::asio::get_associated_executor(handler, executor);
-  boost::asio::post(executor, boost::asio::bind_executor(target, [h = std::move(handler),
-                                                                  ... a = std::forward<Args>(args)]() mutable {
-                      std::move(h)(std::move(a)...);
-                    }));
+  boost::asio::post(executor, boost::asio::bind_executor(
+                                  target, [h = std::move(handler), ... a = std::forward<Args>(args)]() mutable {
+                                    std::move(h)(std::move(a)...);
+                                  }));
 }
 
 /// Stores `handler` into the empty slot `target`. Never `target = std::move(h)`

@@ -21,9 +21,7 @@ class ConnectionHandle final : public sdk::Connection {
 
  private:
   void async_open_stream_impl(sdk::StreamHandler handler) override { connection_->open_stream(std::move(handler)); }
-  void async_accept_stream_impl(sdk::StreamHandler handler) override {
-    connection_->accept_stream(std::move(handler));
-  }
+  void async_accept_stream_impl(sdk::StreamHandler handler) override { connection_->accept_stream(std::move(handler)); }
 
   QuicConnection::Ptr connection_;
 };

@@ -37,8 +37,7 @@ struct CidKey {
 struct CidKeyHash {
   std::size_t operator()(const CidKey& k) const noexcept {
     // IDs are random bytes already; hashing the view is enough.
-    return std::hash<std::string_view>{}(
-        std::string_view(reinterpret_cast<const char*>(k.bytes.data()), k.length));
+    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(k.bytes.data()), k.length));
   }
 };
 

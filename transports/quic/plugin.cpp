@@ -26,5 +26,4 @@ std::unique_ptr<sdk::Transport> make_transport(const sdk::ConfigTable& table, sd
 }  // namespace
 }  // namespace warren::quic
 
-WARREN_PLUGIN("quic", "0.1.0", "QUIC transport (ngtcp2 + GnuTLS, TLS 1.3, ALPN warren/1)",
-              warren::quic::make_transport)
+WARREN_PLUGIN("quic", "0.1.0", "QUIC transport (ngtcp2 + GnuTLS, TLS 1.3, ALPN warren/1)", warren::quic::make_transport)

@@ -1,6 +1,7 @@
 #include "quic_connection.hpp"
 
 #include "clock.hpp"
+#include "closing_connection.hpp"
 #include "completion.hpp"
 #include "quic_callbacks.hpp"
 
@@ -15,6 +16,10 @@ namespace {
 
 // Packets per flush before yielding to the loop (and to ngtcp2's pacer).
 constexpr std::size_t max_burst = 64;
+// How long a closed connection's IDs keep answering with CONNECTION_CLOSE,
+// if three PTOs are shorter: a peer idle for a keepalive interval still
+// hears the close.
+constexpr std::chrono::nanoseconds min_closing_period = std::chrono::seconds(1);
 // The client's first DCID: random, longer than the minimum of 8 bytes.
 constexpr std::size_t initial_dcid_length = 18;
 
@@ -65,8 +70,7 @@ QuicConnection::Ptr QuicConnection::dial(std::shared_ptr<UdpEndpoint> endpoint, 
 }
 
 QuicConnection::Ptr QuicConnection::accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
-                                           const ngtcp2_pkt_hd& initial,
-                                           std::shared_ptr<ServerCredentials> credentials,
+                                           const ngtcp2_pkt_hd& initial, std::shared_ptr<ServerCredentials> credentials,
                                            const ConnectionLimits& limits, sdk::Logger& logger, std::string& why) {
   Ptr c(new QuicConnection(std::move(endpoint), remote, limits, logger, true));
   c->original_dcid_ = initial.dcid;
@@ -105,8 +109,8 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   int rv;
   if (initial) {
     params.original_dcid = initial->dcid;
-    rv = ngtcp2_conn_server_new(&conn_, &dcid, &scid, &path, initial->version, &server_callbacks(), &settings,
-                                &params, nullptr, this);
+    rv = ngtcp2_conn_server_new(&conn_, &dcid, &scid, &path, initial->version, &server_callbacks(), &settings, &params,
+                                nullptr, this);
   } else {
     rv = ngtcp2_conn_client_new(&conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &client_callbacks(), &settings,
                                 &params, nullptr, this);
@@ -159,7 +163,7 @@ void QuicConnection::handle_read_error(int rv) {
       return;
     case NGTCP2_ERR_CRYPTO: {
       ngtcp2_connection_close_error_set_transport_error_tls_alert(&close_error, ngtcp2_conn_get_tls_alert(conn_),
-                                                                 nullptr, 0);
+                                                                  nullptr, 0);
       if (tls_->certificate_refused()) {
         logger_.error(tls_->refusal() + " (edge " + remote_address() + ")");
         fail(sdk::make_error_code(sdk::errc::certificate_mismatch), &close_error);
@@ -171,7 +175,7 @@ void QuicConnection::handle_read_error(int rv) {
     }
     default: {
       ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, rv, nullptr, 0);
-      sdk::error_code reason = callback_failure_ ? callback_failure_
+      sdk::error_code reason = callback_failure_      ? callback_failure_
                                : handshake_completed_ ? sdk::make_error_code(sdk::errc::protocol_error)
                                                       : sdk::make_error_code(sdk::errc::tls_failed);
       logger_.debug(std::string("QUIC connection with ") + remote_address() + " failed: " + ngtcp2_strerror(rv));
@@ -233,7 +237,8 @@ void QuicConnection::flush() {
       batch.flush();
       ngtcp2_connection_close_error close_error;
       ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, static_cast<int>(n), nullptr, 0);
-      logger_.debug(std::string("QUIC write to ") + remote_address() + " failed: " + ngtcp2_strerror(static_cast<int>(n)));
+      logger_.debug(std::string("QUIC write to ") + remote_address() +
+                    " failed: " + ngtcp2_strerror(static_cast<int>(n)));
       fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
       return;
     }
@@ -322,14 +327,20 @@ void QuicConnection::close(sdk::error_code reason) {
 
 void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error) {
   if (failed_) return;
-  if (close_error) send_connection_close(*close_error);
+  std::vector<std::uint8_t> close_packet;
+  if (close_error) close_packet = send_connection_close(*close_error);
   failed_ = true;
   reason_ = reason;
   timer_.cancel();
-  std::vector<ngtcp2_cid> scids(ngtcp2_conn_get_num_scid(conn_));
-  ngtcp2_conn_get_scid(conn_, scids.data());
-  for (const auto& cid : scids) endpoint_->remove_route(cid);
-  if (server_) endpoint_->remove_route(original_dcid_);
+  std::vector<ngtcp2_cid> cids(ngtcp2_conn_get_num_scid(conn_));
+  ngtcp2_conn_get_scid(conn_, cids.data());
+  if (server_) cids.push_back(original_dcid_);
+  for (const auto& cid : cids) endpoint_->remove_route(cid, this);
+  if (!close_packet.empty()) {
+    auto period = std::max<std::chrono::nanoseconds>(std::chrono::nanoseconds(3 * ngtcp2_conn_get_pto(conn_)),
+                                                     min_closing_period);
+    ClosingConnection::start(endpoint_, std::move(cids), remote_, close_packet.data(), close_packet.size(), period);
+  }
   fail_streams(reason);
   if (handshake_done_) {
     boost::asio::post(executor_, [weak = weak_from_this()] {
@@ -338,16 +349,19 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
   }
 }
 
-void QuicConnection::send_connection_close(const ngtcp2_connection_close_error& close_error) {
-  if (ngtcp2_conn_is_in_closing_period(conn_) || ngtcp2_conn_is_in_draining_period(conn_)) return;
+std::vector<std::uint8_t> QuicConnection::send_connection_close(const ngtcp2_connection_close_error& close_error) {
+  if (ngtcp2_conn_is_in_closing_period(conn_) || ngtcp2_conn_is_in_draining_period(conn_)) return {};
   std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
   PacketBatch batch(*endpoint_, remote_, max_packet);
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
-  ngtcp2_ssize n =
-      ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, batch.slot(), max_packet, &close_error, now_ns());
-  if (n > 0) batch.commit(static_cast<std::size_t>(n));
+  std::uint8_t* slot = batch.slot();
+  ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, slot, max_packet, &close_error, now_ns());
+  if (n <= 0) return {};
+  std::vector<std::uint8_t> packet(slot, slot + n);
+  batch.commit(static_cast<std::size_t>(n));
+  return packet;
 }
 
 void QuicConnection::notify_handshake() {

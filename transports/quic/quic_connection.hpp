@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace warren::quic {
 
@@ -47,8 +48,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
                   const ConnectionLimits& limits, sdk::Logger& logger, std::string& why);
   /// A server connection for a client's first Initial packet `initial`.
   static Ptr accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ngtcp2_pkt_hd& initial,
-                    std::shared_ptr<ServerCredentials> credentials, const ConnectionLimits& limits,
-                    sdk::Logger& logger, std::string& why);
+                    std::shared_ptr<ServerCredentials> credentials, const ConnectionLimits& limits, sdk::Logger& logger,
+                    std::string& why);
   ~QuicConnection() override;
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;
@@ -58,8 +59,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void start(HandshakeDone done);
 
   // PacketSink
-  void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
-                   ngtcp2_tstamp now) override;
+  void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) override;
   void end_of_batch() override { flush(); }
 
   // What sdk::Connection offers, for ConnectionHandle.
@@ -74,8 +74,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
 
   // What sdk::ByteStream offers, for QuicStream.
   void read(const std::shared_ptr<StreamState>& stream, boost::asio::mutable_buffer buffer, sdk::ReadHandler handler);
-  void write(const std::shared_ptr<StreamState>& stream, boost::asio::const_buffer buffer,
-             sdk::WriteHandler handler);
+  void write(const std::shared_ptr<StreamState>& stream, boost::asio::const_buffer buffer, sdk::WriteHandler handler);
   void shutdown_send(const std::shared_ptr<StreamState>& stream);
   void abort(const std::shared_ptr<StreamState>& stream);
   /// The handle is gone: abort, except that a half-closed send side still
@@ -100,8 +99,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
  private:
   QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ConnectionLimits& limits,
                  sdk::Logger& logger, bool server);
-  bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const ngtcp2_pkt_hd* initial,
-                     std::string& why);
+  bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const ngtcp2_pkt_hd* initial, std::string& why);
 
   // Packets and time (quic_connection.cpp).
   void flush();
@@ -111,7 +109,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered);
   void handle_read_error(int rv);
   void fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error);
-  void send_connection_close(const ngtcp2_connection_close_error& close_error);
+  /// Sends CONNECTION_CLOSE; returns the packet (empty if none was due).
+  std::vector<std::uint8_t> send_connection_close(const ngtcp2_connection_close_error& close_error);
   void notify_handshake();
 
   // Streams (quic_connection_streams.cpp).
@@ -141,8 +140,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   HandshakeDone handshake_done_;
   bool handshake_completed_ = false;
   bool failed_ = false;
-  sdk::error_code reason_;             ///< why the connection ended
-  sdk::error_code callback_failure_;   ///< set by a callback that refused something
+  sdk::error_code reason_;            ///< why the connection ended
+  sdk::error_code callback_failure_;  ///< set by a callback that refused something
 
   std::unordered_map<std::int64_t, std::shared_ptr<StreamState>> streams_;
   std::deque<std::shared_ptr<StreamState>> send_queue_;

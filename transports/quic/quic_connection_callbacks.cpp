@@ -39,9 +39,7 @@ int extend_max_stream_data(ngtcp2_conn*, std::int64_t id, std::uint64_t, void* u
 int get_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen, void* u) {
   return self(u).on_new_connection_id(cid, token, cidlen);
 }
-int remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* u) {
-  return self(u).on_remove_connection_id(cid);
-}
+int remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* u) { return self(u).on_remove_connection_id(cid); }
 void random_bytes(std::uint8_t* dest, std::size_t len, const ngtcp2_rand_ctx*) {
   (void)gnutls_rnd(GNUTLS_RND_RANDOM, dest, len);
 }
@@ -118,7 +116,7 @@ int QuicConnection::on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, s
 }
 
 int QuicConnection::on_remove_connection_id(const ngtcp2_cid* cid) {
-  endpoint_->remove_route(*cid);
+  endpoint_->remove_route(*cid, this);
   return 0;
 }
 

@@ -202,8 +202,8 @@ int QuicConnection::on_stream_open(std::int64_t id) {
   return 0;
 }
 
-int QuicConnection::on_recv_stream_data(std::uint32_t flags, std::int64_t id, const std::uint8_t* data,
-                                        std::size_t len, StreamState* stream) {
+int QuicConnection::on_recv_stream_data(std::uint32_t flags, std::int64_t id, const std::uint8_t* data, std::size_t len,
+                                        StreamState* stream) {
   if (!stream || stream->aborted || stream->read_abandoned) {
     // Nobody will read these: hand the credit straight back.
     ngtcp2_conn_extend_max_stream_offset(conn_, id, len);

@@ -22,7 +22,11 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
  public:
   AcceptQueue(std::shared_ptr<UdpEndpoint> endpoint, std::shared_ptr<ServerCredentials> credentials,
               const ConnectionLimits& limits, sdk::Logger& logger)
-      : executor_(endpoint->get_executor()), endpoint_(std::move(endpoint)), credentials_(std::move(credentials)), limits_(limits), logger_(logger) {}
+      : executor_(endpoint->get_executor()),
+        endpoint_(std::move(endpoint)),
+        credentials_(std::move(credentials)),
+        limits_(limits),
+        logger_(logger) {}
 
   std::shared_ptr<PacketSink> accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len);
   void on_handshake(QuicConnection* key, const std::weak_ptr<QuicConnection>& weak, const sdk::error_code& ec);
@@ -41,8 +45,7 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
   bool closed_ = false;
 };
 
-std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const std::uint8_t* data,
-                                                std::size_t len) {
+std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len) {
   if (closed_) return nullptr;
   ngtcp2_pkt_hd header;
   if (ngtcp2_accept(&header, data, len) != 0) return nullptr;  // not a client's first Initial
@@ -102,8 +105,7 @@ void AcceptQueue::close() {
   handshaking_.clear();
   for (auto& connection : ready_) connection->close(boost::asio::error::operation_aborted);
   ready_.clear();
-  complete_if_pending(executor_, waiting_, boost::asio::error::operation_aborted,
-                      sdk::ConnectionPtr());
+  complete_if_pending(executor_, waiting_, boost::asio::error::operation_aborted, sdk::ConnectionPtr());
   // Accepted connections keep the socket; with none left, the port is free.
   endpoint_.reset();
 }

@@ -9,13 +9,12 @@ std::optional<QuicSettings> read_settings(const sdk::ConfigTable& table, sdk::Di
   QuicSettings defaults;
   sdk::Diagnostics local;
   sdk::ConfigReader reader(table, local);
-  auto stream_window = reader.integer("stream_window", static_cast<std::int64_t>(defaults.stream_window),
-                                      "bytes a peer may send on one stream ahead of the reader",
-                                      {.min = 16 * KiB, .max = 256 * MiB});
-  auto connection_window =
-      reader.integer("connection_window", static_cast<std::int64_t>(defaults.connection_window),
-                     "bytes a peer may send on all streams together ahead of the readers",
-                     {.min = 64 * KiB, .max = 4 * GiB});
+  auto stream_window =
+      reader.integer("stream_window", static_cast<std::int64_t>(defaults.stream_window),
+                     "bytes a peer may send on one stream ahead of the reader", {.min = 16 * KiB, .max = 256 * MiB});
+  auto connection_window = reader.integer("connection_window", static_cast<std::int64_t>(defaults.connection_window),
+                                          "bytes a peer may send on all streams together ahead of the readers",
+                                          {.min = 64 * KiB, .max = 4 * GiB});
   auto max_streams = reader.integer("max_streams", static_cast<std::int64_t>(defaults.max_streams),
                                     "streams a peer may have open at once", {.min = 1, .max = 1 << 20});
   reader.finish();

@@ -55,7 +55,8 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
   if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
     return refuse(sdk::errc::config_invalid, "no way to verify the edge (give a pin, a CA file, or insecure)");
   if (verify.insecure)
-    logger_.warn("dialing " + target + " WITHOUT verifying its certificate (insecure): anyone on the path can "
+    logger_.warn("dialing " + target +
+                 " WITHOUT verifying its certificate (insecure): anyone on the path can "
                  "impersonate the edge");
   sdk::error_code ec;
   auto endpoint = client_endpoint(options.address.is_v6(), ec);
@@ -73,8 +74,8 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
   dials_->pending.emplace(key, connection);
   // std::function needs a copyable callable; the handler is move-only.
   auto shared_handler = std::make_shared<sdk::ConnectionHandler>(std::move(handler));
-  connection->start([registry = std::weak_ptr(dials_), key, weak = std::weak_ptr(connection),
-                     shared_handler, executor = executor_](const sdk::error_code& result) {
+  connection->start([registry = std::weak_ptr(dials_), key, weak = std::weak_ptr(connection), shared_handler,
+                     executor = executor_](const sdk::error_code& result) {
     if (auto dials = registry.lock()) dials->pending.erase(key);
     auto established = weak.lock();
     if (!result && established) {

@@ -51,8 +51,7 @@ class SendBuffer {
 
   void mark_sent(std::size_t len) {
     sent_ += len;
-    while (first_unsent_ < chunks_.size() &&
-           chunks_[first_unsent_].offset + chunks_[first_unsent_].size <= sent_)
+    while (first_unsent_ < chunks_.size() && chunks_[first_unsent_].offset + chunks_[first_unsent_].size <= sent_)
       ++first_unsent_;
   }
 

@@ -32,8 +32,8 @@ struct StreamState {
   SendBuffer outgoing;
   sdk::WriteHandler write_handler;
   std::size_t write_size = 0;
-  std::uint64_t write_end = 0;       ///< stream offset the pending write reaches
-  bool fin_requested = false;        ///< shutdown_send() was called
+  std::uint64_t write_end = 0;  ///< stream offset the pending write reaches
+  bool fin_requested = false;   ///< shutdown_send() was called
   bool fin_sent = false;
   bool stop_sending_received = false;  ///< the peer wants no more data
   bool queued = false;                 ///< in the connection's send queue
@@ -43,8 +43,8 @@ struct StreamState {
   bool released = false;        ///< the application's handle is gone
   bool aborted = false;         ///< abort() or the handle is gone
   bool read_abandoned = false;  ///< the handle is gone; the send side still drains
-  bool closed = false;      ///< ngtcp2 has forgotten the stream
-  sdk::error_code failure;  ///< the connection ended: every later operation fails with this
+  bool closed = false;          ///< ngtcp2 has forgotten the stream
+  sdk::error_code failure;      ///< the connection ended: every later operation fails with this
 
   bool wants_to_send() const {
     return !aborted && !closed && !stop_sending_received && !blocked &&

@@ -76,8 +76,7 @@ std::shared_ptr<ServerCredentials> ServerCredentials::load(const std::string& ce
                       static_cast<unsigned>(cert_pem.size())};
   gnutls_datum_t key{reinterpret_cast<unsigned char*>(const_cast<char*>(key_pem.data())),
                      static_cast<unsigned>(key_pem.size())};
-  if (int rv = gnutls_certificate_set_x509_key_mem2(result->credentials_, &cert, &key, GNUTLS_X509_FMT_PEM, nullptr,
-                                                    0);
+  if (int rv = gnutls_certificate_set_x509_key_mem2(result->credentials_, &cert, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
       rv < 0) {
     why = "the listener's certificate or key is unusable: " + gnutls_text(rv);
     return nullptr;
@@ -119,8 +118,8 @@ bool TlsSession::init(unsigned flags, ngtcp2_crypto_get_conn get_conn, void* use
   return true;
 }
 
-std::unique_ptr<TlsSession> TlsSession::client(const PeerCheck& check, ngtcp2_crypto_get_conn get_conn,
-                                               void* user_data, std::string& why) {
+std::unique_ptr<TlsSession> TlsSession::client(const PeerCheck& check, ngtcp2_crypto_get_conn get_conn, void* user_data,
+                                               std::string& why) {
   std::unique_ptr<TlsSession> tls(new TlsSession());
   tls->check_ = check;
   if (!tls->init(GNUTLS_CLIENT | GNUTLS_NO_END_OF_EARLY_DATA, get_conn, user_data, why)) return nullptr;
@@ -130,8 +129,8 @@ std::unique_ptr<TlsSession> TlsSession::client(const PeerCheck& check, ngtcp2_cr
     return nullptr;
   }
   if (!check.insecure && !check.pin_sha256 && !check.ca_file.empty()) {
-    int count = gnutls_certificate_set_x509_trust_file(tls->client_credentials_, check.ca_file.c_str(),
-                                                       GNUTLS_X509_FMT_PEM);
+    int count =
+        gnutls_certificate_set_x509_trust_file(tls->client_credentials_, check.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
     if (count <= 0) {
       why = "cannot read CA file '" + check.ca_file + "': " + (count < 0 ? gnutls_text(count) : "no certificates");
       return nullptr;
@@ -153,16 +152,14 @@ std::unique_ptr<TlsSession> TlsSession::server(std::shared_ptr<ServerCredentials
   std::unique_ptr<TlsSession> tls(new TlsSession());
   tls->server_credentials_ = std::move(credentials);
   // No session tickets: the connector always makes a full handshake.
-  if (!tls->init(GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA, get_conn, user_data,
-                 why))
+  if (!tls->init(GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA, get_conn, user_data, why))
     return nullptr;
   if (int rv = gnutls_credentials_set(tls->session_, GNUTLS_CRD_CERTIFICATE, tls->server_credentials_->native());
       rv < 0) {
     why = "gnutls_credentials_set: " + gnutls_text(rv);
     return nullptr;
   }
-  gnutls_handshake_set_hook_function(tls->session_, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
-                                     client_hello_hook);
+  gnutls_handshake_set_hook_function(tls->session_, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST, client_hello_hook);
   return tls;
 }
 
@@ -188,8 +185,8 @@ int TlsSession::verify_peer() {
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
     if (!equal_constant_time(actual.data(), check_.pin_sha256->data(), actual.size())) {
-      refusal_ = "edge certificate pin mismatch: expected " + format_pin(*check_.pin_sha256) + ", got " +
-                 format_pin(actual);
+      refusal_ =
+          "edge certificate pin mismatch: expected " + format_pin(*check_.pin_sha256) + ", got " + format_pin(actual);
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
     return 0;
@@ -207,8 +204,8 @@ int TlsSession::verify_peer() {
       reason.assign(reinterpret_cast<const char*>(text.data), text.size);
       gnutls_free(text.data);
     }
-    refusal_ = "edge certificate refused by CA file '" + check_.ca_file + "' for '" + check_.server_name +
-               "': " + reason;
+    refusal_ =
+        "edge certificate refused by CA file '" + check_.ca_file + "' for '" + check_.server_name + "': " + reason;
     return GNUTLS_E_CERTIFICATE_ERROR;
   }
   return 0;

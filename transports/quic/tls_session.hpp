@@ -58,8 +58,8 @@ class TlsSession {
  public:
   /// `get_conn` and `user_data` fill the ngtcp2_crypto_conn_ref that lets
   /// ngtcp2_crypto find the connection from the GnuTLS session.
-  static std::unique_ptr<TlsSession> client(const PeerCheck& check, ngtcp2_crypto_get_conn get_conn,
-                                            void* user_data, std::string& why);
+  static std::unique_ptr<TlsSession> client(const PeerCheck& check, ngtcp2_crypto_get_conn get_conn, void* user_data,
+                                            std::string& why);
   static std::unique_ptr<TlsSession> server(std::shared_ptr<ServerCredentials> credentials,
                                             ngtcp2_crypto_get_conn get_conn, void* user_data, std::string& why);
   ~TlsSession();

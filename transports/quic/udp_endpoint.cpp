@@ -32,8 +32,8 @@ UdpEndpoint::~UdpEndpoint() {
   socket_.close(ignored);
 }
 
-std::shared_ptr<UdpEndpoint> UdpEndpoint::open(const boost::asio::any_io_executor& executor,
-                                               const udp::endpoint& bind, sdk::error_code& ec) {
+std::shared_ptr<UdpEndpoint> UdpEndpoint::open(const boost::asio::any_io_executor& executor, const udp::endpoint& bind,
+                                               sdk::error_code& ec) {
   std::shared_ptr<UdpEndpoint> endpoint(new UdpEndpoint(executor));
   auto& socket = endpoint->socket_;
   socket.open(bind.protocol(), ec);
@@ -125,7 +125,7 @@ void UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std
   ngtcp2_version_cid vc;
   if (ngtcp2_pkt_decode_version_cid(&vc, data, len, cid_length) != 0) return;  // not QUIC v1 we can route
   std::shared_ptr<PacketSink> sink;
-  if (auto it = routes_.find(CidKey(vc.dcid, vc.dcidlen)); it != routes_.end()) sink = it->second.lock();
+  if (auto it = routes_.find(CidKey(vc.dcid, vc.dcidlen)); it != routes_.end()) sink = it->second.sink.lock();
   if (!sink && acceptor_) sink = acceptor_(from, data, len);
   if (!sink) return;
   sink->on_datagram(from, data, len, now);
@@ -136,10 +136,14 @@ void UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std
 }
 
 void UdpEndpoint::add_route(const ngtcp2_cid& cid, std::weak_ptr<PacketSink> sink) {
-  routes_[CidKey(cid)] = std::move(sink);
+  const PacketSink* owner = sink.lock().get();
+  routes_[CidKey(cid)] = Route{std::move(sink), owner};
 }
 
-void UdpEndpoint::remove_route(const ngtcp2_cid& cid) { routes_.erase(CidKey(cid)); }
+void UdpEndpoint::remove_route(const ngtcp2_cid& cid, const PacketSink* owner) {
+  auto it = routes_.find(CidKey(cid));
+  if (it != routes_.end() && it->second.owner == owner) routes_.erase(it);
+}
 
 void UdpEndpoint::send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment) {
   if (len > segment && gso_ && send_segmented(to, data, len, segment)) return;

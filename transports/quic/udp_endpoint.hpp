@@ -30,8 +30,7 @@ class PacketSink {
  public:
   virtual ~PacketSink() = default;
   /// One datagram routed here. Replies wait for end_of_batch.
-  virtual void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
-                           ngtcp2_tstamp now) = 0;
+  virtual void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) = 0;
   /// The endpoint has read all it will for now: write what is due.
   virtual void end_of_batch() = 0;
 
@@ -60,7 +59,8 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   void start();
 
   void add_route(const ngtcp2_cid& cid, std::weak_ptr<PacketSink> sink);
-  void remove_route(const ngtcp2_cid& cid);
+  /// Removes the route for `cid` if it still leads to `owner`.
+  void remove_route(const ngtcp2_cid& cid, const PacketSink* owner);
   void set_acceptor(Acceptor acceptor) { acceptor_ = std::move(acceptor); }
 
   boost::asio::any_io_executor get_executor() const { return executor_; }
@@ -89,7 +89,11 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   boost::asio::any_io_executor executor_;
   udp::socket socket_;
   udp::endpoint local_;
-  std::unordered_map<CidKey, std::weak_ptr<PacketSink>, CidKeyHash> routes_;
+  struct Route {
+    std::weak_ptr<PacketSink> sink;
+    const PacketSink* owner;  ///< identifies the sink even after it expired
+  };
+  std::unordered_map<CidKey, Route, CidKeyHash> routes_;
   Acceptor acceptor_;
   std::vector<std::shared_ptr<PacketSink>> batch_;
   std::array<std::uint8_t, 65536> rx_buffer_;

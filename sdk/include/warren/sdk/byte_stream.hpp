@@ -27,8 +27,11 @@ class BOOST_SYMBOL_VISIBLE ByteStream {
  public:
   using executor_type = boost::asio::any_io_executor;
 
-  /// Destroying a stream aborts it; pending handlers complete with
-  /// boost::asio::error::operation_aborted.
+  /// Destroying a stream abandons what is unfinished: pending handlers
+  /// complete with boost::asio::error::operation_aborted and the peer sees a
+  /// reset — unless shutdown_send() was called first, in which case the
+  /// bytes already written and the FIN are still delivered (like close()
+  /// after shutdown() on a TCP socket).
   virtual ~ByteStream() = default;
 
   virtual executor_type get_executor() = 0;

@@ -21,7 +21,8 @@ class BOOST_SYMBOL_VISIBLE PluginObject {
 /// What a factory is given besides its config table.
 struct PluginContext {
   boost::asio::any_io_executor executor;  ///< the loop all of the plugin's I/O runs on
-  Logger& logger;                         ///< lines are prefixed with the plugin's kind and name
+  Logger& logger;                         ///< prefixed with the plugin's kind and name; outlives every
+                                          ///< object the plugin makes, so objects may keep the reference
 };
 
 }  // namespace warren::sdk

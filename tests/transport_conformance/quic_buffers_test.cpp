@@ -1,0 +1,79 @@
+// The QUIC plugin's byte containers, tested alone: they decide what memory
+// a stream holds and which bytes ngtcp2 may point at.
+
+#include "stream_helpers.hpp"
+
+#include "byte_ring.hpp"
+#include "send_buffer.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace warren::test {
+namespace {
+
+TEST_CASE("quic: ByteRing keeps order across wrap-around and growth", "[quic][buffers]") {
+  quic::ByteRing ring;
+  auto data = pattern(300000, 1);
+  std::vector<std::uint8_t> out;
+  std::size_t in = 0;
+  std::vector<std::uint8_t> chunk(7000);
+  // Uneven appends and reads so the head wraps and the ring regrows mid-way.
+  while (out.size() < data.size()) {
+    std::size_t add = std::min<std::size_t>(1 + (in * 7919) % 9000, data.size() - in);
+    ring.append(data.data() + in, add);
+    in += add;
+    std::size_t n = ring.read(chunk.data(), std::min<std::size_t>(chunk.size(), 1 + (in % 6000)));
+    out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+    if (in == data.size()) {
+      while (!ring.empty()) {
+        n = ring.read(chunk.data(), chunk.size());
+        out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+    }
+  }
+  CHECK(byte_difference(out, data) == "");
+  CHECK(ring.empty());
+}
+
+TEST_CASE("quic: SendBuffer offers unsent bytes and frees acknowledged ones", "[quic][buffers]") {
+  quic::SendBuffer buffer;
+  auto a = pattern(1000, 2), b = pattern(500, 3);
+  buffer.append(a.data(), a.size());
+  buffer.append(b.data(), b.size());
+  CHECK(buffer.end_offset() == 1500);
+  CHECK(buffer.held() == 1500);
+
+  ngtcp2_vec vecs[4];
+  std::size_t total = 0;
+  REQUIRE(buffer.unsent(vecs, 4, total) == 2);
+  CHECK(total == 1500);
+  CHECK(vecs[0].base[0] == a[0]);
+
+  buffer.mark_sent(1200);  // into the second chunk
+  REQUIRE(buffer.unsent(vecs, 4, total) == 1);
+  CHECK(total == 300);
+  CHECK(vecs[0].base[0] == b[200]);
+
+  // A pointer handed to ngtcp2 stays valid while later writes append.
+  quic::SendBuffer other;
+  std::size_t ignored = 0;
+  other.append(a.data(), a.size());
+  other.unsent(vecs, 1, ignored);
+  const std::uint8_t* handed_out = vecs[0].base;
+  other.append(b.data(), b.size());
+  other.unsent(vecs, 1, ignored);
+  CHECK(vecs[0].base == handed_out);
+
+  buffer.acknowledge(999);  // not all of the first chunk: nothing freed
+  CHECK(buffer.held() == 1500 - 999);
+  buffer.acknowledge(1000);
+  CHECK(buffer.held() == 500);
+  buffer.mark_sent(300);
+  CHECK_FALSE(buffer.has_unsent());
+  CHECK(buffer.unsent(vecs, 4, total) == 0);
+  buffer.acknowledge(1500);
+  CHECK(buffer.held() == 0);
+}
+
+}  // namespace
+}  // namespace warren::test
