@@ -6,7 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
 #include <csignal>
+#include <optional>
 
 using namespace warren::test;
 using namespace std::chrono_literals;
@@ -75,4 +81,28 @@ TEST_CASE("SIGTERM unregisters, drains and exits 0") {
   CHECK(*code == 0);
   CHECK(std::chrono::steady_clock::now() - started < 3s);  // nothing open: no need to wait out the grace period
   CHECK_THAT(tunnel.edge.process().stderr_text(), Catch::Contains("unregistered"));
+}
+
+TEST_CASE("when the connector dies, the edge resets its open streams instead of leaving them hanging") {
+  EchoTunnel tunnel;
+  // A public connection that stays open: one echoed exchange, no half-close.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket client(io);
+  client.connect({boost::asio::ip::make_address("127.0.0.1"), tunnel.public_port()});
+  boost::asio::write(client, boost::asio::buffer(std::string("hello")));
+  std::string reply(5, '\0');
+  boost::asio::read(client, boost::asio::buffer(reply));
+  REQUIRE(reply == "hello");
+
+  tunnel.connector.process().stop(SIGKILL, 5s);
+  auto killed = std::chrono::steady_clock::now();
+  // The edge notices the silent leg at its heartbeat deadline (8 s here) and
+  // must then end the public connection; the client's read returns.
+  std::optional<boost::system::error_code> ended;
+  char byte;
+  client.async_read_some(boost::asio::buffer(&byte, 1), [&](boost::system::error_code ec, std::size_t) { ended = ec; });
+  io.run_for(20s);
+  REQUIRE(ended);
+  CHECK(*ended);
+  CHECK(std::chrono::steady_clock::now() - killed < 15s);
 }
