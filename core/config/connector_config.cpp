@@ -68,7 +68,7 @@ void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& fil
   int ways = 0;
   if (pin && !pin->empty()) {
     ++ways;
-    out.edge_pin = parse_certificate_pin(*pin);
+    out.edge_pin = sdk::parse_certificate_pin(*pin);
     if (!out.edge_pin)
       diagnostics.error(table.find("edge_fingerprint")->where,
                         "'edge_fingerprint' must be \"sha256:\" followed by 64 hex digits (colons allowed)");

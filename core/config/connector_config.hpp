@@ -2,7 +2,7 @@
 // The connector's config file (tunnel.toml): schema, defaults and checks.
 // Plugin tables are only split out here; the plugins validate them.
 
-#include "core/config/certificate_pin.hpp"
+#include <warren/sdk/certificate_pin.hpp>
 #include "core/config/plugin_section.hpp"
 
 #include <warren/sdk/time.hpp>
@@ -18,7 +18,7 @@ struct TunnelSettings {
   std::optional<std::string> id;     ///< absent for a quick tunnel
   std::optional<std::string> token;  ///< from `token` or read from `token_file`
   std::uint32_t ha_connections = 2;
-  std::optional<CertificatePin> edge_pin;
+  std::optional<sdk::CertificatePin> edge_pin;
   std::optional<std::filesystem::path> edge_ca;
   bool insecure = false;
   sdk::Duration grace_period = std::chrono::seconds(30);

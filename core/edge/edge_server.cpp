@@ -76,7 +76,7 @@ void EdgeServer::start() {
     auto bound = admin_->local_endpoint();
     announce_("admin http://" + endpoint_text(bound.address(), bound.port()) + "/metrics");
   }
-  announce_("pin " + format_certificate_pin(identity_.pin));
+  announce_("pin " + sdk::format_certificate_pin(identity_.pin));
 }
 
 void EdgeServer::stop() {

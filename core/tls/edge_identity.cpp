@@ -40,16 +40,16 @@ void write_file(const std::filesystem::path& file, const std::string& data, mode
 
 }  // namespace
 
-std::optional<CertificatePin> pin_of_pem(const std::string& pem) {
+std::optional<sdk::CertificatePin> pin_of_pem(const std::string& pem) {
   gnutls_x509_crt_t crt;
   if (gnutls_x509_crt_init(&crt) < 0) return std::nullopt;
   gnutls_datum_t in{reinterpret_cast<unsigned char*>(const_cast<char*>(pem.data())),
                     static_cast<unsigned>(pem.size())};
-  std::optional<CertificatePin> pin;
+  std::optional<sdk::CertificatePin> pin;
   gnutls_datum_t der{};
   if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) >= 0 &&
       gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) >= 0) {
-    CertificatePin digest{};
+    sdk::CertificatePin digest{};
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, digest.data()) >= 0) pin = digest;
     gnutls_free(der.data);
   }

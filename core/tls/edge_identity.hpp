@@ -3,7 +3,7 @@
 // pair made once and kept in state_dir so its pin stays the same across
 // restarts (connectors pinned to it keep working).
 
-#include "core/config/certificate_pin.hpp"
+#include <warren/sdk/certificate_pin.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -15,13 +15,13 @@ namespace warren::core {
 struct EdgeIdentity {
   std::string cert_pem;
   std::string key_pem;
-  CertificatePin pin;  ///< of the leaf (first) certificate
+  sdk::CertificatePin pin;  ///< of the leaf (first) certificate
   std::filesystem::path cert_file;
   bool generated = false;  ///< made by this start
 };
 
 /// SHA-256 of the DER form of the first certificate in `pem`; nullopt if none parses.
-std::optional<CertificatePin> pin_of_pem(const std::string& pem);
+std::optional<sdk::CertificatePin> pin_of_pem(const std::string& pem);
 
 /// Reads `cert` and `key`. Throws std::runtime_error naming the file on failure.
 EdgeIdentity load_identity(const std::filesystem::path& cert, const std::filesystem::path& key);

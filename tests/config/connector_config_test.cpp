@@ -134,12 +134,12 @@ TEST_CASE("an unknown top-level section is suggested") {
 }
 
 TEST_CASE("certificate pins take any case, with or without colons") {
-  auto a = core::parse_certificate_pin("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-  auto b = core::parse_certificate_pin(
+  auto a = warren::sdk::parse_certificate_pin("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  auto b = warren::sdk::parse_certificate_pin(
       "SHA256:9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08");
   REQUIRE(a);
   CHECK(a == b);
-  CHECK(core::format_certificate_pin(*a) == "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-  CHECK_FALSE(core::parse_certificate_pin("sha256:9f86"));
-  CHECK_FALSE(core::parse_certificate_pin("md5:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+  CHECK(warren::sdk::format_certificate_pin(*a) == "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  CHECK_FALSE(warren::sdk::parse_certificate_pin("sha256:9f86"));
+  CHECK_FALSE(warren::sdk::parse_certificate_pin("md5:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
 }

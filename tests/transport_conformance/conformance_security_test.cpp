@@ -17,16 +17,6 @@ namespace {
 
 #define EACH_TRANSPORT() GENERATE(from_range(transports_under_test()))
 
-std::string hex_pin(const std::array<std::uint8_t, 32>& pin) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (auto b : pin) {
-    out += digits[b >> 4];
-    out += digits[b & 0xf];
-  }
-  return out;
-}
-
 /// A file that disappears with the test case.
 struct TempFile {
   explicit TempFile(const std::string& content) {
@@ -53,8 +43,8 @@ TEST_CASE("a certificate pin mismatch fails the dial with certificate_mismatch",
   CHECK(ec == sdk::make_error_code(sdk::errc::certificate_mismatch));
   CHECK_FALSE(connection);
   // The log names both pins so an operator can see which is which.
-  CHECK(h.logged(hex_pin(wrong)));
-  CHECK(h.logged(hex_pin(h.cert.pin_sha256)));
+  CHECK(h.logged(sdk::format_certificate_pin(wrong)));
+  CHECK(h.logged(sdk::format_certificate_pin(h.cert.pin_sha256)));
 }
 
 TEST_CASE("the right pin connects", "[conformance][security]") {

@@ -2,6 +2,8 @@
 
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
+#include <warren/sdk/certificate_pin.hpp>
+
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
@@ -54,16 +56,6 @@ bool is_ip_literal(const std::string& name) {
 std::string gnutls_text(int rv) { return std::string(gnutls_strerror(rv)); }
 
 }  // namespace
-
-std::string format_pin(const std::array<std::uint8_t, 32>& pin) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (auto byte : pin) {
-    out += hex[byte >> 4];
-    out += hex[byte & 0xf];
-  }
-  return out;
-}
 
 std::shared_ptr<ServerCredentials> ServerCredentials::load(const std::string& cert_pem, const std::string& key_pem,
                                                            std::string& why) {
@@ -186,7 +178,8 @@ int TlsSession::verify_peer() {
     }
     if (!equal_constant_time(actual.data(), check_.pin_sha256->data(), actual.size())) {
       refusal_ =
-          "edge certificate pin mismatch: expected " + format_pin(*check_.pin_sha256) + ", got " + format_pin(actual);
+          "edge certificate pin mismatch: expected " + warren::sdk::format_certificate_pin(*check_.pin_sha256) + ", got " +
+              warren::sdk::format_certificate_pin(actual);
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
     return 0;

@@ -16,9 +16,6 @@ namespace warren::quic {
 
 inline constexpr char alpn_protocol[] = "warren/1";
 
-/// "sha256:" followed by 64 lowercase hex digits.
-std::string format_pin(const std::array<std::uint8_t, 32>& pin);
-
 /// How the client checks the server; mirrors sdk::EdgeVerification.
 struct PeerCheck {
   std::optional<std::array<std::uint8_t, 32>> pin_sha256;

@@ -5,6 +5,7 @@
 // dials shares its socket (all legs of a connector use one UDP socket).
 
 #include <warren/sdk/byte_stream.hpp>
+#include <warren/sdk/certificate_pin.hpp>
 #include <warren/sdk/plugin_object.hpp>
 #include <warren/sdk/time.hpp>
 
@@ -21,7 +22,7 @@ using StreamHandler = boost::asio::any_completion_handler<void(error_code, ByteS
 
 /// How the dialing side verifies the edge. Exactly one way is chosen.
 struct EdgeVerification {
-  std::optional<std::array<std::uint8_t, 32>> pin_sha256;  ///< SHA-256 of the edge's DER leaf certificate
+  std::optional<CertificatePin> pin_sha256;  ///< SHA-256 of the edge's DER leaf certificate
   std::string ca_file;                                     ///< PEM bundle of trusted CAs
   bool insecure = false;                                   ///< accept any certificate (loudly)
 };

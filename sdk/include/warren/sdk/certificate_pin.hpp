@@ -1,18 +1,25 @@
-#include "core/config/certificate_pin.hpp"
+#pragma once
+// Certificate pins: "sha256:" + hex SHA-256 of the edge's DER leaf
+// certificate; colons optional, any case. Connectors pin edges with them;
+// edges print their own at start.
 
-namespace warren::core {
-namespace {
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace warren::sdk {
 
-}  // namespace
+using CertificatePin = std::array<std::uint8_t, 32>;
 
-std::optional<CertificatePin> parse_certificate_pin(std::string_view text) {
+inline std::optional<CertificatePin> parse_certificate_pin(std::string_view text) {
+  auto hex_value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
   constexpr std::string_view prefix = "sha256:";
   if (text.size() < prefix.size()) return std::nullopt;
   for (std::size_t i = 0; i < prefix.size(); ++i)
@@ -31,7 +38,8 @@ std::optional<CertificatePin> parse_certificate_pin(std::string_view text) {
   return pin;
 }
 
-std::string format_certificate_pin(const CertificatePin& pin) {
+/// "sha256:" + 64 lowercase hex digits.
+inline std::string format_certificate_pin(const CertificatePin& pin) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out = "sha256:";
   for (auto byte : pin) {
@@ -41,4 +49,4 @@ std::string format_certificate_pin(const CertificatePin& pin) {
   return out;
 }
 
-}  // namespace warren::core
+}  // namespace warren::sdk
