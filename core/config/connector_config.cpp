@@ -1,5 +1,7 @@
 #include "core/config/connector_config.hpp"
 
+#include "core/protocol/message_rules.hpp"
+
 #include <warren/sdk/config_reader.hpp>
 
 #include <fstream>
@@ -29,6 +31,15 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& file, c
     return std::nullopt;
   }
   return secret.substr(first, last - first + 1);
+}
+
+void check_length(const sdk::ConfigTable& table, const std::string& key, const std::optional<std::string>& value,
+                  std::size_t limit, sdk::Diagnostics& diagnostics) {
+  if (!value || value->size() <= limit) return;
+  const sdk::ConfigValue* v = table.find(key);
+  diagnostics.error(v ? v->where : table.where, "'" + key + "' is " + std::to_string(value->size()) +
+                                                    " bytes long; the control protocol carries at most " +
+                                                    std::to_string(limit));
 }
 
 namespace {
@@ -61,6 +72,8 @@ void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& fil
     if (out.token) diagnostics.error(v->where, "set either 'token' or 'token_file', not both");
     else out.token = read_secret_file(relative_to_config(file, *token_file), v->where, diagnostics);
   }
+  check_length(table, "id", out.id, protocol::TextLimits::id, diagnostics);
+  check_length(table, "token", out.token, protocol::TextLimits::secret, diagnostics);
   if (out.id.has_value() != out.token.has_value())
     diagnostics.error(table.where, out.id ? "[tunnel] has an 'id' but no 'token' or 'token_file'"
                                           : "[tunnel] has a token but no 'id'; omit both for a quick tunnel");

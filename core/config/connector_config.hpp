@@ -46,6 +46,10 @@ ConnectorConfig read_connector_config(const sdk::ConfigTable& root, const std::f
 /// Resolves `path` against the folder of `config_file` unless it is absolute.
 std::filesystem::path relative_to_config(const std::filesystem::path& config_file, const std::string& path);
 
+/// Adds a diagnostic at `key` if `value` is longer than `limit` bytes.
+void check_length(const sdk::ConfigTable& table, const std::string& key, const std::optional<std::string>& value,
+                  std::size_t limit, sdk::Diagnostics& diagnostics);
+
 /// Reads a secret from a file, trimming surrounding whitespace; nullopt and a
 /// diagnostic at `where` when it cannot.
 std::optional<std::string> read_secret_file(const std::filesystem::path& file, const sdk::SourceLocation& where,

@@ -2,6 +2,8 @@
 
 #include "core/config/connector_config.hpp"
 
+#include "core/protocol/message_rules.hpp"
+
 #include <warren/sdk/config_reader.hpp>
 
 #include <charconv>
@@ -50,6 +52,7 @@ void read_edge_section(const sdk::ConfigTable& table, const std::filesystem::pat
                                       {.min = 50ms, .max = 60s}).value_or(500ms);
   r.finish();
 
+  check_length(table, "id", out.id, protocol::TextLimits::id, diagnostics);
   if (cert && !cert->empty()) out.cert = relative_to_config(file, *cert);
   if (key && !key->empty()) out.key = relative_to_config(file, *key);
   if (out.cert.has_value() != out.key.has_value())
@@ -97,6 +100,8 @@ void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& fi
                                          diagnostics))
         entry.token = *t;
     }
+    check_length(*table, "id", entry.id, protocol::TextLimits::id, diagnostics);
+    check_length(*table, "token", entry.token, protocol::TextLimits::secret, diagnostics);
     if (entry.token.empty() && !(token_file && !token_file->empty()))
       diagnostics.error(table->where, "[[tunnels]] '" + entry.id + "' needs a 'token' or 'token_file'");
     if (port && *port) {

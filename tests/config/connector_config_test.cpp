@@ -143,3 +143,9 @@ TEST_CASE("certificate pins take any case, with or without colons") {
   CHECK_FALSE(warren::sdk::parse_certificate_pin("sha256:9f86"));
   CHECK_FALSE(warren::sdk::parse_certificate_pin("md5:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
 }
+
+TEST_CASE("ids and tokens longer than the protocol carries are refused at their location") {
+  auto [c, errors] = read(replace(contract, "token = \"s3cret\"", "token = \"" + std::string(2000, 'x') + "\""));
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("tunnel.toml:5:9: 'token' is 2000 bytes long; the control protocol carries at most 1024"));
+}
