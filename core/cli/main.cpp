@@ -3,8 +3,11 @@
 #include "core/cli/commands.hpp"
 #include "core/log/logging.hpp"
 
+#include <warren/sdk/suggest.hpp>
+
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -42,6 +45,17 @@ int main(int argc, char** argv) {
   auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
 
+  // CLI11 would only say "a subcommand is required"; name the typo instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      auto match = sdk::closest_match(argv[1], names);
+      std::cerr << "warren: unknown command '" << argv[1] << "'"
+                << (match ? "; did you mean '" + *match + "'?" : std::string()) << "\nRun with --help for more information.\n";
+      return cli::exit_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -128,6 +128,12 @@ TEST_CASE("a missing config file and bad usage exit 2") {
   CHECK(run_process({warren_binary, "plugins", "--log-level", "loud"}).exit_code == 2);
 }
 
+TEST_CASE("a mistyped command is named, with a suggestion") {
+  auto r = run_process({warren_binary, "chek", "--config", "x.toml"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("warren: unknown command 'chek'; did you mean 'check'?"));
+}
+
 TEST_CASE("warren version names the plugin ABI") {
   auto r = run_process({warren_binary, "version"});
   CHECK(r.exit_code == 0);
