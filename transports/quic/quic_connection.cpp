@@ -16,6 +16,10 @@ namespace {
 
 // Packets per flush before yielding to the loop (and to ngtcp2's pacer).
 constexpr std::size_t max_burst = 64;
+// Rounds of "write, handle the timers that are due" per flush.
+constexpr int max_expiry_rounds = 4;
+// ngtcp2 0.12 lets a paced packet go this much before its time.
+constexpr ngtcp2_tstamp pacing_overhead = 1000000;  // 1 ms, NGTCP2_PKT_PACING_OVERHEAD
 // How long a closed connection's IDs keep answering with CONNECTION_CLOSE,
 // if three PTOs are shorter: a peer idle for a keepalive interval still
 // hears the close.
@@ -185,7 +189,25 @@ void QuicConnection::handle_read_error(int rv) {
 }
 
 void QuicConnection::flush() {
-  if (failed_) return;
+  // Timers already due when the packets are out (typically the pacer's
+  // next-send time, a few microseconds after a small send) are handled
+  // here and the packets they release written at once, rather than through
+  // a zero-length timer and another pass of the event loop.
+  for (int round = 0; round < max_expiry_rounds; ++round) {
+    if (failed_ || !write_packets()) return;
+    ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+    ngtcp2_tstamp now = now_ns();
+    // Pacing lets packets go up to this much early, so a pacer deadline
+    // this close is as good as due (ngtcp2's NGTCP2_PKT_PACING_OVERHEAD).
+    // Any other timer not yet due is left untouched by handle_expiry.
+    if (expiry > now + pacing_overhead) break;
+    if (!handle_expiry(now)) return;
+    if (ngtcp2_conn_get_expiry(conn_) == expiry && expiry > now) break;  // a real timer, not yet due
+  }
+  arm_timer();
+}
+
+bool QuicConnection::write_packets() {
   ngtcp2_tstamp now = now_ns();
   std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
   std::size_t burst = max_burst;
@@ -240,7 +262,7 @@ void QuicConnection::flush() {
       logger_.debug(std::string("QUIC write to ") + remote_address() +
                     " failed: " + ngtcp2_strerror(static_cast<int>(n)));
       fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
-      return;
+      return false;
     }
     if (n == 0) break;
     if (stream && taken >= 0) account_sent(*stream, taken, offered, fin);
@@ -252,7 +274,7 @@ void QuicConnection::flush() {
   // Pacing only once the handshake is over: with no RTT sample yet it
   // would hold back the handshake itself.
   if (handshake_completed_ && packets) ngtcp2_conn_update_pkt_tx_time(conn_, now);
-  arm_timer();
+  return true;
 }
 
 void QuicConnection::account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered) {
@@ -282,38 +304,48 @@ void QuicConnection::schedule_flush() {
 }
 
 void QuicConnection::arm_timer() {
+  if (failed_) return;
   ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
-  if (expiry == armed_expiry_) return;
-  armed_expiry_ = expiry;
   if (expiry == UINT64_MAX) {
-    timer_.cancel();
+    // Nothing to wait for. A timer still armed fires once and finds nothing
+    // due; cheaper than cancelling it here and arming it again later.
     return;
   }
+  // A timer armed no later than the new deadline is fine as it is: when it
+  // fires early, on_timer handles what is due and arms the rest.
+  if (timer_armed_ && armed_expiry_ <= expiry) return;
+  armed_expiry_ = expiry;
+  timer_armed_ = true;
   ngtcp2_tstamp now = now_ns();
   timer_.expires_after(std::chrono::nanoseconds(expiry > now ? expiry - now : 0));
   timer_.async_wait([weak = weak_from_this()](const sdk::error_code& ec) {
-    if (ec) return;
+    if (ec) return;  // cancelled: whoever cancelled has armed it again or the connection failed
     if (auto self = weak.lock()) self->on_timer();
   });
 }
 
 void QuicConnection::on_timer() {
-  armed_expiry_ = 0;
+  timer_armed_ = false;
   if (failed_) return;
-  int rv = ngtcp2_conn_handle_expiry(conn_, now_ns());
+  if (!handle_expiry(now_ns())) return;
+  flush();
+}
+
+bool QuicConnection::handle_expiry(ngtcp2_tstamp now) {
+  int rv = ngtcp2_conn_handle_expiry(conn_, now);
   if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
     // Silence before the handshake ends is a handshake that never finished.
     bool in_handshake = !handshake_completed_;
     fail(sdk::make_error_code(in_handshake ? sdk::errc::handshake_timeout : sdk::errc::idle_timeout), nullptr);
-    return;
+    return false;
   }
   if (rv != 0) {
     ngtcp2_connection_close_error close_error;
     ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, rv, nullptr, 0);
     fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
-    return;
+    return false;
   }
-  flush();
+  return true;
 }
 
 void QuicConnection::close(sdk::error_code reason) {

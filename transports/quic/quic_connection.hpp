@@ -103,6 +103,10 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
 
   // Packets and time (quic_connection.cpp).
   void flush();
+  /// One pass of writing packets; false if the connection failed.
+  bool write_packets();
+  /// ngtcp2_conn_handle_expiry; false if that ended the connection.
+  bool handle_expiry(ngtcp2_tstamp now);
   void schedule_flush();
   void arm_timer();
   void on_timer();
@@ -133,7 +137,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   std::unique_ptr<TlsSession> tls_;
   ngtcp2_cid original_dcid_{};  ///< server: the client's first DCID, routed until the handshake ends
   boost::asio::steady_timer timer_;
-  ngtcp2_tstamp armed_expiry_ = 0;
+  ngtcp2_tstamp armed_expiry_ = 0;  ///< the timer's deadline, while timer_armed_
+  bool timer_armed_ = false;
   bool flush_scheduled_ = false;
 
   Ptr handshake_owner_;  ///< self-reference held while the handshake runs

@@ -15,9 +15,9 @@
 namespace warren::quic {
 namespace {
 
-// Reads per wake-up before replies go out; bounds latency for the
-// connections waiting behind a busy one.
-constexpr int max_reads_per_batch = 64;
+// Reads (each up to rx_slots datagrams or GRO trains) per wake-up before
+// replies go out; bounds latency for the connections waiting behind a busy one.
+constexpr int max_reads_per_batch = 8;
 
 // Big kernel buffers keep a burst at full window from being dropped on a
 // busy host; the kernel caps these at net.core.[rw]mem_max.
@@ -25,7 +25,8 @@ constexpr int socket_buffer_bytes = 4 << 20;
 
 }  // namespace
 
-UdpEndpoint::UdpEndpoint(const boost::asio::any_io_executor& executor) : executor_(executor), socket_(executor) {}
+UdpEndpoint::UdpEndpoint(const boost::asio::any_io_executor& executor)
+    : executor_(executor), socket_(executor), rx_slots_(rx_slots) {}
 
 UdpEndpoint::~UdpEndpoint() {
   sdk::error_code ignored;
@@ -73,18 +74,24 @@ void UdpEndpoint::drain() {
   auto keep_alive = shared_from_this();
   ngtcp2_tstamp now = now_ns();
   for (int i = 0; i < max_reads_per_batch; ++i) {
-    udp::endpoint from;
-    std::size_t segment = 0;
-    ssize_t n = receive(from, segment);
+    int n = receive();
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EBADF) return;
       continue;  // an ICMP error report for an earlier send: nothing to route
     }
-    auto len = static_cast<std::size_t>(n);
-    if (segment == 0 || segment > len) segment = len;
-    for (std::size_t offset = 0; offset < len; offset += segment)
-      route(from, rx_buffer_.data() + offset, std::min(segment, len - offset), now);
+    for (int m = 0; m < n; ++m) {
+      const RxSlot& slot = rx_slots_[static_cast<std::size_t>(m)];
+      std::size_t len = slot.length;
+      std::size_t segment = slot.segment;
+      if (segment == 0 || segment > len) segment = len;
+      for (std::size_t offset = 0; offset < len; offset += segment)
+        route(slot.from, slot.data.data() + offset, std::min(segment, len - offset), now);
+    }
+    // Fewer than asked for: the socket was empty when the kernel answered.
+    // Anything arriving since is a new readiness edge for wait_readable(),
+    // so no read is spent learning EAGAIN.
+    if (static_cast<std::size_t>(n) < rx_slots) break;
   }
   auto batch = std::move(batch_);
   batch_.clear();
@@ -95,27 +102,41 @@ void UdpEndpoint::drain() {
   if (socket_.is_open()) wait_readable();
 }
 
-ssize_t UdpEndpoint::receive(udp::endpoint& from, std::size_t& segment) {
-  iovec iov{rx_buffer_.data(), rx_buffer_.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_name = from.data();
-  msg.msg_namelen = static_cast<socklen_t>(from.capacity());
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
+int UdpEndpoint::receive() {
+  struct Control {
+    alignas(cmsghdr) char bytes[CMSG_SPACE(sizeof(int))];
+  };
+  std::array<mmsghdr, rx_slots> msgs{};
+  std::array<iovec, rx_slots> iovs{};
+  std::array<Control, rx_slots> controls{};
+  for (std::size_t i = 0; i < rx_slots; ++i) {
+    RxSlot& slot = rx_slots_[i];
+    iovs[i] = {slot.data.data(), slot.data.size()};
+    msghdr& msg = msgs[i].msg_hdr;
+    msg.msg_name = slot.from.data();
+    msg.msg_namelen = static_cast<socklen_t>(slot.from.capacity());
+    msg.msg_iov = &iovs[i];
+    msg.msg_iovlen = 1;
+    msg.msg_control = controls[i].bytes;
+    msg.msg_controllen = sizeof(controls[i].bytes);
+  }
+  int n;
   do {
-    n = ::recvmsg(socket_.native_handle(), &msg, 0);
+    n = ::recvmmsg(socket_.native_handle(), msgs.data(), static_cast<unsigned>(rx_slots), 0, nullptr);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return n;
-  from.resize(msg.msg_namelen);
-  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-    if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
-      int size = 0;
-      std::memcpy(&size, CMSG_DATA(cm), sizeof(size));
-      segment = static_cast<std::size_t>(size);
+  for (int m = 0; m < n; ++m) {
+    RxSlot& slot = rx_slots_[static_cast<std::size_t>(m)];
+    msghdr& msg = msgs[static_cast<std::size_t>(m)].msg_hdr;
+    slot.from.resize(msg.msg_namelen);
+    slot.length = msgs[static_cast<std::size_t>(m)].msg_len;
+    slot.segment = 0;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(cm), sizeof(size));
+        slot.segment = static_cast<std::size_t>(size);
+      }
     }
   }
   return n;

@@ -80,9 +80,10 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   UdpEndpoint(const boost::asio::any_io_executor& executor);
   void wait_readable();
   void drain();
-  /// One read: a datagram, or with GRO a train of `segment`-byte datagrams.
-  /// -1 with errno set on failure.
-  ssize_t receive(udp::endpoint& from, std::size_t& segment);
+  /// One recvmmsg into rx_slots_: how many slots were filled, each a
+  /// datagram or with GRO a train of `segment`-byte datagrams; -1 with errno
+  /// set on failure.
+  int receive();
   void route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
   bool send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
 
@@ -96,7 +97,14 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   std::unordered_map<CidKey, Route, CidKeyHash> routes_;
   Acceptor acceptor_;
   std::vector<std::shared_ptr<PacketSink>> batch_;
-  std::array<std::uint8_t, 65536> rx_buffer_;
+  static constexpr std::size_t rx_slots = 8;
+  struct RxSlot {
+    std::array<std::uint8_t, 65536> data;
+    udp::endpoint from;
+    std::size_t length = 0;
+    std::size_t segment = 0;
+  };
+  std::vector<RxSlot> rx_slots_;
   std::array<std::uint8_t, 65536> tx_buffer_;
   bool gso_ = true;
 };
