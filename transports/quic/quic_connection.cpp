@@ -292,62 +292,6 @@ void QuicConnection::account_sent(StreamState& stream, ngtcp2_ssize taken, std::
   }
 }
 
-void QuicConnection::schedule_flush() {
-  if (flush_scheduled_ || failed_) return;
-  flush_scheduled_ = true;
-  boost::asio::post(executor_, [weak = weak_from_this()] {
-    if (auto self = weak.lock()) {
-      self->flush_scheduled_ = false;
-      self->flush();
-    }
-  });
-}
-
-void QuicConnection::arm_timer() {
-  if (failed_) return;
-  ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
-  if (expiry == UINT64_MAX) {
-    // Nothing to wait for. A timer still armed fires once and finds nothing
-    // due; cheaper than cancelling it here and arming it again later.
-    return;
-  }
-  // A timer armed no later than the new deadline is fine as it is: when it
-  // fires early, on_timer handles what is due and arms the rest.
-  if (timer_armed_ && armed_expiry_ <= expiry) return;
-  armed_expiry_ = expiry;
-  timer_armed_ = true;
-  ngtcp2_tstamp now = now_ns();
-  timer_.expires_after(std::chrono::nanoseconds(expiry > now ? expiry - now : 0));
-  timer_.async_wait([weak = weak_from_this()](const sdk::error_code& ec) {
-    if (ec) return;  // cancelled: whoever cancelled has armed it again or the connection failed
-    if (auto self = weak.lock()) self->on_timer();
-  });
-}
-
-void QuicConnection::on_timer() {
-  timer_armed_ = false;
-  if (failed_) return;
-  if (!handle_expiry(now_ns())) return;
-  flush();
-}
-
-bool QuicConnection::handle_expiry(ngtcp2_tstamp now) {
-  int rv = ngtcp2_conn_handle_expiry(conn_, now);
-  if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
-    // Silence before the handshake ends is a handshake that never finished.
-    bool in_handshake = !handshake_completed_;
-    fail(sdk::make_error_code(in_handshake ? sdk::errc::handshake_timeout : sdk::errc::idle_timeout), nullptr);
-    return false;
-  }
-  if (rv != 0) {
-    ngtcp2_connection_close_error close_error;
-    ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, rv, nullptr, 0);
-    fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
-    return false;
-  }
-  return true;
-}
-
 void QuicConnection::close(sdk::error_code reason) {
   if (failed_) return;
   ngtcp2_connection_close_error close_error;
