@@ -86,12 +86,7 @@ TEST_CASE("when the peer vanishes, pending operations fail within the idle timeo
   REQUIRE(h.run_until([&] { return warmup.done; }));
   REQUIRE_FALSE(warmup.error);
 
-  sdk::ByteStreamPtr stream;
-  client->async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
-    REQUIRE_FALSE(ec);
-    stream = std::move(s);
-  });
-  REQUIRE(h.run_until([&] { return stream != nullptr; }));
+  auto stream = h.open_stream(*client);
   std::array<std::uint8_t, 16> buffer;
   Outcome read_end, accept_end;
   stream->async_read_some(boost::asio::buffer(buffer), [&](sdk::error_code ec, std::size_t) {
@@ -186,12 +181,7 @@ TEST_CASE("destroying a connection fails its streams' pending operations", "[con
   Harness h(transport);
   h.listen();
   auto [client, server] = h.connect();
-  sdk::ByteStreamPtr stream;
-  client->async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
-    REQUIRE_FALSE(ec);
-    stream = std::move(s);
-  });
-  REQUIRE(h.run_until([&] { return stream != nullptr; }));
+  auto stream = h.open_stream(*client);
   std::array<std::uint8_t, 16> buffer;
   Outcome read_end, later_write;
   stream->async_read_some(boost::asio::buffer(buffer), [&](sdk::error_code ec, std::size_t) {

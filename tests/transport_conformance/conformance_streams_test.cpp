@@ -140,12 +140,8 @@ TEST_CASE("abort resets the stream for the peer", "[conformance][streams]") {
   h.listen();
   auto [client, server] = h.connect();
 
-  sdk::ByteStreamPtr client_stream, server_stream;
-  client->async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
-    REQUIRE_FALSE(ec);
-    client_stream = std::move(s);
-  });
-  REQUIRE(h.run_until([&] { return client_stream != nullptr; }));
+  sdk::ByteStreamPtr server_stream;
+  auto client_stream = h.open_stream(*client);
   std::vector<std::uint8_t> hello = {'h', 'i'};
   bool written = false;
   boost::asio::async_write(*client_stream, boost::asio::buffer(hello), [&](sdk::error_code ec, std::size_t) {
@@ -181,12 +177,8 @@ TEST_CASE("destroying a stream aborts it for the peer", "[conformance][streams]"
   Harness h(transport);
   h.listen();
   auto [client, server] = h.connect();
-  sdk::ByteStreamPtr client_stream, server_stream;
-  client->async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
-    REQUIRE_FALSE(ec);
-    client_stream = std::move(s);
-  });
-  REQUIRE(h.run_until([&] { return client_stream != nullptr; }));
+  sdk::ByteStreamPtr server_stream;
+  auto client_stream = h.open_stream(*client);
   std::vector<std::uint8_t> hello = {'h', 'i'};
   boost::asio::async_write(*client_stream, boost::asio::buffer(hello), [](sdk::error_code, std::size_t) {});
   server->async_accept_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
@@ -208,12 +200,7 @@ TEST_CASE("a stream destroyed after shutdown_send still delivers what it sent", 
   Harness h(transport);
   h.listen();
   auto [client, server] = h.connect();
-  sdk::ByteStreamPtr client_stream;
-  client->async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
-    REQUIRE_FALSE(ec);
-    client_stream = std::move(s);
-  });
-  REQUIRE(h.run_until([&] { return client_stream != nullptr; }));
+  auto client_stream = h.open_stream(*client);
   auto data = pattern(512 * 1024, 11);  // within the windows: no reader needed yet
   bool written = false;
   boost::asio::async_write(*client_stream, boost::asio::buffer(data), [&](sdk::error_code ec, std::size_t) {
@@ -310,12 +297,8 @@ TEST_CASE("a stalled reader holds the writer back without unbounded buffering", 
   Harness h(transport);
   h.listen();
   auto [client, server] = h.connect();
-  sdk::ByteStreamPtr client_stream, server_stream;
-  client->async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
-    REQUIRE_FALSE(ec);
-    client_stream = std::move(s);
-  });
-  REQUIRE(h.run_until([&] { return client_stream != nullptr; }));
+  sdk::ByteStreamPtr server_stream;
+  auto client_stream = h.open_stream(*client);
   const auto data = pattern(32 << 20, 9);
   Writer writer;
   h.spawn(write_counting(*client_stream, data, writer));

@@ -108,6 +108,16 @@ Harness::Pair Harness::connect(sdk::DialOptions options) {
   return pair;
 }
 
+sdk::ByteStreamPtr Harness::open_stream(sdk::Connection& connection) {
+  sdk::ByteStreamPtr stream;
+  connection.async_open_stream([&](sdk::error_code ec, sdk::ByteStreamPtr s) {
+    REQUIRE_FALSE(ec);
+    stream = std::move(s);
+  });
+  REQUIRE(run_until([&] { return stream != nullptr; }));
+  return stream;
+}
+
 void Harness::spawn(awaitable<void> coroutine) {
   boost::asio::co_spawn(io, std::move(coroutine), [this](std::exception_ptr e) {
     if (e && !failure_) failure_ = e;

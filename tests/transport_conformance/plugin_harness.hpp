@@ -75,6 +75,8 @@ class Harness {
   /// Dials with `options` and accepts on the listener; REQUIREs both ends.
   Pair connect(sdk::DialOptions options);
   Pair connect() { return connect(dial_options(port_)); }
+  /// Opens a stream on `connection` and waits for it (REQUIREs success).
+  sdk::ByteStreamPtr open_stream(sdk::Connection& connection);
   /// Dials only; the result of the dial.
   std::pair<sdk::error_code, sdk::ConnectionPtr> dial(sdk::DialOptions options);
 
