@@ -94,6 +94,13 @@ void LegLink::deliver(sdk::ByteStreamPtr stream) {
       stream->abort();
       return self->stream_ended();
     }
+    if (header.kind != protocol::StreamKind::tcp) {
+      // Only byte streams have a backend here; a datagram stream spliced as
+      // bytes would corrupt both sides.
+      log().warn("leg {}: the edge sent a UDP stream, which this connector does not serve; resetting it", self->index_);
+      stream->abort();
+      return self->stream_ended();
+    }
     self->connect_backend(std::move(stream), std::move(header), std::move(rest));
   });
 }

@@ -99,7 +99,8 @@ void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage messag
     registered.token = admission.token;
   }
   control_->send(registered);
-  log().info("tunnel '{}' leg {} registered from {} (public {})", tunnel_id_, conn_index_, remote_,
+  log().info("tunnel '{}' leg {} registered from {} ({}, protocol {}; public {})", tunnel_id_, conn_index_, remote_,
+             request->client_version.empty() ? "unnamed client" : request->client_version, request->protocol_version,
              registered.public_address);
   pump();
   read_next();

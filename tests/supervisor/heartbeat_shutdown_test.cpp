@@ -123,7 +123,7 @@ TEST_CASE("shutdown stops streams, unregisters live legs and waits for the drain
     s.handle_stream_opened(h.now(), 1);
     s.handle_connection_lost(h.now(), 1, errc::peer_closed);
     s.handle_unregister_acked(h.now(), 0, 0);
-    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "Exit 1 (peer closed) cut=1"});
+    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "Exit 1 (peer closed the connection) cut=1"});
   }
   SECTION("a second shutdown stops at once") {
     s.handle_stream_opened(h.now(), 0);
