@@ -44,14 +44,24 @@ void EdgeLegEngine::handle_stream_open_started() { ++opens_in_flight_; }
 
 void EdgeLegEngine::handle_stream_open_finished(bool header_written) {
   if (opens_in_flight_ > 0) --opens_in_flight_;
-  if (header_written) ++streams_opened_;
+  if (header_written) {
+    ++streams_opened_;
+    ++streams_open_;
+  }
+  ack_when_settled();
+}
+
+void EdgeLegEngine::handle_stream_closed() {
+  if (streams_open_ > 0) --streams_open_;
   ack_when_settled();
 }
 
 // The ack's count must include every stream whose header may reach the
-// connector, so it waits for opens that were under way when Unregister came.
+// connector, so it waits for opens under way; and the connector closes the
+// connection soon after it, so it waits until the edge has every stream's
+// last byte (closing earlier would cut what is still in flight).
 void EdgeLegEngine::ack_when_settled() {
-  if (!ack_owed_ || opens_in_flight_ > 0 || phase_ != EdgeLegPhase::draining) return;
+  if (!ack_owed_ || opens_in_flight_ > 0 || streams_open_ > 0 || phase_ != EdgeLegPhase::draining) return;
   ack_owed_ = false;
   actions_.emplace_back(SendUnregisterAck{streams_opened_});
 }

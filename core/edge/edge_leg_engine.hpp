@@ -35,7 +35,10 @@ struct EdgeLegTimings {
 
 enum class EdgeLegPhase { awaiting_registration, registered, draining, refusing, ended };
 
-/// Answer the connector's Unregister (protocol 2): no more streams come.
+/// Answer the connector's Unregister (protocol 2): no more streams come, and
+/// every stream opened on this leg has ended at the edge (it has the
+/// connector's last byte of each), so the connector may close the connection
+/// once its own side of those streams has ended too.
 struct SendUnregisterAck {
   std::uint64_t streams_opened = 0;
 };
@@ -63,6 +66,8 @@ class EdgeLegEngine {
   void handle_stream_open_started();
   /// That open finished; `header_written` when the connector will see the stream.
   void handle_stream_open_finished(bool header_written);
+  /// A stream whose header was written has ended at the edge (both directions).
+  void handle_stream_closed();
   void handle_timeout(sdk::TimePoint now);
   /// The connection ended for another reason (peer closed, transport error).
   void handle_ended();
@@ -86,8 +91,9 @@ class EdgeLegEngine {
   sdk::TimePoint deadline_{};            ///< registration, refusal linger, or drain end
   sdk::TimePoint heartbeat_deadline_{};  ///< while heartbeats are required
   std::uint64_t streams_opened_ = 0;
+  std::uint64_t streams_open_ = 0;
   std::uint32_t opens_in_flight_ = 0;
-  bool ack_owed_ = false;  ///< Unregister arrived; ack once no open is in flight
+  bool ack_owed_ = false;  ///< Unregister arrived; ack once no stream is open or opening
   std::deque<EdgeLegAction> actions_;
 };
 

@@ -1,6 +1,7 @@
 #include "core/edge/leg_session.hpp"
 
 #include "core/edge/edge_server.hpp"
+#include "core/edge/tracked_stream.hpp"
 #include "core/log/logging.hpp"
 
 #include <spdlog/spdlog.h>
@@ -169,7 +170,13 @@ void LegSession::open_data_stream(const protocol::StreamHeader& header, sdk::Str
       self->engine_.handle_stream_open_finished(!e);
       self->pump();
       if (e) return std::move(ready)(e, nullptr);
-      std::move(ready)(sdk::error_code{}, std::move(stream));
+      auto tracked = std::make_unique<TrackedStream>(std::move(stream), [weak = std::weak_ptr(self)] {
+        if (auto session = weak.lock()) {
+          session->engine_.handle_stream_closed();
+          session->pump();
+        }
+      });
+      std::move(ready)(sdk::error_code{}, std::move(tracked));
     });
   });
 }

@@ -84,10 +84,12 @@ struct Unregister {
   gracePeriodMs @0 :UInt32;
 }
 
-# Edge -> connector (protocol 2): the Unregister arrived and the edge opens
-# no more streams on this leg. `streamsOpened` counts every data stream the
-# edge ever opened on it (header written), so the connector knows when the
-# last one has reached it; once they are all done it closes the connection.
+# Edge -> connector (protocol 2): the Unregister arrived, the edge opens no
+# more streams on this leg, and every stream it opened on it has ended at the
+# edge (it has the connector's last byte of each). `streamsOpened` counts
+# them all (header written), so the connector knows when the last one has
+# reached it; once its own side of each has ended too it closes the
+# connection, and nothing in flight is lost.
 struct UnregisterAck {
   streamsOpened @0 :UInt64;
 }

@@ -73,9 +73,9 @@ struct Unregister {
   friend bool operator==(const Unregister&, const Unregister&) = default;
 };
 
-/// Edge -> connector (protocol 2): no more streams on this leg; `streams_opened`
-/// counts every data stream the edge opened on it, so the connector knows
-/// when the last one has arrived.
+/// Edge -> connector (protocol 2): no more streams on this leg, and every one
+/// it opened has ended at the edge; `streams_opened` counts them, so the
+/// connector knows when the last one has arrived (see control.capnp).
 struct UnregisterAck {
   std::uint64_t streams_opened = 0;
   friend bool operator==(const UnregisterAck&, const UnregisterAck&) = default;

@@ -86,6 +86,7 @@ TEST_CASE("a protocol 2 leg is acked at once and still held to heartbeats while 
   for (int i = 0; i < 3; ++i) {
     f.engine.handle_stream_open_started();
     f.engine.handle_stream_open_finished(true);
+    f.engine.handle_stream_closed();
   }
   f.engine.handle_unregister(f.clock.now(), 30s);
   auto acked = f.actions();
@@ -107,7 +108,7 @@ TEST_CASE("a protocol 2 leg is acked at once and still held to heartbeats while 
   }
 }
 
-TEST_CASE("the ack waits for stream opens under way so its count is complete") {
+TEST_CASE("the ack waits for stream opens under way and open streams, so nothing in flight is cut") {
   Fixture f;
   f.engine.handle_registered(f.clock.now(), protocol::kProtocolVersion);
   f.engine.handle_stream_open_started();
@@ -117,6 +118,10 @@ TEST_CASE("the ack waits for stream opens under way so its count is complete") {
   f.engine.handle_stream_open_finished(true);
   CHECK(f.actions().empty());
   f.engine.handle_stream_open_finished(false);  // never reached the connector
+  CHECK(f.actions().empty());                   // the first one is still open at the edge
+  f.clock.advance(5s);
+  f.engine.handle_heartbeat(f.clock.now());
+  f.engine.handle_stream_closed();
   auto acked = f.actions();
   REQUIRE(acked.size() == 1);
   CHECK(std::get<SendUnregisterAck>(acked[0]).streams_opened == 1);

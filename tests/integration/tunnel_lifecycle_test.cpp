@@ -76,6 +76,7 @@ TEST_CASE("a stream open across SIGTERM finishes within grace_period and the con
   auto stream_done = Clock::now();
   INFO(client.failure());
   INFO(connector.process().stderr_text());
+  INFO(edge.process().stderr_text());
   CHECK(clean);
   CHECK(client.echoed() >= 20);
   // New public connections go nowhere while the only connector drains.
