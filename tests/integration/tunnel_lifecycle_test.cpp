@@ -23,8 +23,8 @@ std::vector<std::string> warnings(const std::string& log) {
   std::vector<std::string> out;
   std::istringstream in(log);
   for (std::string line; std::getline(in, line);)
-    if (line.find(" warn ") != std::string::npos || line.find(" error ") != std::string::npos ||
-        line.find("connection lost") != std::string::npos)
+    if (line.find(" warning ") != std::string::npos || line.find(" error ") != std::string::npos ||
+        line.find(" critical ") != std::string::npos || line.find("connection lost") != std::string::npos)
       out.push_back(line);
   return out;
 }
