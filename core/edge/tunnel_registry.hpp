@@ -32,7 +32,8 @@ struct RegistryLimits {
   /// A leg silent this long may be evicted by a registration with
   /// replace_existing (a reconnect of a connector whose old connection died
   /// without a word). A leg heard from more recently is someone's live
-  /// connection — a replacement connector waits for it to unregister.
+  /// connection — a replacement connector waits for it to unregister. The
+  /// edge sets max(2 s, 4 heartbeat intervals).
   sdk::Duration evict_after = std::chrono::seconds(2);
 };
 
