@@ -45,6 +45,9 @@ void LegLink::on_control(sdk::error_code ec, protocol::ControlMessage message) {
     return;
   } else if (auto* ack = std::get_if<protocol::HeartbeatAck>(&message); ack && registered_) {
     events_.heartbeat_ack(ack->sequence);
+  } else if (auto* beat = std::get_if<protocol::Heartbeat>(&message); beat && registered_) {
+    // Either side may probe (control.capnp); answering keeps an edge that does happy.
+    control_->send(protocol::HeartbeatAck{beat->sequence, beat->sent_at_ns});
   } else if (auto* done = std::get_if<protocol::UnregisterAck>(&message);
              done && registered_ && draining_ && !edge_opened_) {
     edge_opened_ = done->streams_opened;
