@@ -156,3 +156,26 @@ TEST_CASE("a requested public port outside public_ports is refused with a senten
   CHECK_THAT(log, Catch::Contains("public port " + std::to_string(outside) + " is outside this edge's public_ports"));
   CHECK(connector.process().lines().empty());  // no address was printed
 }
+
+TEST_CASE("when the grace period ends first, the connector cuts the open stream, says so once and exits 0") {
+  TempDir dir;
+  EchoServer echo;
+  Edge edge(dir.path);
+  Connector connector(dir.path, {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = echo.port(),
+                                 .grace_period = "2s"});
+  REQUIRE(connector.wait_registered(10s));
+  TrickleClient client(edge.public_port(), 500ms, 8s);  // outlives the grace period
+  std::this_thread::sleep_for(500ms);                   // the client's own pace: its stream is under way
+  REQUIRE(client.echoed() >= 1);
+  auto started = Clock::now();
+  auto code = connector.process().stop(SIGTERM, 10s);
+  auto took = Clock::now() - started;
+  auto log = connector.process().stderr_text();
+  INFO(log);
+  REQUIRE(code);
+  CHECK(*code == 0);  // the grace ended as configured
+  CHECK(took >= 1900ms);
+  CHECK(took < 5s);
+  CHECK_THAT(log, Catch::Contains("grace period of 2s is over: cutting 1 open stream(s)"));
+  CHECK_FALSE(client.finished_cleanly());
+}
