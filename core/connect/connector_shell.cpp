@@ -59,10 +59,6 @@ ConnectorShell::~ConnectorShell() {
 }
 
 void ConnectorShell::start() {
-  splices_.when_idle([this] {
-    supervisor_->handle_streams_drained(sdk::Clock::now());
-    pump();
-  });
   supervisor_->handle_start(sdk::Clock::now());
   pump();
 }
@@ -121,14 +117,7 @@ void ConnectorShell::execute(const SupervisorAction& action) {
           if (leg.link) leg.link->close(a.reason);
           leg.link.reset();
         } else if constexpr (std::is_same_v<A, connector::Unregister>) {
-          if (auto& link = legs_[a.leg].link) {
-            link->send_unregister(a.grace_period);
-            boost::asio::post(io_, [this, leg = a.leg] {
-              if (exit_code_) return;
-              supervisor_->handle_unregister_done(sdk::Clock::now(), leg);
-              pump();
-            });
-          }
+          if (auto& link = legs_[a.leg].link) link->send_unregister(a.grace_period);
         } else if constexpr (std::is_same_v<A, StopAcceptingStreams>) {
           for (auto& leg : legs_)
             if (leg.link) leg.link->stop_accepting_streams();
@@ -189,6 +178,10 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     if (!current(index, attempt)) return;
     if (!r.tunnel_id.empty() && !quick_credentials_) quick_credentials_ = r;
     log().info("leg {}: registered with edge '{}'; public address {}", index, r.edge_id, r.public_address);
+    if (config_.tunnel.public_port && index == 0 && !granted_port_logged_) {
+      granted_port_logged_ = true;  // the edge refuses a registration rather than give another port
+      log().info("public port {} granted as [tunnel] public_port asked", *config_.tunnel.public_port);
+    }
     if (options_.on_registered) options_.on_registered(r, index);
     supervisor_->handle_registered(sdk::Clock::now(), index, RegisteredInfo{r.heartbeat_interval});
     pump();
@@ -203,6 +196,21 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   e.heartbeat_ack = [this, index, attempt](std::uint64_t sequence) {
     if (!current(index, attempt)) return;
     supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
+    pump();
+  };
+  e.unregister_acked = [this, index, attempt](std::uint64_t streams_opened) {
+    if (!current(index, attempt)) return;
+    supervisor_->handle_unregister_acked(sdk::Clock::now(), index, streams_opened);
+    pump();
+  };
+  e.stream_opened = [this, index, attempt] {
+    if (!current(index, attempt)) return;
+    supervisor_->handle_stream_opened(sdk::Clock::now(), index);
+    pump();
+  };
+  e.stream_closed = [this, index, attempt] {
+    if (!current(index, attempt)) return;
+    supervisor_->handle_stream_closed(sdk::Clock::now(), index);
     pump();
   };
   e.lost = [this, index, attempt](sdk::error_code ec) {
@@ -239,8 +247,17 @@ void ConnectorShell::exit(const Exit& e) {
   exit_code_ = e.code;
   if (fatal_rejection_)
     log().error("the edge refused this tunnel: {}", fatal_rejection_->message);
+  else if (e.code != 0 && e.streams_cut > 0)
+    log().error("stopping: {} open stream(s) were cut during the drain: {}", e.streams_cut, e.reason.message());
   else if (e.code != 0)
     log().error("stopping: {}", e.reason.message());
+  else if (e.grace_expired)
+    log().warn("grace period of {} is over: cutting {} open stream(s)", sdk::format_duration(config_.tunnel.grace_period),
+               e.streams_cut);
+  else if (e.streams_cut > 0)
+    log().warn("stopping at once: cutting {} open stream(s)", e.streams_cut);
+  else
+    log().info("every stream finished; stopped");
   timer_.cancel();
   for (auto& leg : legs_) {
     ++leg.attempt;

@@ -65,6 +65,7 @@ class ConnectorShell {
   SpliceTracker splices_;
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0
   std::optional<protocol::Rejected> fatal_rejection_;
+  bool granted_port_logged_ = false;
   std::optional<int> exit_code_;
 };
 

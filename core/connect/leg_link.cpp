@@ -45,11 +45,18 @@ void LegLink::on_control(sdk::error_code ec, protocol::ControlMessage message) {
     return;
   } else if (auto* ack = std::get_if<protocol::HeartbeatAck>(&message); ack && registered_) {
     events_.heartbeat_ack(ack->sequence);
+  } else if (auto* beat = std::get_if<protocol::Heartbeat>(&message); beat && registered_) {
+    // Either side may probe (control.capnp); answering keeps an edge that does happy.
+    control_->send(protocol::HeartbeatAck{beat->sequence, beat->sent_at_ns});
+  } else if (auto* done = std::get_if<protocol::UnregisterAck>(&message);
+             done && registered_ && draining_ && !edge_opened_) {
+    edge_opened_ = done->streams_opened;
+    events_.unregister_acked(done->streams_opened);
   } else {
     log().warn("leg {}: unexpected control message from the edge", index_);
     return report_lost(sdk::errc::protocol_error);
   }
-  read_control();
+  if (!closed_) read_control();
 }
 
 void LegLink::send_heartbeat(std::uint64_t sequence) {
@@ -60,6 +67,7 @@ void LegLink::send_heartbeat(std::uint64_t sequence) {
 
 void LegLink::send_unregister(sdk::Duration grace) {
   if (!control_ || closed_) return;
+  draining_ = true;
   control_->send(protocol::Unregister{std::chrono::duration_cast<std::chrono::milliseconds>(grace)});
 }
 
@@ -68,43 +76,91 @@ void LegLink::accept_streams() {
     if (self->closed_) return;
     if (ec) return self->report_lost(ec);
     self->deliver(std::move(stream));
-    self->accept_streams();
+    if (!self->closed_) self->accept_streams();
   });
 }
 
 void LegLink::deliver(sdk::ByteStreamPtr stream) {
-  if (!accepting_) return stream->abort();
+  // While draining, a stream the edge opened before it read our Unregister is
+  // still served; one beyond its count cannot be (the edge promised none).
+  if (draining_ && edge_opened_ && arrived_ >= *edge_opened_) return stream->abort();
+  ++arrived_;
+  ++open_;
+  events_.stream_opened();
   auto* raw = stream.get();
-  async_read_stream_header(
-      *raw, [this_leg = index_, &backend = backend_, &splices = splices_, stream = std::move(stream)](
-                sdk::error_code ec, protocol::StreamHeader header, std::vector<std::uint8_t> rest) mutable {
-        if (ec) {
-          log().warn("leg {}: bad stream header from the edge ({}); resetting the stream", this_leg, ec.message());
-          return stream->abort();
-        }
-        // The backend may take a while; the header's bytes wait in `rest`.
-        backend.async_connect(sdk::StreamInfo{header.client_address, header.listener},
-                              [stream = std::move(stream), rest = std::move(rest), header, &splices](
-                                  sdk::error_code e, sdk::ByteStreamPtr local) mutable {
-                                if (e) {
-                                  log().info("backend refused the stream from {}: {}", header.client_address,
-                                             e.message());
-                                  return stream->abort();
-                                }
-                                splice(std::move(stream), std::move(local), std::move(rest),
-                                       [](const SpliceResult&) {}, &splices);
-                              });
-      });
+  async_read_stream_header(*raw, [self = shared_from_this(), stream = std::move(stream)](
+                                     sdk::error_code ec, protocol::StreamHeader header,
+                                     std::vector<std::uint8_t> rest) mutable {
+    if (ec || self->closed_) {
+      if (ec && !self->closed_)
+        log().warn("leg {}: bad stream header from the edge ({}); resetting the stream", self->index_, ec.message());
+      stream->abort();
+      return self->stream_ended();
+    }
+    if (header.kind != protocol::StreamKind::tcp) {
+      // Only byte streams have a backend here; a datagram stream spliced as
+      // bytes would corrupt both sides.
+      log().warn("leg {}: the edge sent a UDP stream, which this connector does not serve; resetting it", self->index_);
+      stream->abort();
+      return self->stream_ended();
+    }
+    self->connect_backend(std::move(stream), std::move(header), std::move(rest));
+  });
+}
+
+void LegLink::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header,
+                              std::vector<std::uint8_t> rest) {
+  // The backend may take a while; the header's bytes wait in `rest`.
+  backend_.async_connect(sdk::StreamInfo{header.client_address, header.listener},
+                         [self = shared_from_this(), stream = std::move(stream), rest = std::move(rest), header](
+                             sdk::error_code e, sdk::ByteStreamPtr local) mutable {
+                           if (e || self->closed_) {
+                             if (e && !self->closed_)
+                               log().info("backend refused the stream from {}: {}", header.client_address, e.message());
+                             stream->abort();
+                             if (local) local->abort();
+                             return self->stream_ended();
+                           }
+                           self->start_splice(std::move(stream), std::move(local), std::move(rest));
+                         });
+}
+
+void LegLink::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {
+  auto id = next_splice_++;
+  spliced_[id] = Spliced{stream.get(), local.get()};
+  splice(std::move(stream), std::move(local), std::move(rest),
+         [self = shared_from_this(), id](const SpliceResult&) {
+           // Both ends are still alive here; forget them before the splice goes.
+           self->spliced_.erase(id);
+           self->stream_ended();
+         },
+         &splices_);
+}
+
+void LegLink::stream_ended() {
+  if (open_ > 0) --open_;
+  if (!closed_) events_.stream_closed();
+}
+
+// The connection is gone: every stream of it ends now, including splices
+// whose backend side is idle and would otherwise never notice.
+void LegLink::reset_streams() {
+  for (auto& [id, ends] : spliced_) {
+    ends.tunnel->abort();
+    ends.local->abort();
+  }
 }
 
 void LegLink::report_lost(sdk::error_code ec) {
   if (closed_) return;
   closed_ = true;
+  reset_streams();
   events_.lost(ec);
 }
 
 void LegLink::close(sdk::error_code reason) {
   closed_ = true;
+  reset_streams();
   if (control_) control_->abort();
   connection_->close(reason);
 }

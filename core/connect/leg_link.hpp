@@ -1,6 +1,9 @@
 #pragma once
 // One leg's live connection at the connector: its control stream and the
-// data streams the edge opens on it, each delivered to the backend.
+// data streams the edge opens on it, each delivered to the backend. The
+// link keeps track of its own streams, so when its connection ends they end
+// with it at once — a backend splice does not wait for an operation on the
+// dead stream to notice.
 
 #include "core/protocol/messages.hpp"
 #include "core/runtime/control_channel.hpp"
@@ -10,16 +13,23 @@
 #include <warren/sdk/transport.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 
 namespace warren::core {
 
-/// What a leg reports to the shell; every callback carries the leg's index.
+/// What a leg reports to the shell. None runs after close().
 struct LegEvents {
   std::function<void(const protocol::Registered&)> registered;
   std::function<void(const protocol::Rejected&)> rejected;
   std::function<void(std::uint64_t sequence)> heartbeat_ack;
   std::function<void(sdk::error_code)> lost;
+  /// The edge answered Unregister; it opened `streams_opened` streams in all.
+  std::function<void(std::uint64_t streams_opened)> unregister_acked;
+  /// A data stream arrived / it ended (each arrival is matched by one end).
+  std::function<void()> stream_opened;
+  std::function<void()> stream_closed;
 };
 
 class LegLink : public std::enable_shared_from_this<LegLink> {
@@ -31,17 +41,30 @@ class LegLink : public std::enable_shared_from_this<LegLink> {
   void register_with(const protocol::RegisterConnection& request);
   void send_heartbeat(std::uint64_t sequence);
   void send_unregister(sdk::Duration grace);
-  /// New data streams are reset from now on; open ones go on.
-  void stop_accepting_streams() { accepting_ = false; }
-  /// Closes the connection; no callback runs after this.
+  /// From now on only the streams the edge opened before it got our
+  /// Unregister are served (UnregisterAck counts them); others are reset.
+  void stop_accepting_streams() { draining_ = true; }
+  /// Closes the connection and resets its streams; no callback runs after this.
   void close(sdk::error_code reason);
+  /// Data streams of this connection that are still open.
+  std::size_t open_streams() const { return open_; }
 
  private:
+  /// The two ends of one spliced stream, reset together when the leg ends.
+  struct Spliced {
+    sdk::ByteStream* tunnel = nullptr;
+    sdk::ByteStream* local = nullptr;
+  };
+
   void read_control();
   void on_control(sdk::error_code ec, protocol::ControlMessage message);
   void accept_streams();
   void deliver(sdk::ByteStreamPtr stream);
+  void connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header, std::vector<std::uint8_t> rest);
+  void start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest);
+  void stream_ended();
   void report_lost(sdk::error_code ec);
+  void reset_streams();
 
   unsigned index_;
   sdk::ConnectionPtr connection_;
@@ -50,7 +73,12 @@ class LegLink : public std::enable_shared_from_this<LegLink> {
   LegEvents events_;
   std::shared_ptr<ControlChannel> control_;
   bool registered_ = false;
-  bool accepting_ = true;
+  bool draining_ = false;
+  std::optional<std::uint64_t> edge_opened_;  ///< from UnregisterAck
+  std::uint64_t arrived_ = 0;
+  std::size_t open_ = 0;
+  std::uint64_t next_splice_ = 0;
+  std::map<std::uint64_t, Spliced> spliced_;
   bool closed_ = false;
 };
 

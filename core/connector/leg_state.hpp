@@ -18,7 +18,7 @@ enum class LegPhase {
   dialing,             ///< Dial issued; gives up at `deadline`
   registering,         ///< Register issued; gives up at `deadline`
   registered,          ///< live: carries streams, heartbeats run
-  unregistering,       ///< shutting down: Unregister sent, streams drain
+  unregistering,       ///< shutting down: Unregister sent, streams drain, heartbeats run
   closed,              ///< done for this run
 };
 
@@ -27,6 +27,9 @@ inline bool holds_connection(LegPhase p) {
   return p == LegPhase::dialing || p == LegPhase::registering || p == LegPhase::registered ||
          p == LegPhase::unregistering;
 }
+
+/// True while the leg is registered at the edge and heartbeats run.
+inline bool heartbeats_run(LegPhase p) { return p == LegPhase::registered || p == LegPhase::unregistering; }
 
 struct LegState {
   LegPhase phase = LegPhase::idle;
@@ -40,7 +43,10 @@ struct LegState {
   std::optional<sdk::EdgeAddress> avoid;  ///< moved away from after the last error
   bool register_sent = false;             ///< later registrations replace the edge's stale one
   bool ever_registered = false;
-  bool unregister_done = false;           ///< during shutdown: the edge has our Unregister
+  // Streams of the current connection, and the edge's answer to Unregister.
+  std::uint64_t streams_arrived = 0;
+  std::uint64_t streams_open = 0;
+  std::optional<std::uint64_t> streams_opened_by_edge;  ///< from UnregisterAck
 
   // Heartbeats, while registered.
   sdk::Duration heartbeat_interval{};

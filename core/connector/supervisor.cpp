@@ -143,7 +143,7 @@ void Supervisor::handle_rejected(TimePoint now, unsigned leg, sdk::error_code er
 
 void Supervisor::handle_heartbeat_ack(TimePoint now, unsigned leg, std::uint64_t sequence) {
   LegState* l = live_leg(leg);
-  if (!l || l->phase != LegPhase::registered) return;
+  if (!l || !heartbeats_run(l->phase)) return;
   if (sequence <= l->last_acked || sequence > l->last_sent) return;  // stale or never sent
   l->last_acked = sequence;
   l->ack_deadline = now + l->heartbeat_timeout;
@@ -157,6 +157,7 @@ void Supervisor::handle_connection_lost(TimePoint now, unsigned leg, sdk::error_
     case LegPhase::registering:
     case LegPhase::registered: return fail_leg(now, leg, {error, FailedIn::session, false, false, {}});
     case LegPhase::unregistering:
+      count_cut(*l, error);
       l->phase = LegPhase::closed;
       return finish_if_drained();
     default: return;
@@ -170,7 +171,7 @@ void Supervisor::handle_timeout(TimePoint now) {
     request_resolve();
   }
   for (unsigned i = 0; i < legs_.size() && !finished(); ++i) run_leg_timers(now, i);
-  if (phase_ == RunPhase::draining && drain_deadline_ && *drain_deadline_ <= now) finish(0, {});
+  if (phase_ == RunPhase::draining && drain_deadline_ && *drain_deadline_ <= now) finish(0, {}, true);
 }
 
 void Supervisor::handle_shutdown(TimePoint now) {
@@ -197,39 +198,63 @@ void Supervisor::handle_shutdown(TimePoint now) {
   finish_if_drained();
 }
 
-void Supervisor::handle_unregister_done(TimePoint, unsigned leg) {
+void Supervisor::handle_stream_opened(TimePoint, unsigned leg) {
   LegState* l = live_leg(leg);
-  if (!l || l->phase != LegPhase::unregistering) return;
-  l->unregister_done = true;
+  if (!l || !heartbeats_run(l->phase)) return;
+  ++l->streams_arrived;
+  ++l->streams_open;
+}
+
+void Supervisor::handle_stream_closed(TimePoint, unsigned leg) {
+  LegState* l = live_leg(leg);
+  if (!l || !heartbeats_run(l->phase) || l->streams_open == 0) return;
+  --l->streams_open;
+  close_if_drained(leg);
+}
+
+void Supervisor::handle_unregister_acked(TimePoint, unsigned leg, std::uint64_t streams_opened) {
+  LegState* l = live_leg(leg);
+  if (!l || l->phase != LegPhase::unregistering || l->streams_opened_by_edge) return;
+  l->streams_opened_by_edge = streams_opened;
+  close_if_drained(leg);
+}
+
+// A leg is done when the edge opens nothing more, every stream it opened
+// has arrived, and none is open: closing it then loses nothing.
+void Supervisor::close_if_drained(unsigned leg) {
+  auto& l = legs_[leg];
+  if (l.phase != LegPhase::unregistering || !l.streams_opened_by_edge) return;
+  if (l.streams_arrived < *l.streams_opened_by_edge || l.streams_open > 0) return;
+  actions_.emplace_back(CloseLeg{leg, errc::shutting_down});
+  l.phase = LegPhase::closed;
   finish_if_drained();
 }
 
-void Supervisor::handle_streams_drained(TimePoint) {
-  if (phase_ != RunPhase::draining) return;
-  streams_drained_ = true;
-  finish_if_drained();
+void Supervisor::count_cut(LegState& leg, sdk::error_code why) {
+  if (leg.streams_open > 0 && !cut_reason_) cut_reason_ = why;
+  streams_cut_ += leg.streams_open;
+  leg.streams_open = 0;
 }
 
-// Done when no connection is left to carry a stream, or when the streams
-// are gone and every edge has our Unregister (so closing loses nothing).
+// Done when no leg holds a connection any more: each drained and closed, or
+// was lost (its open streams counted as cut).
 void Supervisor::finish_if_drained() {
   if (phase_ != RunPhase::draining) return;
-  bool any_connection = false, all_unregistered = true;
-  for (const auto& leg : legs_) {
-    if (!holds_connection(leg.phase)) continue;
-    any_connection = true;
-    if (!leg.unregister_done) all_unregistered = false;
-  }
-  if (!any_connection || (streams_drained_ && all_unregistered)) finish(0, {});
+  for (const auto& leg : legs_)
+    if (holds_connection(leg.phase)) return;
+  if (streams_cut_ > 0) return finish(1, cut_reason_);
+  finish(0, {});
 }
 
-void Supervisor::finish(int code, sdk::error_code reason) {
+void Supervisor::finish(int code, sdk::error_code reason, bool grace_expired) {
   sdk::error_code close_reason = reason ? reason : sdk::error_code(errc::shutting_down);
+  std::uint64_t cut = streams_cut_;
   for (unsigned i = 0; i < legs_.size(); ++i) {
     if (holds_connection(legs_[i].phase)) actions_.emplace_back(CloseLeg{i, close_reason});
+    if (heartbeats_run(legs_[i].phase)) cut += legs_[i].streams_open;
     legs_[i].phase = LegPhase::closed;
   }
-  actions_.emplace_back(Exit{code, reason});
+  actions_.emplace_back(Exit{code, reason, cut, grace_expired});
   phase_ = RunPhase::finished;
   resolve_retry_at_.reset();
   drain_deadline_.reset();
@@ -256,6 +281,7 @@ std::optional<TimePoint> Supervisor::next_timeout() const {
       case LegPhase::dialing:
       case LegPhase::registering: consider(leg.deadline); break;
       case LegPhase::registered:
+      case LegPhase::unregistering:
         consider(leg.next_heartbeat);
         consider(leg.ack_deadline);
         break;

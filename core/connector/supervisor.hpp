@@ -10,7 +10,11 @@
 // Life of a run: resolve edges -> dial and register leg 0 -> start legs
 // 1..N-1, `stagger` apart -> keep every leg alive (heartbeats; on loss:
 // classify, rotate address, maybe fall back, back off, reconnect with
-// replace_existing) -> on shutdown: stop streams, unregister, drain, Exit{0}.
+// replace_existing) -> on shutdown: unregister every registered leg; each
+// one closes as soon as the edge acknowledged (UnregisterAck, with the count
+// of streams it opened) and all those streams arrived and finished; Exit 0
+// when every leg has drained or the grace period ended, Exit 1 when a leg
+// was lost mid-drain with streams still open (they were cut, not drained).
 // A fatal error ends the run at once (Exit 2 or 3).
 
 #include "core/connector/default_policies.hpp"
@@ -60,9 +64,12 @@ class Supervisor {
   void handle_timeout(TimePoint now);
   /// Graceful stop; a second call stops at once.
   void handle_shutdown(TimePoint now);
-  void handle_unregister_done(TimePoint now, unsigned leg);
-  /// No stream is open any more (after StopAcceptingStreams).
-  void handle_streams_drained(TimePoint now);
+  /// A data stream arrived on the leg's current connection / it ended.
+  void handle_stream_opened(TimePoint now, unsigned leg);
+  void handle_stream_closed(TimePoint now, unsigned leg);
+  /// The edge answered our Unregister: it opened `streams_opened` data
+  /// streams on this connection in all and opens no more.
+  void handle_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened);
 
   /// The next thing to do, in order; nullopt when there is nothing.
   std::optional<SupervisorAction> poll_action();
@@ -96,8 +103,11 @@ class Supervisor {
   void schedule_retry(TimePoint now, unsigned leg, const Failure& failure);
   void start_other_legs(TimePoint now);
   void run_leg_timers(TimePoint now, unsigned leg);
-  void finish(int code, sdk::error_code reason);
+  void finish(int code, sdk::error_code reason, bool grace_expired = false);
   void finish_if_drained();
+  void close_if_drained(unsigned leg);
+  /// The leg's connection is gone while draining: its open streams were cut.
+  void count_cut(LegState& leg, sdk::error_code why);
 
   SupervisorConfig config_;
   const sdk::BackoffPolicy& backoff_;
@@ -118,7 +128,8 @@ class Supervisor {
   sdk::BackoffState resolve_backoff_;
 
   std::optional<TimePoint> drain_deadline_;
-  bool streams_drained_ = false;
+  std::uint64_t streams_cut_ = 0;  ///< during the drain, by lost legs
+  sdk::error_code cut_reason_;      ///< why the first of them was lost
   std::deque<SupervisorAction> actions_;
 };
 

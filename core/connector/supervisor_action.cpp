@@ -25,7 +25,12 @@ struct Describe {
     return "RetryScheduled " + (a.leg ? "leg=" + std::to_string(*a.leg) : std::string("resolve")) + " in " +
            sdk::format_duration(a.delay) + " (" + why(a.reason) + ")";
   }
-  std::string operator()(const Exit& a) const { return "Exit " + std::to_string(a.code) + " (" + why(a.reason) + ")"; }
+  std::string operator()(const Exit& a) const {
+    std::string out = "Exit " + std::to_string(a.code) + " (" + why(a.reason) + ")";
+    if (a.grace_expired) out += " grace expired";
+    if (a.streams_cut) out += " cut=" + std::to_string(a.streams_cut);
+    return out;
+  }
 };
 
 }  // namespace

@@ -47,13 +47,15 @@ struct CloseLeg {
   sdk::error_code reason;
 };
 
-/// Send Unregister{grace_period} on the leg; answer with handle_unregister_done.
+/// Send Unregister{grace_period} on the leg; report the edge's UnregisterAck
+/// with handle_unregister_acked. Heartbeats go on while the leg drains.
 struct Unregister {
   unsigned leg = 0;
   sdk::Duration grace_period{};
 };
 
-/// Refuse new streams from here on; open ones keep running.
+/// From here on a leg takes only the streams its edge opened before it got
+/// our Unregister (UnregisterAck counts them); open ones keep running.
 struct StopAcceptingStreams {};
 
 /// A leg (or, with no leg, discovery) will retry after `delay`; for logs.
@@ -68,6 +70,8 @@ struct RetryScheduled {
 struct Exit {
   int code = 0;
   sdk::error_code reason;
+  std::uint64_t streams_cut = 0;  ///< open streams this exit (or a lost leg while draining) ends
+  bool grace_expired = false;     ///< the drain ran out of grace period
 };
 
 using SupervisorAction =

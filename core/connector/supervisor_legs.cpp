@@ -39,7 +39,9 @@ void Supervisor::dial(TimePoint now, unsigned leg) {
   l.edge = addresses_[index];
   l.phase = LegPhase::dialing;
   l.deadline = now + config_.connect_timeout;
-  l.unregister_done = false;
+  l.streams_arrived = 0;
+  l.streams_open = 0;
+  l.streams_opened_by_edge.reset();
   if (l.fallback.current >= config_.transport_count) l.fallback.current = 0;
   actions_.emplace_back(Dial{leg, addresses_[index], l.fallback.current});
 }
@@ -80,6 +82,8 @@ std::size_t Supervisor::choose_address(unsigned leg) {
 void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
   auto& l = legs_[leg];
   if (failure.close) actions_.emplace_back(CloseLeg{leg, failure.error});
+  if (phase_ == RunPhase::draining) count_cut(l, failure.error);
+  l.streams_open = 0;  // the connection's streams end with it
   l.phase = LegPhase::closed;
   if (phase_ == RunPhase::draining) return finish_if_drained();
 
@@ -125,6 +129,7 @@ void Supervisor::run_leg_timers(TimePoint now, unsigned leg) {
       }
       break;
     case LegPhase::registered:
+    case LegPhase::unregistering:
       if (l.ack_deadline <= now) {
         fail_leg(now, leg, {errc::heartbeat_timeout, FailedIn::session, false, true, {}});
       } else if (l.next_heartbeat <= now) {

@@ -20,6 +20,8 @@ RegistryLimits limits_of(const EdgeConfig& config) {
   limits.max_tunnels = config.edge.max_tunnels;
   limits.max_streams_per_tunnel = config.edge.max_streams_per_tunnel;
   limits.quick_tunnels = config.edge.quick_tunnels;
+  // Connectors beat at our interval: a few missed beats mark a leg evictable.
+  limits.evict_after = std::max<sdk::Duration>(std::chrono::seconds(2), 4 * config.edge.heartbeat_interval);
   return limits;
 }
 

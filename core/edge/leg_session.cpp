@@ -1,6 +1,7 @@
 #include "core/edge/leg_session.hpp"
 
 #include "core/edge/edge_server.hpp"
+#include "core/edge/tracked_stream.hpp"
 #include "core/log/logging.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,10 +10,17 @@
 
 namespace warren::core {
 
-using namespace std::chrono_literals;
-
 namespace {
+
 std::string code_name(sdk::errc code) { return sdk::make_error_code(code).message(); }
+
+EdgeLegTimings timings_of(const EdgeConfig& config) {
+  EdgeLegTimings t;
+  t.handshake_timeout = config.edge.handshake_timeout;
+  t.heartbeat_interval = config.edge.heartbeat_interval;
+  return t;
+}
+
 }  // namespace
 
 LegSession::LegSession(EdgeServer& server, LegId id, sdk::ConnectionPtr connection)
@@ -20,17 +28,11 @@ LegSession::LegSession(EdgeServer& server, LegId id, sdk::ConnectionPtr connecti
       id_(id),
       connection_(std::move(connection)),
       remote_(connection_->remote_address()),
-      deadline_(connection_->get_executor()) {}
+      engine_(timings_of(server.config_), sdk::Clock::now()),
+      timer_(connection_->get_executor()) {}
 
 void LegSession::start() {
-  // The connector must open its control stream and register in time.
-  deadline_.expires_after(server_.config_.edge.handshake_timeout);
-  deadline_.async_wait([self = shared_from_this()](sdk::error_code ec) {
-    if (!ec && !self->registered_) {
-      log().info("connection from {} did not register in time", self->remote_);
-      self->end(sdk::errc::handshake_timeout);
-    }
-  });
+  pump();  // the registration deadline
   connection_->async_accept_stream([self = shared_from_this()](sdk::error_code ec, sdk::ByteStreamPtr stream) {
     if (self->ended_) return;
     if (ec) return self->end(ec);
@@ -41,12 +43,38 @@ void LegSession::start() {
   });
 }
 
+void LegSession::pump() {
+  if (ended_) return;
+  while (auto action = engine_.poll_action()) {
+    if (auto* ack = std::get_if<SendUnregisterAck>(&*action)) {
+      if (control_) control_->send(protocol::UnregisterAck{ack->streams_opened});
+    } else if (auto* stop = std::get_if<EndLeg>(&*action)) {
+      if (tunnel_id_.empty())
+        log().info("connection from {}: {}", remote_, stop->why);
+      else
+        log().info("tunnel '{}' leg {} from {}: {}", tunnel_id_, conn_index_, remote_, stop->why);
+      return end(stop->reason);
+    }
+  }
+  auto next = engine_.next_timeout();
+  if (!next) return void(timer_.cancel());
+  timer_.expires_at(*next);
+  timer_.async_wait([self = shared_from_this()](sdk::error_code ec) {
+    if (ec || self->ended_) return;
+    self->engine_.handle_timeout(sdk::Clock::now());
+    self->pump();
+  });
+}
+
+void LegSession::log_malformed(sdk::error_code ec) {
+  if (ec != sdk::errc::protocol_error) return;
+  ++server_.metrics_.protocol_errors;
+  log().warn("connection from {}: malformed control frame: {}", remote_, control_->protocol_error_reason());
+}
+
 void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage message) {
   if (ended_) return;
-  if (ec == sdk::errc::protocol_error) {
-    ++server_.metrics_.protocol_errors;
-    log().warn("connection from {}: malformed control frame: {}", remote_, control_->protocol_error_reason());
-  }
+  log_malformed(ec);
   if (ec) return end(ec);
   auto* request = std::get_if<protocol::RegisterConnection>(&message);
   if (!request) {
@@ -58,8 +86,9 @@ void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage messag
   if (auto* rejected = std::get_if<protocol::Rejected>(&result)) return reject(*rejected);
 
   auto& admission = std::get<Admission>(result);
-  registered_ = true;
   tunnel_id_ = admission.tunnel_id;
+  conn_index_ = request->conn_index;
+  engine_.handle_registered(sdk::Clock::now(), request->protocol_version);
   const auto& edge = server_.config_.edge;
   protocol::Registered registered;
   registered.edge_id = edge.id;
@@ -71,9 +100,10 @@ void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage messag
     registered.token = admission.token;
   }
   control_->send(registered);
-  log().info("tunnel '{}' leg {} registered from {} (public {})", tunnel_id_, request->conn_index, remote_,
+  log().info("tunnel '{}' leg {} registered from {} ({}, protocol {}; public {})", tunnel_id_, conn_index_, remote_,
+             request->client_version.empty() ? "unnamed client" : request->client_version, request->protocol_version,
              registered.public_address);
-  arm_liveness();
+  pump();
   read_next();
 }
 
@@ -82,11 +112,8 @@ void LegSession::reject(const protocol::Rejected& rejected) {
   log().info("refused connection from {}: {}", remote_, rejected.message);
   control_->send(rejected);
   control_->close_after_sends();
-  // Give the refusal time to reach the connector, then close.
-  deadline_.expires_after(2s);
-  deadline_.async_wait([self = shared_from_this(), code = rejected.code](sdk::error_code ec) {
-    if (!ec) self->end(code);
-  });
+  engine_.handle_refused(sdk::Clock::now());
+  pump();
   // The connector usually closes first; its end completes this read.
   control_->async_read([self = shared_from_this(), code = rejected.code](sdk::error_code, protocol::ControlMessage) {
     self->end(code);
@@ -99,55 +126,57 @@ void LegSession::read_next() {
   });
 }
 
-void LegSession::arm_liveness() {
-  // Heartbeats arrive every interval; silence for many of them means a dead
-  // connector even if the transport has not noticed yet.
-  auto limit = std::max<sdk::Duration>(8s, server_.config_.edge.heartbeat_interval * 16);
-  deadline_.expires_after(limit);
-  deadline_.async_wait([self = shared_from_this()](sdk::error_code ec) {
-    if (!ec) {
-      log().info("tunnel '{}': no heartbeat from {}; dropping the leg", self->tunnel_id_, self->remote_);
-      self->end(sdk::errc::heartbeat_timeout);
-    }
-  });
-}
-
 void LegSession::on_message(sdk::error_code ec, protocol::ControlMessage message) {
   if (ended_) return;
-  if (ec == sdk::errc::protocol_error) {
-    ++server_.metrics_.protocol_errors;
-    log().warn("tunnel '{}' leg from {}: malformed control frame: {}", tunnel_id_, remote_,
-               control_->protocol_error_reason());
-  }
+  log_malformed(ec);
   if (ec) return end(ec);
+  auto now = sdk::Clock::now();
   if (auto* heartbeat = std::get_if<protocol::Heartbeat>(&message)) {
     control_->send(protocol::HeartbeatAck{heartbeat->sequence, heartbeat->sent_at_ns});
-    arm_liveness();
-  } else if (std::get_if<protocol::Unregister>(&message)) {
-    log().info("tunnel '{}' leg from {} unregistered; draining", tunnel_id_, remote_);
+    engine_.handle_heartbeat(now);
+    server_.registry_.heard_from(id_, now);
+  } else if (auto* unregister = std::get_if<protocol::Unregister>(&message)) {
+    if (engine_.phase() == EdgeLegPhase::registered)
+      log().info("tunnel '{}' leg {} from {} unregistered; draining for up to {}", tunnel_id_, conn_index_, remote_,
+                 sdk::format_duration(unregister->grace_period));
     server_.registry_.drain_leg(id_);
+    engine_.handle_unregister(now, unregister->grace_period);
   } else {
     ++server_.metrics_.protocol_errors;
     log().warn("tunnel '{}' leg from {}: unexpected control message", tunnel_id_, remote_);
     return end(sdk::errc::protocol_error);
   }
+  pump();
   read_next();
 }
 
 void LegSession::open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready) {
-  if (ended_) {
+  if (ended_ || !engine_.accepts_streams()) {
     return boost::asio::post(connection_->get_executor(), [ready = std::move(ready)]() mutable {
       std::move(ready)(sdk::make_error_code(sdk::errc::peer_closed), nullptr);
     });
   }
+  engine_.handle_stream_open_started();
   connection_->async_open_stream([self = shared_from_this(), header, ready = std::move(ready)](
                                      sdk::error_code ec, sdk::ByteStreamPtr stream) mutable {
-    if (ec) return std::move(ready)(ec, nullptr);
+    if (ec) {
+      self->engine_.handle_stream_open_finished(false);
+      self->pump();
+      return std::move(ready)(ec, nullptr);
+    }
     auto* raw = stream.get();
-    async_write_stream_header(*raw, header, [stream = std::move(stream), ready = std::move(ready)](
+    async_write_stream_header(*raw, header, [self, stream = std::move(stream), ready = std::move(ready)](
                                                 sdk::error_code e) mutable {
+      self->engine_.handle_stream_open_finished(!e);
+      self->pump();
       if (e) return std::move(ready)(e, nullptr);
-      std::move(ready)(sdk::error_code{}, std::move(stream));
+      auto tracked = std::make_unique<TrackedStream>(std::move(stream), [weak = std::weak_ptr(self)] {
+        if (auto session = weak.lock()) {
+          session->engine_.handle_stream_closed();
+          session->pump();
+        }
+      });
+      std::move(ready)(sdk::error_code{}, std::move(tracked));
     });
   });
 }
@@ -155,7 +184,8 @@ void LegSession::open_data_stream(const protocol::StreamHeader& header, sdk::Str
 void LegSession::end(sdk::error_code reason) {
   if (ended_) return;
   ended_ = true;
-  deadline_.cancel();
+  engine_.handle_ended();
+  timer_.cancel();
   if (control_) control_->abort();
   connection_->close(reason);
   // Streams of this connection fail on their own; the registry stops using it now.

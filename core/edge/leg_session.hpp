@@ -1,7 +1,10 @@
 #pragma once
-// One connector connection at the edge: its control stream (registration,
-// heartbeats, unregister) and the data streams the edge opens on it.
+// One connector connection at the edge: the Asio shell around an
+// EdgeLegEngine. It reads the control stream (registration, heartbeats,
+// unregister), opens the data streams the edge forwards on it, and carries
+// out the engine's decisions with one timer.
 
+#include "core/edge/edge_leg_engine.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/runtime/control_channel.hpp"
 
@@ -24,7 +27,7 @@ class LegSession : public std::enable_shared_from_this<LegSession> {
   /// Closes the connection telling the peer `reason`; the registry forgets the leg.
   void end(sdk::error_code reason);
   /// Opens a data stream, writes `header`, and hands the stream to `ready`
-  /// (or an error: the leg died, stream limit).
+  /// (or an error: the leg died or drains, stream limit).
   void open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready);
 
   LegId id() const { return id_; }
@@ -35,16 +38,19 @@ class LegSession : public std::enable_shared_from_this<LegSession> {
   void reject(const protocol::Rejected& rejected);
   void read_next();
   void on_message(sdk::error_code ec, protocol::ControlMessage message);
-  void arm_liveness();
+  void log_malformed(sdk::error_code ec);
+  /// Runs the engine's actions and re-arms the timer; call after every input.
+  void pump();
 
   EdgeServer& server_;
   LegId id_;
   sdk::ConnectionPtr connection_;
   std::string remote_;
   std::shared_ptr<ControlChannel> control_;
-  boost::asio::steady_timer deadline_;
+  EdgeLegEngine engine_;
+  boost::asio::steady_timer timer_;
   std::string tunnel_id_;
-  bool registered_ = false;
+  unsigned conn_index_ = 0;
   bool ended_ = false;
 };
 

@@ -21,31 +21,43 @@ TunnelRegistry::TunnelRegistry(RegistryLimits limits, const std::vector<TunnelEn
   }
 }
 
+namespace {
+
+Rejected refusal(sdk::errc code, std::string message, bool fatal, sdk::Duration retry_after = 0s) {
+  return Rejected{code, std::move(message), fatal, std::chrono::duration_cast<std::chrono::milliseconds>(retry_after)};
+}
+
+std::string seconds_text(sdk::Duration d) {
+  auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(d).count() / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+}
+
+}  // namespace
+
 std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const protocol::RegisterConnection& request,
                                                                sdk::TimePoint now, sdk::RandomSource& random) {
-  auto reject = [](sdk::errc code, std::string message, bool fatal, sdk::Duration retry_after = 0s) {
-    return Rejected{code, std::move(message), fatal, std::chrono::duration_cast<std::chrono::milliseconds>(retry_after)};
-  };
-  if (request.protocol_version != protocol::kProtocolVersion)
-    return reject(sdk::errc::protocol_version,
-                  "this edge speaks protocol " + std::to_string(protocol::kProtocolVersion) + ", not " +
-                      std::to_string(request.protocol_version),
-                  true);
+  if (request.protocol_version < protocol::kOldestProtocolVersion ||
+      request.protocol_version > protocol::kProtocolVersion)
+    return refusal(sdk::errc::protocol_version,
+                   "this edge speaks protocol " + std::to_string(protocol::kOldestProtocolVersion) + " to " +
+                       std::to_string(protocol::kProtocolVersion) + ", not " +
+                       std::to_string(request.protocol_version),
+                   true);
   if (request.conn_index >= limits_.max_legs)
-    return reject(sdk::errc::protocol_error, "connection index " + std::to_string(request.conn_index) +
-                                                 " is out of range 0-" + std::to_string(limits_.max_legs - 1),
-                  true);
-  if (legs_.count(leg)) return reject(sdk::errc::protocol_error, "this connection is already registered", true);
+    return refusal(sdk::errc::protocol_error, "connection index " + std::to_string(request.conn_index) +
+                                                  " is out of range 0-" + std::to_string(limits_.max_legs - 1),
+                   true);
+  if (legs_.count(leg)) return refusal(sdk::errc::protocol_error, "this connection is already registered", true);
 
   Admission admission;
   auto it = tunnels_.find(request.tunnel_id);
   if (request.quick_tunnel && request.tunnel_id.empty()) {
     if (!limits_.quick_tunnels)
-      return reject(sdk::errc::auth_failed, "quick tunnels are turned off on this edge; ask its operator for a "
-                                            "tunnel id and token",
-                    true);
+      return refusal(sdk::errc::auth_failed, "quick tunnels are turned off on this edge; ask its operator for a "
+                                             "tunnel id and token",
+                     true);
     if (active_tunnels() >= limits_.max_tunnels)
-      return reject(sdk::errc::tunnel_limit, "this edge serves its maximum number of tunnels", false, 30s);
+      return refusal(sdk::errc::tunnel_limit, "this edge serves its maximum number of tunnels", false, 30s);
     Tunnel tunnel;
     tunnel.quick = true;
     tunnel.token = random_hex(random, 32);
@@ -54,34 +66,58 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
     while (tunnels_.count(id));
     it = tunnels_.emplace(id, std::move(tunnel)).first;
     admission.token = it->second.token;
+  } else if (request.quick_tunnel) {
+    // A later leg (or a reconnect) of a quick tunnel joins it with the id and
+    // token this edge assigned. Gone means the edge restarted or it expired.
+    if (it == tunnels_.end() || !it->second.quick || !constant_time_equal(request.token, it->second.token))
+      return refusal(sdk::errc::tunnel_unknown,
+                     "quick tunnel '" + request.tunnel_id +
+                         "' no longer exists on this edge (it restarted or the tunnel expired); start `warren "
+                         "quick` again for a new address",
+                     true);
+    admission.token = it->second.token;
   } else {
     // The same sentence for an unknown id and a wrong token: no probing for ids.
     if (it == tunnels_.end() || !constant_time_equal(request.token, it->second.token))
-      return reject(sdk::errc::auth_failed,
-                    "the edge does not accept this tunnel id and token; check [tunnel] id and token against the "
-                    "edge's [[tunnels]]",
-                    true);
+      return refusal(sdk::errc::auth_failed,
+                     "the edge does not accept this tunnel id and token; check [tunnel] id and token against the "
+                     "edge's [[tunnels]]",
+                     true);
     if (it->second.quick) admission.token = it->second.token;
     if (it->second.legs.empty() && it->second.port == 0 && active_tunnels() >= limits_.max_tunnels)
-      return reject(sdk::errc::tunnel_limit, "this edge serves its maximum number of tunnels", false, 30s);
+      return refusal(sdk::errc::tunnel_limit, "this edge serves its maximum number of tunnels", false, 30s);
   }
 
   Tunnel& tunnel = it->second;
+  if (request.requested_public_port != 0)
+    if (auto refused = check_requested_port(it->first, tunnel, request.requested_public_port)) {
+      if (tunnel.quick && tunnel.legs.empty() && tunnel.draining.empty() && tunnel.port == 0) tunnels_.erase(it);
+      return *refused;
+    }
   if (auto existing = tunnel.legs.find(request.conn_index); existing != tunnel.legs.end()) {
+    std::string slot = "connection index " + std::to_string(request.conn_index) + " of tunnel '" + it->first + "'";
     if (!request.replace_existing)
-      return reject(sdk::errc::duplicate_registration,
-                    "connection index " + std::to_string(request.conn_index) + " of tunnel '" + it->first +
-                        "' is already registered",
-                    false, 1s);
+      return refusal(sdk::errc::duplicate_registration, slot + " is already registered", false, 1s);
+    // Only a silent leg is evicted: a live one is another connector's (a
+    // replacement started beside it), and it keeps its streams until it
+    // unregisters, which frees the index.
+    auto silent = now - legs_.at(existing->second).last_heard;
+    if (silent < limits_.evict_after)
+      return refusal(sdk::errc::duplicate_registration,
+                     slot + " is held by a live connection (heard from " + seconds_text(silent) +
+                         " ago); it is replaced once it unregisters or falls silent",
+                     false, 1s);
     admission.replaced = existing->second;
     legs_.erase(existing->second);
     tunnel.legs.erase(existing);
   }
   if (tunnel.port == 0) {
+    if (request.requested_public_port != 0 && !tunnel.configured_port)
+      tunnel.requested_port = request.requested_public_port;
     auto port = assign_port(tunnel);
     if (!port) {
-      if (tunnel.quick && tunnel.legs.empty()) tunnels_.erase(it);
-      return reject(sdk::errc::port_in_use, "no free public port on this edge", false, 5s);
+      if (tunnel.quick && tunnel.legs.empty() && tunnel.draining.empty()) tunnels_.erase(it);
+      return refusal(sdk::errc::port_in_use, "no free public port on this edge", false, 5s);
     }
     tunnel.port = *port;
     ports_in_use_.insert(*port);
@@ -89,17 +125,51 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
   }
   tunnel.legs[request.conn_index] = leg;
   tunnel.empty_since.reset();
-  legs_[leg] = Leg{it->first, request.conn_index};
+  legs_[leg] = Leg{it->first, request.conn_index, false, now};
   admission.tunnel_id = it->first;
   admission.public_port = tunnel.port;
-  (void)now;
   return admission;
 }
 
+bool TunnelRegistry::reserved_by_other(const std::string& id, std::uint16_t port) const {
+  for (const auto& [other_id, other] : tunnels_)
+    if (other_id != id && (other.configured_port == port || other.port == port)) return true;
+  return false;
+}
+
+std::optional<Rejected> TunnelRegistry::check_requested_port(const std::string& id, const Tunnel& tunnel,
+                                                             std::uint16_t requested) const {
+  auto asked = std::to_string(requested);
+  // The edge's own [[tunnels]] public_port wins over what a connector asks.
+  if (tunnel.configured_port && *tunnel.configured_port != requested)
+    return refusal(sdk::errc::port_in_use,
+                   "tunnel '" + id + "' has public port " + std::to_string(*tunnel.configured_port) +
+                       " in this edge's config; [tunnel] public_port = " + asked +
+                       " asks for another (ask for that port or leave public_port out)",
+                   true);
+  if (tunnel.configured_port) return std::nullopt;
+  if (tunnel.port != 0 && tunnel.port != requested)
+    return refusal(sdk::errc::port_in_use,
+                   "tunnel '" + id + "' already listens on public port " + std::to_string(tunnel.port) +
+                       "; [tunnel] public_port = " + asked + " asks for another",
+                   true);
+  if (tunnel.port == requested) return std::nullopt;
+  if (requested < limits_.ports.first || requested > limits_.ports.last)
+    return refusal(sdk::errc::port_in_use,
+                   "public port " + asked + " is outside this edge's public_ports " +
+                       std::to_string(limits_.ports.first) + "-" + std::to_string(limits_.ports.last) +
+                       "; ask for a port in that range, or leave [tunnel] public_port out to get one assigned",
+                   true);
+  if (reserved_by_other(id, requested))
+    return refusal(sdk::errc::port_in_use, "public port " + asked + " is taken by another tunnel on this edge",
+                   false, 5s);
+  return std::nullopt;
+}
+
 std::optional<std::uint16_t> TunnelRegistry::assign_port(const Tunnel& tunnel) const {
-  if (tunnel.configured_port) {
-    if (ports_in_use_.count(*tunnel.configured_port)) return std::nullopt;
-    return tunnel.configured_port;
+  if (auto fixed = tunnel.configured_port ? tunnel.configured_port : tunnel.requested_port) {
+    if (ports_in_use_.count(*fixed)) return std::nullopt;
+    return fixed;
   }
   for (std::uint32_t p = limits_.ports.first; p <= limits_.ports.last; ++p) {
     bool reserved = ports_in_use_.count(static_cast<std::uint16_t>(p)) > 0;
@@ -114,15 +184,28 @@ void TunnelRegistry::remove_leg(LegId leg, sdk::TimePoint now) {
   if (it == legs_.end()) return;
   auto tunnel = tunnels_.find(it->second.tunnel_id);
   if (tunnel != tunnels_.end()) {
-    auto slot = tunnel->second.legs.find(it->second.index);
-    if (slot != tunnel->second.legs.end() && slot->second == leg) tunnel->second.legs.erase(slot);
-    if (tunnel->second.legs.empty()) tunnel->second.empty_since = now;
+    Tunnel& t = tunnel->second;
+    auto slot = t.legs.find(it->second.index);
+    if (slot != t.legs.end() && slot->second == leg) t.legs.erase(slot);
+    t.draining.erase(leg);
+    if (t.legs.empty() && t.draining.empty()) t.empty_since = now;
   }
   legs_.erase(it);
 }
 
+void TunnelRegistry::heard_from(LegId leg, sdk::TimePoint now) {
+  if (auto it = legs_.find(leg); it != legs_.end()) it->second.last_heard = now;
+}
+
 void TunnelRegistry::drain_leg(LegId leg) {
-  if (auto it = legs_.find(leg); it != legs_.end()) it->second.draining = true;
+  auto it = legs_.find(leg);
+  if (it == legs_.end() || it->second.draining) return;
+  it->second.draining = true;
+  auto tunnel = tunnels_.find(it->second.tunnel_id);
+  if (tunnel == tunnels_.end()) return;
+  Tunnel& t = tunnel->second;
+  if (auto slot = t.legs.find(it->second.index); slot != t.legs.end() && slot->second == leg) t.legs.erase(slot);
+  t.draining.insert(leg);
 }
 
 void TunnelRegistry::listener_failed(const std::string& tunnel_id, LegId leg) {
@@ -130,17 +213,17 @@ void TunnelRegistry::listener_failed(const std::string& tunnel_id, LegId leg) {
   if (it == tunnels_.end()) return;
   ports_in_use_.erase(it->second.port);
   it->second.port = 0;
+  it->second.requested_port.reset();
   remove_leg(leg, {});
-  if (it->second.quick && it->second.legs.empty()) tunnels_.erase(it);
+  if (it->second.quick && it->second.legs.empty() && it->second.draining.empty()) tunnels_.erase(it);
 }
 
 std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id) {
   auto it = tunnels_.find(tunnel_id);
   if (it == tunnels_.end() || it->second.streams >= limits_.max_streams_per_tunnel) return std::nullopt;
   Tunnel& tunnel = it->second;
-  std::vector<LegId> live;
-  for (const auto& [index, leg] : tunnel.legs)
-    if (!legs_.at(leg).draining) live.push_back(leg);
+  std::vector<LegId> live;  // draining legs are not in `legs`
+  for (const auto& [index, leg] : tunnel.legs) live.push_back(leg);
   if (live.empty()) return std::nullopt;
   LegId chosen = live[tunnel.next_leg++ % live.size()];
   ++tunnel.streams;
@@ -155,7 +238,8 @@ std::vector<std::string> TunnelRegistry::expire(sdk::TimePoint now) {
   std::vector<std::string> gone;
   for (auto it = tunnels_.begin(); it != tunnels_.end();) {
     const Tunnel& t = it->second;
-    if (t.quick && t.legs.empty() && t.empty_since && now - *t.empty_since >= limits_.quick_tunnel_ttl) {
+    if (t.quick && t.legs.empty() && t.draining.empty() && t.empty_since &&
+        now - *t.empty_since >= limits_.quick_tunnel_ttl) {
       ports_in_use_.erase(t.port);
       gone.push_back(it->first);
       it = tunnels_.erase(it);
@@ -169,7 +253,7 @@ std::vector<std::string> TunnelRegistry::expire(sdk::TimePoint now) {
 std::optional<sdk::TimePoint> TunnelRegistry::next_expiry() const {
   std::optional<sdk::TimePoint> next;
   for (const auto& [id, t] : tunnels_)
-    if (t.quick && t.legs.empty() && t.empty_since) {
+    if (t.quick && t.legs.empty() && t.draining.empty() && t.empty_since) {
       auto at = *t.empty_since + limits_.quick_tunnel_ttl;
       if (!next || at < *next) next = at;
     }
@@ -178,13 +262,13 @@ std::optional<sdk::TimePoint> TunnelRegistry::next_expiry() const {
 
 std::vector<TunnelRegistry::TunnelView> TunnelRegistry::tunnels() const {
   std::vector<TunnelView> out;
-  for (const auto& [id, t] : tunnels_) out.push_back({id, t.port, t.legs.size(), t.streams, t.quick});
+  for (const auto& [id, t] : tunnels_) out.push_back({id, t.port, t.legs.size(), t.draining.size(), t.streams, t.quick});
   return out;
 }
 
 std::size_t TunnelRegistry::active_tunnels() const {
   std::size_t n = 0;
-  for (const auto& [id, t] : tunnels_) n += (t.port != 0 || !t.legs.empty()) ? 1 : 0;
+  for (const auto& [id, t] : tunnels_) n += (t.port != 0 || !t.legs.empty() || !t.draining.empty()) ? 1 : 0;
   return n;
 }
 

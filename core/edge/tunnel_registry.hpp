@@ -29,6 +29,12 @@ struct RegistryLimits {
   bool quick_tunnels = false;
   sdk::Duration quick_tunnel_ttl = std::chrono::minutes(5);  ///< kept this long after its last leg left
   std::uint8_t max_legs = 4;
+  /// A leg silent this long may be evicted by a registration with
+  /// replace_existing (a reconnect of a connector whose old connection died
+  /// without a word). A leg heard from more recently is someone's live
+  /// connection — a replacement connector waits for it to unregister. The
+  /// edge sets max(2 s, 4 heartbeat intervals).
+  sdk::Duration evict_after = std::chrono::seconds(2);
 };
 
 /// What a successful registration means for the server.
@@ -49,7 +55,11 @@ class TunnelRegistry {
                                                            sdk::TimePoint now, sdk::RandomSource& random);
   /// The leg is gone (connection lost or closed).
   void remove_leg(LegId leg, sdk::TimePoint now);
-  /// The connector asked to drain this leg: it gets no new streams.
+  /// The leg's connector was heard from (registration, heartbeat).
+  void heard_from(LegId leg, sdk::TimePoint now);
+  /// The connector asked to drain this leg: it gets no new streams and gives
+  /// up its connection index, so a replacement registers beside it instead
+  /// of evicting it while its streams finish.
   void drain_leg(LegId leg);
   /// The public listener for `tunnel_id` could not be opened: undo the admission.
   void listener_failed(const std::string& tunnel_id, LegId leg);
@@ -68,7 +78,8 @@ class TunnelRegistry {
   struct TunnelView {
     std::string id;
     std::uint16_t public_port;
-    std::size_t legs;
+    std::size_t legs;      ///< live legs
+    std::size_t draining;  ///< unregistered legs still finishing streams
     std::uint32_t streams;
     bool quick;
   };
@@ -80,19 +91,26 @@ class TunnelRegistry {
     std::string tunnel_id;
     std::uint8_t index;
     bool draining = false;
+    sdk::TimePoint last_heard{};
   };
   struct Tunnel {
     std::string token;
     std::optional<std::uint16_t> configured_port;
+    std::optional<std::uint16_t> requested_port;  ///< asked for by a connector and granted
     std::uint16_t port = 0;  ///< 0 until a listener is open
     bool quick = false;
-    std::map<std::uint8_t, LegId> legs;  ///< by connection index
+    std::map<std::uint8_t, LegId> legs;  ///< live legs by connection index
+    std::set<LegId> draining;            ///< unregistered legs finishing their streams
     std::uint32_t streams = 0;
     std::size_t next_leg = 0;  ///< round-robin cursor
     std::optional<sdk::TimePoint> empty_since;
   };
 
   std::optional<std::uint16_t> assign_port(const Tunnel& tunnel) const;
+  /// Why `requested` cannot be this tunnel's public port, or nullopt.
+  std::optional<protocol::Rejected> check_requested_port(const std::string& id, const Tunnel& tunnel,
+                                                         std::uint16_t requested) const;
+  bool reserved_by_other(const std::string& id, std::uint16_t port) const;
   std::string random_hex(sdk::RandomSource& random, std::size_t bytes) const;
   std::size_t active_tunnels() const;
 

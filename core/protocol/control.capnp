@@ -7,6 +7,12 @@
 # Evolution: add fields and union members at the end only. A reader refuses
 # a ControlMessage whose union member it does not know (a protocol error),
 # so a new message kind needs a protocolVersion bump.
+#
+# Versions: 1 = the first six messages; 2 adds UnregisterAck and a promise
+# that the connector keeps heartbeating while it drains. An edge accepts
+# connectors of versions 1 and 2 (it sends UnregisterAck only to 2); a
+# connector of version 2 is refused by an edge of version 1, so upgrade
+# edges first.
 @0xa63cb7b0021cbb77;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -38,7 +44,8 @@ struct RegisterConnection {
   replaceExisting @4 :Bool;     # a reconnect: evict a stale leg with this index
   clientVersion @5 :Text;       # "warren 0.1.0", for the edge's logs
   requestedPublicPort @6 :UInt16;  # 0: let the edge assign one
-  quickTunnel @7 :Bool;         # ask the edge to assign id, token and address
+  quickTunnel @7 :Bool;         # with no id and token: ask the edge to assign id, token and
+                                # address; with the assigned ones: join that quick tunnel
 }
 
 # Edge -> connector: the registration was accepted.
@@ -77,6 +84,16 @@ struct Unregister {
   gracePeriodMs @0 :UInt32;
 }
 
+# Edge -> connector (protocol 2): the Unregister arrived, the edge opens no
+# more streams on this leg, and every stream it opened on it has ended at the
+# edge (it has the connector's last byte of each). `streamsOpened` counts
+# them all (header written), so the connector knows when the last one has
+# reached it; once its own side of each has ended too it closes the
+# connection, and nothing in flight is lost.
+struct UnregisterAck {
+  streamsOpened @0 :UInt64;
+}
+
 struct ControlMessage {
   union {
     registerConnection @0 :RegisterConnection;
@@ -85,6 +102,7 @@ struct ControlMessage {
     heartbeat @3 :Heartbeat;
     heartbeatAck @4 :HeartbeatAck;
     unregister @5 :Unregister;
+    unregisterAck @6 :UnregisterAck;   # protocol 2
   }
 }
 

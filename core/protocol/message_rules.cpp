@@ -45,8 +45,10 @@ Problem check(const RegisterConnection& m) {
                              std::to_string(kMaxConnections);
                     // A named tunnel needs its id; a quick tunnel gets one from the edge.
                     if (!m.quick_tunnel && m.tunnel_id.empty()) return std::string("tunnel id is empty");
-                    if (m.quick_tunnel && !(m.tunnel_id.empty() && m.token.empty()))
-                      return std::string("a quick tunnel carries no id or token");
+                    // A quick tunnel's first leg asks with neither; every later leg (and
+                    // every reconnect) joins with both, as the edge assigned them.
+                    if (m.quick_tunnel && m.tunnel_id.empty() != m.token.empty())
+                      return std::string("a quick tunnel carries both its assigned id and token, or neither");
                     return std::nullopt;
                   });
 }
@@ -79,6 +81,7 @@ Problem check(const Rejected& m) {
 Problem check(const Heartbeat&) { return std::nullopt; }
 Problem check(const HeartbeatAck&) { return std::nullopt; }
 Problem check(const Unregister& m) { return check_millis("grace period", m.grace_period); }
+Problem check(const UnregisterAck&) { return std::nullopt; }
 
 }  // namespace
 

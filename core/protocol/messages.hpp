@@ -13,19 +13,24 @@
 
 namespace warren::core::protocol {
 
-/// The version this build speaks; an edge refuses others with protocol_version.
-inline constexpr std::uint32_t kProtocolVersion = 1;
+/// The version this build speaks. 2 added UnregisterAck (see control.capnp).
+inline constexpr std::uint32_t kProtocolVersion = 2;
+/// The oldest connector version an edge of this build still serves.
+inline constexpr std::uint32_t kOldestProtocolVersion = 1;
+/// The first version whose edges answer Unregister with UnregisterAck and
+/// whose connectors keep heartbeating while they drain.
+inline constexpr std::uint32_t kUnregisterAckVersion = 2;
 
 /// Connector -> edge, the first message on a connection's control stream.
 struct RegisterConnection {
   std::uint32_t protocol_version = kProtocolVersion;
-  std::string tunnel_id;              ///< empty for a quick tunnel
-  std::string token;                  ///< empty for a quick tunnel
+  std::string tunnel_id;              ///< empty to ask for a new quick tunnel
+  std::string token;                  ///< empty to ask for a new quick tunnel
   std::uint8_t conn_index = 0;        ///< the HA leg, 0 .. kMaxConnections-1
   bool replace_existing = false;      ///< a reconnect: evict a stale leg with this index
   std::string client_version;
   std::uint16_t requested_public_port = 0;  ///< 0: the edge assigns one
-  bool quick_tunnel = false;
+  bool quick_tunnel = false;          ///< with id and token: join that quick tunnel
   friend bool operator==(const RegisterConnection&, const RegisterConnection&) = default;
 };
 
@@ -68,8 +73,17 @@ struct Unregister {
   friend bool operator==(const Unregister&, const Unregister&) = default;
 };
 
+/// Edge -> connector (protocol 2): no more streams on this leg, and every one
+/// it opened has ended at the edge; `streams_opened` counts them, so the
+/// connector knows when the last one has arrived (see control.capnp).
+struct UnregisterAck {
+  std::uint64_t streams_opened = 0;
+  friend bool operator==(const UnregisterAck&, const UnregisterAck&) = default;
+};
+
 /// Everything that travels on a control stream.
-using ControlMessage = std::variant<RegisterConnection, Registered, Rejected, Heartbeat, HeartbeatAck, Unregister>;
+using ControlMessage =
+    std::variant<RegisterConnection, Registered, Rejected, Heartbeat, HeartbeatAck, Unregister, UnregisterAck>;
 
 enum class StreamKind : std::uint8_t { tcp, udp };
 

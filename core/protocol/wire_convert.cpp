@@ -87,6 +87,7 @@ struct ToWire {
     b.setSentAtNs(m.sent_at_ns);
   }
   void operator()(const Unregister& m) { out.initUnregister().setGracePeriodMs(millis32(m.grace_period)); }
+  void operator()(const UnregisterAck& m) { out.initUnregisterAck().setStreamsOpened(m.streams_opened); }
 };
 
 }  // namespace
@@ -145,6 +146,8 @@ std::optional<ControlMessage> from_wire(wire::ControlMessage::Reader in, std::st
     }
     case wire::ControlMessage::UNREGISTER:
       return Unregister{milliseconds(in.getUnregister().getGracePeriodMs())};
+    case wire::ControlMessage::UNREGISTER_ACK:
+      return UnregisterAck{in.getUnregisterAck().getStreamsOpened()};
   }
   why = "unknown control message kind " + std::to_string(static_cast<unsigned>(in.which()));
   return std::nullopt;

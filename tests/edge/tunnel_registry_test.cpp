@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace warren;
 using namespace warren::core;
 using namespace std::chrono_literals;
@@ -75,6 +77,16 @@ TEST_CASE("a duplicate leg index is refused unless it replaces the old one") {
   CHECK(dup.code == sdk::errc::duplicate_registration);
   CHECK_FALSE(dup.fatal);
   CHECK(dup.retry_after > 0ms);
+  // A replacement waits while the holder is heard from (another connector's live leg) …
+  auto live = rejected(f.reg(3, "web", "s3cret", 0, /*replace=*/true));
+  CHECK(live.code == sdk::errc::duplicate_registration);
+  CHECK_THAT(live.message, Catch::Contains("held by a live connection"));
+  f.clock.advance(1500ms);
+  f.registry.heard_from(1, f.clock.now());
+  f.clock.advance(1500ms);
+  CHECK(rejected(f.reg(3, "web", "s3cret", 0, true)).code == sdk::errc::duplicate_registration);
+  // … and evicts it once it has been silent for evict_after (a dead connection).
+  f.clock.advance(500ms);
   auto replaced = admitted(f.reg(3, "web", "s3cret", 0, /*replace=*/true));
   CHECK(replaced.replaced == LegId{1});
   CHECK(f.registry.leg_count() == 1);
@@ -88,6 +100,10 @@ TEST_CASE("protocol version and index range are checked") {
   r.token = "s3cret";
   r.protocol_version = 99;
   CHECK(rejected(f.registry.register_leg(1, r, f.clock.now(), f.random)).code == sdk::errc::protocol_version);
+  r.protocol_version = 0;
+  CHECK(rejected(f.registry.register_leg(1, r, f.clock.now(), f.random)).code == sdk::errc::protocol_version);
+  r.protocol_version = protocol::kOldestProtocolVersion;  // connectors of protocol 1 are still served
+  admitted(f.registry.register_leg(1, r, f.clock.now(), f.random));
   CHECK(rejected(f.reg(2, "web", "s3cret", 4)).code == sdk::errc::protocol_error);
 }
 
@@ -133,7 +149,7 @@ TEST_CASE("quick tunnels get fresh credentials that later legs reuse, and expire
   auto token = first.token;
   auto second = admitted(f.reg(2, id, token, 1, false, true));
   CHECK(second.tunnel_id == id);
-  CHECK(rejected(f.reg(3, id, "forged", 2, false, true)).code == sdk::errc::auth_failed);
+  CHECK(rejected(f.reg(3, id, "forged", 2, false, true)).code == sdk::errc::tunnel_unknown);
 
   f.registry.remove_leg(1, f.clock.now());
   f.registry.remove_leg(2, f.clock.now());
@@ -146,7 +162,10 @@ TEST_CASE("quick tunnels get fresh credentials that later legs reuse, and expire
   f.registry.remove_leg(4, f.clock.now());
   f.clock.advance(60s);
   CHECK(f.registry.expire(f.clock.now()) == std::vector<std::string>{id});
-  CHECK(rejected(f.reg(5, id, token, 0, true, true)).code == sdk::errc::auth_failed);
+  auto gone = rejected(f.reg(5, id, token, 0, true, true));
+  CHECK(gone.code == sdk::errc::tunnel_unknown);
+  CHECK(gone.fatal);
+  CHECK_THAT(gone.message, Catch::Contains("no longer exists"));
 }
 
 TEST_CASE("quick tunnels can be turned off") {
@@ -179,6 +198,74 @@ TEST_CASE("a listener that cannot open undoes the admission") {
   auto again = admitted(f.reg(2, "web", "s3cret"));
   CHECK(again.open_listener);
   CHECK(again.public_port == a.public_port);
+}
+
+TEST_CASE("a draining leg gives up its index: a replacement registers beside it, never evicting it") {
+  Fixture f;
+  admitted(f.reg(1, "web", "s3cret", 0));
+  admitted(f.reg(2, "web", "s3cret", 1));
+  f.registry.drain_leg(1);
+  f.registry.drain_leg(2);
+  CHECK_FALSE(f.registry.open_stream("web"));  // nothing takes new streams
+  // The replacement connector's legs, first attempt and reconnect alike.
+  auto a = admitted(f.reg(3, "web", "s3cret", 0));
+  auto b = admitted(f.reg(4, "web", "s3cret", 1, /*replace=*/true));
+  CHECK_FALSE(a.replaced);
+  CHECK_FALSE(b.replaced);
+  CHECK(f.registry.leg_count() == 4);
+  auto view = f.registry.tunnels();
+  auto web = std::find_if(view.begin(), view.end(), [](const auto& t) { return t.id == "web"; });
+  CHECK(web->legs == 2);
+  CHECK(web->draining == 2);
+  for (int i = 0; i < 2; ++i) {
+    auto leg = f.registry.open_stream("web");
+    CHECK((leg == LegId{3} || leg == LegId{4}));
+    f.registry.close_stream("web");
+  }
+  f.registry.remove_leg(1, f.clock.now());  // the drain ended
+  CHECK(f.registry.leg_count() == 3);
+}
+
+TEST_CASE("a requested public port is granted from the range or refused with a sentence") {
+  Fixture f;  // ports 20000-20002; ssh has 20001 in the edge's config
+  auto ask = [&](LegId leg, std::string id, std::string token, std::uint16_t port, bool quick = false) {
+    protocol::RegisterConnection r;
+    r.tunnel_id = std::move(id);
+    r.token = std::move(token);
+    r.requested_public_port = port;
+    r.quick_tunnel = quick;
+    return f.registry.register_leg(leg, r, f.clock.now(), f.random);
+  };
+  SECTION("inside the range and free: granted") {
+    auto a = admitted(ask(1, "web", "s3cret", 20002));
+    CHECK(a.public_port == 20002);
+    // The next quick tunnel gets what is left, not the requested port.
+    CHECK(admitted(ask(2, "", "", 0, true)).public_port == 20000);
+  }
+  SECTION("outside the range: a fatal refusal naming the range") {
+    auto r = rejected(ask(1, "web", "s3cret", 25000));
+    CHECK(r.code == sdk::errc::port_in_use);
+    CHECK(r.fatal);
+    CHECK_THAT(r.message, Catch::Contains("25000") && Catch::Contains("20000-20002"));
+    CHECK(f.registry.leg_count() == 0);
+  }
+  SECTION("the edge's own public_port wins: the same port is fine, another is refused") {
+    CHECK(admitted(ask(1, "ssh", "k3y", 20001)).public_port == 20001);
+    auto r = rejected(ask(2, "ssh", "k3y", 20002));
+    CHECK(r.fatal);
+    CHECK_THAT(r.message, Catch::Contains("has public port 20001"));
+  }
+  SECTION("another tunnel's port: refused, retry later") {
+    auto r = rejected(ask(1, "web", "s3cret", 20001));  // reserved for ssh
+    CHECK_FALSE(r.fatal);
+    CHECK_THAT(r.message, Catch::Contains("taken by another tunnel"));
+  }
+  SECTION("a tunnel already listening elsewhere: refused") {
+    CHECK(admitted(ask(1, "web", "s3cret", 0)).public_port == 20000);
+    auto r = rejected(ask(2, "web", "s3cret", 20002));
+    CHECK(r.fatal);
+    CHECK_THAT(r.message, Catch::Contains("already listens on public port 20000"));
+  }
 }
 
 TEST_CASE("secrets compare equal only when equal") {

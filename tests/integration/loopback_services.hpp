@@ -13,6 +13,8 @@ namespace warren::test {
 
 /// A port nobody listens on right now (bound, read, closed).
 std::uint16_t free_tcp_port();
+/// True when 127.0.0.1:port can be bound right now.
+bool tcp_port_free(std::uint16_t port);
 
 /// Echoes every connection until the client half-closes, then half-closes
 /// back. Each connection in its own thread. Stops in the destructor.

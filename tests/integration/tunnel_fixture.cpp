@@ -24,12 +24,14 @@ TempDir::~TempDir() {
 
 Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
   public_port_ = free_tcp_port();
+  auto ports = o.public_ports.empty() ? std::to_string(public_port_) + "-" + std::to_string(public_port_) : o.public_ports;
   std::ofstream(dir / "edge.toml") << "[edge]\nid = \"edge-test\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
-                                   << "public_ports = \"" << public_port_ << "-" << public_port_ << "\"\n"
+                                   << "public_ports = \"" << ports << "\"\n"
                                    << "admin = \"127.0.0.1:0\"\nheartbeat_interval = \"200ms\"\n"
                                    << (o.quick_tunnels ? "quick_tunnels = true\n" : "") << o.extra << "\n"
                                    << "[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:" << o.listen_port << "\"\n"
-                                   << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n";
+                                   << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
+                                   << o.more_tunnels << "\n";
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{WARREN_BINARY, "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");
   auto listen = process_->wait_for_line(std::regex(R"(^listen quic 127\.0\.0\.1:(\d+)$)"), 10s);
@@ -53,17 +55,30 @@ std::string Edge::metrics() const {
 }
 
 Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tunnel_id_(o.tunnel_id) {
-  std::ofstream(dir / "tunnel.toml") << "[tunnel]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
-                                     << "ha_connections = " << o.ha_connections << "\n"
-                                     << (o.pin.empty() ? "insecure = true\n" : "edge_fingerprint = \"" + o.pin + "\"\n")
-                                     << "grace_period = \"2s\"\nstagger = \"100ms\"\n"
-                                     << "[[transport]]\nplugin = \"quic\"\n"
-                                     << "[discovery]\nplugin = \"static\"\nedges = [\"127.0.0.1:" << o.edge_port
-                                     << "\"]\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
-                                     << "\"\n[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
-  std::vector<std::string> argv{WARREN_BINARY, "connect", "--config", (dir / "tunnel.toml").string()};
+  auto file = dir / (o.name + ".toml");
+  std::ofstream(file) << "[tunnel]\n"
+                      << (o.quick ? "" : "id = \"" + o.tunnel_id + "\"\ntoken = \"" + o.token + "\"\n")
+                      << "ha_connections = " << o.ha_connections << "\n"
+                      << (o.pin.empty() ? "insecure = true\n" : "edge_fingerprint = \"" + o.pin + "\"\n")
+                      << "grace_period = \"" << o.grace_period << "\"\nstagger = \"100ms\"\n"
+                      << o.tunnel_extra << "\n"
+                      << "[[transport]]\nplugin = \"quic\"\n"
+                      << "[discovery]\nplugin = \"static\"\nedges = [\"127.0.0.1:" << o.edge_port
+                      << "\"]\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
+                      << "\"\n[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
+  std::vector<std::string> argv{WARREN_BINARY, "connect", "--config", file.string()};
   if (!o.extra_args.empty()) argv.push_back(o.extra_args);
-  process_ = std::make_unique<BackgroundProcess>(argv, dir / "connector.err");
+  process_ = std::make_unique<BackgroundProcess>(argv, dir / (o.name + ".err"));
+}
+
+std::optional<std::string> Connector::wait_address(std::chrono::milliseconds deadline) {
+  auto line = process_->wait_for_line(std::regex(R"(^tunnel \S+ (\S+)$)"), deadline);
+  if (!line) return std::nullopt;
+  return (*line)[1].str();
+}
+
+std::uint16_t port_of(const std::string& address) {
+  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
 }
 
 bool Connector::wait_registered(std::chrono::milliseconds deadline) {

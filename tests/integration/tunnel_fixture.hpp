@@ -26,6 +26,8 @@ struct EdgeOptions {
   std::uint16_t listen_port = 0;  ///< 0: any free port
   bool quick_tunnels = false;
   std::string extra;              ///< more [edge] lines
+  std::string public_ports;       ///< "A-B"; empty: one free port
+  std::string more_tunnels;       ///< raw TOML after the first [[tunnels]] (its keys first, then more tables)
 };
 
 class Edge {
@@ -58,6 +60,10 @@ struct ConnectorOptions {
   std::uint16_t backend_port = 0;
   unsigned ha_connections = 2;
   std::string extra_args;  ///< e.g. "--no-reconnect"
+  std::string grace_period = "2s";
+  std::string tunnel_extra;  ///< more [tunnel] lines, e.g. "public_port = 20001"
+  bool quick = false;        ///< no id and token: ask the edge for a quick tunnel
+  std::string name = "connector";  ///< files NAME.toml and NAME.err, so several can share a folder
 };
 
 class Connector {
@@ -66,11 +72,16 @@ class Connector {
   BackgroundProcess& process() { return *process_; }
   /// Waits for "tunnel ID ADDRESS" on stdout.
   bool wait_registered(std::chrono::milliseconds deadline);
+  /// The ADDRESS of the first "tunnel ID ADDRESS" line, waiting up to `deadline`.
+  std::optional<std::string> wait_address(std::chrono::milliseconds deadline);
 
  private:
   std::unique_ptr<BackgroundProcess> process_;
   std::string tunnel_id_;
 };
+
+/// The port of "host:port".
+std::uint16_t port_of(const std::string& address);
 
 /// `curl` fetching http://127.0.0.1:port/path into `out`; returns curl's exit code.
 int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out);

@@ -92,8 +92,14 @@ TEST_CASE("the encoder refuses messages that break the rules", "[protocol]") {
     CHECK_FALSE(encode(RegisterConnection{kProtocolVersion, "", "t", 0, false, "", 0, false}, &why));
     CHECK_THAT(why, Catch::Contains("tunnel id is empty"));
   }
-  SECTION("quick tunnel carrying credentials") {
-    CHECK_FALSE(encode(RegisterConnection{kProtocolVersion, "web", "t", 0, false, "", 0, true}, &why));
+  SECTION("quick tunnel with only half of its assigned credentials") {
+    CHECK_FALSE(encode(RegisterConnection{kProtocolVersion, "q-1", "", 1, false, "", 0, true}, &why));
+    CHECK_THAT(why, Catch::Contains("both its assigned id and token"));
+    CHECK_FALSE(encode(RegisterConnection{kProtocolVersion, "", "t", 1, false, "", 0, true}, &why));
+  }
+  SECTION("a later leg of a quick tunnel joins with the assigned id and token") {
+    // Every leg after the first (and every reconnect) sends what the edge assigned.
+    CHECK(encode(RegisterConnection{kProtocolVersion, "q-1", "t", 1, true, "", 0, true}));
   }
   SECTION("token one byte over its limit") {
     std::string token(TextLimits::secret + 1, 'x');

@@ -13,6 +13,7 @@ inline std::vector<ControlMessage> every_control_message() {
   return {
       RegisterConnection{kProtocolVersion, "web", "s3cret", 3, true, "warren 0.1.0", 20080, false},
       RegisterConnection{7, "", "", 0, false, "warren 9", 0, true},
+      RegisterConnection{kProtocolVersion, "q-0123abcd", "assigned-secret", 1, true, "warren 0.1.0", 0, true},
       Registered{"edge-a", "fra1", "203.0.113.7:20080", 500ms, "web", ""},
       Registered{"edge-b", "", "[2001:db8::1]:443", 0ms, "quick-4f2a", "assigned-secret"},
       Rejected{sdk::errc::auth_failed, "bad token for tunnel web", true, 0ms},
@@ -21,6 +22,8 @@ inline std::vector<ControlMessage> every_control_message() {
       Heartbeat{~std::uint64_t{0}, -5},
       HeartbeatAck{42, 1'234'567'890'123},
       Unregister{30s},
+      UnregisterAck{0},
+      UnregisterAck{~std::uint64_t{0} - 6},
   };
 }
 

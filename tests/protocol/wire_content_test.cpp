@@ -28,7 +28,7 @@ void put_u64(FrameBytes& out, std::uint64_t v) {
 }  // namespace
 
 TEST_CASE("an unknown control message kind is refused", "[protocol]") {
-  for (std::uint16_t tag : {std::uint16_t{6}, std::uint16_t{0xffff}}) {
+  for (std::uint16_t tag : {std::uint16_t{7}, std::uint16_t{0xffff}}) {
     capnp::MallocMessageBuilder builder;
     auto root = builder.initRoot<wire::ControlMessage>();
     root.initHeartbeat().setSequence(1);

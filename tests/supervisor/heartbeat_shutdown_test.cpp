@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace warren::core::connector;
 using namespace warren::core::connector::test;
 using warren::sdk::errc;
@@ -79,17 +81,37 @@ TEST_CASE("shutdown stops streams, unregisters live legs and waits for the drain
   s.handle_dial_succeeded(h.now(), 2);
   CHECK(h.drain().empty());
 
-  SECTION("streams drained and every Unregister delivered: exit 0") {
-    s.handle_streams_drained(h.now());
-    s.handle_unregister_done(h.now(), 0);
-    CHECK(h.drain().empty());  // leg 1 has not confirmed yet
-    s.handle_unregister_done(h.now(), 1);
-    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "CloseLeg leg=1 (shutting down)", "Exit 0 (none)"});
+  SECTION("an idle leg closes as soon as its edge acknowledges, and the last one exits 0") {
+    s.handle_unregister_acked(h.now(), 0, 0);
+    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)"});
+    s.handle_unregister_acked(h.now(), 1, 0);
+    CHECK(h.drain() == Lines{"CloseLeg leg=1 (shutting down)", "Exit 0 (none)"});
   }
-  SECTION("the grace period ends the wait") {
-    s.handle_unregister_done(h.now(), 0);
-    CHECK(h.advance(29s).empty());
-    CHECK(h.advance(1s) == Lines{"CloseLeg leg=0 (shutting down)", "CloseLeg leg=1 (shutting down)", "Exit 0 (none)"});
+  SECTION("a leg waits for every stream its edge opened, even one that arrives after the ack") {
+    s.handle_stream_opened(h.now(), 0);
+    s.handle_unregister_acked(h.now(), 0, 2);  // one more is on its way
+    s.handle_unregister_acked(h.now(), 1, 0);
+    CHECK(h.drain() == Lines{"CloseLeg leg=1 (shutting down)"});
+    s.handle_stream_closed(h.now(), 0);
+    CHECK(h.drain().empty());
+    s.handle_stream_opened(h.now(), 0);
+    CHECK(h.drain().empty());
+    s.handle_stream_closed(h.now(), 0);
+    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "Exit 0 (none)"});
+  }
+  SECTION("the grace period ends the wait and says how many streams it cut") {
+    s.handle_stream_opened(h.now(), 0);
+    s.handle_stream_opened(h.now(), 1);
+    s.handle_unregister_acked(h.now(), 0, 1);
+    Lines seen;
+    for (int i = 0; i < 30; ++i) {
+      auto lines = h.advance(1s);
+      seen.insert(seen.end(), lines.begin(), lines.end());
+      for (unsigned leg : {0u, 1u})  // the edge keeps answering
+        for (std::uint64_t seq = 1; seq <= 100; ++seq) s.handle_heartbeat_ack(h.now(), leg, seq);
+    }
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back() == "Exit 0 (none) grace expired cut=2");
   }
   SECTION("losing every connection leaves nothing to drain") {
     s.handle_connection_lost(h.now(), 0, errc::peer_closed);
@@ -97,13 +119,35 @@ TEST_CASE("shutdown stops streams, unregisters live legs and waits for the drain
     s.handle_connection_lost(h.now(), 1, errc::peer_closed);
     CHECK(h.drain() == Lines{"Exit 0 (none)"});
   }
+  SECTION("losing a leg with open streams mid-drain is not a clean exit") {
+    s.handle_stream_opened(h.now(), 1);
+    s.handle_connection_lost(h.now(), 1, errc::peer_closed);
+    s.handle_unregister_acked(h.now(), 0, 0);
+    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "Exit 1 (peer closed the connection) cut=1"});
+  }
   SECTION("a second shutdown stops at once") {
+    s.handle_stream_opened(h.now(), 0);
     s.handle_shutdown(h.now());
-    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "CloseLeg leg=1 (shutting down)", "Exit 0 (none)"});
+    CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "CloseLeg leg=1 (shutting down)", "Exit 0 (none) cut=1"});
   }
-  SECTION("no reconnects and no heartbeat timeouts while draining") {
-    CHECK(h.advance(10min) == Lines{"CloseLeg leg=0 (shutting down)", "CloseLeg leg=1 (shutting down)", "Exit 0 (none)"});
-  }
+}
+
+TEST_CASE("heartbeats go on while a leg drains, and a silent edge ends the drain as a cut", "[supervisor]") {
+  SupervisorConfig config;  // heartbeats every 500 ms, dead after 8 s
+  config.ha_connections = 1;
+  Harness h(config);
+  auto& s = h.supervisor;
+  h.bring_up_leg0();
+  s.handle_stream_opened(h.now(), 0);
+  s.handle_shutdown(h.now());
+  CHECK(h.drain() == Lines{"StopAcceptingStreams", "Unregister leg=0 grace=30s"});
+  auto lines = h.advance(600ms);
+  CHECK(lines == Lines{"SendHeartbeat leg=0 seq=1"});
+  s.handle_heartbeat_ack(h.now(), 0, 1);
+  lines = h.advance(9s);  // the edge goes silent
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines[lines.size() - 2] == "CloseLeg leg=0 (heartbeat timeout)");
+  CHECK(lines.back() == "Exit 1 (heartbeat timeout) cut=1");
 }
 
 TEST_CASE("shutdown with nothing registered exits at once", "[supervisor]") {

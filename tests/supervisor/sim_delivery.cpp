@@ -56,11 +56,6 @@ void SimWorld::deliver(Event& e) {
       schedule(down);
       return;
     }
-    case streams_drained:
-      trace("event: streams drained");
-      streams_drained_ = true;
-      supervisor_->handle_streams_drained(now_);
-      return;
     case resolved:
       trace("event: resolved " + std::to_string(e.addresses.size()) + " addresses");
       supervisor_->handle_addresses_resolved(now_, e.addresses);
@@ -105,6 +100,9 @@ void SimWorld::deliver_to_leg(Event& e) {
       auto loss = event(lost, latency(1s, 90s), e.leg);
       loss->ec = chance(0.5) ? sdk::error_code(errc::idle_timeout) : sdk::error_code(errc::peer_closed);
       schedule(loss);
+      // Public clients: often none, sometimes a few, at random moments.
+      for (auto n = chance(0.3) ? 0 : random_.next_u64() % 4; n > 0; --n)
+        schedule(event(stream_edge_open, latency(0ms, 20s), e.leg));
       supervisor_->handle_registered(now_, e.leg, RegisteredInfo{e.interval});
       return;
     }
@@ -122,16 +120,56 @@ void SimWorld::deliver_to_leg(Event& e) {
     case lost:
       trace("event: lost" + leg + " (" + e.ec.message() + ")");
       if (c->state == Connection::State::dialing && c->transport == 0) ++dial_failures_on_quic_[e.leg];
+      if (c->state == Connection::State::unregistering) cut_by_loss_ += c->open;
       c.reset();
       supervisor_->handle_connection_lost(now_, e.leg, e.ec);
       return;
-    case unregister_done:
-      trace("event: unregister done" + leg);
-      unregister_acked_.insert(e.leg);
-      supervisor_->handle_unregister_done(now_, e.leg);
+    case unregister_acked:
+      // The edge opens nothing after this; streams it opened before may
+      // still be on their way.
+      c->edge_unregistered = true;
+      c->ack_count = c->edge_opened;
+      trace("event: unregister acked" + leg + " opened=" + std::to_string(c->edge_opened));
+      supervisor_->handle_unregister_acked(now_, e.leg, c->edge_opened);
       return;
+    case stream_edge_open:
+    case stream_arrive:
+    case stream_close:
+      return deliver_stream_event(e);
     default:
       return;
+  }
+}
+
+void SimWorld::deliver_stream_event(Event& e) {
+  auto& c = legs_[e.leg];
+  std::string leg = " leg=" + std::to_string(e.leg);
+  switch (e.kind) {
+    case stream_edge_open: {
+      if (c->edge_unregistered || !edge_up_[c->edge]) return;
+      ++c->edge_opened;
+      auto arrive = event(stream_arrive, latency(1ms, 200ms), e.leg);  // may overtake the ack, or not
+      arrive->attempt = c->attempt;
+      schedule(arrive);
+      return;
+    }
+    case stream_arrive: {
+      ++c->arrived;
+      ++c->open;
+      ++stats_.streams;
+      trace("event: stream arrives" + leg);
+      auto close = event(stream_close, chance(0.7) ? latency(10ms, 5s) : latency(5s, 60s), e.leg);
+      close->attempt = c->attempt;
+      schedule(close);
+      supervisor_->handle_stream_opened(now_, e.leg);
+      return;
+    }
+    case stream_close:
+      --c->open;
+      trace("event: stream closes" + leg);
+      supervisor_->handle_stream_closed(now_, e.leg);
+      return;
+    default: return;
   }
 }
 

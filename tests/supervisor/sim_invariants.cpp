@@ -23,11 +23,14 @@ void SimWorld::check_after_step() {
     const auto& c = legs_[i];
     if (!c || exit_code_) continue;
     // An edge that died silently is noticed by the heartbeat deadline.
-    if (c->silent_since && legs[i].phase == LegPhase::registered) {
+    if (c->silent_since && heartbeats_run(legs[i].phase)) {
       auto interval = scenario_.edge_interval > sdk::Duration::zero() ? scenario_.edge_interval : config.heartbeat_interval;
       auto limit = std::max(config.heartbeat_timeout, 2 * interval);
       if (now_ - std::max(*c->silent_since, c->since) > limit) violate("a silent edge went unnoticed past the heartbeat timeout");
     }
+    // A drained leg closes at once: an idle connector stops within a round trip.
+    if (c->state == Connection::State::unregistering && c->drained() && !c->silent_since)
+      violate("leg " + std::to_string(i) + " drained but is still open");
     // A dial or registration that hangs is abandoned at the connect timeout.
     if ((c->state == Connection::State::dialing || c->state == Connection::State::connected) &&
         now_ - c->since > config.connect_timeout)

@@ -44,7 +44,8 @@ void SimWorld::execute(const SupervisorAction& action) {
     execute_register(*reg);
   } else if (auto* beat = std::get_if<SendHeartbeat>(&action)) {
     auto& c = legs_.at(beat->leg);
-    if (!c || c->state != Connection::State::registered) return violate("a heartbeat on a leg that is not registered");
+    if (!c || (c->state != Connection::State::registered && c->state != Connection::State::unregistering))
+      return violate("a heartbeat on a leg that is not registered");
     if (beat->sequence <= last_heartbeat_[beat->leg]) return violate("heartbeat sequence did not increase");
     last_heartbeat_[beat->leg] = beat->sequence;
     if (c->silent_since || !edge_up_[c->edge] || chance(scenario_.ack_loss)) return;
@@ -61,13 +62,10 @@ void SimWorld::execute(const SupervisorAction& action) {
     c->state = Connection::State::unregistering;
     must_unregister_.erase(unreg->leg);
     ++stats_.unregisters;
-    if (!c->silent_since && edge_up_[c->edge]) schedule(event(unregister_done, latency(1ms, 100ms), unreg->leg));
+    if (!c->silent_since && edge_up_[c->edge]) schedule(event(unregister_acked, latency(1ms, 100ms), unreg->leg));
   } else if (std::holds_alternative<StopAcceptingStreams>(action)) {
     if (!shutdown_requested_) return violate("StopAcceptingStreams before shutdown");
     streams_stopped_ = true;
-    // Often there are no streams at all: drained before the edges confirm.
-    auto drain_after = chance(0.3) ? latency(0ms, 50ms) : latency(0ms, config.grace_period * 3 / 2 + 1ms);
-    schedule(event(streams_drained, drain_after));
   } else if (auto* retry = std::get_if<RetryScheduled>(&action)) {
     if (backoff_->answers.empty()) return violate("RetryScheduled without asking the backoff policy");
     auto answer = backoff_->answers.front();
@@ -99,8 +97,20 @@ void SimWorld::execute(const SupervisorAction& action) {
     if (done->code == 0) {
       if (!shutdown_requested_) return violate("Exit 0 without a shutdown");
       if (!must_unregister_.empty()) return violate("Exit 0 before every live leg was unregistered");
+      // Honest: 0 only when every stream finished, the grace ran out, or the user insisted.
+      if (cut_by_loss_ > 0 && !done->grace_expired && !forced_stop_)
+        return violate("Exit 0 although streams were cut when a draining leg was lost");
     }
-    if (done->code == 1) {
+    if (done->grace_expired) {
+      ++stats_.graces_expired;
+      if (now_ - shutdown_time_ < config.grace_period) return violate("grace_expired before the grace period");
+    }
+    if (shutdown_requested_ && (done->code == 0 || done->code == 1) && done->streams_cut != cut_by_loss_ + cut_at_exit_)
+      return violate("Exit says " + std::to_string(done->streams_cut) + " streams were cut, the world saw " +
+                     std::to_string(cut_by_loss_ + cut_at_exit_));
+    if (done->code == 1 && shutdown_requested_ && cut_by_loss_ > 0) {
+      ++stats_.drains_cut;
+    } else if (done->code == 1) {
       bool gave_up = !backoff_->answers.empty() && !backoff_->answers.front();
       if (gave_up) backoff_->answers.pop_front();
       if (!config.no_reconnect && !gave_up) return violate("Exit 1 without --no-reconnect and without the policy giving up");
@@ -216,15 +226,16 @@ void SimWorld::close(unsigned leg, const sdk::error_code& reason) {
     if (c->state == Connection::State::dialing && c->transport == 0) ++dial_failures_on_quic_[leg];
   }
   if (reason == errc::heartbeat_timeout) ++stats_.heartbeat_timeouts;
-  if (c->state == Connection::State::unregistering && !forced_stop_) {
-    // Streams get their grace period, unless they drained and every edge
-    // has our Unregister.
+  if (c->state == Connection::State::unregistering) {
+    // A draining leg closes when the edge acknowledged and every stream it
+    // opened arrived and finished; or when the grace period ran out, its
+    // edge fell silent, or the user insisted — then its open streams are cut.
     bool grace_over = now_ - shutdown_time_ >= scenario_.config.grace_period;
-    bool all_acked = true;
-    for (unsigned i = 0; i < legs_.size(); ++i)
-      if (legs_[i] && legs_[i]->state == Connection::State::unregistering && !unregister_acked_.count(i)) all_acked = false;
-    if (!grace_over && !(streams_drained_ && all_acked))
+    bool timed_out = reason == errc::heartbeat_timeout;
+    if (!c->drained() && !grace_over && !timed_out && !forced_stop_)
       return violate("a draining leg closed before its streams drained and the grace period ran out");
+    if (c->drained()) ++stats_.legs_drained;
+    (timed_out ? cut_by_loss_ : cut_at_exit_) += c->open;
   }
   c.reset();
 }

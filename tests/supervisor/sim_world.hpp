@@ -2,7 +2,9 @@
 // A tiny simulated world for the supervisor, in virtual time: edges that
 // accept, refuse, die loudly or go silent; dials and registrations with
 // random latencies; heartbeat acks that get lost; discovery that fails;
-// a shutdown signal and streams that drain. SimWorld plays the shell too:
+// a shutdown signal; data streams the edge opens on registered legs, which
+// arrive late and out of order and last from milliseconds to a minute; and
+// UnregisterAck with the edge's count of streams opened. SimWorld plays the shell too:
 // it carries out every action at once, and checks the supervisor's
 // invariants after every step. Everything random comes from one seed.
 
@@ -47,13 +49,14 @@ struct SimStats {
   std::uint64_t exits[4] = {0, 0, 0, 0};
   std::uint64_t heartbeat_timeouts = 0, connect_timeouts = 0, fallbacks = 0, retry_floors = 0;
   std::uint64_t shutdowns = 0, unregisters = 0, registrations = 0, unfinished = 0;
+  std::uint64_t streams = 0, legs_drained = 0, graces_expired = 0, drains_cut = 0;
 };
 
 namespace sim {
 
 enum Kind {
-  resolved, resolve_failed, dial_ok, dial_failed, registered, rejected, ack, lost, unregister_done,
-  streams_drained, shutdown, edge_down, edge_up
+  resolved, resolve_failed, dial_ok, dial_failed, registered, rejected, ack, lost, unregister_acked,
+  stream_edge_open, stream_arrive, stream_close, shutdown, edge_down, edge_up
 };
 
 /// Something the world will tell the supervisor (or itself) at `at`.
@@ -81,6 +84,12 @@ struct Connection {
   State state = State::dialing;
   sdk::TimePoint since;
   std::optional<sdk::TimePoint> silent_since;  ///< the edge vanished without a word
+  // Data streams: opened by the edge, arrived at the connector, still open.
+  std::uint64_t edge_opened = 0, arrived = 0, open = 0;
+  bool edge_unregistered = false;          ///< the edge got Unregister: no more opens
+  std::optional<std::uint64_t> ack_count;  ///< UnregisterAck delivered with this count
+  /// Acknowledged, every stream arrived and finished: nothing keeps it open.
+  bool drained() const { return ack_count && arrived == *ack_count && open == 0; }
 };
 
 }  // namespace sim
@@ -116,6 +125,7 @@ class SimWorld {
   void execute_register(const Register& a);
   void close(unsigned leg, const sdk::error_code& reason);
   void edge_goes_down(std::size_t edge);
+  void deliver_stream_event(Event& e);
   void schedule(std::shared_ptr<Event> e);
   std::shared_ptr<Event> event(sim::Kind kind, sdk::Duration after, unsigned leg = 0);
   sdk::Duration latency(sdk::Duration lo, sdk::Duration hi);
@@ -150,10 +160,10 @@ class SimWorld {
   bool leg0_registered_once_ = false;
   bool shutdown_requested_ = false;
   bool streams_stopped_ = false;
-  bool streams_drained_ = false;
+  std::uint64_t cut_by_loss_ = 0;  ///< streams of legs lost (or timed out) mid-drain
+  std::uint64_t cut_at_exit_ = 0;  ///< streams of draining legs closed by the exit
   bool forced_stop_ = false;  ///< the horizon's double shutdown: no drain expected
   sdk::TimePoint shutdown_time_{};
-  std::set<unsigned> unregister_acked_;
   std::set<unsigned> must_unregister_;
   std::optional<int> exit_code_;
   bool fatal_delivered_ = false;

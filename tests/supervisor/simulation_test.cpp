@@ -43,7 +43,8 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
             << ", reached horizon " << stats.unfinished << "; registrations " << stats.registrations
             << ", heartbeat timeouts " << stats.heartbeat_timeouts << ", connect timeouts " << stats.connect_timeouts
             << ", fallbacks " << stats.fallbacks << ", retry-after floors " << stats.retry_floors << ", unregisters "
-            << stats.unregisters << "\n";
+            << stats.unregisters << "; streams " << stats.streams << ", legs drained " << stats.legs_drained
+            << ", graces expired " << stats.graces_expired << ", drains cut by a lost leg " << stats.drains_cut << "\n";
 
   if (seeds >= 1000) {
     // The world must keep reaching every outcome, or the invariants above
@@ -56,6 +57,10 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     CHECK(stats.fallbacks > seeds / 100);
     CHECK(stats.retry_floors > seeds / 100);
     CHECK(stats.unregisters > seeds / 10);
+    CHECK(stats.streams > seeds);
+    CHECK(stats.legs_drained > seeds / 10);
+    CHECK(stats.graces_expired > seeds / 100);
+    CHECK(stats.drains_cut > 0);
   }
 }
 
