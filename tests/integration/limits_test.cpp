@@ -76,6 +76,17 @@ TEST_CASE("when a connector is killed, streams whose clients read nothing are re
     clients.back().connect(public_endpoint(edge.public_port()));  // and then never read
   }
   REQUIRE(eventually([&] { return metric(edge, "warren_streams_active") == 8 && backend.connections() == 8; }, 10s));
+  // Wait until every path is full: no byte moves toward the clients any more,
+  // so nothing is pending on the tunnel streams, only on the public sockets.
+  double last = -1;
+  REQUIRE(eventually(
+      [&] {
+        auto now = static_cast<double>(backend.bytes_sent());
+        bool still = now > 0 && now == last;
+        last = now;
+        return still;
+      },
+      20s));
 
   connector->process().stop(SIGKILL, 5s);
   // The edge notices the silent leg (heartbeat or QUIC idle timeout); from

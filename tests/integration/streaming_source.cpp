@@ -46,7 +46,9 @@ void StreamingSource::serve() {
         pollfd q{fd, POLLOUT, 0};
         if (poll(&q, 1, 50) <= 0) continue;
         if (q.revents & (POLLERR | POLLHUP)) break;
-        if (send(fd, zeros.data(), zeros.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) break;
+        auto n = send(fd, zeros.data(), zeros.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) bytes_sent_ += static_cast<std::uint64_t>(n);
+        else if (errno != EAGAIN) break;
       }
       close(fd);
     });

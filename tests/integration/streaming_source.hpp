@@ -18,6 +18,9 @@ class StreamingSource {
   ~StreamingSource();
   std::uint16_t port() const { return port_; }
   int connections() const { return connections_.load(); }
+  /// Bytes sent so far, all connections together: when it stops growing,
+  /// every path to the clients is full.
+  std::uint64_t bytes_sent() const { return bytes_sent_.load(); }
 
  private:
   void serve();
@@ -25,6 +28,7 @@ class StreamingSource {
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<std::uint64_t> bytes_sent_{0};
   std::thread thread_;
   std::mutex mutex_;
   std::vector<std::thread> workers_;

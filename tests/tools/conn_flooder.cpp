@@ -1,6 +1,7 @@
-// `warren-loadgen flood`: connect and close (with RST, so no TIME_WAIT uses
-// up this side's ports) as fast as possible from one source for T seconds,
-// keeping up to K connects in flight. Prints
+// `warren-loadgen flood`: connect and close as fast as possible from one
+// source for T seconds, keeping up to K connects in flight. --close fin (the
+// default) closes politely, so the edge forwards and then tears down each
+// stream; --close rst resets (no TIME_WAIT uses up this side's ports). Prints
 // "attempts=.. connected=.. failed=.. per_second=..".
 
 #include "loadgen.hpp"
@@ -19,6 +20,12 @@ int run_flood(const Options& options) {
   auto from = source(options);
   auto seconds = options.number("seconds", 10, 1, 120);
   auto inflight = static_cast<std::size_t>(options.number("inflight", 64, 1, 1024));
+  auto mode = options.text("close", "fin");
+  if (mode != "fin" && mode != "rst") {
+    std::fprintf(stderr, "warren-loadgen: --close must be fin or rst\n");
+    return 2;
+  }
+  auto finish = [reset = mode == "rst"](int fd) { reset ? close_reset(fd) : static_cast<void>(close(fd)); };
   auto start = Clock::now();
   std::vector<pollfd> fds;
   long attempts = 0, connected = 0, failed = 0;
@@ -43,7 +50,7 @@ int run_flood(const Options& options) {
       getsockopt(fds[i].fd, SOL_SOCKET, SO_ERROR, &error, &len);
       if (error == 0 && (fds[i].revents & POLLOUT)) ++connected;
       else ++failed;
-      close_reset(fds[i].fd);
+      finish(fds[i].fd);
       fds[i] = fds.back();
       fds.pop_back();
     }
