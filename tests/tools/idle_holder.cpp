@@ -34,7 +34,7 @@ int run_idle(const Options& options) {
     fds.push_back({fd, POLLOUT, 0});
     states.push_back(State::connecting);
   }
-  long established = 0, closed_by_peer = 0, connecting = static_cast<long>(fds.size());
+  long established = 0, closed_by_peer = 0, refused = 0, connecting = static_cast<long>(fds.size());
   bool announced = false;
   while (seconds_since(start) < static_cast<double>(hold)) {
     if (!announced && connecting == 0) {
@@ -58,6 +58,7 @@ int run_idle(const Options& options) {
           p.revents = 0;
           continue;
         }
+        ++refused;  // reset (or refused) before this side saw it established
       } else {
         ++closed_by_peer;
       }
@@ -72,8 +73,9 @@ int run_idle(const Options& options) {
     close_reset(fds[i].fd >= 0 ? fds[i].fd : -fds[i].fd - 1);
   }
   if (!announced) std::printf("held %ld\n", established - closed_by_peer);
-  std::printf("attempted=%ld established=%ld closed_by_peer=%ld open_at_end=%ld failed_to_start=%ld\n", count,
-              established, closed_by_peer, open, failed_to_start);
+  std::printf("attempted=%ld established=%ld closed_by_peer=%ld refused_at_connect=%ld open_at_end=%ld "
+              "failed_to_start=%ld\n",
+              count, established, closed_by_peer, refused, open, failed_to_start);
   return 0;
 }
 

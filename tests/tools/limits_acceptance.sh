@@ -19,6 +19,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+fail() { echo "$1" >&2; for f in "$work"/*.err; do echo "== $f" >&2; tail -5 "$f" >&2; done; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_line() {  # FILE REGEX SECONDS: the first matching line
@@ -30,8 +31,9 @@ wait_line() {  # FILE REGEX SECONDS: the first matching line
 }
 
 backend_port=$(free_port)
-socat TCP-LISTEN:"$backend_port",bind=127.0.0.1,fork,reuseaddr EXEC:cat &
+"$loadgen" echo --port "$backend_port" --seconds 600 > "$work/echo.out" 2> "$work/echo.err" &
 pids+=($!)
+wait_line "$work/echo.out" '^echo ready' 10 > /dev/null
 public_port=$(free_port)
 cat > "$work/edge.toml" <<TOML
 [edge]
@@ -65,10 +67,12 @@ edges = ["127.0.0.1:$quic"]
 [backend]
 plugin = "tcp"
 address = "127.0.0.1:$backend_port"
+[[policy]]
+plugin = "backoff"
 TOML
 "$warren" connect --config "$work/tunnel.toml" > "$work/connector.out" 2> "$work/connector.err" &
 pids+=($!)
-wait_line "$work/connector.out" '^tunnel web ' 15 > /dev/null
+wait_line "$work/connector.out" "^tunnel web " 15 > /dev/null || fail "the connector did not register"
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$edge_pid/status"; }
 metric() { curl -s "http://$admin/metrics" | awk -v s="$1" '$1 == s {print $2}'; }

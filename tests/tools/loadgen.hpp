@@ -35,5 +35,6 @@ double seconds_since(Clock::time_point start);
 int run_idle(const Options& options);   // hold N connections that never send or read
 int run_flood(const Options& options);  // connect and close as fast as possible
 int run_probe(const Options& options);  // a legitimate echo client, once per interval
+int run_echo(const Options& options);   // a single-threaded echo service (the backend)
 
 }  // namespace warren::loadgen

@@ -2,6 +2,7 @@
 //   idle  --count N (<= 20000) --hold S (<= 600): N connections that never send or read
 //   flood --seconds S (<= 120) [--inflight K]: connect/close from one source as fast as possible
 //   probe --count N --interval-ms I --timeout-ms T: echo 1 KiB once per interval, count successes
+//   echo --seconds S: an echo service listening on 127.0.0.1:--port (the backend)
 // Common: --port (required), --bind 127.0.0.X (the source; default 127.0.0.1).
 
 #include "loadgen.hpp"
@@ -85,7 +86,7 @@ double seconds_since(Clock::time_point start) {
 int main(int argc, char** argv) {
   using namespace warren::loadgen;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: warren-loadgen idle|flood|probe --port P [--key value ...]\n");
+    std::fprintf(stderr, "usage: warren-loadgen idle|flood|probe|echo --port P [--key value ...]\n");
     return 2;
   }
   Options options;
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
   if (mode == "idle") return run_idle(options);
   if (mode == "flood") return run_flood(options);
   if (mode == "probe") return run_probe(options);
-  std::fprintf(stderr, "warren-loadgen: unknown mode '%s' (idle, flood, probe)\n", mode.c_str());
+  if (mode == "echo") return run_echo(options);
+  std::fprintf(stderr, "warren-loadgen: unknown mode '%s' (idle, flood, probe, echo)\n", mode.c_str());
   return 2;
 }
