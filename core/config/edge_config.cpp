@@ -59,6 +59,10 @@ void read_edge_section(const sdk::ConfigTable& table, const std::filesystem::pat
   out.max_streams_total = count("max_streams_total", 10000,
                                 "most public connections forwarded at once, all tunnels together (each holds at most "
                                 "128 KiB of edge buffers plus its QUIC stream window)");
+  out.max_stream_buffer_mib =
+      count("max_stream_buffer_mib", 512,
+            "MiB that public connections' copy buffers may grow into, all together; past it each keeps 2 x 4 KiB "
+            "(slower copying, no more memory)");
   out.public_idle_timeout =
       r.duration("public_idle_timeout", 5min,
                  "close a public connection that moved no byte either way for this long; \"0s\": never",

@@ -35,6 +35,7 @@ struct EdgeSettings {
   std::uint32_t max_connection_rate_per_source = 100;  ///< new connections per second
   std::uint32_t connection_burst_per_source = 200;
   std::uint32_t max_streams_total = 10000;
+  std::uint32_t max_stream_buffer_mib = 512;  ///< growth budget of all splice buffers together
   sdk::Duration public_idle_timeout = std::chrono::minutes(5);  ///< zero: none
   sdk::Duration handshake_timeout = std::chrono::seconds(5);
   sdk::Duration heartbeat_interval = std::chrono::milliseconds(500);

@@ -55,7 +55,8 @@ EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, Ed
       announce_(std::move(announce)),
       registry_(limits_of(config), config.tunnels),
       expiry_timer_(io),
-      admission_(public_limits_of(config)) {}
+      admission_(public_limits_of(config)),
+      buffer_budget_(std::make_shared<BufferBudget>(std::size_t{config.edge.max_stream_buffer_mib} << 20)) {}
 
 EdgeServer::~EdgeServer() { stop(); }
 
@@ -243,6 +244,7 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
         }
         SpliceOptions options;
         options.tracker = tracker.get();
+        options.budget = buffer_budget_;
         options.idle_timeout = config_.edge.public_idle_timeout;
         splice(std::move(public_side), std::move(tunnel_side), {},
                [this, finish](const SpliceResult& r) {

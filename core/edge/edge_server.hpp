@@ -69,6 +69,7 @@ class EdgeServer {
   std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;
   boost::asio::steady_timer expiry_timer_;
   PublicAdmission admission_;
+  std::shared_ptr<BufferBudget> buffer_budget_;
   /// The splices each leg carries: when the leg ends they end with it, at
   /// once, even those whose public client reads nothing (their pending
   /// operations are on the public socket, not on the dead tunnel stream).

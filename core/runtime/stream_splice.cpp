@@ -62,11 +62,18 @@ class Splice : public std::enable_shared_from_this<Splice> {
         done_(std::move(done)),
         counter_(options.tracker),
         max_buffer_(std::max<std::size_t>(options.buffer_size, 1)),
+        budget_(options.budget),
         idle_(options.idle_timeout, sdk::Clock::now()),
         idle_timer_(a_->get_executor()) {
     forward_.buffer.resize(std::min(initial_buffer, max_buffer_));
     backward_.buffer.resize(std::min(initial_buffer, max_buffer_));
   }
+
+  ~Splice() {
+    if (budget_) budget_->give(borrowed_);
+  }
+  Splice(const Splice&) = delete;
+  Splice& operator=(const Splice&) = delete;
 
   void start(const std::vector<std::uint8_t>& initial) {
     counter_.attach([weak = weak_from_this()](sdk::error_code reason) {
@@ -112,10 +119,18 @@ class Splice : public std::enable_shared_from_this<Splice> {
                                d.bytes += written;
                                if (written) self->idle_.activity(sdk::Clock::now());
                                if (ec) return self->fail(d, ec);
-                               if (d.filled && d.buffer.size() < self->max_buffer_)
-                                 d.buffer.resize(std::min(d.buffer.size() * 2, self->max_buffer_));
+                               if (d.filled) self->grow(d);
                                self->read(d, from, to);
                              });
+  }
+
+  void grow(Direction& d) {
+    auto size = d.buffer.size();
+    if (size >= max_buffer_) return;
+    auto bigger = std::min(size * 2, max_buffer_);
+    if (budget_ && !budget_->take(bigger - size)) return;
+    if (budget_) borrowed_ += bigger - size;
+    d.buffer.resize(bigger);
   }
 
   void arm_idle(sdk::TimePoint at) {
@@ -156,6 +171,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
   std::function<void(const SpliceResult&)> done_;
   SpliceCounter counter_;
   std::size_t max_buffer_;
+  std::shared_ptr<BufferBudget> budget_;
+  std::size_t borrowed_ = 0;  ///< bytes of budget_ this splice's buffers grew into
   Direction forward_, backward_;
   IdleDeadline idle_;
   boost::asio::steady_timer idle_timer_;
@@ -173,7 +190,7 @@ void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t
 void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t> initial_a_to_b,
             std::function<void(const SpliceResult&)> done, SpliceTracker* tracker, std::size_t buffer_size) {
   splice(std::move(a), std::move(b), std::move(initial_a_to_b), std::move(done),
-         SpliceOptions{tracker, buffer_size, sdk::Duration::zero()});
+         SpliceOptions{tracker, nullptr, buffer_size, sdk::Duration::zero()});
 }
 
 }  // namespace warren::core

@@ -11,6 +11,7 @@
 #include <warren/sdk/byte_stream.hpp>
 #include <warren/sdk/time.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -50,8 +51,31 @@ class SpliceTracker {
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
+/// Memory that splice buffers may grow into, shared by many splices: a
+/// splice starts with 2 x 4 KiB of its own and grows a buffer only if the
+/// budget has room, so the sum of grown buffers never passes `limit` bytes.
+/// Past it, buffers stay small: copying goes slower, memory does not grow.
+class BufferBudget {
+ public:
+  explicit BufferBudget(std::size_t limit) : limit_(limit) {}
+  bool take(std::size_t bytes) {
+    if (bytes > limit_ - used_) return false;
+    used_ += bytes;
+    return true;
+  }
+  void give(std::size_t bytes) { used_ -= std::min(bytes, used_); }
+  std::size_t used() const { return used_; }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+  std::size_t used_ = 0;
+};
+
 struct SpliceOptions {
   SpliceTracker* tracker = nullptr;
+  /// Shared growth budget; null: buffers grow up to buffer_size freely.
+  std::shared_ptr<BufferBudget> budget;
   std::size_t buffer_size = 64 * 1024;  ///< the most each direction holds
   /// End the splice (errc::idle_timeout, both sides aborted) when no byte
   /// moved either way for this long. Zero: no idle timeout.

@@ -168,3 +168,44 @@ TEST_CASE("the idle timeout ends a splice that moves no byte, and not one that d
   CHECK_FALSE(busy->error);
   CHECK(busy->b_to_a == 10);
 }
+
+TEST_CASE("buffers grow only within the shared budget, stay byte-exact, and give the budget back") {
+  boost::asio::io_context io;
+  auto budget = std::make_shared<BufferBudget>(8 * 1024);  // room for one doubling of each 4 KiB buffer
+  auto [client, a] = test::stream_pair(io);
+  auto [b, server] = test::stream_pair(io);
+  std::optional<SpliceResult> result;
+  SpliceOptions options;
+  options.budget = budget;
+  splice(std::move(a), std::move(b), {}, [&](const SpliceResult& r) { result = r; }, options);
+  auto up = random_bytes(2 * 1024 * 1024, 3);
+  std::vector<std::uint8_t> at_server;
+  std::thread server_thread([&, &srv = server->socket()] {
+    boost::system::error_code ec;
+    std::vector<std::uint8_t> buffer(65536);
+    for (;;) {
+      auto n = srv.read_some(boost::asio::buffer(buffer), ec);
+      at_server.insert(at_server.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+      if (ec) break;
+    }
+    srv.shutdown(boost::asio::socket_base::shutdown_send);
+  });
+  std::thread client_thread([&, &cli = client->socket()] {
+    boost::asio::write(cli, boost::asio::buffer(up));
+    cli.shutdown(boost::asio::socket_base::shutdown_send);
+  });
+  std::size_t peak = 0;
+  bool ok = test::run_until(io, [&] {
+    peak = std::max(peak, budget->used());
+    return result.has_value();
+  });
+  server_thread.join();
+  client_thread.join();
+  REQUIRE(ok);
+  CHECK(at_server == up);
+  CHECK(peak <= budget->limit());
+  CHECK(peak > 0);
+  io.restart();
+  io.poll();  // let the splice's last handlers go, and with them its buffers
+  CHECK(budget->used() == 0);
+}
