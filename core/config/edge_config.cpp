@@ -46,6 +46,28 @@ void read_edge_section(const sdk::ConfigTable& table, const std::filesystem::pat
   out.max_streams_per_tunnel = static_cast<std::uint32_t>(
       r.integer("max_streams_per_tunnel", 1000, "most open streams per tunnel", {.min = 1, .max = 1'000'000})
           .value_or(1000));
+  auto count = [&](const char* name, std::uint32_t fallback, const char* doc) {
+    return static_cast<std::uint32_t>(
+        r.integer(name, fallback, doc, {.min = 1, .max = 1'000'000}).value_or(fallback));
+  };
+  out.max_connections_per_source = count(
+      "max_connections_per_source", 256, "most public connections one source (IPv4 address, IPv6 /64) holds at once");
+  out.max_connection_rate_per_source =
+      count("max_connection_rate_per_source", 100, "new public connections per second one source may open, sustained");
+  out.connection_burst_per_source =
+      count("connection_burst_per_source", 200, "new public connections one source may open at once, above the rate");
+  out.max_streams_total = count("max_streams_total", 10000,
+                                "most public connections forwarded at once, all tunnels together (each holds at most "
+                                "128 KiB of edge buffers plus its QUIC stream window)");
+  out.max_stream_buffer_mib =
+      count("max_stream_buffer_mib", 512,
+            "MiB that public connections' copy buffers may grow into, all together; past it each keeps 2 x 4 KiB "
+            "(slower copying, no more memory)");
+  out.public_idle_timeout =
+      r.duration("public_idle_timeout", 5min,
+                 "close a public connection that moved no byte either way for this long; \"0s\": never",
+                 {.min = 0s, .max = 24h})
+          .value_or(5min);
   out.handshake_timeout = r.duration("handshake_timeout", 5s, "time a connector has to register",
                                      {.min = 10ms, .max = 5min}).value_or(5s);
   out.heartbeat_interval = r.duration("heartbeat_interval", 500ms, "interval connectors heartbeat at",

@@ -29,6 +29,14 @@ struct EdgeSettings {
   std::optional<sdk::Endpoint> admin;
   std::uint32_t max_tunnels = 1000;
   std::uint32_t max_streams_per_tunnel = 1000;
+  /// Public clients' share (see core/edge/public_admission.hpp). A source is
+  /// an IPv4 address or an IPv6 /64.
+  std::uint32_t max_connections_per_source = 256;
+  std::uint32_t max_connection_rate_per_source = 100;  ///< new connections per second
+  std::uint32_t connection_burst_per_source = 200;
+  std::uint32_t max_streams_total = 10000;
+  std::uint32_t max_stream_buffer_mib = 512;  ///< growth budget of all splice buffers together
+  sdk::Duration public_idle_timeout = std::chrono::minutes(5);  ///< zero: none
   sdk::Duration handshake_timeout = std::chrono::seconds(5);
   sdk::Duration heartbeat_interval = std::chrono::milliseconds(500);
 };

@@ -19,6 +19,13 @@ struct EdgeMetrics {
   std::uint64_t registrations_total = 0;
   std::map<std::string, std::uint64_t> registrations_refused;  ///< by reason code
   std::uint64_t protocol_errors = 0;
+  /// Public connections refused, by reason (core/edge/public_admission.hpp
+  /// names them); every reason is present from the start, at 0.
+  std::map<std::string, std::uint64_t> public_refused;
+  std::uint64_t public_idle_closed = 0;  ///< public connections closed by public_idle_timeout
+  std::uint64_t streams_aborted_leg_gone = 0;  ///< streams reset because their leg ended
+
+  EdgeMetrics();
 
   /// The Prometheus exposition text (version 0.0.4).
   std::string render() const;

@@ -25,6 +25,16 @@ RegistryLimits limits_of(const EdgeConfig& config) {
   return limits;
 }
 
+PublicLimits public_limits_of(const EdgeConfig& config) {
+  PublicLimits limits;
+  limits.max_connections_per_source = config.edge.max_connections_per_source;
+  limits.max_connection_rate_per_source = config.edge.max_connection_rate_per_source;
+  limits.connection_burst_per_source = config.edge.connection_burst_per_source;
+  limits.max_streams_per_tunnel = config.edge.max_streams_per_tunnel;
+  limits.max_streams_total = config.edge.max_streams_total;
+  return limits;
+}
+
 boost::asio::ip::address resolve_literal(const std::string& host, const char* what) {
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
@@ -46,7 +56,9 @@ EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, Ed
       identity_(std::move(identity)),
       announce_(std::move(announce)),
       registry_(limits_of(config), config.tunnels),
-      expiry_timer_(io) {}
+      expiry_timer_(io),
+      admission_(public_limits_of(config)),
+      buffer_budget_(std::make_shared<BufferBudget>(std::size_t{config.edge.max_stream_buffer_mib} << 20)) {}
 
 EdgeServer::~EdgeServer() { stop(); }
 
@@ -148,6 +160,15 @@ void EdgeServer::leg_gone(LegId leg) {
   registry_.remove_leg(leg, sdk::Clock::now());
   sessions_.erase(leg);
   metrics_.legs = registry_.leg_count();
+  if (auto it = leg_splices_.find(leg); it != leg_splices_.end()) {
+    auto tracker = std::move(it->second);
+    leg_splices_.erase(it);
+    if (auto n = tracker->active()) {
+      log().info("leg {} ended: resetting its {} public connection(s)", leg, n);
+      metrics_.streams_aborted_leg_gone += n;
+      tracker->abort_all(sdk::make_error_code(sdk::errc::peer_closed));
+    }
+  }
   schedule_expiry();
 }
 
@@ -169,41 +190,72 @@ void EdgeServer::schedule_expiry() {
   });
 }
 
+void EdgeServer::refuse(tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
+                        const AdmissionDecision& decision) {
+  ++metrics_.streams_refused;
+  ++metrics_.public_refused[std::string(refusal_name(decision.refusal))];
+  if (decision.log) {
+    auto more = decision.suppressed
+                    ? fmt::format(" ({} more from this source since its last line)", decision.suppressed)
+                    : std::string();
+    log().info("tunnel '{}': refused a public connection from {}: {}{}", tunnel_id, source.to_string(),
+               refusal_sentence(decision.refusal, admission_.limits()), more);
+  }
+  // RST at once: the client learns now, and no TIME_WAIT or FIN_WAIT state stays here.
+  boost::system::error_code ignored;
+  client.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  client.close(ignored);
+}
+
 void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
+  auto now = sdk::Clock::now();
+  boost::system::error_code ec;
+  auto peer = client.remote_endpoint(ec);
+  if (ec) return;  // gone already; the socket closes here
+  auto local = client.local_endpoint(ec);
+  auto source = SourceKey::of(peer.address());
+  auto decision = admission_.admit(source, tunnel_id, now);
+  if (!decision.admitted()) return refuse(client, tunnel_id, source, decision);
   auto leg = registry_.open_stream(tunnel_id);
   if (!leg || !sessions_.count(*leg)) {
-    ++metrics_.streams_refused;
     if (leg) registry_.close_stream(tunnel_id);
-    log().debug("tunnel '{}': no live leg for a public connection; closing it", tunnel_id);
-    return;  // the socket closes here
+    return refuse(client, tunnel_id, source,
+                  admission_.refuse_admitted(source, tunnel_id, PublicRefusal::no_live_leg, now));
   }
   ++metrics_.streams_total;
   ++metrics_.streams_active;
-  boost::system::error_code ec;
-  auto peer = client.remote_endpoint(ec);
-  auto local = client.local_endpoint(ec);
   protocol::StreamHeader header{endpoint_text(peer.address(), peer.port()), endpoint_text(local.address(), local.port()),
                                 protocol::StreamKind::tcp};
   auto public_side = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(client));
-  auto finish = [this, tunnel_id] {
+  auto finish = [this, tunnel_id, source] {
     registry_.close_stream(tunnel_id);
+    admission_.release(source, tunnel_id);
     --metrics_.streams_active;
   };
+  auto& tracker = leg_splices_[*leg];
+  if (!tracker) tracker = std::make_shared<SpliceTracker>();
   sessions_[*leg]->open_data_stream(
-      header, [this, public_side = std::move(public_side), finish, tunnel_id](
+      header, [this, public_side = std::move(public_side), finish, tunnel_id, leg = *leg, tracker](
                   sdk::error_code e, sdk::ByteStreamPtr tunnel_side) mutable {
+        if (!e && !leg_splices_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
         if (e) {
           log().debug("tunnel '{}': cannot open a stream to the connector: {}", tunnel_id, e.message());
           public_side->abort();
+          if (tunnel_side) tunnel_side->abort();
           return finish();
         }
+        SpliceOptions options;
+        options.tracker = tracker.get();
+        options.budget = buffer_budget_;
+        options.idle_timeout = config_.edge.public_idle_timeout;
         splice(std::move(public_side), std::move(tunnel_side), {},
                [this, finish](const SpliceResult& r) {
                  metrics_.bytes_to_connector += r.a_to_b;
                  metrics_.bytes_from_connector += r.b_to_a;
+                 if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
                  finish();
                },
-               &splices_);
+               options);
       });
 }
 

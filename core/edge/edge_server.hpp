@@ -6,6 +6,7 @@
 #include "core/config/edge_config.hpp"
 #include "core/edge/admin_server.hpp"
 #include "core/edge/edge_metrics.hpp"
+#include "core/edge/public_admission.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/runtime/plugin_set.hpp"
 #include "core/runtime/stream_splice.hpp"
@@ -50,6 +51,8 @@ class EdgeServer {
   std::variant<Admission, protocol::Rejected> admit(LegId leg, const protocol::RegisterConnection& request);
   void leg_gone(LegId leg);
   void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
+  void refuse(boost::asio::ip::tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
+              const AdmissionDecision& decision);
   void schedule_expiry();
 
   boost::asio::io_context& io_;
@@ -65,7 +68,12 @@ class EdgeServer {
   std::map<LegId, std::shared_ptr<LegSession>> sessions_;
   std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;
   boost::asio::steady_timer expiry_timer_;
-  SpliceTracker splices_;
+  PublicAdmission admission_;
+  std::shared_ptr<BufferBudget> buffer_budget_;
+  /// The splices each leg carries: when the leg ends they end with it, at
+  /// once, even those whose public client reads nothing (their pending
+  /// operations are on the public socket, not on the dead tunnel stream).
+  std::map<LegId, std::shared_ptr<SpliceTracker>> leg_splices_;
   LegId next_leg_ = 1;
   bool stopped_ = false;
 };

@@ -9,7 +9,9 @@ PublicListener::PublicListener(boost::asio::any_io_executor executor, const tcp:
   acceptor_.open(at.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(at);
-  acceptor_.listen();
+  // The kernel caps the backlog at net.core.somaxconn (4096 here): a burst
+  // of connects waits there while refusals are decided, instead of SYN drops.
+  acceptor_.listen(tcp::acceptor::max_listen_connections);
 }
 
 void PublicListener::start() { accept(); }

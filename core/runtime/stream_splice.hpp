@@ -1,15 +1,20 @@
 #pragma once
 // Copies bytes both ways between two streams (a public client and a tunnel
 // stream, or a tunnel stream and a backend) until both directions ended.
-// One fixed buffer per direction and a read only after the previous write
+// One buffer per direction and a read only after the previous write
 // completed: a slow side slows the other, nothing buffers without bound.
+// Buffers start small and grow (up to `buffer_size`) only while reads fill
+// them, so an idle splice costs a few KiB, a busy one at most 2 x buffer_size.
 // EOF on one side becomes a half-close on the other; an error or reset on
 // either side aborts both.
 
 #include <warren/sdk/byte_stream.hpp>
+#include <warren/sdk/time.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -18,23 +23,70 @@ namespace warren::core {
 struct SpliceResult {
   std::uint64_t a_to_b = 0;  ///< bytes copied from a to b (initial bytes included)
   std::uint64_t b_to_a = 0;
-  sdk::error_code error;  ///< the first failure, or none when both sides closed cleanly
+  /// The first failure, or none when both sides closed cleanly.
+  /// errc::idle_timeout when the idle timeout ended it; the reason given to
+  /// SpliceTracker::abort_all when that did.
+  sdk::error_code error;
 };
 
 /// Counts live splices; `on_idle` runs when the count falls to zero (drain).
+/// abort_all() ends every live splice at once (their owner, e.g. a leg, died).
 class SpliceTracker {
  public:
-  std::size_t active() const { return *active_; }
+  std::size_t active() const { return state_->active; }
   void when_idle(std::function<void()> callback);
+  /// Aborts both streams of every live splice (a TCP socket is closed with
+  /// RST, even with unsent bytes queued); each splice's `done` then runs as
+  /// usual, with `reason` as its error, from the executor, not from here.
+  void abort_all(sdk::error_code reason);
 
  private:
   friend class SpliceCounter;
-  std::shared_ptr<std::size_t> active_ = std::make_shared<std::size_t>(0);
-  std::shared_ptr<std::function<void()>> on_idle_ = std::make_shared<std::function<void()>>();
+  struct State {
+    std::size_t active = 0;
+    std::function<void()> on_idle;
+    std::uint64_t next_id = 0;
+    std::map<std::uint64_t, std::function<void(sdk::error_code)>> aborters;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+/// Memory that splice buffers may grow into, shared by many splices: a
+/// splice starts with 2 x 4 KiB of its own and grows a buffer only if the
+/// budget has room, so the sum of grown buffers never passes `limit` bytes.
+/// Past it, buffers stay small: copying goes slower, memory does not grow.
+class BufferBudget {
+ public:
+  explicit BufferBudget(std::size_t limit) : limit_(limit) {}
+  bool take(std::size_t bytes) {
+    if (bytes > limit_ - used_) return false;
+    used_ += bytes;
+    return true;
+  }
+  void give(std::size_t bytes) { used_ -= std::min(bytes, used_); }
+  std::size_t used() const { return used_; }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+  std::size_t used_ = 0;
+};
+
+struct SpliceOptions {
+  SpliceTracker* tracker = nullptr;
+  /// Shared growth budget; null: buffers grow up to buffer_size freely.
+  std::shared_ptr<BufferBudget> budget;
+  std::size_t buffer_size = 64 * 1024;  ///< the most each direction holds
+  /// End the splice (errc::idle_timeout, both sides aborted) when no byte
+  /// moved either way for this long. Zero: no idle timeout.
+  sdk::Duration idle_timeout = sdk::Duration::zero();
 };
 
 /// Starts copying. `initial_a_to_b` are bytes already read from `a` (after a
 /// header) that must reach `b` first. `done` runs once, on a's executor.
+void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t> initial_a_to_b,
+            std::function<void(const SpliceResult&)> done, const SpliceOptions& options);
+
 void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t> initial_a_to_b,
             std::function<void(const SpliceResult&)> done, SpliceTracker* tracker = nullptr,
             std::size_t buffer_size = 64 * 1024);

@@ -16,3 +16,15 @@ TEST_CASE("metrics render in the Prometheus text format") {
   CHECK_THAT(text, Catch::Contains("warren_bytes_total{direction=\"to_connector\"} 100\n"));
   CHECK_THAT(text, Catch::Contains("warren_registrations_refused_total{reason=\"authentication failed\"} 3\n"));
 }
+
+TEST_CASE("every public refusal reason is exported from the start, so rates can be taken at once") {
+  EdgeMetrics m;
+  m.public_refused["source_rate"] += 4;
+  auto text = m.render();
+  CHECK_THAT(text, Catch::Contains("# TYPE warren_public_refused_total counter\n"));
+  for (const char* reason : {"source_limit", "tunnel_limit", "total_limit", "no_live_leg"})
+    CHECK_THAT(text, Catch::Contains(std::string("warren_public_refused_total{reason=\"") + reason + "\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("warren_public_refused_total{reason=\"source_rate\"} 4\n"));
+  CHECK_THAT(text, Catch::Contains("warren_public_idle_closed_total 0\n"));
+  CHECK_THAT(text, Catch::Contains("warren_streams_aborted_leg_gone_total 0\n"));
+}
