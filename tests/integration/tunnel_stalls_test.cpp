@@ -59,8 +59,8 @@ bool wait_until_still(const std::function<std::uint64_t()>& counter, std::chrono
 /// nullopt if it does not get them within 5 s.
 std::optional<std::chrono::milliseconds> fresh_echo(std::uint16_t port) {
   auto payload = random_bytes(4096, 21);
-  std::vector<std::uint8_t> request{'e'};
-  request.insert(request.end(), payload.begin(), payload.end());
+  std::vector<std::uint8_t> request(payload.size() + 1, 'e');  // the mode byte, then the payload
+  std::copy(payload.begin(), payload.end(), request.begin() + 1);
   auto start = std::chrono::steady_clock::now();
   try {
     if (echo_round_trip(port, request, 5s) != payload) return std::nullopt;

@@ -21,15 +21,18 @@ namespace {
 
 constexpr std::size_t stalled_streams = 64;
 
+using HeldStreams = std::shared_ptr<std::vector<sdk::ByteStreamPtr>>;
+
 /// Accepts streams: the first `echo_first` are echoed, the next `hold` are
-/// kept and never read, every later one is echoed.
+/// kept in `held` and never read, every later one is echoed. Shares what it
+/// uses: the loop may still run it while the test case unwinds.
 awaitable<void> accept_and_hold(sdk::Connection& connection, std::size_t echo_first, std::size_t hold,
-                                std::vector<sdk::ByteStreamPtr>& held) {
+                                HeldStreams held) {
   for (std::size_t accepted = 0;; ++accepted) {
     auto [ec, stream] = co_await connection.async_accept_stream(use_tuple);
     if (ec) co_return;
-    if (accepted >= echo_first && held.size() < hold) {
-      held.push_back(std::move(stream));
+    if (accepted >= echo_first && held->size() < hold) {
+      held->push_back(std::move(stream));
     } else {
       boost::asio::co_spawn(co_await boost::asio::this_coro::executor, echo(std::move(stream)),
                             boost::asio::detached);
@@ -42,16 +45,19 @@ struct Progress {
   sdk::error_code error;
 };
 
-/// Writes `data` again and again until an error: a sender that never runs dry.
-awaitable<void> write_forever(std::shared_ptr<sdk::ByteStream> stream, const std::vector<std::uint8_t>& data,
-                              Progress& progress) {
-  for (;;) {
-    auto [ec, n] = co_await stream->async_write_some(boost::asio::buffer(data), use_tuple);
+/// Writes `data` again and again until an error: a sender that never runs
+/// dry. Shares what it uses, like accept_and_hold.
+awaitable<void> write_forever(std::shared_ptr<sdk::ByteStream> stream,
+                              std::shared_ptr<const std::vector<std::uint8_t>> data,
+                              std::shared_ptr<Progress> progress) {
+  // Small writes, so `written` follows what the transport took.
+  for (std::size_t offset = 0;; offset = (offset + 16384) % data->size()) {
+    auto [ec, n] = co_await stream->async_write_some(boost::asio::buffer(data->data() + offset, 16384), use_tuple);
     if (ec) {
-      progress.error = ec;
+      progress->error = ec;
       co_return;
     }
-    progress.written += n;
+    progress->written += n;
   }
 }
 
@@ -76,9 +82,9 @@ awaitable<void> ping(sdk::ByteStream& stream, std::size_t size, Ping& out) {
   out.done = true;
 }
 
-std::uint64_t total(const std::vector<Progress>& progress) {
+std::uint64_t total(const std::vector<std::shared_ptr<Progress>>& progress) {
   std::uint64_t sum = 0;
-  for (const auto& p : progress) sum += p.written;
+  for (const auto& p : progress) sum += p->written;
   return sum;
 }
 
@@ -88,7 +94,7 @@ void check_stalled_streams_cost_only_their_window(const TransportUnderTest& tran
   Harness h(transport);
   h.listen();
   auto [client, server] = h.connect();
-  std::vector<sdk::ByteStreamPtr> held;  // accepted, never read
+  auto held = std::make_shared<std::vector<sdk::ByteStreamPtr>>();  // accepted, never read
   // The connector opens the control stream, as warren does; the edge echoes it.
   h.spawn(accept_and_hold(*server, 1, edge_opens ? 0 : stalled_streams, held));
   if (edge_opens) h.spawn(accept_and_hold(*client, 0, stalled_streams, held));
@@ -100,11 +106,13 @@ void check_stalled_streams_cost_only_their_window(const TransportUnderTest& tran
 
   // Streams whose receiver never reads; their writers never run dry.
   sdk::Connection& opener = edge_opens ? *server : *client;
-  const auto data = pattern(256 * 1024, 11);
-  std::vector<Progress> progress(stalled_streams);
-  for (std::size_t i = 0; i < stalled_streams; ++i)
-    h.spawn(write_forever(std::shared_ptr<sdk::ByteStream>(h.open_stream(opener)), data, progress[i]));
-  REQUIRE(h.run_until([&] { return held.size() == stalled_streams; }, 15s));
+  auto data = std::make_shared<const std::vector<std::uint8_t>>(pattern(256 * 1024, 11));
+  std::vector<std::shared_ptr<Progress>> progress;
+  for (std::size_t i = 0; i < stalled_streams; ++i) {
+    progress.push_back(std::make_shared<Progress>());
+    h.spawn(write_forever(std::shared_ptr<sdk::ByteStream>(h.open_stream(opener)), data, progress.back()));
+  }
+  REQUIRE(h.run_until([&] { return held->size() == stalled_streams; }, 15s));
   // Wait until every writer has stalled: no progress for 300 ms.
   auto give_up = std::chrono::steady_clock::now() + 20s;
   for (std::uint64_t last = ~std::uint64_t{0}; total(progress) != last;) {
@@ -113,10 +121,10 @@ void check_stalled_streams_cost_only_their_window(const TransportUnderTest& tran
     h.run_for(300ms);
   }
   for (const auto& p : progress) {
-    INFO(p.error.message());
-    REQUIRE_FALSE(p.error);
+    INFO(p->error.message());
+    REQUIRE_FALSE(p->error);
     // What one stalled stream got rid of: its window plus one write, not more.
-    CHECK(p.written < (4u << 20));
+    CHECK(p->written < (4u << 20));
   }
   INFO("bytes written into the stalled streams: " << total(progress));
 
@@ -134,11 +142,12 @@ void check_stalled_streams_cost_only_their_window(const TransportUnderTest& tran
   auto message = pattern(64 * 1024, 12);
   h.spawn(echo_once(opener, message, fresh));
   REQUIRE(h.run_until([&] { return fresh.done; }, 5s));
+  auto fresh_took = std::chrono::steady_clock::now() - started;
   CHECK_FALSE(fresh.error);
-  CHECK(fresh.received == message);
-  CHECK(std::chrono::steady_clock::now() - started < 1s);
+  CHECK(byte_difference(fresh.received, message) == "");
+  CHECK(fresh_took < 1s);
   // The stalled streams are still stalled and intact: none was reset.
-  for (const auto& p : progress) CHECK_FALSE(p.error);
+  for (const auto& p : progress) CHECK_FALSE(p->error);
 }
 
 TEST_CASE("64 streams nobody reads leave the control stream and fresh streams working, connector to edge",
