@@ -77,9 +77,13 @@ struct StallTunnel {
   Edge edge{dir.path};
   Connector connector{dir.path,
                       {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = backend.port(), .ha_connections = 1}};
+  long edge_rss_idle = 0, connector_rss_idle = 0;  ///< KiB, once registered
+
   StallTunnel() {
     if (!connector.wait_registered(10s))
       throw std::runtime_error("the connector did not register:\n" + connector.process().stderr_text());
+    edge_rss_idle = rss_kib(edge.process().pid());
+    connector_rss_idle = rss_kib(connector.process().pid());
   }
 
   /// Holds for hold_time(), checking every second that a fresh client gets
@@ -102,8 +106,8 @@ struct StallTunnel {
     auto text = edge.metrics();
     std::cout << "stalls (" << direction << "): " << stalled << " stalled streams held " << hold_time().count()
               << " s; fresh echoes " << tries - failed << "/" << tries << " within 1 s, slowest " << worst.count()
-              << " ms; edge RSS " << rss_kib(edge.process().pid()) << " KiB, connector RSS "
-              << rss_kib(connector.process().pid()) << " KiB" << std::endl;
+              << " ms; RSS KiB (idle -> stalled): edge " << edge_rss_idle << " -> " << rss_kib(edge.process().pid())
+              << ", connector " << connector_rss_idle << " -> " << rss_kib(connector.process().pid()) << std::endl;
     INFO(edge.process().stderr_text());
     INFO(connector.process().stderr_text());
     CHECK(failed == 0);
