@@ -40,27 +40,6 @@ awaitable<void> accept_and_hold(sdk::Connection& connection, std::size_t echo_fi
   }
 }
 
-struct Progress {
-  std::uint64_t written = 0;
-  sdk::error_code error;
-};
-
-/// Writes `data` again and again until an error: a sender that never runs
-/// dry. Shares what it uses, like accept_and_hold.
-awaitable<void> write_forever(std::shared_ptr<sdk::ByteStream> stream,
-                              std::shared_ptr<const std::vector<std::uint8_t>> data,
-                              std::shared_ptr<Progress> progress) {
-  // Small writes, so `written` follows what the transport took.
-  for (std::size_t offset = 0;; offset = (offset + 16384) % data->size()) {
-    auto [ec, n] = co_await stream->async_write_some(boost::asio::buffer(data->data() + offset, 16384), use_tuple);
-    if (ec) {
-      progress->error = ec;
-      co_return;
-    }
-    progress->written += n;
-  }
-}
-
 struct Ping {
   bool done = false;
   sdk::error_code error;
@@ -82,12 +61,6 @@ awaitable<void> ping(sdk::ByteStream& stream, std::size_t size, Ping& out) {
   out.done = true;
 }
 
-std::uint64_t total(const std::vector<std::shared_ptr<Progress>>& progress) {
-  std::uint64_t sum = 0;
-  for (const auto& p : progress) sum += p->written;
-  return sum;
-}
-
 /// `edge_opens`: the edge opens the stalled streams and the connector does
 /// not read them (backend → public client direction); otherwise the reverse.
 void check_stalled_streams_cost_only_their_window(const TransportUnderTest& transport, bool edge_opens) {
@@ -107,17 +80,17 @@ void check_stalled_streams_cost_only_their_window(const TransportUnderTest& tran
   // Streams whose receiver never reads; their writers never run dry.
   sdk::Connection& opener = edge_opens ? *server : *client;
   auto data = std::make_shared<const std::vector<std::uint8_t>>(pattern(256 * 1024, 11));
-  std::vector<std::shared_ptr<Progress>> progress;
+  std::vector<std::shared_ptr<WriteProgress>> progress;
   for (std::size_t i = 0; i < stalled_streams; ++i) {
-    progress.push_back(std::make_shared<Progress>());
+    progress.push_back(std::make_shared<WriteProgress>());
     h.spawn(write_forever(std::shared_ptr<sdk::ByteStream>(h.open_stream(opener)), data, progress.back()));
   }
   REQUIRE(h.run_until([&] { return held->size() == stalled_streams; }, 15s));
   // Wait until every writer has stalled: no progress for 300 ms.
   auto give_up = std::chrono::steady_clock::now() + 20s;
-  for (std::uint64_t last = ~std::uint64_t{0}; total(progress) != last;) {
+  for (std::uint64_t last = ~std::uint64_t{0}; total_written(progress) != last;) {
     REQUIRE(std::chrono::steady_clock::now() < give_up);
-    last = total(progress);
+    last = total_written(progress);
     h.run_for(300ms);
   }
   for (const auto& p : progress) {
@@ -126,7 +99,7 @@ void check_stalled_streams_cost_only_their_window(const TransportUnderTest& tran
     // What one stalled stream got rid of: its window plus one write, not more.
     CHECK(p->written < (4u << 20));
   }
-  INFO("bytes written into the stalled streams: " << total(progress));
+  INFO("bytes written into the stalled streams: " << total_written(progress));
 
   // The control stream still answers promptly, again and again.
   for (int round = 0; round < 5; ++round) {
