@@ -100,6 +100,141 @@ void EchoServer::serve() {
   }
 }
 
+namespace {
+
+int mode_index(char mode) { return mode == 'z' ? 0 : mode == 's' ? 1 : 2; }
+
+}  // namespace
+
+struct ScriptedBackend::Connection {
+  int fd = -1;
+  char mode = 0;                  ///< 0 until the first byte arrived
+  std::vector<char> pending;      ///< echo bytes not written back yet
+};
+
+ScriptedBackend::ScriptedBackend() {
+  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto a = loopback(0);
+  if (bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listener_, 256) != 0)
+    throw std::runtime_error("scripted backend cannot listen");
+  socklen_t len = sizeof a;
+  getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+  thread_ = std::thread([this] { serve(); });
+}
+
+ScriptedBackend::~ScriptedBackend() {
+  stop_ = true;
+  thread_.join();
+  close(listener_);
+}
+
+int ScriptedBackend::connections(char mode) const { return counts_[mode_index(mode)].load(); }
+
+void ScriptedBackend::serve() {
+  std::vector<Connection> connections;
+  const std::vector<char> zeros(64 * 1024, 0);
+  std::vector<char> buffer(64 * 1024);
+  while (!stop_) {
+    std::vector<pollfd> polled{{listener_, POLLIN, 0}};
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+      const auto& c = connections[i];
+      short events = c.mode == 0 ? POLLIN : c.mode == 'z' ? POLLOUT : c.mode == 'e' ? (c.pending.empty() ? POLLIN : POLLOUT) : 0;
+      if (c.fd < 0 || events == 0) continue;
+      polled.push_back({c.fd, events, 0});
+      which.push_back(i);
+    }
+    if (poll(polled.data(), polled.size(), 50) <= 0) continue;
+    if (polled[0].revents & POLLIN) {
+      int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) connections.push_back({fd, 0, {}});
+    }
+    for (std::size_t k = 1; k < polled.size(); ++k) {
+      if (polled[k].revents == 0) continue;
+      auto& c = connections[which[k - 1]];
+      bool gone = false;
+      if (c.mode == 0) {
+        char mode = 0;
+        ssize_t n = read(c.fd, &mode, 1);
+        if (n == 1 && (mode == 'z' || mode == 's' || mode == 'e')) {
+          c.mode = mode;
+          ++counts_[mode_index(mode)];
+        } else if (n == 0 || (n < 0 && errno != EAGAIN)) {
+          gone = true;
+        }
+      } else if (c.mode == 'z') {
+        ssize_t w = send(c.fd, zeros.data(), zeros.size(), MSG_NOSIGNAL);
+        if (w > 0) zeros_written_ += static_cast<std::uint64_t>(w);
+        gone = w < 0 && errno != EAGAIN;
+      } else if (c.pending.empty()) {
+        ssize_t n = read(c.fd, buffer.data(), buffer.size());
+        if (n > 0) c.pending.assign(buffer.begin(), buffer.begin() + n);
+        if (n == 0) shutdown(c.fd, SHUT_WR);
+        gone = n == 0 || (n < 0 && errno != EAGAIN);
+      } else {
+        ssize_t w = send(c.fd, c.pending.data(), c.pending.size(), MSG_NOSIGNAL);
+        if (w > 0) c.pending.erase(c.pending.begin(), c.pending.begin() + w);
+        gone = w < 0 && errno != EAGAIN;
+      }
+      if (gone) {
+        close(c.fd);
+        c.fd = -1;
+      }
+    }
+    std::erase_if(connections, [](const Connection& c) { return c.fd < 0; });
+  }
+  for (auto& c : connections) close(c.fd);
+}
+
+StalledClients::StalledClients(std::uint16_t port, std::size_t count, std::string first, bool keep_sending)
+    : keep_sending_(keep_sending) {
+  for (std::size_t i = 0; i < count; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    auto a = loopback(port);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        send(fd, first.data(), first.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(first.size())) {
+      close(fd);
+      for (int f : fds_) close(f);
+      throw std::runtime_error(std::string("stalled client cannot connect: ") + strerror(errno));
+    }
+    fds_.push_back(fd);
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+StalledClients::~StalledClients() {
+  stop_ = true;
+  thread_.join();
+  for (int fd : fds_) close(fd);
+}
+
+void StalledClients::run() {
+  if (!keep_sending_) return;
+  const std::vector<char> chunk(64 * 1024, 'x');
+  while (!stop_) {
+    std::vector<pollfd> polled;
+    for (int fd : fds_) polled.push_back({fd, POLLOUT, 0});
+    if (poll(polled.data(), polled.size(), 50) <= 0) continue;
+    for (const auto& p : polled) {
+      if (!(p.revents & POLLOUT)) continue;
+      ssize_t w = send(p.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) sent_ += static_cast<std::uint64_t>(w);
+    }
+  }
+}
+
+int StalledClients::closed_by_peer() const {
+  std::vector<pollfd> polled;
+  for (int fd : fds_) polled.push_back({fd, POLLRDHUP, 0});
+  poll(polled.data(), polled.size(), 0);
+  int closed = 0;
+  for (const auto& p : polled) closed += (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  return closed;
+}
+
 std::vector<std::uint8_t> echo_round_trip(std::uint16_t port, const std::vector<std::uint8_t>& data,
                                           std::chrono::milliseconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;

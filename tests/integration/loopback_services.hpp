@@ -35,6 +35,53 @@ class EchoServer {
   std::vector<std::thread> workers_;
 };
 
+/// A backend whose every connection picks its behaviour with its first
+/// byte: 'z' streams zeros forever and never reads again, 's' is never read
+/// from nor written to (a stalled backend), 'e' echoes. One thread serves
+/// every connection (non-blocking, poll); the destructor closes them all.
+class ScriptedBackend {
+ public:
+  ScriptedBackend();
+  ~ScriptedBackend();
+  std::uint16_t port() const { return port_; }
+  /// Connections that chose `mode` so far.
+  int connections(char mode) const;
+  /// Zeros written so far by every 'z' connection together.
+  std::uint64_t zeros_written() const { return zeros_written_.load(); }
+
+ private:
+  struct Connection;
+  void serve();
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> counts_[3] = {0, 0, 0};
+  std::atomic<std::uint64_t> zeros_written_{0};
+  std::thread thread_;
+};
+
+/// `count` public clients that connect to 127.0.0.1:port, send `first`
+/// (e.g. a ScriptedBackend mode byte) and then never read. With
+/// `keep_sending`, each keeps writing whenever its socket takes more, so the
+/// whole path towards a backend that does not read fills up. One thread;
+/// the destructor closes every connection.
+class StalledClients {
+ public:
+  StalledClients(std::uint16_t port, std::size_t count, std::string first, bool keep_sending);
+  ~StalledClients();
+  std::uint64_t bytes_sent() const { return sent_.load(); }
+  /// Connections the peer closed or reset (a read would have told them).
+  int closed_by_peer() const;
+
+ private:
+  void run();
+  std::vector<int> fds_;
+  bool keep_sending_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> sent_{0};
+  std::thread thread_;
+};
+
 /// Connects to 127.0.0.1:port, sends `data`, half-closes, reads until EOF.
 /// Returns what came back; throws std::runtime_error on a socket error or
 /// when `timeout` passes.

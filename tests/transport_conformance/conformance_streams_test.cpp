@@ -201,16 +201,8 @@ TEST_CASE("a stream destroyed after shutdown_send still delivers what it sent", 
   h.listen();
   auto [client, server] = h.connect();
   auto client_stream = h.open_stream(*client);
-  auto data = pattern(512 * 1024, 11);  // within the windows: no reader needed yet
-  bool written = false;
-  boost::asio::async_write(*client_stream, boost::asio::buffer(data), [&](sdk::error_code ec, std::size_t) {
-    CHECK_FALSE(ec);
-    written = true;
-  });
-  REQUIRE(h.run_until([&] { return written; }));
-  // Like close() after shutdown() on a TCP socket: what was written goes out.
-  client_stream->shutdown_send();
-  client_stream.reset();
+  // A reader from the start: a transport need not take more than a small
+  // window's worth of bytes ahead of one.
   ReadResult received;
   bool done = false;
   auto reader = [](sdk::Connection& c, ReadResult& out, bool& finished) -> awaitable<void> {
@@ -220,6 +212,17 @@ TEST_CASE("a stream destroyed after shutdown_send still delivers what it sent", 
     finished = true;
   };
   h.spawn(reader(*server, received, done));
+  auto data = pattern(512 * 1024, 11);
+  bool written = false;
+  boost::asio::async_write(*client_stream, boost::asio::buffer(data), [&](sdk::error_code ec, std::size_t) {
+    CHECK_FALSE(ec);
+    written = true;
+  });
+  REQUIRE(h.run_until([&] { return written; }));
+  // Like close() after shutdown() on a TCP socket: what was written goes
+  // out, including bytes still unacknowledged.
+  client_stream->shutdown_send();
+  client_stream.reset();
   REQUIRE(h.run_until([&] { return done; }));
   CHECK_FALSE(received.error);
   CHECK(byte_difference(received.data, data) == "");

@@ -50,6 +50,19 @@ TEST_CASE("quic: keys are checked for type and range", "[quic][config]") {
   CHECK(errors[0].find("did you mean 'stream_window'") != std::string::npos);
 }
 
+TEST_CASE("quic: initial_stream_window fits inside stream_window", "[quic][config]") {
+  // Left at its default, the start window shrinks to a smaller stream_window.
+  CHECK(create_errors(TableBuilder("listen[1]", "edge.toml").set("stream_window", 32768).table()).empty());
+  CHECK(create_errors(TableBuilder("listen[1]", "edge.toml").set("initial_stream_window", 1 << 20).table()).empty());
+  auto errors = create_errors(TableBuilder("listen[1]", "edge.toml")
+                                  .set("stream_window", 65536)
+                                  .set("initial_stream_window", 131072)
+                                  .table());
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("edge.toml:2:1: 'stream_window' (65536) must be at least 'initial_stream_window' (131072)") ==
+        0);
+}
+
 TEST_CASE("quic: a small max_streams makes openers wait instead of failing", "[quic][streams]") {
   auto table = TableBuilder("transport").set("max_streams", 4).table();
   Harness h({"quic", true}, table);

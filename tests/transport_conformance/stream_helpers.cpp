@@ -68,6 +68,27 @@ awaitable<void> echo(sdk::ByteStreamPtr stream) {
   co_await stream->async_read_some(boost::asio::buffer(drain), use_tuple);
 }
 
+awaitable<void> write_forever(std::shared_ptr<sdk::ByteStream> stream,
+                              std::shared_ptr<const std::vector<std::uint8_t>> data,
+                              std::shared_ptr<WriteProgress> progress) {
+  // Small writes, so `written` follows what the transport took.
+  constexpr std::size_t piece = 16 * 1024;
+  for (std::size_t offset = 0;; offset = (offset + piece) % data->size()) {
+    auto [ec, n] = co_await stream->async_write_some(boost::asio::buffer(data->data() + offset, piece), use_tuple);
+    if (ec) {
+      progress->error = ec;
+      co_return;
+    }
+    progress->written += n;
+  }
+}
+
+std::uint64_t total_written(const std::vector<std::shared_ptr<WriteProgress>>& progress) {
+  std::uint64_t sum = 0;
+  for (const auto& p : progress) sum += p->written;
+  return sum;
+}
+
 awaitable<void> serve_echo(sdk::Connection& connection) {
   for (;;) {
     auto [ec, stream] = co_await connection.async_accept_stream(use_tuple);

@@ -5,6 +5,7 @@
 #include "plugin_harness.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,19 @@ awaitable<ReadResult> read_to_end(sdk::ByteStream& stream);
 awaitable<void> echo(sdk::ByteStreamPtr stream);
 /// Accepts streams on `connection` and echoes each until the connection ends.
 awaitable<void> serve_echo(sdk::Connection& connection);
+
+struct WriteProgress {
+  std::uint64_t written = 0;  ///< bytes whose writes completed
+  sdk::error_code error;
+};
+/// Writes `data` (a multiple of 16 KiB) in 16 KiB pieces, again and again, until an error: a
+/// sender that never runs dry. Shares what it uses, so it may outlive the
+/// test case's locals while the loop unwinds.
+awaitable<void> write_forever(std::shared_ptr<sdk::ByteStream> stream,
+                              std::shared_ptr<const std::vector<std::uint8_t>> data,
+                              std::shared_ptr<WriteProgress> progress);
+/// Sum of `written` over `progress`.
+std::uint64_t total_written(const std::vector<std::shared_ptr<WriteProgress>>& progress);
 
 struct EchoResult {
   bool done = false;

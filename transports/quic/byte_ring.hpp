@@ -1,7 +1,9 @@
 #pragma once
-// Received stream bytes the application has not read yet. Flow control
-// bounds how much can be here (we only grant credit as bytes are read), so
-// the ring grows on demand up to the stream window and never beyond.
+// Received stream bytes the application has not read yet. Stream flow
+// control bounds how much can be here (stream credit is granted only as
+// bytes are read), so the ring grows on demand up to the stream's window and
+// never beyond. An idle stream holds no storage; a drained one keeps at most
+// keep_capacity.
 
 #include <algorithm>
 #include <cstddef>
@@ -48,7 +50,9 @@ class ByteRing {
   }
 
  private:
-  static constexpr std::size_t keep_capacity = 64 * 1024;
+  // Enough for small exchanges without reallocating; a burst's larger ring
+  // is given back once drained.
+  static constexpr std::size_t keep_capacity = 16 * 1024;
 
   std::size_t copy_out(std::uint8_t* out, std::size_t len) const {
     std::size_t n = std::min(len, size_);

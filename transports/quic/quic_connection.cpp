@@ -96,14 +96,17 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   settings.initial_ts = now_ns();
   settings.handshake_timeout = to_ngtcp2(limits_.handshake_timeout);
   settings.max_tx_udp_payload_size = NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE;
-  // Fixed windows (no auto-tuning): the window is the bound on what we buffer.
+  // A stream starts with a small window that ngtcp2 doubles, up to
+  // stream_window, while its reader keeps up: a stream nobody reads holds
+  // little. The connection window stays fixed; it only bounds bytes in
+  // flight and on streams not yet accepted (see StreamState).
   settings.max_window = 0;
-  settings.max_stream_window = 0;
+  settings.max_stream_window = limits_.settings.stream_window;
 
   ngtcp2_transport_params params;
   ngtcp2_transport_params_default(&params);
-  params.initial_max_stream_data_bidi_local = limits_.settings.stream_window;
-  params.initial_max_stream_data_bidi_remote = limits_.settings.stream_window;
+  params.initial_max_stream_data_bidi_local = limits_.settings.initial_stream_window;
+  params.initial_max_stream_data_bidi_remote = limits_.settings.initial_stream_window;
   params.initial_max_stream_data_uni = 0;
   params.initial_max_data = limits_.settings.connection_window;
   params.initial_max_streams_bidi = limits_.settings.max_streams;

@@ -1,6 +1,9 @@
 // Streams: the application's reads and writes, and ngtcp2's stream events.
-// Flow control is the backpressure: credit returns to the peer only as the
-// application reads, and a write completes only once ngtcp2 took its bytes.
+// Flow control is the backpressure: stream credit returns to the peer only
+// as the application reads, and a write completes only once ngtcp2 took its
+// bytes. Connection credit returns as bytes land in a stream the
+// application holds (see StreamState): each stream's window bounds what it
+// buffers, so streams nobody reads never use up the connection's credit.
 
 #include "completion.hpp"
 #include "quic_connection.hpp"
@@ -8,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace warren::quic {
 namespace {
@@ -50,15 +54,19 @@ void QuicConnection::try_open_streams() {
                      sdk::ByteStreamPtr());
       continue;
     }
-    sdk::ByteStreamPtr stream = std::make_unique<QuicStream>(shared_from_this(), add_stream(id));
+    auto state = add_stream(id);
+    state->adopted = true;
+    sdk::ByteStreamPtr stream = std::make_unique<QuicStream>(shared_from_this(), std::move(state));
     complete_later(executor_, std::move(handler), sdk::error_code(), std::move(stream));
   }
 }
 
 void QuicConnection::accept_stream(sdk::StreamHandler handler) {
   if (!accept_queue_.empty()) {
-    sdk::ByteStreamPtr stream = std::make_unique<QuicStream>(shared_from_this(), std::move(accept_queue_.front()));
+    auto state = std::move(accept_queue_.front());
     accept_queue_.pop_front();
+    adopt(*state);
+    sdk::ByteStreamPtr stream = std::make_unique<QuicStream>(shared_from_this(), std::move(state));
     complete_later(executor_, std::move(handler), sdk::error_code(), std::move(stream));
   } else if (failed_) {
     complete_later(executor_, std::move(handler), reason_, sdk::ByteStreamPtr());
@@ -90,8 +98,20 @@ void QuicConnection::read(const std::shared_ptr<StreamState>& stream, boost::asi
 }
 
 void QuicConnection::consume(StreamState& stream, std::size_t n) {
-  if (failed_ || n == 0) return;
-  if (!stream.closed) ngtcp2_conn_extend_max_stream_offset(conn_, stream.id, n);
+  // Only stream credit: the connection's went back when the bytes arrived.
+  if (failed_ || n == 0 || stream.closed) return;
+  ngtcp2_conn_extend_max_stream_offset(conn_, stream.id, n);
+  schedule_flush();
+}
+
+void QuicConnection::adopt(StreamState& stream) {
+  stream.adopted = true;
+  return_connection_credit(stream);
+}
+
+void QuicConnection::return_connection_credit(StreamState& stream) {
+  std::uint64_t n = std::exchange(stream.uncredited, 0);
+  if (n == 0 || failed_) return;
   ngtcp2_conn_extend_max_offset(conn_, n);
   schedule_flush();
 }
@@ -163,10 +183,9 @@ void QuicConnection::return_stream_credit(StreamState& stream) {
 }
 
 void QuicConnection::discard_received(StreamState& stream) {
-  std::size_t n = stream.received.size();
   stream.received.clear();
-  // Bytes nobody will read still count against the connection window.
-  if (n && !failed_) ngtcp2_conn_extend_max_offset(conn_, n);
+  // Bytes nobody will read must not stay charged to the connection window.
+  return_connection_credit(stream);
 }
 
 void QuicConnection::enqueue(const std::shared_ptr<StreamState>& stream) {
@@ -194,6 +213,7 @@ int QuicConnection::on_stream_open(std::int64_t id) {
   auto stream = add_stream(id);
   stream->remote = true;
   if (accept_handler_) {
+    stream->adopted = true;
     sdk::ByteStreamPtr handle = std::make_unique<QuicStream>(shared_from_this(), std::move(stream));
     complete_if_pending(executor_, accept_handler_, sdk::error_code(), std::move(handle));
   } else {
@@ -217,10 +237,14 @@ int QuicConnection::on_recv_stream_data(std::uint32_t flags, std::int64_t id, co
     delivered = std::min(len, s.read_buffer.size());
     std::memcpy(s.read_buffer.data(), data, delivered);
     ngtcp2_conn_extend_max_stream_offset(conn_, id, delivered);
-    ngtcp2_conn_extend_max_offset(conn_, delivered);
     complete_if_pending(executor_, s.read_handler, sdk::error_code(), delivered);
   }
   s.received.append(data + delivered, len - delivered);
+  if (s.adopted) {
+    ngtcp2_conn_extend_max_offset(conn_, len);
+  } else {
+    s.uncredited += len;  // returned when accept_stream hands it out
+  }
   if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
     s.fin_received = true;
     complete_if_pending(executor_, s.read_handler, sdk::error_code(boost::asio::error::eof), std::size_t{0});

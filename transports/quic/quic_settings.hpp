@@ -1,6 +1,17 @@
 #pragma once
 // The plugin's own TOML keys, read once by the factory. The same table
 // serves an edge's [[listen]] entry and a connector's [[transport]] entry.
+//
+// Memory a peer can make one connection hold in received, unread bytes:
+//   connection_window                 (bytes in flight, and in peer streams
+//                                      the application has not accepted)
+// + stream_window x streams held      (each stream the application holds
+//                                      buffers at most its own window)
+// Peer-opened streams are at most max_streams; streams we open are bounded
+// by the peer's max_streams and by the application (the edge's
+// max_streams_per_tunnel). Defaults: 16 MiB + 1 MiB x 1024 = 1.02 GiB at
+// worst, reached only by streams that were read fast (so their windows grew)
+// and then stalled; a stream never read holds initial_stream_window (64 KiB).
 
 #include <warren/sdk/config.hpp>
 
@@ -10,9 +21,16 @@
 namespace warren::quic {
 
 struct QuicSettings {
-  /// Bytes the peer may send on one stream before the application reads.
+  /// Most bytes the peer may send on one stream ahead of the reader: the
+  /// window a stream grows to (ngtcp2 auto-tuning) while its reader keeps up.
   std::uint64_t stream_window = 1 << 20;
-  /// Bytes the peer may send on all streams together before the application reads.
+  /// The window every stream starts with (≤ stream_window); a stream that is
+  /// never read holds no more than this.
+  std::uint64_t initial_stream_window = 64 << 10;
+  /// Bytes in flight on all streams together, plus bytes on peer streams the
+  /// application has not accepted yet. Bytes on streams the application holds
+  /// are bounded by their stream windows and are not charged here, so
+  /// streams nobody reads cannot use it up.
   std::uint64_t connection_window = 16 << 20;
   /// Streams the peer may have open at once.
   std::uint64_t max_streams = 1024;

@@ -20,9 +20,17 @@ struct StreamState {
 
   const std::int64_t id;
 
-  // Receiving: bytes arrive in order; credit goes back to the peer only as
-  // the application reads them out of `received`.
+  // Receiving: bytes arrive in order. Stream credit (MAX_STREAM_DATA) goes
+  // back only as the application reads them out of `received`, so the ring
+  // never holds more than this stream's window. Connection credit
+  // (MAX_DATA) goes back as soon as bytes land here once the application
+  // holds the stream: a stream nobody reads then costs its own window and
+  // nothing of the connection's, so it cannot starve the control stream or
+  // fresh streams. A peer's stream not yet accepted keeps its bytes charged
+  // to the connection window (`uncredited`) until it is.
   ByteRing received;
+  bool adopted = false;          ///< opened by us, or handed to the application by accept
+  std::uint64_t uncredited = 0;  ///< bytes in `received` still charged to the connection window
   bool fin_received = false;    ///< the peer's FIN arrived; `received` holds the rest
   bool reset_received = false;  ///< the peer sent RESET_STREAM
   sdk::ReadHandler read_handler;
