@@ -1,5 +1,6 @@
 // `warren` as a user runs it: a real process, its output and exit code.
 
+#include "cli_support.hpp"
 #include "process.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,39 +9,12 @@
 #include <fstream>
 #include <regex>
 
-using warren::test::lines;
-using warren::test::run_process;
+using namespace warren::test;
 
 namespace {
 
 const std::string warren_binary = WARREN_BINARY;
 const std::filesystem::path examples = std::filesystem::path(WARREN_SOURCE_DIR) / "examples" / "configs";
-
-/// A config file in a fresh temporary folder, removed at scope exit.
-struct TempConfig {
-  std::filesystem::path dir;
-  std::filesystem::path file;
-  explicit TempConfig(const std::string& text, const std::string& name = "tunnel.toml") {
-    dir = std::filesystem::temp_directory_path() / ("warren-cli-" + std::to_string(::getpid()) + "-" +
-                                                    std::to_string(counter++));
-    std::filesystem::create_directories(dir);
-    file = dir / name;
-    std::ofstream(file) << text;
-  }
-  ~TempConfig() { std::filesystem::remove_all(dir); }
-  static inline int counter = 0;
-};
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 }  // namespace
 
