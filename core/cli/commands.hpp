@@ -40,6 +40,7 @@ struct QuickOptions {
   std::string to;           ///< HOST:PORT of the local service
   std::string fingerprint;  ///< the edge's pin, unless insecure
   bool insecure = false;
+  bool allow_remote = false;  ///< --to may be a non-loopback address
 };
 int run_quick(const GlobalOptions& global, const QuickOptions& options);
 int run_plugins(const GlobalOptions& global);

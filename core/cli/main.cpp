@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   auto* pin = quick->add_option("--fingerprint", quick_options.fingerprint, "the edge's pin, sha256:…");
   auto* insecure = quick->add_flag("--insecure", quick_options.insecure, "do not verify the edge (testing only)");
   pin->excludes(insecure);
+  quick->add_flag("--allow-remote", quick_options.allow_remote, "let --to be an address that is not loopback");
   quick->callback([&] {
     if (quick_options.fingerprint.empty() && !quick_options.insecure)
       throw CLI::RequiredError("--fingerprint PIN or --insecure");

@@ -68,7 +68,7 @@ TEST_CASE("check and connect refuse the same configs with the same messages") {
       replace(example, "base = \"1s\"", "base = \"fast\""),               // a plugin's own table
       replace(example, "plugin = \"backoff\"", "plugin = \"static\""),    // no such policy
       replace(example, "ha_connections = 2", "ha_connections = 9"),       // core schema
-      "[edge]\nid = \"e\"\n",                                             // a broken edge config
+      replace(example, "[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:8080\"", ""),  // a section missing
   };
   for (const auto& text : refused) {
     TempConfig config(text);
