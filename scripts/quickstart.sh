@@ -34,20 +34,27 @@ step "1/4 checking the Debian packages warren needs (scripts/bootstrap.sh)"
 # ([n/N] from ninja, [ n%] from make) and, when none came for 10 s, says it
 # is still working and on what.
 show_progress() {
-  local line last="configuring" start=$SECONDS rc
+  local line pending="" last="configuring" start=$SECONDS rc
+  show_line() {
+    if [[ $1 =~ ^\[\ *[0-9]+(/[0-9]+|%)\] ]]; then
+      last=$1
+      echo "    ${1:0:110}"
+    elif [[ $1 =~ ^--\ (Configuring|Generating)\ done ]]; then
+      echo "    $1"
+    fi
+  }
   while true; do
     if IFS= read -r -t 10 line; then
-      if [[ $line =~ ^\[\ *[0-9]+(/[0-9]+|%)\] ]]; then
-        last=$line
-        echo "    ${line:0:110}"
-      elif [[ $line =~ ^--\ (Configuring|Generating)\ done ]]; then
-        echo "    $line"
-      fi
+      show_line "$pending$line"
+      pending=""
     else
       rc=$?
-      if [ "$rc" -gt 128 ]; then
-        echo "    … still building after $((SECONDS - start)) s; last step: ${last:0:90}"
+      if [ "$rc" -gt 128 ]; then  # a timeout keeps the part of a line read so far
+        pending+=$line
+        [[ $pending =~ ^\[\ *[0-9]+(/[0-9]+|%)\] ]] && last=$pending
+        echo "    … still building after $((SECONDS - start)) s; at: ${last:0:90}"
       else
+        [ -n "$pending$line" ] && show_line "$pending$line"
         break
       fi
     fi
@@ -56,7 +63,17 @@ show_progress() {
 
 step "2/4 building warren and its bundled plugins into $build (first time: a few minutes; log: $logs/build.log)"
 build_start=$SECONDS
-if ! "$root/scripts/build.sh" warren-bundle 2>&1 | tee "$logs/build.log" | show_progress; then
+interrupted=0
+trap 'interrupted=1' INT TERM  # Ctrl-C reaches the build too; say so once it stops
+set +e
+"$root/scripts/build.sh" warren-bundle 2>&1 | tee "$logs/build.log" | show_progress
+build_status=$?
+set -e
+trap 'echo; echo "stopping"; exit 130' INT TERM
+if [ "$interrupted" = 1 ]; then
+  echo "interrupted during the build; the build's log is $logs/build.log" >&2
+  exit 130
+elif [ "$build_status" -ne 0 ]; then
   echo
   tail -40 "$logs/build.log"
   echo "the build failed; the whole log is $logs/build.log" >&2
