@@ -41,7 +41,8 @@ int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
     core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, e->plugin_dirs));
     core::make_edge_plugins(*e, loader, io.get_executor(), diagnostics);
     summary = "edge config: edge " + e->edge.id + ", " + std::to_string(e->listen.size()) + " listener(s), " +
-              std::to_string(e->tunnels.size()) + " tunnel(s)";
+              std::to_string(e->tunnels.size()) + " tunnel(s)" +
+              (e->edge.cert ? std::string() : ", key pair kept in " + e->edge.state_dir.string());
   }
   if (!diagnostics.ok()) return report_invalid(file, diagnostics);
   std::cout << file.string() << ": valid " << summary << "\n";

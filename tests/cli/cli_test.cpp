@@ -55,6 +55,14 @@ TEST_CASE("warren check accepts the example configs") {
   }
 }
 
+TEST_CASE("warren check says where an edge keeps its key pair, outside the checkout") {
+  auto r = run_process({warren_binary, "check", "--config", (examples / "edge.toml").string()}, std::chrono::seconds(30),
+                       {"XDG_STATE_HOME=/var/tmp/xdg-state", "STATE_DIRECTORY="});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::EndsWith("key pair kept in /var/tmp/xdg-state/warren/edge-a\n"));
+}
+
 TEST_CASE("a typo in [backend] exits 2 with FILE:LINE:COL and a suggestion") {
   TempConfig config(replace(read_file(examples / "tunnel.toml"), "address = \"127.0.0.1:8080\"",
                             "adress = \"127.0.0.1:8080\""));
