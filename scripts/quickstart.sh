@@ -31,7 +31,7 @@ step "1/4 checking the Debian packages warren needs (scripts/bootstrap.sh)"
 "$root/scripts/bootstrap.sh"
 
 # show_progress: reads the build's output, prints its own progress lines
-# ([n/N] from ninja, [ n%] from make) and, when none came for 10 s, says it
+# ([n/N] from ninja, [ n%] from make) and, when none came for 8 s, says it
 # is still working and on what.
 show_progress() {
   local line pending="" last="configuring" start=$SECONDS rc
@@ -44,7 +44,7 @@ show_progress() {
     fi
   }
   while true; do
-    if IFS= read -r -t 10 line; then
+    if IFS= read -r -t 8 line; then  # 8 s: a line at least every 10 s on a busy machine
       show_line "$pending$line"
       pending=""
     else
@@ -88,6 +88,8 @@ port_free() {  # PROTO PORT: can we bind it? (UDP cannot be probed by connecting
 import socket, sys
 kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
 s = socket.socket(socket.AF_INET, kind)
+if kind == socket.SOCK_STREAM:  # as servers do: a closed connection's TIME_WAIT is no owner
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[2])))
 except OSError:
