@@ -10,9 +10,10 @@
 namespace warren::cli {
 namespace {
 
-std::string names(const std::vector<core::PluginSection>& sections) {
+std::string names(const std::vector<core::PluginSection>& sections, const std::vector<std::string>& defaults = {}) {
   std::string out;
   for (const auto& s : sections) out += (out.empty() ? "" : ", ") + s.plugin;
+  for (const auto& name : defaults) out += (out.empty() ? "" : ", ") + name + " (default)";
   return out.empty() ? "none" : out;
 }
 
@@ -32,15 +33,16 @@ int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
   std::string summary;
   if (auto* c = std::get_if<core::ConnectorConfig>(&config)) {
     core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, c->plugin_dirs));
-    core::make_connector_plugins(*c, loader, io.get_executor(), diagnostics);
+    auto plugins = core::make_connector_plugins(*c, loader, io.get_executor(), diagnostics);
     summary = "connector config: tunnel " + c->tunnel.id.value_or("(quick)") + ", transports " +
               names(c->transports) + ", discovery " + c->discovery.plugin + ", backend " + c->backend.plugin +
-              ", policies " + names(c->policies);
+              ", policies " + names(c->policies, plugins->default_policies);
   } else if (auto* e = std::get_if<core::EdgeConfig>(&config)) {
     core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, e->plugin_dirs));
     core::make_edge_plugins(*e, loader, io.get_executor(), diagnostics);
     summary = "edge config: edge " + e->edge.id + ", " + std::to_string(e->listen.size()) + " listener(s), " +
-              std::to_string(e->tunnels.size()) + " tunnel(s)";
+              std::to_string(e->tunnels.size()) + " tunnel(s)" +
+              (e->edge.cert ? std::string() : ", key pair kept in " + e->edge.state_dir.string());
   }
   if (!diagnostics.ok()) return report_invalid(file, diagnostics);
   std::cout << file.string() << ": valid " << summary << "\n";

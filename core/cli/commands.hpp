@@ -6,8 +6,13 @@
 #include <warren/sdk/config.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace warren::cli {
 
@@ -16,6 +21,14 @@ enum ExitCode : int { exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_reject
 /// Options every subcommand takes.
 struct GlobalOptions {
   std::vector<std::filesystem::path> plugin_dirs;
+};
+
+/// --plugin-dir and --log-level, added to `warren` itself and to every
+/// subcommand (CLI11 shows a subcommand's --help without its parent's flags).
+struct GlobalFlags {
+  GlobalOptions options;
+  std::optional<std::string> log_level;
+  void add_to(CLI::App& app);
 };
 
 int run_check(const GlobalOptions& global, const std::filesystem::path& config);
@@ -27,10 +40,13 @@ struct QuickOptions {
   std::string to;           ///< HOST:PORT of the local service
   std::string fingerprint;  ///< the edge's pin, unless insecure
   bool insecure = false;
+  bool allow_remote = false;  ///< --to may be a non-loopback address
 };
 int run_quick(const GlobalOptions& global, const QuickOptions& options);
 int run_plugins(const GlobalOptions& global);
 int run_version();
+/// What `warren version` and `warren --version` print, without a final newline.
+std::string version_text();
 
 /// Prints every diagnostic as FILE:LINE:COL: message and returns exit_usage.
 int report_invalid(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics);

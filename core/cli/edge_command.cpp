@@ -55,15 +55,14 @@ void raise_descriptor_limit() {
 
 int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   sdk::Diagnostics diagnostics;
-  auto any = core::read_config_file(file, diagnostics);
+  auto any = core::read_config_file(file, diagnostics, core::ConfigKind::edge);
   auto* config = std::get_if<core::EdgeConfig>(&any);
-  if (!config && diagnostics.ok()) diagnostics.error({file.string(), 0, 0}, "this is not an edge config (no [edge] or [[listen]])");
   boost::asio::io_context io(1);
   core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config ? config->plugin_dirs
                                                                               : std::vector<std::filesystem::path>{}));
   std::unique_ptr<core::EdgePlugins> plugins;
   if (config) plugins = core::make_edge_plugins(*config, loader, io.get_executor(), diagnostics);
-  if (!diagnostics.ok()) return report_invalid(file, diagnostics);
+  if (!diagnostics.ok() || !config) return report_invalid(file, diagnostics);
 
   core::EdgeIdentity identity;
   try {

@@ -14,13 +14,9 @@ int main(int argc, char** argv) {
   using namespace warren;
   CLI::App app{"warren: a self-hosted reverse tunnel, every moving part a plugin", "warren"};
   app.require_subcommand(1);
-  app.fallthrough();  // global options may follow the subcommand
-
-  cli::GlobalOptions global;
-  std::string log_level = "info";
-  app.add_option("--plugin-dir", global.plugin_dirs, "folder searched first for plugins (repeatable)");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error"}));
+  app.set_version_flag("--version", [] { return cli::version_text(); }, "print warren's version and plugin ABI");
+  cli::GlobalFlags before_command;  // `warren --log-level debug check …`
+  before_command.add_to(app);
 
   std::filesystem::path config;
   auto* check = app.add_subcommand("check", "validate an edge or connector config, plugins included");
@@ -38,12 +34,20 @@ int main(int argc, char** argv) {
   auto* pin = quick->add_option("--fingerprint", quick_options.fingerprint, "the edge's pin, sha256:…");
   auto* insecure = quick->add_flag("--insecure", quick_options.insecure, "do not verify the edge (testing only)");
   pin->excludes(insecure);
+  quick->add_flag("--allow-remote", quick_options.allow_remote, "let --to be an address that is not loopback");
   quick->callback([&] {
     if (quick_options.fingerprint.empty() && !quick_options.insecure)
       throw CLI::RequiredError("--fingerprint PIN or --insecure");
   });
   auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
+
+  // Each command also takes the global flags itself, so its --help shows them.
+  std::vector<std::unique_ptr<cli::GlobalFlags>> after_command;
+  for (auto* sub : app.get_subcommands({})) {
+    after_command.push_back(std::make_unique<cli::GlobalFlags>());
+    after_command.back()->add_to(*sub);
+  }
 
   // CLI11 would only say "a subcommand is required"; name the typo instead.
   if (argc > 1 && argv[1][0] != '-') {
@@ -61,6 +65,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? cli::exit_ok : cli::exit_usage;
+  }
+  cli::GlobalOptions global = before_command.options;
+  std::string log_level = before_command.log_level.value_or("info");
+  for (const auto& flags : after_command) {  // only the chosen command's are set
+    global.plugin_dirs.insert(global.plugin_dirs.end(), flags->options.plugin_dirs.begin(),
+                              flags->options.plugin_dirs.end());
+    if (flags->log_level) log_level = *flags->log_level;
   }
   core::configure_logging(*core::parse_log_level(log_level));
 

@@ -5,11 +5,14 @@
 
 namespace warren::cli {
 
-int run_version() {
+std::string version_text() {
   core::HostAbi host;
-  std::cout << "warren " << WARREN_VERSION << "\n"
-            << "plugin ABI " << host.major << "." << host.minor << "\n"
-            << "build " << host.fingerprint << "\n";
+  return std::string("warren ") + WARREN_VERSION + "\nplugin ABI " + std::to_string(host.major) + "." +
+         std::to_string(host.minor) + "\nbuild " + host.fingerprint;
+}
+
+int run_version() {
+  std::cout << version_text() << "\n";
   return exit_ok;
 }
 

@@ -9,11 +9,20 @@
 
 namespace warren::core {
 
-/// Either kind of config, or monostate when the file could not be parsed.
+/// Either kind of config, or monostate when the file could not be read as
+/// the kind asked for.
 using AnyConfig = std::variant<std::monostate, ConnectorConfig, EdgeConfig>;
 
-/// Reads `file`. A file with [edge] or [[listen]] is an edge config;
-/// anything else is read as a connector config.
-AnyConfig read_config_file(const std::filesystem::path& file, sdk::Diagnostics& diagnostics);
+/// What the command expects: `edge` and `connect` know, `check` takes either.
+enum class ConfigKind { any, edge, connector };
+
+/// Reads `file`. [edge], [[listen]] or [[tunnels]] make an edge config;
+/// [tunnel], [[transport]], [discovery], [backend] or [[policy]] a connector
+/// config. A file of the other kind than `expected` is one diagnostic saying
+/// which command runs it; a file with neither (empty, say) is read with the
+/// expected kind's schema, and for `any` an empty file is one diagnostic
+/// naming both kinds.
+AnyConfig read_config_file(const std::filesystem::path& file, sdk::Diagnostics& diagnostics,
+                           ConfigKind expected = ConfigKind::any);
 
 }  // namespace warren::core

@@ -1,6 +1,7 @@
 #include "core/config/edge_config.hpp"
 
 #include "core/config/connector_config.hpp"
+#include "core/config/state_dir.hpp"
 
 #include "core/protocol/message_rules.hpp"
 
@@ -34,8 +35,9 @@ void read_edge_section(const sdk::ConfigTable& table, const std::filesystem::pat
   out.id = r.string("id", "edge", "this edge's name, reported to connectors as their location").value_or("edge");
   auto cert = r.string("cert", "", "PEM certificate chain; with key. Absent: a self-signed pair in state_dir");
   auto key = r.string("key", "", "PEM private key for cert");
-  out.state_dir = relative_to_config(
-      file, r.string("state_dir", "./warren-edge", "where the edge keeps its generated key pair").value_or("."));
+  auto state_dir = r.string("state_dir", "",
+                            "where the edge keeps the key pair it makes without cert/key; empty: "
+                            "$STATE_DIRECTORY, $XDG_STATE_HOME/warren or ~/.local/state/warren, then /<id>");
   out.public_host = r.string("public_host", "127.0.0.1", "address public listeners bind to").value_or("127.0.0.1");
   auto ports = r.string("public_ports", "20000-20999", "range of ports assigned to tunnels without public_port");
   out.quick_tunnels = r.boolean("quick_tunnels", false, "let connectors register tunnels with no credentials")
@@ -75,6 +77,11 @@ void read_edge_section(const sdk::ConfigTable& table, const std::filesystem::pat
   r.finish();
 
   check_length(table, "id", out.id, protocol::TextLimits::id, diagnostics);
+  if (state_dir && !state_dir->empty()) out.state_dir = relative_to_config(file, *state_dir);
+  else if (auto state = default_state_dir(out.id)) out.state_dir = *state;
+  else if (!cert || cert->empty())
+    diagnostics.error(table.where, "[edge] has no cert and key, and no state_dir to keep a self-signed pair in "
+                                   "($XDG_STATE_HOME and $HOME are unset): set state_dir");
   if (cert && !cert->empty()) out.cert = relative_to_config(file, *cert);
   if (key && !key->empty()) out.key = relative_to_config(file, *key);
   if (out.cert.has_value() != out.key.has_value())

@@ -1,5 +1,7 @@
 #include "core/config/plugin_section.hpp"
 
+#include <warren/sdk/config_reader.hpp>
+
 #include <algorithm>
 
 namespace warren::core {
@@ -7,7 +9,7 @@ namespace warren::core {
 const sdk::ConfigTable* as_table(const sdk::ConfigValue& value, const std::string& path,
                                  sdk::Diagnostics& diagnostics) {
   if (auto* table = std::get_if<sdk::ConfigTable>(&value.value)) return table;
-  diagnostics.error(value.where, "'" + path + "' must be a table ([" + path + "]), not a " + value.type_name());
+  diagnostics.error(value.where, "'" + path + "' must be a table ([" + path + "]), not " + sdk::a_type_name(value));
   return nullptr;
 }
 
@@ -39,8 +41,8 @@ std::vector<PluginSection> read_plugin_sections(const sdk::ConfigValue& value, c
   std::vector<PluginSection> sections;
   auto* array = std::get_if<sdk::ConfigValue::Array>(&value.value);
   if (!array) {
-    diagnostics.error(value.where, "'" + path + "' must be an array of tables ([[" + path + "]]), not a " +
-                                       value.type_name());
+    diagnostics.error(value.where, "'" + path + "' must be an array of tables ([[" + path + "]]), not " +
+                                       sdk::a_type_name(value));
     return sections;
   }
   for (const auto& item : *array)

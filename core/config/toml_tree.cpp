@@ -74,6 +74,12 @@ std::optional<sdk::ConfigTable> read_toml_text(std::string_view text, const std:
 }
 
 std::optional<sdk::ConfigTable> read_toml_file(const std::filesystem::path& file, sdk::Diagnostics& diagnostics) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    diagnostics.error({file.string(), 0, 0}, "this is a folder; give the config file itself (e.g. " +
+                                                 (file / "edge.toml").string() + ")");
+    return std::nullopt;
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     diagnostics.error({file.string(), 0, 0}, "cannot read the file: " + std::string(std::strerror(errno)));

@@ -2,6 +2,8 @@
 
 #include "core/log/logging.hpp"
 
+#include <algorithm>
+
 namespace warren::core {
 
 PluginSetBase::~PluginSetBase() = default;
@@ -27,6 +29,52 @@ PluginPtr<T> make_plugin(PluginSetBase& set, const PluginLoader& loader, const P
                           diagnostics);
 }
 
+namespace {
+
+/// A role the connector needs from some policy, and the bundled plugin that
+/// plays it when no [[policy]] does. Address and fallback roles have built-in
+/// defaults in the supervisor for now; when they become plugins they join here.
+struct RequiredRole {
+  const char* role;
+  const char* bundled_plugin;
+  bool (*offered_by)(const sdk::Policy&);
+};
+
+constexpr RequiredRole required_roles[] = {
+    {"backoff", "backoff", [](const sdk::Policy& p) { return p.backoff() != nullptr; }},
+};
+
+/// Adds the bundled plugin for every role no configured policy offers, made
+/// from an empty table (its defaults), after the configured ones.
+void add_default_policies(ConnectorPlugins& set, const ConnectorConfig& config, const PluginLoader& loader,
+                          const boost::asio::any_io_executor& executor, sdk::Diagnostics& diagnostics) {
+  for (const auto& p : set.policies)
+    if (!p) return;  // a configured policy failed: its roles are unknown, and the error is reported
+  for (const auto& role : required_roles) {
+    bool offered = std::any_of(set.policies.begin(), set.policies.end(),
+                               [&](const PluginPtr<sdk::Policy>& p) { return role.offered_by(*p); });
+    if (offered) continue;
+    PluginSection section;
+    section.plugin = role.bundled_plugin;
+    section.plugin_where = {config.file.string(), 0, 0};
+    section.table.where = section.plugin_where;
+    section.table.path = "policy";
+    sdk::Diagnostics own;
+    auto policy = make_plugin<sdk::Policy>(set, loader, section, sdk::PluginKind::policy, executor, own);
+    if (!policy || !role.offered_by(*policy)) {
+      std::string why = own.ok() ? "it does not offer the role" : own.list().front().message;
+      diagnostics.error(section.plugin_where, "no [[policy]] offers a " + std::string(role.role) +
+                                                  " role, and the bundled '" + role.bundled_plugin +
+                                                  "' policy that provides it could not be used: " + why);
+      continue;
+    }
+    set.policies.push_back(std::move(policy));
+    set.default_policies.push_back(role.bundled_plugin);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<ConnectorPlugins> make_connector_plugins(const ConnectorConfig& config, const PluginLoader& loader,
                                                          const boost::asio::any_io_executor& executor,
                                                          sdk::Diagnostics& diagnostics) {
@@ -40,6 +88,7 @@ std::unique_ptr<ConnectorPlugins> make_connector_plugins(const ConnectorConfig& 
   for (const auto& section : config.policies)
     set->policies.push_back(
         make_plugin<sdk::Policy>(*set, loader, section, sdk::PluginKind::policy, executor, diagnostics));
+  add_default_policies(*set, config, loader, executor, diagnostics);
   return set;
 }
 

@@ -37,7 +37,8 @@ struct ConnectorPlugins : PluginSetBase {
   std::vector<PluginPtr<sdk::Transport>> transports;
   PluginPtr<sdk::Discovery> discovery;
   PluginPtr<sdk::Backend> backend;
-  std::vector<PluginPtr<sdk::Policy>> policies;
+  std::vector<PluginPtr<sdk::Policy>> policies;  ///< the configured ones first, then the defaults
+  std::vector<std::string> default_policies;      ///< bundled plugins added for roles no [[policy]] offers
 };
 
 struct EdgePlugins : PluginSetBase {
@@ -46,6 +47,9 @@ struct EdgePlugins : PluginSetBase {
 
 /// Makes every plugin of `config`; each problem (unknown plugin, refused
 /// library, invalid table) becomes a diagnostic at the config's location.
+/// A connector needs a backoff role: when no [[policy]] offers it, the
+/// bundled `backoff` plugin is loaded with its defaults, so `check` and
+/// `connect` (both call this) accept and refuse the same configs.
 std::unique_ptr<ConnectorPlugins> make_connector_plugins(const ConnectorConfig& config, const PluginLoader& loader,
                                                          const boost::asio::any_io_executor& executor,
                                                          sdk::Diagnostics& diagnostics);

@@ -1,5 +1,6 @@
 // `warren` as a user runs it: a real process, its output and exit code.
 
+#include "cli_support.hpp"
 #include "process.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,39 +9,12 @@
 #include <fstream>
 #include <regex>
 
-using warren::test::lines;
-using warren::test::run_process;
+using namespace warren::test;
 
 namespace {
 
 const std::string warren_binary = WARREN_BINARY;
 const std::filesystem::path examples = std::filesystem::path(WARREN_SOURCE_DIR) / "examples" / "configs";
-
-/// A config file in a fresh temporary folder, removed at scope exit.
-struct TempConfig {
-  std::filesystem::path dir;
-  std::filesystem::path file;
-  explicit TempConfig(const std::string& text, const std::string& name = "tunnel.toml") {
-    dir = std::filesystem::temp_directory_path() / ("warren-cli-" + std::to_string(::getpid()) + "-" +
-                                                    std::to_string(counter++));
-    std::filesystem::create_directories(dir);
-    file = dir / name;
-    std::ofstream(file) << text;
-  }
-  ~TempConfig() { std::filesystem::remove_all(dir); }
-  static inline int counter = 0;
-};
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 }  // namespace
 
@@ -79,6 +53,14 @@ TEST_CASE("warren check accepts the example configs") {
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains(": valid "));
   }
+}
+
+TEST_CASE("warren check says where an edge keeps its key pair, outside the checkout") {
+  auto r = run_process({warren_binary, "check", "--config", (examples / "edge.toml").string()}, std::chrono::seconds(30),
+                       {"XDG_STATE_HOME=/var/tmp/xdg-state", "STATE_DIRECTORY="});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::EndsWith("key pair kept in /var/tmp/xdg-state/warren/edge-a\n"));
 }
 
 TEST_CASE("a typo in [backend] exits 2 with FILE:LINE:COL and a suggestion") {

@@ -96,7 +96,7 @@ TEST_CASE("a malformed pin and a missing trust setting are explained") {
   CHECK_THAT(e2[0], Catch::Contains("must say how to trust the edge"));
 }
 
-TEST_CASE("an id without a token is refused; neither is a quick tunnel") {
+TEST_CASE("an id without a token is refused but neither is a quick tunnel") {
   auto [c1, e1] = read(replace(contract, "token = \"s3cret\"", ""));
   REQUIRE(e1.size() == 1);
   CHECK_THAT(e1[0], Catch::Contains("has an 'id' but no 'token'"));

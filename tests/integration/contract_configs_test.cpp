@@ -42,13 +42,13 @@ TEST_CASE("the example edge and connector configs run as written") {
   edge_text = replace_all(edge_text, "public_port = 20080", "public_port = " + public_port);
   std::ofstream(dir.path / "edge.toml") << edge_text;
 
-  BackgroundProcess edge({WARREN_BINARY, "edge", "--config", (dir.path / "edge.toml").string()}, dir.path / "edge.err");
+  BackgroundProcess edge({"/usr/bin/env", "XDG_STATE_HOME=" + (dir.path / "state").string(), WARREN_BINARY, "edge", "--config", (dir.path / "edge.toml").string()}, dir.path / "edge.err");
   auto listen = edge.wait_for_line(std::regex(R"(^listen quic (127\.0\.0\.1:\d+)$)"), 10s);
   auto pin = edge.wait_for_line(std::regex(R"(^pin (sha256:[0-9a-f]{64})$)"), 10s);
   INFO(edge.stderr_text());
   REQUIRE(listen);
   REQUIRE(pin);
-  CHECK(std::filesystem::exists(dir.path / "warren-edge" / "edge.crt"));  // state_dir, relative to the config
+  CHECK(std::filesystem::exists(dir.path / "state" / "warren" / "edge-a" / "edge.crt"));  // nothing beside the config
 
   auto tunnel_text = read_text(examples / "tunnel.toml");
   tunnel_text = replace_all(tunnel_text, "127.0.0.1:7844", (*listen)[1].str());

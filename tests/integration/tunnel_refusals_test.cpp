@@ -45,7 +45,7 @@ TEST_CASE("a wrong pin is refused with a clear error") {
   CHECK_THAT(err, Catch::Contains("does not match edge_fingerprint"));
 }
 
-TEST_CASE("a malformed control frame closes that connection; the edge serves the others") {
+TEST_CASE("a malformed control frame closes that connection while the edge serves the others") {
   EchoTunnel tunnel;
   auto& edge = tunnel.edge;
 

@@ -46,7 +46,7 @@ TEST_CASE("acks that are stale or never sent do not count", "[supervisor]") {
   CHECK(lines.back() == "RetryScheduled leg=0 in 1s (heartbeat timeout)");
 }
 
-TEST_CASE("an edge-assigned interval replaces ours; the timeout covers two beats", "[supervisor]") {
+TEST_CASE("an edge-assigned interval replaces ours and the timeout covers two beats", "[supervisor]") {
   Harness h(one_leg_bore_heartbeats());
   auto& s = h.supervisor;
   s.handle_start(h.now());

@@ -76,7 +76,7 @@ TEST_CASE("with --no-reconnect the first failure ends the run with exit 1", "[su
   CHECK_FALSE(s.next_timeout());
 }
 
-TEST_CASE("discovery failures are retried with backoff; an old list is reused", "[supervisor]") {
+TEST_CASE("discovery failures are retried with backoff and an old list is reused", "[supervisor]") {
   SupervisorConfig config = quiet();
   config.ha_connections = 1;
   Harness h(config);

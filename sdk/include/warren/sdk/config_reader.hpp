@@ -30,6 +30,12 @@ struct KeySpec {
   std::string doc;
 };
 
+/// "an integer", "a string", …: a value's type as a message says it.
+inline std::string a_type_name(const ConfigValue& value) {
+  std::string type = value.type_name();
+  return (type.front() == 'a' || type.front() == 'i' ? "an " : "a ") + type;
+}
+
 template <typename T>
 struct Range {
   std::optional<T> min;
@@ -241,7 +247,7 @@ class ConfigReader {
     return fallback;
   }
   void wrong_type(const std::string& key, const ConfigValue& v, const std::string& expected) {
-    diag_.error(v.where, "'" + key + "' must be " + expected + ", not a " + v.type_name());
+    diag_.error(v.where, "'" + key + "' must be " + expected + ", not " + a_type_name(v));
   }
   void out_of_range(const std::string& key, const ConfigValue& v, const std::string& value, const std::string& min,
                     const std::string& max) {

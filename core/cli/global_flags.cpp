@@ -1,0 +1,15 @@
+#include "core/cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace warren::cli {
+
+void GlobalFlags::add_to(CLI::App& app) {
+  app.add_option("--plugin-dir", options.plugin_dirs, "folder searched first for plugins (repeatable)")
+      ->group("Global options");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error (default info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error"}))
+      ->group("Global options");
+}
+
+}  // namespace warren::cli
