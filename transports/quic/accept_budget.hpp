@@ -1,11 +1,11 @@
 #pragma once
 // How much of the loop's time new clients may take: datagrams for no known
 // connection (Initials) are handed to the acceptor only while it has spent
-// less than `share` of the wall-clock time, measured per call and refilled
-// continuously (a token bucket of nanoseconds). The rest is dropped unread,
+// (in CPU time, measured per call) less than `share` of the wall-clock time
+// (refilled continuously: a token bucket of nanoseconds). The rest is dropped unread,
 // so under a flood of Initials the established connections keep the
 // remaining time and their packets are not lost in an overflowing socket
-// buffer. Sans-io: the caller passes `now` and the time each call took.
+// buffer. Sans-io: the caller passes `now` and the CPU time each call took.
 
 #include <algorithm>
 #include <chrono>

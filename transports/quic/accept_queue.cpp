@@ -35,8 +35,9 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
   if (closed_) return nullptr;
   ngtcp2_tstamp now = now_ns();
   if (std::uint64_t shed = endpoint_->unrouted_shed(); shed != shed_seen_) {
-    note("shed", "datagrams for no connection dropped unread: new clients had used their share of the edge's time", as_duration(now),
-         shed - shed_seen_);
+    note(
+        "shed", [] { return std::string("datagrams for no connection dropped unread: new clients had used their share of the edge's time"); },
+        as_duration(now), shed - shed_seen_);
     shed_seen_ = shed;
   }
   AcceptedInitial initial{};
@@ -47,8 +48,10 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
     // only be thrown away.
     ++counters_.ready_full;
     counters_.unvalidated_received += len;
-    note("ready_full", "new clients dropped: " + std::to_string(max_ready) + " connections wait to be accepted",
-         as_duration(now));
+    note(
+        "ready_full",
+        [] { return "new clients dropped: " + std::to_string(max_ready) + " connections wait to be accepted"; },
+        as_duration(now));
     return nullptr;
   }
   std::uint8_t packet[AddressValidator::max_reply];
@@ -57,9 +60,13 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
     if (!initial.original_dcid) {
       ++counters_.invalid_tokens;
       counters_.unvalidated_received += len;
-      note("invalid_token", "Initials with a Retry token that is not valid for their address (last from " +
-                                from.address().to_string() + ")",
-           as_duration(now));
+      note(
+          "invalid_token",
+          [&] {
+            return "Initials with a Retry token that is not valid for their address (last from " +
+                   from.address().to_string() + ")";
+          },
+          as_duration(now));
       reply(from, packet, AddressValidator::write_invalid_token_close(packet, hd));
       return nullptr;
     }
@@ -69,18 +76,28 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
   if (verdict != InitialVerdict::accept) {
     if (!validated) counters_.unvalidated_received += len;
     if (verdict == InitialVerdict::retry) {
-      note("retry", "new clients asked to validate their address with a Retry (" +
-                        per_second(guard_.initial_rate(as_duration(now))) + " new Initials/s, " +
-                        std::to_string(guard_.pending_unvalidated()) + " unvalidated handshakes in progress)",
-           as_duration(now));
+      note(
+          "retry",
+          [&] {
+            return "new clients asked to validate their address with a Retry (" +
+                   per_second(guard_.initial_rate(as_duration(now))) + " new Initials/s, " +
+                   std::to_string(guard_.pending_unvalidated()) + " unvalidated handshakes in progress)";
+          },
+          as_duration(now));
       reply(from, packet, validator_.write_retry(packet, hd, from, now));
     } else if (verdict == InitialVerdict::global_cap) {
-      note("global_cap", "new clients dropped: " + std::to_string(guard_.pending()) + " handshakes in progress",
-           as_duration(now));
+      note(
+          "global_cap",
+          [&] { return "new clients dropped: " + std::to_string(guard_.pending()) + " handshakes in progress"; },
+          as_duration(now));
     } else {
-      note("source_cap", "new clients dropped: " + std::to_string(guard_.limits().max_handshakes_per_source) +
-                             " handshakes in progress from one source (last " + from.address().to_string() + ")",
-           as_duration(now));
+      note(
+          "source_cap",
+          [&] {
+            return "new clients dropped: " + std::to_string(guard_.limits().max_handshakes_per_source) +
+                   " handshakes in progress from one source (last " + from.address().to_string() + ")";
+          },
+          as_duration(now));
     }
     return nullptr;
   }
@@ -106,11 +123,11 @@ void AcceptQueue::reply(const udp::endpoint& to, const std::uint8_t* packet, std
   endpoint_->send(to, packet, len, len);
 }
 
-void AcceptQueue::note(const char* defence, const std::string& detail, std::chrono::nanoseconds now,
+void AcceptQueue::note(const char* defence, const std::function<std::string()>& detail, std::chrono::nanoseconds now,
                        std::uint64_t count) {
   if (auto times = defence_log_.fired(defence, now, count))
     logger_.warn("QUIC listener defence '" + std::string(defence) + "' fired " + std::to_string(*times) +
-                 " times since its last report: " + detail);
+                 " times since its last report: " + detail());
 }
 
 void AcceptQueue::on_handshake(QuicConnection* key, const sdk::error_code& ec) {

@@ -12,6 +12,7 @@
 #include "quic_connection.hpp"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -57,7 +58,10 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
   };
   void on_handshake(QuicConnection* key, const sdk::error_code& ec);
   void reply(const udp::endpoint& to, const std::uint8_t* packet, std::size_t len);
-  void note(const char* defence, const std::string& detail, std::chrono::nanoseconds now, std::uint64_t count = 1);
+  /// Counts a firing of `defence`; when its log line is due, writes it with
+  /// `detail()` (only then built: a flood fires defences 20,000 times a second).
+  void note(const char* defence, const std::function<std::string()>& detail, std::chrono::nanoseconds now,
+            std::uint64_t count = 1);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<UdpEndpoint> endpoint_;

@@ -58,6 +58,9 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
 
   /// Starts reading. Call once, after the endpoint is owned by a shared_ptr.
   void start();
+  /// Asks for a kernel receive buffer of `bytes`, beyond net.core.rmem_max
+  /// where the process may (CAP_NET_ADMIN); the size it got.
+  int enlarge_receive_buffer(int bytes);
 
   void add_route(const ngtcp2_cid& cid, std::weak_ptr<PacketSink> sink);
   /// Removes the route for `cid` if it still leads to `owner`.
