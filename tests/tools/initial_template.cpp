@@ -166,6 +166,38 @@ InitialTemplate::InitialTemplate() {
   plaintext_.resize(datagram_size - header - tag_length, 0);
 }
 
+std::size_t InitialTemplate::write_junk(std::uint8_t* out, std::uint64_t& random) {
+  auto next = [&random] {  // xorshift64: speed, not secrecy
+    random ^= random << 13;
+    random ^= random >> 7;
+    random ^= random << 17;
+    return random;
+  };
+  std::size_t at = 0;
+  out[at++] = 0xc0 | (pn_length - 1);
+  std::uint32_t version = htonl(NGTCP2_PROTO_VER_V1);
+  std::memcpy(out + at, &version, 4);
+  at += 4;
+  out[at++] = static_cast<std::uint8_t>(dcid_length);
+  for (std::size_t i = 0; i < dcid_length; i += 8) {
+    std::uint64_t r = next();
+    std::memcpy(out + at + i, &r, 8);
+  }
+  at += dcid_length;
+  out[at++] = static_cast<std::uint8_t>(scid_.datalen);
+  std::memcpy(out + at, scid_.data, scid_.datalen);
+  at += scid_.datalen;
+  out[at++] = 0;
+  std::size_t length = datagram_size - at - 2;
+  out[at++] = static_cast<std::uint8_t>(0x40 | (length >> 8));
+  out[at++] = static_cast<std::uint8_t>(length & 0xff);
+  for (; at + 8 <= datagram_size; at += 8) {
+    std::uint64_t r = next();
+    std::memcpy(out + at, &r, 8);
+  }
+  return datagram_size;
+}
+
 std::size_t InitialTemplate::write(std::uint8_t* out) {
   std::uint8_t dcid[dcid_length];
   check(gnutls_rnd(GNUTLS_RND_NONCE, dcid, sizeof(dcid)) == 0, "random");

@@ -23,6 +23,9 @@ class InitialTemplate {
   /// Writes the Initial protected for a random DCID into `out` (room for
   /// `datagram_size` bytes); its size.
   std::size_t write(std::uint8_t* out);
+  /// The same header with a random DCID but a payload of `random` bytes that
+  /// no key decrypts: far cheaper to make, so a flood can go much faster.
+  std::size_t write_junk(std::uint8_t* out, std::uint64_t& random);
 
   static constexpr std::size_t datagram_size = 1200;  ///< the minimum a server must accept
 
