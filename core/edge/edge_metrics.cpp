@@ -11,7 +11,9 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 }
 
 bool metric_name(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+         });
 }
 
 std::string label_value(const std::string& v) {

@@ -11,7 +11,6 @@
 #include <array>
 #include <chrono>
 #include <cstring>
-#include <memory>
 #include <stdexcept>
 
 namespace warren::tools {
@@ -46,7 +45,9 @@ int capture_encrypt(std::uint8_t* dest, const ngtcp2_crypto_aead* aead, const ng
   return ngtcp2_crypto_encrypt(dest, aead, ctx, plaintext, len, nonce, noncelen, aad, aadlen);
 }
 
-void rand_cb(std::uint8_t* dest, std::size_t len, const ngtcp2_rand_ctx*) { (void)gnutls_rnd(GNUTLS_RND_NONCE, dest, len); }
+void rand_cb(std::uint8_t* dest, std::size_t len, const ngtcp2_rand_ctx*) {
+  (void)gnutls_rnd(GNUTLS_RND_NONCE, dest, len);
+}
 int new_cid_cb(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token, std::size_t len, void*) {
   cid->datalen = len;
   return gnutls_rnd(GNUTLS_RND_NONCE, cid->data, len) == 0 &&

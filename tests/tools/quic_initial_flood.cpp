@@ -189,7 +189,8 @@ int main(int argc, char** argv) {
     }
     std::printf("sent_packets %llu\nsent_bytes %llu\nsend_errors %llu\nreceived_packets %llu\nreceived_bytes %llu\n"
                 "retry_packets %llu\nseconds %.3f\nrate %.0f\n",
-                static_cast<unsigned long long>(totals.sent_packets), static_cast<unsigned long long>(totals.sent_bytes),
+                static_cast<unsigned long long>(totals.sent_packets),
+                static_cast<unsigned long long>(totals.sent_bytes),
                 static_cast<unsigned long long>(totals.send_errors),
                 static_cast<unsigned long long>(totals.received_packets),
                 static_cast<unsigned long long>(totals.received_bytes),

@@ -29,7 +29,8 @@ class AcceptBudget {
  private:
   void refill(std::chrono::nanoseconds now) {
     if (now > last_) {
-      auto earned = std::chrono::nanoseconds(static_cast<long long>(static_cast<double>((now - last_).count()) * share_));
+      auto earned =
+          std::chrono::nanoseconds(static_cast<long long>(static_cast<double>((now - last_).count()) * share_));
       balance_ = std::min(burst_, balance_ + earned);
       last_ = now;
     }

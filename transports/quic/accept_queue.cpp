@@ -36,7 +36,11 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
   ngtcp2_tstamp now = now_ns();
   if (std::uint64_t shed = endpoint_->unrouted_shed(); shed != shed_seen_) {
     note(
-        "shed", [] { return std::string("datagrams for no connection dropped unread: new clients had used their share of the edge's time"); },
+        "shed",
+        [] {
+          return std::string(
+              "datagrams for no connection dropped unread: new clients had used their share of the edge's time");
+        },
         as_duration(now), shed - shed_seen_);
     shed_seen_ = shed;
   }

@@ -28,8 +28,9 @@ std::optional<HandshakeLimits> read_handshake_settings(const sdk::ConfigTable& t
   auto pending = reader.integer("retry_above_pending", static_cast<std::int64_t>(d.retry_above_pending),
                                 "unvalidated handshakes in progress at which \"auto\" sends Retry",
                                 {.min = 0, .max = 1 << 20});
-  auto max_handshakes = reader.integer("max_handshakes", static_cast<std::int64_t>(d.max_handshakes),
-                                       "handshakes in progress at once, all sources together", {.min = 1, .max = 1 << 20});
+  auto max_handshakes =
+      reader.integer("max_handshakes", static_cast<std::int64_t>(d.max_handshakes),
+                     "handshakes in progress at once, all sources together", {.min = 1, .max = 1 << 20});
   auto per_source = reader.integer("max_handshakes_per_source", static_cast<std::int64_t>(d.max_handshakes_per_source),
                                    "handshakes in progress at once from one IPv4 address or IPv6 /64",
                                    {.min = 1, .max = 1 << 20});

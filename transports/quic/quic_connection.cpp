@@ -74,7 +74,8 @@ QuicConnection::Ptr QuicConnection::dial(std::shared_ptr<UdpEndpoint> endpoint, 
 }
 
 QuicConnection::Ptr QuicConnection::accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
-                                           const AcceptedInitial& initial, std::shared_ptr<ServerCredentials> credentials,
+                                           const AcceptedInitial& initial,
+                                           std::shared_ptr<ServerCredentials> credentials,
                                            const ConnectionLimits& limits, sdk::Logger& logger, std::string& why) {
   Ptr c(new QuicConnection(std::move(endpoint), remote, limits, logger, true));
   c->original_dcid_ = initial.header.dcid;  // routed until the handshake ends

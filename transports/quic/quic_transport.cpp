@@ -105,7 +105,8 @@ sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::e
     return nullptr;
   }
   ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, sdk::Duration::zero()};
-  auto listener = QuicListener::create(std::move(endpoint), std::move(credentials), limits, handshake_limits_, logger_, why);
+  auto listener =
+      QuicListener::create(std::move(endpoint), std::move(credentials), limits, handshake_limits_, logger_, why);
   if (!listener) {
     logger_.error("cannot listen on " + where + ": " + why);
     ec = sdk::make_error_code(sdk::errc::config_invalid);
