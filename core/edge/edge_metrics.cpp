@@ -2,6 +2,8 @@
 
 #include "core/edge/public_admission.hpp"
 
+#include <algorithm>
+
 namespace warren::core {
 namespace {
 
@@ -15,6 +17,21 @@ void labeled(std::string& out, const char* name, const char* help, const char* l
   out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
   for (const auto& [value, count] : values)
     out += std::string(name) + "{" + label + "=\"" + value + "\"} " + std::to_string(count) + "\n";
+}
+
+bool metric_name(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+std::string label_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
 }
 
 }  // namespace
@@ -45,6 +62,33 @@ std::string EdgeMetrics::render() const {
           registrations_refused);
   metric(out, "warren_protocol_errors_total", "counter", "Connections closed for malformed control frames.",
          protocol_errors);
+  return out;
+}
+
+std::string render_listener_stats(const std::vector<sdk::ListenerPtr>& listeners) {
+  // Grouped by name so each family gets one HELP and TYPE line, as the
+  // exposition format wants, whichever listener reported it first.
+  std::map<std::string, std::pair<const sdk::ListenerMetric*, std::string>> families;
+  std::vector<sdk::ListenerStats> snapshots;
+  snapshots.reserve(listeners.size());
+  for (const auto& listener : listeners) snapshots.push_back(listener->stats());
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    for (const auto& m : snapshots[i]) {
+      if (!metric_name(m.name)) continue;
+      std::string labels = "listener=\"" + std::to_string(listeners[i]->local_port()) + "\"";
+      for (const auto& [k, v] : m.labels)
+        if (metric_name(k)) labels += "," + k + "=\"" + label_value(v) + "\"";
+      auto& family = families[m.name];
+      if (!family.first) family.first = &m;
+      family.second += "warren_" + m.name + "{" + labels + "} " + std::to_string(m.value) + "\n";
+    }
+  }
+  std::string out;
+  for (const auto& [name, family] : families) {
+    const char* type = family.first->kind == sdk::ListenerMetric::Kind::counter ? "counter" : "gauge";
+    out += "# HELP warren_" + name + " " + label_value(family.first->help) + "\n# TYPE warren_" + name + " " + type +
+           "\n" + family.second;
+  }
   return out;
 }
 

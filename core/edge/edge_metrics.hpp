@@ -2,9 +2,12 @@
 // The edge's counters, rendered in the Prometheus text format. Single
 // threaded like the rest of the edge: plain integers, no atomics.
 
+#include <warren/sdk/transport.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace warren::core {
 
@@ -30,5 +33,10 @@ struct EdgeMetrics {
   /// The Prometheus exposition text (version 0.0.4).
   std::string render() const;
 };
+
+/// What the transport listeners report about themselves (sdk::Listener::stats),
+/// as Prometheus text: `warren_<name>{listener="<port>",…}`, one HELP and
+/// TYPE per name. Names that are not lower_snake_case are skipped.
+std::string render_listener_stats(const std::vector<sdk::ListenerPtr>& listeners);
 
 }  // namespace warren::core

@@ -83,7 +83,8 @@ void EdgeServer::start() {
   if (config_.edge.admin) {
     tcp::endpoint at(resolve_literal(config_.edge.admin->host, "admin address"), config_.edge.admin->port);
     try {
-      admin_ = std::make_unique<AdminServer>(io_, at, [this] { return metrics_.render(); });
+      admin_ = std::make_unique<AdminServer>(
+          io_, at, [this] { return metrics_.render() + render_listener_stats(listeners_); });
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot serve metrics on " + config_.edge.admin->to_string() + ": " + e.code().message());
     }

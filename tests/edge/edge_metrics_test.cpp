@@ -28,3 +28,37 @@ TEST_CASE("every public refusal reason is exported from the start, so rates can 
   CHECK_THAT(text, Catch::Contains("warren_public_idle_closed_total 0\n"));
   CHECK_THAT(text, Catch::Contains("warren_streams_aborted_leg_gone_total 0\n"));
 }
+
+namespace {
+
+// A listener that only reports numbers, as a transport plugin's would.
+class ReportingListener final : public warren::sdk::Listener {
+ public:
+  std::uint16_t local_port() const override { return 7844; }
+  void close() override {}
+  warren::sdk::ListenerStats stats() const override {
+    using Kind = warren::sdk::ListenerMetric::Kind;
+    return {{"quic_initials_total", "Initials.", Kind::counter, {{"verdict", "retry"}}, 12},
+            {"quic_initials_total", "Initials.", Kind::counter, {{"verdict", "accept"}}, 3},
+            {"quic_handshakes_pending", "In progress.", Kind::gauge, {}, 2},
+            {"Bad-Name", "Skipped.", Kind::gauge, {}, 1}};
+  }
+
+ private:
+  void async_accept_impl(warren::sdk::ConnectionHandler) override {}
+};
+
+}  // namespace
+
+TEST_CASE("listener stats render with one HELP and TYPE per name and the listener's port") {
+  std::vector<warren::sdk::ListenerPtr> listeners;
+  listeners.push_back(std::make_unique<ReportingListener>());
+  auto text = warren::core::render_listener_stats(listeners);
+  CHECK_THAT(text, Catch::Contains("# HELP warren_quic_initials_total Initials.\n"
+                                   "# TYPE warren_quic_initials_total counter\n"
+                                   "warren_quic_initials_total{listener=\"7844\",verdict=\"retry\"} 12\n"
+                                   "warren_quic_initials_total{listener=\"7844\",verdict=\"accept\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE warren_quic_handshakes_pending gauge\n"
+                                   "warren_quic_handshakes_pending{listener=\"7844\"} 2\n"));
+  CHECK_THAT(text, !Catch::Contains("Bad-Name"));
+}

@@ -3,7 +3,8 @@
 // at least three PTOs) its connection IDs still route here, and a late
 // packet from the peer is answered with our CONNECTION_CLOSE again, in case
 // the first one was lost. Without this the peer would wait out its idle
-// timeout.
+// timeout. For an address never validated the repeats stay within what is
+// left of the anti-amplification limit (3x what the peer sent, RFC 9000 §8).
 
 #include "udp_endpoint.hpp"
 
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace warren::quic {
@@ -19,9 +21,11 @@ namespace warren::quic {
 class ClosingConnection final : public PacketSink, public std::enable_shared_from_this<ClosingConnection> {
  public:
   /// Takes over `cids` on `endpoint` for `period`, then lets them go.
+  /// `budget`: bytes it may still send to an unvalidated `remote` (null:
+  /// validated, no limit); each datagram received adds 3x its size.
   static void start(const std::shared_ptr<UdpEndpoint>& endpoint, std::vector<ngtcp2_cid> cids,
                     const udp::endpoint& remote, const std::uint8_t* close_packet, std::size_t len,
-                    std::chrono::nanoseconds period);
+                    std::chrono::nanoseconds period, std::optional<std::uint64_t> budget);
 
   void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) override;
   void end_of_batch() override {}
@@ -38,6 +42,7 @@ class ClosingConnection final : public PacketSink, public std::enable_shared_fro
   std::vector<std::uint8_t> close_packet_;
   boost::asio::steady_timer timer_;
   std::uint64_t received_ = 0;
+  std::optional<std::uint64_t> budget_;
 };
 
 }  // namespace warren::quic

@@ -1,11 +1,10 @@
 // Registration of the QUIC transport: reads the plugin's table, makes the
 // transport. The work lives in quic_transport.cpp and below.
-//
-// Keys (all optional):
-//   stream_window     = 1048576    bytes a peer may send on one stream ahead of the reader
-//   connection_window = 16777216   the same for all streams of a connection together
-//   max_streams       = 1024       streams a peer may have open at once
+// Its keys, all optional, are read in quic_settings.cpp (flow control) and
+// handshake_settings.cpp (edge-only defences before authentication); the
+// table in README.md lists them.
 
+#include "handshake_settings.hpp"
 #include "quic_settings.hpp"
 #include "quic_transport.hpp"
 
@@ -18,9 +17,10 @@ namespace {
 
 std::unique_ptr<sdk::Transport> make_transport(const sdk::ConfigTable& table, sdk::PluginContext& context,
                                                sdk::Diagnostics& diagnostics) {
-  auto settings = read_settings(table, diagnostics);
-  if (!settings) return nullptr;
-  return std::make_unique<QuicTransport>(*settings, context);
+  auto handshake = read_handshake_settings(table, diagnostics);
+  auto settings = read_settings(without_handshake_keys(table), diagnostics);
+  if (!settings || !handshake) return nullptr;
+  return std::make_unique<QuicTransport>(*settings, *handshake, context);
 }
 
 }  // namespace

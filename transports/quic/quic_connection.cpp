@@ -74,21 +74,23 @@ QuicConnection::Ptr QuicConnection::dial(std::shared_ptr<UdpEndpoint> endpoint, 
 }
 
 QuicConnection::Ptr QuicConnection::accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
-                                           const ngtcp2_pkt_hd& initial, std::shared_ptr<ServerCredentials> credentials,
+                                           const AcceptedInitial& initial,
+                                           std::shared_ptr<ServerCredentials> credentials,
                                            const ConnectionLimits& limits, sdk::Logger& logger, std::string& why) {
   Ptr c(new QuicConnection(std::move(endpoint), remote, limits, logger, true));
-  c->original_dcid_ = initial.dcid;
+  c->original_dcid_ = initial.header.dcid;  // routed until the handshake ends
+  c->address_validated_ = initial.original_dcid.has_value();
   ngtcp2_cid scid;
   if (!random_cid(scid, cid_length)) {
     why = "no random bytes for connection IDs";
     return nullptr;
   }
   c->tls_ = TlsSession::server(std::move(credentials), conn_from_ref, c.get(), why);
-  if (!c->tls_ || !c->create_native(initial.scid, scid, &initial, why)) return nullptr;
+  if (!c->tls_ || !c->create_native(initial.header.scid, scid, &initial, why)) return nullptr;
   return c;
 }
 
-bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const ngtcp2_pkt_hd* initial,
+bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const AcceptedInitial* initial,
                                    std::string& why) {
   ngtcp2_path path{endpoint_->local_addr(), {remote_.data(), static_cast<ngtcp2_socklen>(remote_.size())}, nullptr};
   ngtcp2_settings settings;
@@ -115,8 +117,16 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
 
   int rv;
   if (initial) {
-    params.original_dcid = initial->dcid;
-    rv = ngtcp2_conn_server_new(&conn_, &dcid, &scid, &path, initial->version, &server_callbacks(), &settings, &params,
+    const ngtcp2_pkt_hd& hd = initial->header;
+    params.original_dcid = hd.dcid;
+    if (initial->original_dcid) {
+      // After our Retry (RFC 9000 §7.3): the client authenticates both IDs.
+      params.original_dcid = *initial->original_dcid;
+      params.retry_scid = hd.dcid;
+      params.retry_scid_present = 1;
+      settings.token = hd.token;  // copied by ngtcp2; marks the address validated
+    }
+    rv = ngtcp2_conn_server_new(&conn_, &dcid, &scid, &path, hd.version, &server_callbacks(), &settings, &params,
                                 nullptr, this);
   } else {
     rv = ngtcp2_conn_client_new(&conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &client_callbacks(), &settings,
@@ -318,7 +328,13 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
   if (!close_packet.empty()) {
     auto period = std::max<std::chrono::nanoseconds>(std::chrono::nanoseconds(3 * ngtcp2_conn_get_pto(conn_)),
                                                      min_closing_period);
-    ClosingConnection::start(endpoint_, std::move(cids), remote_, close_packet.data(), close_packet.size(), period);
+    // Before the handshake completes (and without a Retry token) the
+    // address is unproven: the repeats share the 3x limit with what was sent.
+    std::optional<std::uint64_t> budget;
+    if (server_ && !handshake_completed_ && !address_validated_)
+      budget = 3 * bytes_received_ > bytes_sent_ ? 3 * bytes_received_ - bytes_sent_ : 0;
+    ClosingConnection::start(endpoint_, std::move(cids), remote_, close_packet.data(), close_packet.size(), period,
+                             budget);
   }
   fail_streams(reason);
   if (handshake_done_) {
@@ -340,6 +356,7 @@ std::vector<std::uint8_t> QuicConnection::send_connection_close(const ngtcp2_con
   if (n <= 0) return {};
   std::vector<std::uint8_t> packet(slot, slot + n);
   batch.commit(static_cast<std::size_t>(n));
+  bytes_sent_ += static_cast<std::uint64_t>(n);
   return packet;
 }
 
@@ -355,6 +372,10 @@ std::string QuicConnection::remote_address() const {
   auto address = remote_.address();
   std::string host = address.to_string();
   return (address.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(remote_.port());
+}
+
+HandshakeTraffic QuicConnection::handshake_traffic() const {
+  return traffic_at_handshake_ ? *traffic_at_handshake_ : HandshakeTraffic{bytes_sent_, bytes_received_};
 }
 
 sdk::ConnectionStats QuicConnection::stats() const {

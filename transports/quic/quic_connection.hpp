@@ -23,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,21 @@ struct ConnectionLimits {
   sdk::Duration keepalive{};  ///< zero: no PINGs of our own
 };
 
+/// What the listener learned from a client's first Initial packet.
+struct AcceptedInitial {
+  ngtcp2_pkt_hd header;  ///< that packet's header; `token` points into the datagram
+  /// Set when the packet carried a valid Retry token: the client's DCID
+  /// before our Retry, which the token sealed. The address is then validated.
+  std::optional<ngtcp2_cid> original_dcid;
+};
+
+/// Bytes a server connection exchanged before its handshake completed (all
+/// of them while it has not): what the anti-amplification limit governs.
+struct HandshakeTraffic {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+};
+
 class QuicConnection final : public PacketSink, public std::enable_shared_from_this<QuicConnection> {
  public:
   using Ptr = std::shared_ptr<QuicConnection>;
@@ -47,7 +63,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   static Ptr dial(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const PeerCheck& check,
                   const ConnectionLimits& limits, sdk::Logger& logger, std::string& why);
   /// A server connection for a client's first Initial packet `initial`.
-  static Ptr accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ngtcp2_pkt_hd& initial,
+  static Ptr accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const AcceptedInitial& initial,
                     std::shared_ptr<ServerCredentials> credentials, const ConnectionLimits& limits, sdk::Logger& logger,
                     std::string& why);
   ~QuicConnection() override;
@@ -71,6 +87,9 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void close(sdk::error_code reason);
   std::string remote_address() const;
   sdk::ConnectionStats stats() const;
+  /// Server side: the client proved its address with a Retry token.
+  bool address_validated() const { return address_validated_; }
+  HandshakeTraffic handshake_traffic() const;
 
   // What sdk::ByteStream offers, for QuicStream.
   void read(const std::shared_ptr<StreamState>& stream, boost::asio::mutable_buffer buffer, sdk::ReadHandler handler);
@@ -99,7 +118,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
  private:
   QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ConnectionLimits& limits,
                  sdk::Logger& logger, bool server);
-  bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const ngtcp2_pkt_hd* initial, std::string& why);
+  bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const AcceptedInitial* initial, std::string& why);
 
   // Packets and time (quic_connection.cpp).
   void flush();
@@ -160,6 +179,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
 
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
+  bool address_validated_ = false;
+  std::optional<HandshakeTraffic> traffic_at_handshake_;  ///< taken when the handshake completed
 };
 
 }  // namespace warren::quic

@@ -100,6 +100,7 @@ int QuicConnection::on_handshake_completed() {
     return NGTCP2_ERR_CALLBACK_FAILURE;
   }
   handshake_completed_ = true;
+  traffic_at_handshake_ = HandshakeTraffic{bytes_sent_, bytes_received_};
   // Told from a fresh handler, not from inside ngtcp2: whoever waits may
   // take the connection and start using it at once.
   boost::asio::post(executor_, [weak = weak_from_this()] {

@@ -1,125 +1,42 @@
 #include "quic_listener.hpp"
 
-#include "completion.hpp"
-#include "connection_handle.hpp"
-
-#include <deque>
-#include <unordered_map>
+#include "accept_queue.hpp"
 
 namespace warren::quic {
 namespace {
 
-// Bounds the work a flood of Initial packets can cause: connections in
-// their handshake, and finished ones the application has not taken yet.
-constexpr std::size_t max_handshakes = 1024;
-constexpr std::size_t max_ready = 1024;
+// A listener's socket buffer is what a flood of Initials fills while the
+// loop is busy or descheduled; room for ~0.5 s of 20,000 Initials/s keeps
+// a connector's Initial (and everyone's packets) from being dropped there.
+constexpr int listener_receive_buffer = 24 << 20;
+
+using Kind = sdk::ListenerMetric::Kind;
+
+sdk::ListenerMetric metric(std::string name, std::string help, Kind kind, std::uint64_t value,
+                           std::vector<std::pair<std::string, std::string>> labels = {}) {
+  return {std::move(name), std::move(help), kind, std::move(labels), value};
+}
 
 }  // namespace
 
-/// Shared with the endpoint's acceptor and the handshake callbacks, which
-/// hold it weakly: a closed listener simply stops hearing from them.
-class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
- public:
-  AcceptQueue(std::shared_ptr<UdpEndpoint> endpoint, std::shared_ptr<ServerCredentials> credentials,
-              const ConnectionLimits& limits, sdk::Logger& logger)
-      : executor_(endpoint->get_executor()),
-        endpoint_(std::move(endpoint)),
-        credentials_(std::move(credentials)),
-        limits_(limits),
-        logger_(logger) {}
-
-  std::shared_ptr<PacketSink> accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len);
-  void on_handshake(QuicConnection* key, const std::weak_ptr<QuicConnection>& weak, const sdk::error_code& ec);
-  void async_accept(sdk::ConnectionHandler handler);
-  void close();
-
- private:
-  boost::asio::any_io_executor executor_;
-  std::shared_ptr<UdpEndpoint> endpoint_;
-  std::shared_ptr<ServerCredentials> credentials_;
-  ConnectionLimits limits_;
-  sdk::Logger& logger_;
-  std::unordered_map<QuicConnection*, std::weak_ptr<QuicConnection>> handshaking_;
-  std::deque<QuicConnection::Ptr> ready_;
-  sdk::ConnectionHandler waiting_;
-  bool closed_ = false;
-};
-
-std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len) {
-  if (closed_) return nullptr;
-  ngtcp2_pkt_hd header;
-  if (ngtcp2_accept(&header, data, len) != 0) return nullptr;  // not a client's first Initial
-  if (handshaking_.size() >= max_handshakes || ready_.size() >= max_ready) return nullptr;
-  std::string why;
-  auto connection = QuicConnection::accept(endpoint_, from, header, credentials_, limits_, logger_, why);
-  if (!connection) {
-    logger_.warn("cannot accept a QUIC connection from " + from.address().to_string() + ": " + why);
+std::unique_ptr<QuicListener> QuicListener::create(std::shared_ptr<UdpEndpoint> endpoint,
+                                                   std::shared_ptr<ServerCredentials> credentials,
+                                                   const ConnectionLimits& limits,
+                                                   const HandshakeLimits& handshake_limits, sdk::Logger& logger,
+                                                   std::string& why) {
+  auto queue = std::make_shared<AcceptQueue>(endpoint, std::move(credentials), limits, handshake_limits, logger);
+  if (!queue->init()) {
+    why = "no random bytes for the Retry token secret";
     return nullptr;
   }
-  QuicConnection* key = connection.get();
-  handshaking_.emplace(key, connection);
-  connection->start([weak_queue = weak_from_this(), key, weak = std::weak_ptr(connection)](const sdk::error_code& ec) {
-    if (auto queue = weak_queue.lock()) queue->on_handshake(key, weak, ec);
+  endpoint->set_acceptor([weak = std::weak_ptr(queue)](const udp::endpoint& from, const std::uint8_t* data,
+                                                       std::size_t len) -> std::shared_ptr<PacketSink> {
+    auto q = weak.lock();
+    return q ? q->accept(from, data, len) : nullptr;
   });
-  return connection;
-}
-
-void AcceptQueue::on_handshake(QuicConnection* key, const std::weak_ptr<QuicConnection>& weak,
-                               const sdk::error_code& ec) {
-  handshaking_.erase(key);
-  auto connection = weak.lock();
-  if (ec || !connection) {
-    logger_.debug("QUIC handshake failed: " + ec.message());
-    return;
-  }
-  if (closed_) return;
-  if (waiting_) {
-    complete_if_pending(executor_, waiting_, sdk::error_code(),
-                        sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(connection))));
-  } else {
-    ready_.push_back(std::move(connection));
-  }
-}
-
-void AcceptQueue::async_accept(sdk::ConnectionHandler handler) {
-  const auto& executor = executor_;
-  if (!ready_.empty()) {
-    sdk::ConnectionPtr connection = std::make_unique<ConnectionHandle>(std::move(ready_.front()));
-    ready_.pop_front();
-    complete_later(executor, std::move(handler), sdk::error_code(), std::move(connection));
-  } else if (closed_) {
-    complete_later(executor, std::move(handler), boost::asio::error::operation_aborted, sdk::ConnectionPtr());
-  } else if (waiting_) {
-    complete_later(executor, std::move(handler), boost::asio::error::in_progress, sdk::ConnectionPtr());
-  } else {
-    store_handler(waiting_, std::move(handler));
-  }
-}
-
-void AcceptQueue::close() {
-  if (closed_) return;
-  closed_ = true;
-  endpoint_->set_acceptor(nullptr);
-  for (auto& [key, weak] : handshaking_)
-    if (auto connection = weak.lock()) connection->close(boost::asio::error::operation_aborted);
-  handshaking_.clear();
-  for (auto& connection : ready_) connection->close(boost::asio::error::operation_aborted);
-  ready_.clear();
-  complete_if_pending(executor_, waiting_, boost::asio::error::operation_aborted, sdk::ConnectionPtr());
-  // Accepted connections keep the socket; with none left, the port is free.
-  endpoint_.reset();
-}
-
-QuicListener::QuicListener(std::shared_ptr<UdpEndpoint> endpoint, std::shared_ptr<ServerCredentials> credentials,
-                           const ConnectionLimits& limits, sdk::Logger& logger)
-    : queue_(std::make_shared<AcceptQueue>(endpoint, std::move(credentials), limits, logger)),
-      port_(endpoint->local_endpoint().port()) {
-  endpoint->set_acceptor([weak = std::weak_ptr(queue_)](const udp::endpoint& from, const std::uint8_t* data,
-                                                        std::size_t len) -> std::shared_ptr<PacketSink> {
-    auto queue = weak.lock();
-    return queue ? queue->accept(from, data, len) : nullptr;
-  });
+  endpoint->enlarge_receive_buffer(listener_receive_buffer);
   endpoint->start();
+  return std::unique_ptr<QuicListener>(new QuicListener(std::move(queue), endpoint->local_endpoint().port()));
 }
 
 QuicListener::~QuicListener() { close(); }
@@ -127,5 +44,42 @@ QuicListener::~QuicListener() { close(); }
 void QuicListener::close() { queue_->close(); }
 
 void QuicListener::async_accept_impl(sdk::ConnectionHandler handler) { queue_->async_accept(std::move(handler)); }
+
+sdk::ListenerStats QuicListener::stats() const {
+  const auto& guard = queue_->guard();
+  const auto& verdicts = guard.counters();
+  auto counters = queue_->counters_now();
+  const char* initials_help = "Client first Initial packets, by what the listener did with them.";
+  return {
+      metric("quic_initials_total", initials_help, Kind::counter, verdicts.accepted, {{"verdict", "accept"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, verdicts.retried, {{"verdict", "retry"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, verdicts.global_cap, {{"verdict", "global_cap"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, verdicts.source_cap, {{"verdict", "source_cap"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, counters.invalid_tokens,
+             {{"verdict", "invalid_token"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, counters.ready_full, {{"verdict", "ready_full"}}),
+      metric("quic_datagrams_shed_total",
+             "Datagrams for no connection dropped unread: new clients had used their share of the loop's time.",
+             Kind::counter, queue_->unrouted_shed()),
+      metric("quic_retry_bytes_sent_total", "Bytes of stateless Retry and INVALID_TOKEN replies.", Kind::counter,
+             counters.retry_bytes),
+      metric("quic_unvalidated_bytes_total",
+             "Bytes exchanged with addresses not yet validated (the 3x anti-amplification limit applies).",
+             Kind::counter, counters.unvalidated_received, {{"direction", "received"}}),
+      metric("quic_unvalidated_bytes_total",
+             "Bytes exchanged with addresses not yet validated (the 3x anti-amplification limit applies).",
+             Kind::counter, counters.unvalidated_sent, {{"direction", "sent"}}),
+      metric("quic_handshakes_total", "Server handshakes that ended, by outcome.", Kind::counter,
+             counters.handshakes_completed, {{"outcome", "completed"}}),
+      metric("quic_handshakes_total", "Server handshakes that ended, by outcome.", Kind::counter,
+             counters.handshakes_failed, {{"outcome", "failed"}}),
+      metric("quic_handshakes_pending", "Server handshakes in progress.", Kind::gauge, guard.pending()),
+      metric("quic_handshakes_pending_unvalidated", "Server handshakes in progress from addresses not validated.",
+             Kind::gauge, guard.pending_unvalidated()),
+      metric("quic_handshake_sources", "Sources with a handshake in progress.", Kind::gauge, guard.sources()),
+      metric("quic_connections_unaccepted", "Finished handshakes waiting for the application.", Kind::gauge,
+             queue_->ready()),
+  };
+}
 
 }  // namespace warren::quic

@@ -1,6 +1,9 @@
 #pragma once
-// The edge side: accepts QUIC connections on one UDP socket.
+// The edge side: accepts QUIC connections on one UDP socket, with the
+// defences before authentication of handshake_guard.hpp (Retry, caps) and
+// a counter for each in stats().
 
+#include "handshake_guard.hpp"
 #include "quic_connection.hpp"
 
 #include <warren/sdk/transport.hpp>
@@ -13,15 +16,20 @@ class AcceptQueue;
 
 class QuicListener final : public sdk::Listener {
  public:
-  QuicListener(std::shared_ptr<UdpEndpoint> endpoint, std::shared_ptr<ServerCredentials> credentials,
-               const ConnectionLimits& limits, sdk::Logger& logger);
+  /// Null with `why` set if the listener's Retry secret cannot be drawn.
+  static std::unique_ptr<QuicListener> create(std::shared_ptr<UdpEndpoint> endpoint,
+                                              std::shared_ptr<ServerCredentials> credentials,
+                                              const ConnectionLimits& limits, const HandshakeLimits& handshake_limits,
+                                              sdk::Logger& logger, std::string& why);
   /// Same as close(); accepted connections live on.
   ~QuicListener() override;
 
   std::uint16_t local_port() const override { return port_; }
   void close() override;
+  sdk::ListenerStats stats() const override;
 
  private:
+  QuicListener(std::shared_ptr<AcceptQueue> queue, std::uint16_t port) : queue_(std::move(queue)), port_(port) {}
   void async_accept_impl(sdk::ConnectionHandler handler) override;
 
   std::shared_ptr<AcceptQueue> queue_;

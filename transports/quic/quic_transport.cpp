@@ -23,10 +23,12 @@ std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t
 
 }  // namespace
 
-QuicTransport::QuicTransport(const QuicSettings& settings, sdk::PluginContext& context)
+QuicTransport::QuicTransport(const QuicSettings& settings, const HandshakeLimits& handshake_limits,
+                             sdk::PluginContext& context)
     : executor_(context.executor),
       logger_(context.logger),
       settings_(settings),
+      handshake_limits_(handshake_limits),
       dials_(std::make_shared<DialRegistry>()) {}
 
 QuicTransport::~QuicTransport() {
@@ -103,7 +105,13 @@ sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::e
     return nullptr;
   }
   ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, sdk::Duration::zero()};
-  return std::make_unique<QuicListener>(std::move(endpoint), std::move(credentials), limits, logger_);
+  auto listener =
+      QuicListener::create(std::move(endpoint), std::move(credentials), limits, handshake_limits_, logger_, why);
+  if (!listener) {
+    logger_.error("cannot listen on " + where + ": " + why);
+    ec = sdk::make_error_code(sdk::errc::config_invalid);
+  }
+  return listener;
 }
 
 }  // namespace warren::quic

@@ -2,6 +2,7 @@
 // The plugin object: one QUIC endpoint. Every connection it dials shares one
 // UDP socket per address family, opened on the first dial.
 
+#include "handshake_guard.hpp"
 #include "quic_connection.hpp"
 #include "quic_settings.hpp"
 
@@ -16,7 +17,8 @@ class DialRegistry;
 
 class QuicTransport final : public sdk::Transport {
  public:
-  QuicTransport(const QuicSettings& settings, sdk::PluginContext& context);
+  /// `handshake_limits` apply to listen(); dialing ignores them.
+  QuicTransport(const QuicSettings& settings, const HandshakeLimits& handshake_limits, sdk::PluginContext& context);
   /// Dials still in their handshake fail with operation_aborted; connections
   /// already established live on.
   ~QuicTransport() override;
@@ -30,6 +32,7 @@ class QuicTransport final : public sdk::Transport {
   boost::asio::any_io_executor executor_;
   sdk::Logger& logger_;
   QuicSettings settings_;
+  HandshakeLimits handshake_limits_;
   std::shared_ptr<UdpEndpoint> v4_;
   std::shared_ptr<UdpEndpoint> v6_;
   std::shared_ptr<DialRegistry> dials_;

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace warren::quic {
 namespace {
@@ -19,9 +20,16 @@ namespace {
 // replies go out; bounds latency for the connections waiting behind a busy one.
 constexpr int max_reads_per_batch = 8;
 
+
 // Big kernel buffers keep a burst at full window from being dropped on a
 // busy host; the kernel caps these at net.core.[rw]mem_max.
 constexpr int socket_buffer_bytes = 4 << 20;
+
+std::chrono::nanoseconds thread_cpu_time() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
 
 }  // namespace
 
@@ -61,6 +69,16 @@ std::shared_ptr<UdpEndpoint> UdpEndpoint::open(const boost::asio::any_io_executo
 
 void UdpEndpoint::start() { wait_readable(); }
 
+int UdpEndpoint::enlarge_receive_buffer(int bytes) {
+  int fd = socket_.native_handle();
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  int got = 0;
+  socklen_t len = sizeof(got);
+  ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
+  return got;
+}
+
 void UdpEndpoint::wait_readable() {
   // Waiting for readability instead of an async receive means no read is
   // ever in flight into a buffer that could be freed under it.
@@ -80,13 +98,31 @@ void UdpEndpoint::drain() {
       if (errno == EBADF) return;
       continue;  // an ICMP error report for an earlier send: nothing to route
     }
+    // Established connections first: what no connection claims waits until
+    // the rest of this read is delivered, and only so many per wake-up.
+    unrouted_.clear();
     for (int m = 0; m < n; ++m) {
       const RxSlot& slot = rx_slots_[static_cast<std::size_t>(m)];
       std::size_t len = slot.length;
       std::size_t segment = slot.segment;
       if (segment == 0 || segment > len) segment = len;
-      for (std::size_t offset = 0; offset < len; offset += segment)
-        route(slot.from, slot.data.data() + offset, std::min(segment, len - offset), now);
+      for (std::size_t offset = 0; offset < len; offset += segment) {
+        const std::uint8_t* data = slot.data.data() + offset;
+        std::size_t size = std::min(segment, len - offset);
+        if (!route(slot.from, data, size, now)) unrouted_.push_back({&slot.from, data, size});
+      }
+    }
+    for (const auto& datagram : unrouted_) {
+      if (!acceptor_) break;  // a dialing endpoint: nobody to offer them to
+      if (!accept_budget_.allows(std::chrono::nanoseconds(now_ns()))) {
+        ++unrouted_shed_;
+        continue;
+      }
+      // Charged in CPU time: on a busy host the wall clock would also count
+      // the time the scheduler gave to other processes.
+      auto cpu_before = thread_cpu_time();
+      accept(*datagram.from, datagram.data, datagram.len, now);
+      accept_budget_.charge(thread_cpu_time() - cpu_before);
     }
     // Fewer than asked for: the socket was empty when the kernel answered.
     // Anything arriving since is a new readiness edge for wait_readable(),
@@ -142,13 +178,25 @@ int UdpEndpoint::receive() {
   return n;
 }
 
-void UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {
+bool UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {
   ngtcp2_version_cid vc;
-  if (ngtcp2_pkt_decode_version_cid(&vc, data, len, cid_length) != 0) return;  // not QUIC v1 we can route
+  if (ngtcp2_pkt_decode_version_cid(&vc, data, len, cid_length) != 0) return true;  // not QUIC v1: dropped
   std::shared_ptr<PacketSink> sink;
   if (auto it = routes_.find(CidKey(vc.dcid, vc.dcidlen)); it != routes_.end()) sink = it->second.sink.lock();
-  if (!sink && acceptor_) sink = acceptor_(from, data, len);
-  if (!sink) return;
+  if (!sink) return false;
+  deliver(std::move(sink), from, data, len, now);
+  return true;
+}
+
+void UdpEndpoint::accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {
+  // An earlier datagram of this read may have started the connection this
+  // one belongs to (a client's Initial spread over two datagrams).
+  if (route(from, data, len, now)) return;
+  if (auto sink = acceptor_(from, data, len)) deliver(std::move(sink), from, data, len, now);
+}
+
+void UdpEndpoint::deliver(std::shared_ptr<PacketSink> sink, const udp::endpoint& from, const std::uint8_t* data,
+                          std::size_t len, ngtcp2_tstamp now) {
   sink->on_datagram(from, data, len, now);
   if (!sink->in_batch_) {
     sink->in_batch_ = true;

@@ -4,6 +4,7 @@
 // no known connection. Outgoing packets of equal size leave in one
 // UDP_SEGMENT (GSO) send where the kernel allows it.
 
+#include "accept_budget.hpp"
 #include "connection_id.hpp"
 
 #include <warren/sdk/error.hpp>
@@ -57,6 +58,9 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
 
   /// Starts reading. Call once, after the endpoint is owned by a shared_ptr.
   void start();
+  /// Asks for a kernel receive buffer of `bytes`, beyond net.core.rmem_max
+  /// where the process may (CAP_NET_ADMIN); the size it got.
+  int enlarge_receive_buffer(int bytes);
 
   void add_route(const ngtcp2_cid& cid, std::weak_ptr<PacketSink> sink);
   /// Removes the route for `cid` if it still leads to `owner`.
@@ -76,6 +80,10 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   /// Sends `len` bytes as datagrams of `segment` bytes (the last may be shorter).
   void send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
 
+  /// Datagrams for no known connection dropped unread because the acceptor
+  /// had used its share of the loop's time (AcceptBudget: a flood of Initials).
+  std::uint64_t unrouted_shed() const { return unrouted_shed_; }
+
  private:
   UdpEndpoint(const boost::asio::any_io_executor& executor);
   void wait_readable();
@@ -84,7 +92,12 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   /// datagram or with GRO a train of `segment`-byte datagrams; -1 with errno
   /// set on failure.
   int receive();
-  void route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
+  /// Delivers a datagram to the connection its DCID names; false if none does.
+  bool route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
+  /// Offers a datagram no connection claimed to the acceptor.
+  void accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
+  void deliver(std::shared_ptr<PacketSink> sink, const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
+               ngtcp2_tstamp now);
   bool send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
 
   boost::asio::any_io_executor executor_;
@@ -105,6 +118,14 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
     std::size_t segment = 0;
   };
   std::vector<RxSlot> rx_slots_;
+  struct Unrouted {
+    const udp::endpoint* from;
+    const std::uint8_t* data;  ///< into rx_slots_, valid until the next receive()
+    std::size_t len;
+  };
+  std::vector<Unrouted> unrouted_;
+  std::uint64_t unrouted_shed_ = 0;
+  AcceptBudget accept_budget_;
   std::array<std::uint8_t, 65536> tx_buffer_;
   bool gso_ = true;
 };

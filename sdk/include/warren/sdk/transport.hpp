@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace warren::sdk {
 
@@ -86,6 +88,20 @@ class BOOST_SYMBOL_VISIBLE Connection {
 using ConnectionPtr = std::unique_ptr<Connection>;
 using ConnectionHandler = boost::asio::any_completion_handler<void(error_code, ConnectionPtr)>;
 
+/// One number a listener reports about itself, for the edge's /metrics.
+/// The edge renders it as `warren_<name>{listener="<port>",<labels>} value`
+/// in the Prometheus text format, with `help` as its HELP line; samples of
+/// one name must agree on `help` and `kind`.
+struct ListenerMetric {
+  enum class Kind { counter, gauge };
+  std::string name;  ///< lower_snake_case, unique per plugin: "quic_retry_sent_total"
+  std::string help;  ///< one sentence
+  Kind kind = Kind::counter;
+  std::vector<std::pair<std::string, std::string>> labels;  ///< e.g. {{"reason", "source_cap"}}; stable values
+  std::uint64_t value = 0;
+};
+using ListenerStats = std::vector<ListenerMetric>;
+
 class BOOST_SYMBOL_VISIBLE Listener {
  public:
   virtual ~Listener() = default;
@@ -98,6 +114,10 @@ class BOOST_SYMBOL_VISIBLE Listener {
   virtual std::uint16_t local_port() const = 0;
   /// Stops accepting; connections already accepted live on.
   virtual void close() = 0;
+  /// A snapshot of the listener's own counters and gauges (defences that
+  /// fired, handshakes in progress …), taken on the loop's thread when the
+  /// edge renders /metrics. Cheap; the default reports nothing.
+  virtual ListenerStats stats() const { return {}; }
 
  private:
   virtual void async_accept_impl(ConnectionHandler handler) = 0;
