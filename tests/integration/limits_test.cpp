@@ -5,7 +5,6 @@
 
 #include "background_process.hpp"
 #include "loopback_services.hpp"
-#include "streaming_source.hpp"
 #include "tunnel_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,10 +26,7 @@ namespace {
 
 const std::string loadgen = std::string(WARREN_TOOLS_DIR) + "/warren-loadgen";
 
-double metric(const Edge& edge, const std::string& sample) {
-  auto v = metric_value(edge.metrics(), sample);
-  return v ? *v : -1;
-}
+double metric(const Edge& edge, const std::string& sample) { return edge.metric(sample).value_or(-1); }
 
 /// Polls `condition` every 100 ms until it holds or `deadline` passes.
 template <typename Condition>
@@ -60,7 +56,7 @@ std::pair<int, int> probe(std::uint16_t port, int count, int interval_ms, const 
 
 TEST_CASE("when a connector is killed, streams whose clients read nothing are reset at once and a restart serves at once") {
   TempDir dir;
-  StreamingSource backend;
+  ScriptedBackend backend{'z'};  // streams zeros to every connection, reads nothing
   Edge edge(dir.path, {.extra = "max_streams_per_tunnel = 8\n"});
   auto connector = std::make_unique<Connector>(
       dir.path, ConnectorOptions{.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = backend.port(),
@@ -75,13 +71,13 @@ TEST_CASE("when a connector is killed, streams whose clients read nothing are re
     clients.back().set_option(boost::asio::socket_base::receive_buffer_size(4096));
     clients.back().connect(public_endpoint(edge.public_port()));  // and then never read
   }
-  REQUIRE(eventually([&] { return metric(edge, "warren_streams_active") == 8 && backend.connections() == 8; }, 10s));
+  REQUIRE(eventually([&] { return metric(edge, "warren_streams_active") == 8 && backend.connections('z') == 8; }, 10s));
   // Wait until every path is full: no byte moves toward the clients any more,
   // so nothing is pending on the tunnel streams, only on the public sockets.
   double last = -1;
   REQUIRE(eventually(
       [&] {
-        auto now = static_cast<double>(backend.bytes_sent());
+        auto now = static_cast<double>(backend.zeros_written());
         bool still = now > 0 && now == last;
         last = now;
         return still;

@@ -112,7 +112,7 @@ struct ScriptedBackend::Connection {
   std::vector<char> pending;      ///< echo bytes not written back yet
 };
 
-ScriptedBackend::ScriptedBackend() {
+ScriptedBackend::ScriptedBackend(char initial_mode) : initial_mode_(initial_mode) {
   listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
   setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -150,7 +150,10 @@ void ScriptedBackend::serve() {
     if (poll(polled.data(), polled.size(), 50) <= 0) continue;
     if (polled[0].revents & POLLIN) {
       int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd >= 0) connections.push_back({fd, 0, {}});
+      if (fd >= 0) {
+        connections.push_back({fd, initial_mode_, {}});
+        if (initial_mode_) ++counts_[mode_index(initial_mode_)];
+      }
     }
     for (std::size_t k = 1; k < polled.size(); ++k) {
       if (polled[k].revents == 0) continue;

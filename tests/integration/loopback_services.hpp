@@ -39,9 +39,11 @@ class EchoServer {
 /// byte: 'z' streams zeros forever and never reads again, 's' is never read
 /// from nor written to (a stalled backend), 'e' echoes. One thread serves
 /// every connection (non-blocking, poll); the destructor closes them all.
+/// With `initial_mode`, connections start in that mode without a first byte
+/// (e.g. 'z': like `socat TCP-LISTEN:… OPEN:/dev/zero`).
 class ScriptedBackend {
  public:
-  ScriptedBackend();
+  explicit ScriptedBackend(char initial_mode = 0);
   ~ScriptedBackend();
   std::uint16_t port() const { return port_; }
   /// Connections that chose `mode` so far.
@@ -55,6 +57,7 @@ class ScriptedBackend {
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
+  char initial_mode_ = 0;
   std::atomic<int> counts_[3] = {0, 0, 0};
   std::atomic<std::uint64_t> zeros_written_{0};
   std::thread thread_;

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace warren::test {
@@ -52,6 +53,16 @@ std::optional<std::string> Edge::tunnel_address(const std::string& tunnel, std::
 std::string Edge::metrics() const {
   auto r = run_process({"/usr/bin/curl", "-s", "-m", "5", "http://127.0.0.1:" + std::to_string(admin_port_) + "/metrics"});
   return r.out;
+}
+
+std::optional<double> Edge::metric(const std::string& sample) const { return metric_value(metrics(), sample); }
+
+std::optional<double> metric_value(const std::string& text, const std::string& sample) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (line.size() > sample.size() && line.compare(0, sample.size(), sample) == 0 && line[sample.size()] == ' ')
+      return std::stod(line.substr(sample.size() + 1));
+  return std::nullopt;
 }
 
 Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tunnel_id_(o.tunnel_id) {

@@ -43,6 +43,8 @@ class Edge {
   std::optional<std::string> tunnel_address(const std::string& tunnel, std::chrono::milliseconds deadline);
   /// GET /metrics from the admin port.
   std::string metrics() const;
+  /// One sample of metrics(), e.g. "warren_legs" or `name{reason="x"}`; nullopt if absent.
+  std::optional<double> metric(const std::string& sample) const;
 
  private:
   std::unique_ptr<BackgroundProcess> process_;
@@ -82,6 +84,10 @@ class Connector {
 
 /// The port of "host:port".
 std::uint16_t port_of(const std::string& address);
+
+/// The value of the sample `sample` (its name with labels, exactly as
+/// printed) in Prometheus text; nullopt if absent.
+std::optional<double> metric_value(const std::string& text, const std::string& sample);
 
 /// `curl` fetching http://127.0.0.1:port/path into `out`; returns curl's exit code.
 int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out);

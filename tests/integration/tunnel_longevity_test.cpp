@@ -18,12 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// The value of `warren_legs` in the edge's metrics, or -1.
-long legs_metric(const Edge& edge) {
-  std::smatch m;
-  auto text = edge.metrics();
-  if (!std::regex_search(text, m, std::regex(R"((^|\n)warren_legs (\d+))"))) return -1;
-  return std::stol(m[2]);
-}
+long legs_metric(const Edge& edge) { return static_cast<long>(edge.metric("warren_legs").value_or(-1)); }
 
 /// Waits up to `deadline` for the edge to count `legs` legs.
 bool legs_reach(const Edge& edge, long legs, std::chrono::milliseconds deadline) {

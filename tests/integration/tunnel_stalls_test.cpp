@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 using namespace warren::test;
@@ -28,13 +27,8 @@ std::chrono::seconds hold_time() {
   return std::chrono::seconds(text ? std::max(1, std::atoi(text)) : 15);
 }
 
-/// The value of the sample whose name (labels included) is `name`; -1 if absent.
-double metric(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
-  return -1;
-}
+/// The value of the sample `name` (labels included); -1 if absent.
+double metric(const std::string& text, const std::string& name) { return metric_value(text, name).value_or(-1); }
 
 /// VmRSS of `pid` in KiB.
 long rss_kib(int pid) {
