@@ -94,6 +94,18 @@ void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
 
 void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& failure) {
   auto& l = legs_[leg];
+  if (failure.error == errc::duplicate_registration && failure.retry_after > Duration::zero()) {
+    // The edge is fine; the leg's slot is held by a live connection (in a
+    // rolling restart, the old connector until it unregisters). Retry at the
+    // edge's pace, jittered, with no backoff growth and the same address, so
+    // this connector takes over about retry_after after the old one leaves.
+    Duration pace = std::min(failure.retry_after, config_.max_retry_after);
+    auto d = std::chrono::duration_cast<Duration>(pace * random_.uniform(1.0, 1.25));
+    l.phase = LegPhase::scheduled;
+    l.deadline = now + d;
+    actions_.emplace_back(RetryScheduled{leg, d, failure.error});
+    return;
+  }
   if (address_.on_error(l.address, failure.error, now) == sdk::AddressAction::keep) {
     l.avoid.reset();
   } else {

@@ -111,6 +111,31 @@ TEST_CASE("the edge's retry-after is a lower bound on the delay, capped", "[supe
   CHECK(h.drain().empty());
 }
 
+TEST_CASE("a slot held by a live connection is retried at the edge's pace, without backoff growth", "[supervisor]") {
+  // A rolling restart: the old connector still holds leg 0 until it
+  // unregisters. Its replacement must not back off towards max meanwhile.
+  SupervisorConfig config = quiet();
+  config.ha_connections = 1;
+  Harness h(config);
+  auto& s = h.supervisor;
+  s.handle_start(h.now());
+  s.handle_addresses_resolved(h.now(), three_edges());
+  for (int refusal = 0; refusal < 12; ++refusal) {
+    s.handle_dial_succeeded(h.now(), 0);
+    h.drain();
+    s.handle_rejected(h.now(), 0, errc::duplicate_registration, false, 1s);
+    auto lines = h.drain();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1].rfind("RetryScheduled leg=0 in 1", 0) == 0);  // 1 s to 1.25 s, never more
+    auto next = s.next_timeout();
+    REQUIRE(next);
+    CHECK(*next - h.now() >= 1s);
+    CHECK(*next - h.now() <= 1250ms);
+    // The same edge: its answer was about the slot, not about the address.
+    CHECK(h.advance(*next - h.now()) == Lines{"Dial leg=0 10.0.0.1:7844 transport=0"});
+  }
+}
+
 TEST_CASE("a backoff policy that gives up ends the run with exit 1", "[supervisor]") {
   SupervisorConfig config = quiet();
   config.ha_connections = 2;

@@ -67,6 +67,19 @@ void SimWorld::execute(const SupervisorAction& action) {
     if (!shutdown_requested_) return violate("StopAcceptingStreams before shutdown");
     streams_stopped_ = true;
   } else if (auto* retry = std::get_if<RetryScheduled>(&action)) {
+    if (retry->leg && retry->reason == errc::duplicate_registration) {
+      // A slot held by a live connection: the edge's pace (capped, up to
+      // 25 % jitter above it), and the backoff policy is not asked.
+      auto floor = retry_floor_.at(*retry->leg);
+      if (floor && *floor > sdk::Duration::zero()) {
+        auto pace = std::min(*floor, config.max_retry_after);
+        if (retry->delay < pace || retry->delay > pace * 1.25)
+          return violate("a held slot retried after " + sdk::format_duration(retry->delay) + ", not at the edge's pace");
+        ++stats_.held_slot_retries;
+        retry_at_[*retry->leg] = now_ + retry->delay;
+        return;
+      }
+    }
     if (backoff_->answers.empty()) return violate("RetryScheduled without asking the backoff policy");
     auto answer = backoff_->answers.front();
     backoff_->answers.pop_front();
@@ -207,6 +220,7 @@ void SimWorld::execute_register(const Register& a) {
       e->ec = errc::tunnel_limit;
     } else {
       e->ec = errc::duplicate_registration;
+      if (chance(0.5)) e->retry_after = latency(100ms, 2s);  // held by a live connection
     }
   } else if (chance(0.002)) {
     e->kind = rejected;

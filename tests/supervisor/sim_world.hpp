@@ -47,7 +47,8 @@ struct SimScenario {
 struct SimStats {
   std::uint64_t runs = 0, events = 0;
   std::uint64_t exits[4] = {0, 0, 0, 0};
-  std::uint64_t heartbeat_timeouts = 0, connect_timeouts = 0, fallbacks = 0, retry_floors = 0;
+  std::uint64_t heartbeat_timeouts = 0, connect_timeouts = 0, fallbacks = 0, retry_floors = 0,
+                held_slot_retries = 0;
   std::uint64_t shutdowns = 0, unregisters = 0, registrations = 0, unfinished = 0;
   std::uint64_t streams = 0, legs_drained = 0, graces_expired = 0, drains_cut = 0;
 };

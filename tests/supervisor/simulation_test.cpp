@@ -42,8 +42,8 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
             << stats.exits[0] << "/" << stats.exits[1] << "/" << stats.exits[2] << "/" << stats.exits[3]
             << ", reached horizon " << stats.unfinished << "; registrations " << stats.registrations
             << ", heartbeat timeouts " << stats.heartbeat_timeouts << ", connect timeouts " << stats.connect_timeouts
-            << ", fallbacks " << stats.fallbacks << ", retry-after floors " << stats.retry_floors << ", unregisters "
-            << stats.unregisters << "; streams " << stats.streams << ", legs drained " << stats.legs_drained
+            << ", fallbacks " << stats.fallbacks << ", retry-after floors " << stats.retry_floors
+            << ", held-slot retries " << stats.held_slot_retries << ", unregisters " << stats.unregisters << "; streams " << stats.streams << ", legs drained " << stats.legs_drained
             << ", graces expired " << stats.graces_expired << ", drains cut by a lost leg " << stats.drains_cut << "\n";
 
   if (seeds >= 1000) {
@@ -56,6 +56,7 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     CHECK(stats.connect_timeouts > seeds / 10);
     CHECK(stats.fallbacks > seeds / 100);
     CHECK(stats.retry_floors > seeds / 100);
+    CHECK(stats.held_slot_retries > seeds / 100);
     CHECK(stats.unregisters > seeds / 10);
     CHECK(stats.streams > seeds);
     CHECK(stats.legs_drained > seeds / 10);
