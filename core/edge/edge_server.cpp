@@ -217,7 +217,7 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   auto source = SourceKey::of(peer.address());
   auto decision = admission_.admit(source, tunnel_id, now);
   if (!decision.admitted()) return refuse(client, tunnel_id, source, decision);
-  auto leg = registry_.open_stream(tunnel_id);
+  auto leg = registry_.open_stream(tunnel_id, now);
   if (!leg || !sessions_.count(*leg)) {
     if (leg) registry_.close_stream(tunnel_id);
     return refuse(client, tunnel_id, source,

@@ -218,12 +218,17 @@ void TunnelRegistry::listener_failed(const std::string& tunnel_id, LegId leg) {
   if (it->second.quick && it->second.legs.empty() && it->second.draining.empty()) tunnels_.erase(it);
 }
 
-std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id) {
+std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, sdk::TimePoint now) {
   auto it = tunnels_.find(tunnel_id);
   if (it == tunnels_.end() || it->second.streams >= limits_.max_streams_per_tunnel) return std::nullopt;
   Tunnel& tunnel = it->second;
-  std::vector<LegId> live;  // draining legs are not in `legs`
-  for (const auto& [index, leg] : tunnel.legs) live.push_back(leg);
+  // Legs heard from lately come first: one silent for evict_after (its
+  // connector killed, the heartbeat timeout not reached yet) takes a new
+  // stream only when no other leg can. Draining legs are not in `legs`.
+  std::vector<LegId> heard, silent;
+  for (const auto& [index, leg] : tunnel.legs)
+    (now - legs_.at(leg).last_heard < limits_.evict_after ? heard : silent).push_back(leg);
+  const auto& live = heard.empty() ? silent : heard;
   if (live.empty()) return std::nullopt;
   LegId chosen = live[tunnel.next_leg++ % live.size()];
   ++tunnel.streams;

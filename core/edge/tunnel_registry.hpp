@@ -65,8 +65,10 @@ class TunnelRegistry {
   void listener_failed(const std::string& tunnel_id, LegId leg);
 
   /// The leg for the next public connection of `tunnel_id`: round robin over
-  /// live, non-draining legs; nullopt if there is none or the stream limit is reached.
-  std::optional<LegId> open_stream(const std::string& tunnel_id);
+  /// non-draining legs heard from within evict_after of `now` (over the
+  /// silent ones only if none was); nullopt if there is no leg or the stream
+  /// limit is reached.
+  std::optional<LegId> open_stream(const std::string& tunnel_id, sdk::TimePoint now);
   void close_stream(const std::string& tunnel_id);
 
   /// Quick tunnels whose last leg left more than the ttl ago: forget them

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
 using namespace warren;
 using namespace warren::core;
@@ -90,7 +91,7 @@ TEST_CASE("a duplicate leg index is refused unless it replaces the old one") {
   auto replaced = admitted(f.reg(3, "web", "s3cret", 0, /*replace=*/true));
   CHECK(replaced.replaced == LegId{1});
   CHECK(f.registry.leg_count() == 1);
-  CHECK(f.registry.open_stream("web") == LegId{3});
+  CHECK(f.registry.open_stream("web", f.clock.now()) == LegId{3});
 }
 
 TEST_CASE("protocol version and index range are checked") {
@@ -122,22 +123,50 @@ TEST_CASE("streams go round robin over live legs, skipping draining and gone one
   admitted(reg(2, 1));
   admitted(reg(3, 2));
   std::map<LegId, int> counts;
-  for (int i = 0; i < 30; ++i) ++counts[*registry.open_stream("web")];
+  for (int i = 0; i < 30; ++i) ++counts[*registry.open_stream("web", f.clock.now())];
   CHECK(counts == std::map<LegId, int>{{1, 10}, {2, 10}, {3, 10}});
   registry.drain_leg(2);
   registry.remove_leg(3, f.clock.now());
-  for (int i = 0; i < 5; ++i) CHECK(registry.open_stream("web") == LegId{1});
+  for (int i = 0; i < 5; ++i) CHECK(registry.open_stream("web", f.clock.now()) == LegId{1});
   registry.remove_leg(1, f.clock.now());
-  CHECK_FALSE(registry.open_stream("web"));  // only a draining leg is left
+  CHECK_FALSE(registry.open_stream("web", f.clock.now()));  // only a draining leg is left
+}
+
+TEST_CASE("new streams avoid a leg gone silent while another leg is heard from") {
+  // A killed connector's legs stay registered until their heartbeat timeout;
+  // its replacement's legs must get the new streams meanwhile.
+  Fixture f;
+  f.limits.max_streams_per_tunnel = 100;
+  f.limits.evict_after = 2s;
+  TunnelRegistry registry(f.limits, f.tunnels);
+  auto reg = [&](LegId leg, std::uint8_t index) {
+    protocol::RegisterConnection r;
+    r.tunnel_id = "web";
+    r.token = "s3cret";
+    r.conn_index = index;
+    return registry.register_leg(leg, r, f.clock.now(), f.random);
+  };
+  admitted(reg(1, 0));
+  admitted(reg(2, 1));
+  f.clock.advance(1500ms);
+  registry.heard_from(2, f.clock.now());  // leg 1 stops heartbeating
+  f.clock.advance(1s);
+  for (int i = 0; i < 6; ++i) CHECK(registry.open_stream("web", f.clock.now()) == LegId{2});
+  // When every leg is silent, they all take streams again: silence is a
+  // hint, the heartbeat timeout is the verdict.
+  f.clock.advance(2s);
+  std::set<LegId> used;
+  for (int i = 0; i < 6; ++i) used.insert(*registry.open_stream("web", f.clock.now()));
+  CHECK(used == std::set<LegId>{1, 2});
 }
 
 TEST_CASE("the stream limit holds until streams close") {
   Fixture f;
   admitted(f.reg(1, "web", "s3cret"));
-  for (int i = 0; i < 3; ++i) CHECK(f.registry.open_stream("web"));
-  CHECK_FALSE(f.registry.open_stream("web"));
+  for (int i = 0; i < 3; ++i) CHECK(f.registry.open_stream("web", f.clock.now()));
+  CHECK_FALSE(f.registry.open_stream("web", f.clock.now()));
   f.registry.close_stream("web");
-  CHECK(f.registry.open_stream("web"));
+  CHECK(f.registry.open_stream("web", f.clock.now()));
 }
 
 TEST_CASE("quick tunnels get fresh credentials that later legs reuse, and expire") {
@@ -206,7 +235,7 @@ TEST_CASE("a draining leg gives up its index: a replacement registers beside it,
   admitted(f.reg(2, "web", "s3cret", 1));
   f.registry.drain_leg(1);
   f.registry.drain_leg(2);
-  CHECK_FALSE(f.registry.open_stream("web"));  // nothing takes new streams
+  CHECK_FALSE(f.registry.open_stream("web", f.clock.now()));  // nothing takes new streams
   // The replacement connector's legs, first attempt and reconnect alike.
   auto a = admitted(f.reg(3, "web", "s3cret", 0));
   auto b = admitted(f.reg(4, "web", "s3cret", 1, /*replace=*/true));
@@ -218,7 +247,7 @@ TEST_CASE("a draining leg gives up its index: a replacement registers beside it,
   CHECK(web->legs == 2);
   CHECK(web->draining == 2);
   for (int i = 0; i < 2; ++i) {
-    auto leg = f.registry.open_stream("web");
+    auto leg = f.registry.open_stream("web", f.clock.now());
     CHECK((leg == LegId{3} || leg == LegId{4}));
     f.registry.close_stream("web");
   }
