@@ -187,8 +187,14 @@ void TunnelRegistry::remove_leg(LegId leg, sdk::TimePoint now) {
     Tunnel& t = tunnel->second;
     auto slot = t.legs.find(it->second.index);
     if (slot != t.legs.end() && slot->second == leg) t.legs.erase(slot);
+    bool unregistered = it->second.draining;
     t.draining.erase(leg);
-    if (t.legs.empty() && t.draining.empty()) t.empty_since = now;
+    if (t.legs.empty() && t.draining.empty()) {
+      // A quick tunnel whose last leg unregistered cleanly is over: its
+      // credentials lived only in that connector, so nobody can resume it,
+      // and holding its port for the ttl would only starve other tunnels.
+      t.empty_since = t.quick && unregistered ? now - limits_.quick_tunnel_ttl : now;
+    }
   }
   legs_.erase(it);
 }

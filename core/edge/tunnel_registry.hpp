@@ -27,7 +27,8 @@ struct RegistryLimits {
   std::uint32_t max_tunnels = 1000;
   std::uint32_t max_streams_per_tunnel = 1000;
   bool quick_tunnels = false;
-  sdk::Duration quick_tunnel_ttl = std::chrono::minutes(5);  ///< kept this long after its last leg left
+  sdk::Duration quick_tunnel_ttl = std::chrono::minutes(5);  ///< kept this long after its last leg was lost
+                                                             ///< (at once after a clean unregister)
   std::uint8_t max_legs = 4;
   /// A leg silent this long may be evicted by a registration with
   /// replace_existing (a reconnect of a connector whose old connection died

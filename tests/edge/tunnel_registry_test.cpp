@@ -197,6 +197,23 @@ TEST_CASE("quick tunnels get fresh credentials that later legs reuse, and expire
   CHECK_THAT(gone.message, Catch::Contains("no longer exists"));
 }
 
+TEST_CASE("a quick tunnel whose legs all unregistered gives its port back at once") {
+  // Its credentials lived only in the connector that left: nobody can
+  // resume it, so its port must not wait out the ttl (a few clean
+  // `warren quick` runs would otherwise use up a small public_ports range).
+  Fixture f;
+  auto first = admitted(f.reg(1, "", "", 0, false, /*quick=*/true));
+  admitted(f.reg(2, first.tunnel_id, first.token, 1, false, true));
+  f.registry.drain_leg(1);
+  f.registry.drain_leg(2);
+  f.registry.remove_leg(1, f.clock.now());
+  f.registry.remove_leg(2, f.clock.now());
+  CHECK(f.registry.next_expiry() <= f.clock.now());
+  CHECK(f.registry.expire(f.clock.now()) == std::vector<std::string>{first.tunnel_id});
+  auto next = admitted(f.reg(3, "", "", 0, false, true));
+  CHECK(next.public_port == first.public_port);
+}
+
 TEST_CASE("quick tunnels can be turned off") {
   Fixture f;
   f.limits.quick_tunnels = false;
