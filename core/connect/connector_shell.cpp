@@ -194,6 +194,7 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     auto after = legs_[index].retries.clear(sdk::Clock::now());
     legs_[index].failure.reset();
     legs_[index].failed_attempts = 0;
+    last_failure_.reset();
     log().info("leg {}: registered with edge '{}'; public address {}{}", index, r.edge_id, r.public_address,
                after.value_or(""));
     if (config_.tunnel.public_port && index == 0 && !granted_port_logged_) {
