@@ -49,8 +49,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
       supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
       find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
       find_role<sdk::FallbackPolicy>(plugins, [](sdk::Policy& p) { return p.fallback(); }));
-  if (config.tunnel.insecure)
-    log().warn("insecure = true: the edge's certificate is NOT verified; anyone on the path can impersonate it");
+  // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 
 ConnectorShell::~ConnectorShell() {
@@ -284,7 +283,7 @@ void ConnectorShell::exit(const Exit& e) {
   else if (e.code != 0)
     log().error("stopping: {}", last_failure_.value_or(e.reason.message()));
   else if (e.grace_expired)
-    log().warn("grace period of {} is over: cutting {} open stream(s)", sdk::human_duration(config_.tunnel.grace_period),
+    log().warn("grace period of {} is over: cutting {} open stream(s)", sdk::format_duration(config_.tunnel.grace_period),
                e.streams_cut);
   else if (e.streams_cut > 0)
     log().warn("stopping at once: cutting {} open stream(s)", e.streams_cut);

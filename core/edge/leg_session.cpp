@@ -138,7 +138,7 @@ void LegSession::on_message(sdk::error_code ec, protocol::ControlMessage message
   } else if (auto* unregister = std::get_if<protocol::Unregister>(&message)) {
     if (engine_.phase() == EdgeLegPhase::registered)
       log().info("tunnel '{}' leg {} from {} unregistered; draining for up to {}", tunnel_id_, conn_index_, remote_,
-                 sdk::human_duration(unregister->grace_period));
+                 sdk::format_duration(unregister->grace_period));
     server_.registry_.drain_leg(id_);
     engine_.handle_unregister(now, unregister->grace_period);
   } else {

@@ -36,6 +36,7 @@ TEST_CASE("durations for people are rounded to human units") {
   CHECK(human_duration(905267171ns) == "0.9 s");
   CHECK(human_duration(250ms) == "250 ms");
   CHECK(human_duration(4500ms) == "4.5 s");
+  CHECK(human_duration(2s) == "2 s");
   CHECK(human_duration(9960ms) == "10 s");
   CHECK(human_duration(45s) == "45 s");
   CHECK(human_duration(125s) == "2 min 5 s");

@@ -56,11 +56,13 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
   const auto& verify = options.verify;
   if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
     return refuse(sdk::errc::config_invalid, "no way to verify the edge (give a pin, a CA file, or insecure)");
-  // The host warns once per run in its own words; every dial saying it again is noise.
-  if (verify.insecure)
-    logger_.debug("dialing " + target +
-                 " WITHOUT verifying its certificate (insecure): anyone on the path can "
+  // Said once per transport (the first insecure dial), not at every dial.
+  if (verify.insecure && !warned_insecure_) {
+    warned_insecure_ = true;
+    logger_.warn("insecure: dialing " + target +
+                 " WITHOUT verifying its certificate, here and at every later dial; anyone on the path can "
                  "impersonate the edge");
+  }
   sdk::error_code ec;
   auto endpoint = client_endpoint(options.address.is_v6(), ec);
   if (!endpoint) return refuse(sdk::errc::dial_failed, "cannot open a UDP socket: " + ec.message());

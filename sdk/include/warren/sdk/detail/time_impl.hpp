@@ -96,6 +96,7 @@ inline std::string human_duration(Duration d) {
   if (ns < s / 2) return std::to_string(rounded(ns, ms)) + " ms";
   if (ns < 10 * s - s / 20) {  // tenths of a second: "0.9 s", "4.5 s"
     auto tenths = rounded(ns, s / 10);
+    if (tenths % 10 == 0) return std::to_string(tenths / 10) + " s";
     return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
   }
   auto secs = rounded(ns, s);
