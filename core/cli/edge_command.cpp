@@ -80,6 +80,8 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   core::EdgeServer server(io, *config, *plugins, identity, [](const std::string& line) {
     std::cout << line << std::endl;  // flushed: scripts wait for these lines
   });
+  // Before start: a script that reads the printed lines may signal at once.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -88,7 +90,6 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   }
   core::log().info("edge '{}' ready", config->edge.id);
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     core::log().info("signal {}: stopping", signal);

@@ -49,8 +49,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
       supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
       find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
       find_role<sdk::FallbackPolicy>(plugins, [](sdk::Policy& p) { return p.fallback(); }));
-  if (config.tunnel.insecure)
-    log().warn("insecure = true: the edge's certificate is NOT verified; anyone on the path can impersonate it");
+  // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 
 ConnectorShell::~ConnectorShell() {
@@ -98,9 +97,11 @@ void ConnectorShell::execute(const SupervisorAction& action) {
           plugins_.discovery->async_resolve([this](sdk::error_code ec, std::vector<sdk::EdgeAddress> found) {
             if (exit_code_) return;
             if (ec) {
-              log().warn("discovery failed: {}", ec.message());
+              last_failure_ = "discovery failed: " + ec.message();  // said with the retry
               supervisor_->handle_resolve_failed(sdk::Clock::now(), ec);
             } else {
+              failed_resolves_ = 0;
+              discovery_retries_.clear(sdk::Clock::now());
               supervisor_->handle_addresses_resolved(sdk::Clock::now(), std::move(found));
             }
             pump();
@@ -122,15 +123,27 @@ void ConnectorShell::execute(const SupervisorAction& action) {
           for (auto& leg : legs_)
             if (leg.link) leg.link->stop_accepting_streams();
         } else if constexpr (std::is_same_v<A, RetryScheduled>) {
-          if (a.leg)
-            log().info("leg {}: {}; retrying in {}", *a.leg, a.reason.message(), sdk::format_duration(a.delay));
-          else
-            log().info("discovery: {}; retrying in {}", a.reason.message(), sdk::format_duration(a.delay));
+          retry_scheduled(a);
         } else if constexpr (std::is_same_v<A, Exit>) {
           exit(a);
         }
       },
       action);
+}
+
+// One line per failed attempt: what went wrong and when the next try is;
+// after a few identical ones, a "still failing" line per minute.
+void ConnectorShell::retry_scheduled(const RetryScheduled& retry) {
+  auto now = sdk::Clock::now();
+  auto& summary = retry.leg ? legs_[*retry.leg].retries : discovery_retries_;
+  std::string what = retry.leg ? legs_[*retry.leg].failure.value_or(retry.reason.message())
+                               : last_failure_.value_or("discovery failed: " + retry.reason.message());
+  if (retry.leg) legs_[*retry.leg].failure.reset();
+  std::string prefix = retry.leg ? "leg " + std::to_string(*retry.leg) + ": " : std::string();
+  auto attempt = retry.leg ? ++legs_[*retry.leg].failed_attempts : ++failed_resolves_;
+  auto full = prefix + what + "; retrying in " + sdk::human_duration(retry.delay) + " (attempt " +
+              std::to_string(attempt + 1) + ")";
+  if (auto line = summary.record(prefix + what, full, now)) log().warn("{}", *line);
 }
 
 sdk::EdgeVerification ConnectorShell::verification() const {
@@ -156,12 +169,12 @@ void ConnectorShell::dial(const Dial& d) {
         if (!current(index, attempt)) return;
         auto now = sdk::Clock::now();
         if (ec) {
-          if (ec == sdk::errc::certificate_mismatch)
-            log().error("leg {}: the edge at {} presented a certificate that does not match edge_fingerprint or "
-                        "edge_ca; refusing it",
-                        index, edge);
-          else
-            log().warn("leg {}: cannot reach the edge at {}: {}", index, edge, ec.message());
+          // Said with the retry or the exit that follows, once. For a refused
+          // certificate the transport has said what exactly did not match.
+          legs_[index].failure = ec == sdk::errc::certificate_mismatch
+                                     ? "cannot trust the edge at " + edge
+                                     : "cannot reach the edge at " + edge + ": " + ec.message();
+          last_failure_ = legs_[index].failure;
           supervisor_->handle_dial_failed(now, index, ec);
           return pump();
         }
@@ -177,7 +190,12 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   e.registered = [this, index, attempt](const protocol::Registered& r) {
     if (!current(index, attempt)) return;
     if (!r.tunnel_id.empty() && !quick_credentials_) quick_credentials_ = r;
-    log().info("leg {}: registered with edge '{}'; public address {}", index, r.edge_id, r.public_address);
+    auto after = legs_[index].retries.clear(sdk::Clock::now());
+    legs_[index].failure.reset();
+    legs_[index].failed_attempts = 0;
+    last_failure_.reset();
+    log().info("leg {}: registered with edge '{}'; public address {}{}", index, r.edge_id, r.public_address,
+               after.value_or(""));
     if (config_.tunnel.public_port && index == 0 && !granted_port_logged_) {
       granted_port_logged_ = true;  // the edge refuses a registration rather than give another port
       log().info("public port {} granted as [tunnel] public_port asked", *config_.tunnel.public_port);
@@ -189,7 +207,7 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   e.rejected = [this, index, attempt](const protocol::Rejected& r) {
     if (!current(index, attempt)) return;
     if (r.fatal) fatal_rejection_ = r;
-    else log().warn("leg {}: the edge refused the registration: {}", index, r.message);
+    else legs_[index].failure = "the edge refused the registration: " + r.message;
     supervisor_->handle_rejected(sdk::Clock::now(), index, sdk::make_error_code(r.code), r.fatal, r.retry_after);
     pump();
   };
@@ -213,9 +231,22 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     supervisor_->handle_stream_closed(sdk::Clock::now(), index);
     pump();
   };
+  e.backend_result = [this](const std::string& client, sdk::error_code ec) {
+    auto now = sdk::Clock::now();
+    if (!ec) {
+      if (auto after = backend_failures_.clear(now)) log().info("the backend takes streams again{}", *after);
+      return;
+    }
+    // A backend that is down refuses every public connection: a few lines, then one a minute.
+    auto what = "the backend refuses streams: " + ec.message();
+    if (auto line = backend_failures_.record(what, "the backend refused the stream from " + client + ": " +
+                                                        ec.message(), now))
+      log().warn("{}", *line);
+  };
   e.lost = [this, index, attempt](sdk::error_code ec) {
     if (!current(index, attempt)) return;
-    log().warn("leg {}: connection lost: {}", index, ec.message());
+    legs_[index].failure = "connection lost: " + ec.message();
+    last_failure_ = legs_[index].failure;
     supervisor_->handle_connection_lost(sdk::Clock::now(), index, ec);
     pump();
   };
@@ -250,7 +281,7 @@ void ConnectorShell::exit(const Exit& e) {
   else if (e.code != 0 && e.streams_cut > 0)
     log().error("stopping: {} open stream(s) were cut during the drain: {}", e.streams_cut, e.reason.message());
   else if (e.code != 0)
-    log().error("stopping: {}", e.reason.message());
+    log().error("stopping: {}", last_failure_.value_or(e.reason.message()));
   else if (e.grace_expired)
     log().warn("grace period of {} is over: cutting {} open stream(s)", sdk::format_duration(config_.tunnel.grace_period),
                e.streams_cut);

@@ -7,6 +7,7 @@
 #include "core/config/connector_config.hpp"
 #include "core/connect/leg_link.hpp"
 #include "core/connector/supervisor.hpp"
+#include "core/log/repeat_summary.hpp"
 #include "core/runtime/plugin_set.hpp"
 #include "core/tls/secure_random.hpp"
 
@@ -59,13 +60,22 @@ class ConnectorShell {
   struct Leg {
     std::uint64_t attempt = 0;  ///< callbacks of older attempts are ignored
     std::shared_ptr<LegLink> link;
-    std::optional<std::string> last_error;
+    /// What the last failure was, in words, for the one line that also says
+    /// when the retry is (the supervisor's RetryScheduled follows the event).
+    std::optional<std::string> failure;
+    RepeatSummary retries;  ///< identical failures in a row are summarised
+    std::uint64_t failed_attempts = 0;  ///< since the last registration
   };
+  void retry_scheduled(const connector::RetryScheduled& retry);
   std::vector<Leg> legs_;
   SpliceTracker splices_;
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0
   std::optional<protocol::Rejected> fatal_rejection_;
   bool granted_port_logged_ = false;
+  RepeatSummary discovery_retries_;
+  RepeatSummary backend_failures_;  ///< every leg's streams reach the same backend
+  std::uint64_t failed_resolves_ = 0;
+  std::optional<std::string> last_failure_;  ///< for the exit line when a failure ends the run
   std::optional<int> exit_code_;
 };
 

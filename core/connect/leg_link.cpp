@@ -114,9 +114,9 @@ void LegLink::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader 
   backend_.async_connect(sdk::StreamInfo{header.client_address, header.listener},
                          [self = shared_from_this(), stream = std::move(stream), rest = std::move(rest), header](
                              sdk::error_code e, sdk::ByteStreamPtr local) mutable {
+                           if (!self->closed_ && self->events_.backend_result)
+                             self->events_.backend_result(header.client_address, e);
                            if (e || self->closed_) {
-                             if (e && !self->closed_)
-                               log().info("backend refused the stream from {}: {}", header.client_address, e.message());
                              stream->abort();
                              if (local) local->abort();
                              return self->stream_ended();

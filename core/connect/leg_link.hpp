@@ -30,6 +30,9 @@ struct LegEvents {
   /// A data stream arrived / it ended (each arrival is matched by one end).
   std::function<void()> stream_opened;
   std::function<void()> stream_closed;
+  /// The backend took (`ec` clear) or refused a stream from `client`; the
+  /// shell says so, summarising a backend that stays down.
+  std::function<void(const std::string& client, sdk::error_code ec)> backend_result;
 };
 
 class LegLink : public std::enable_shared_from_this<LegLink> {

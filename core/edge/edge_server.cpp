@@ -1,12 +1,15 @@
 #include "core/edge/edge_server.hpp"
 
 #include "core/edge/leg_session.hpp"
+#include "core/edge/port_holder.hpp"
 #include "core/edge/public_listener.hpp"
 #include "core/log/logging.hpp"
 
 #include <warren/sdk/socket_stream.hpp>
 
 #include <spdlog/spdlog.h>
+
+#include <cctype>
 
 namespace warren::core {
 
@@ -46,6 +49,16 @@ std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t
   return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + std::to_string(port);
 }
 
+// "quic" -> "QUIC": how a transport is named in a sentence.
+std::string transport_name(const std::string& plugin) {
+  std::string out = plugin;
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// QUIC rides on UDP; any other listener transport is taken to be TCP.
+PortKind port_kind(const std::string& plugin) { return plugin == "quic" ? PortKind::udp : PortKind::tcp; }
+
 }  // namespace
 
 EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, EdgePlugins& plugins,
@@ -73,9 +86,13 @@ void EdgeServer::start() {
     options.handshake_timeout = config_.edge.handshake_timeout;
     sdk::error_code ec;
     auto listener = plugins_.listeners[i]->listen(options, ec);
+    if (!listener && (ec == sdk::errc::port_in_use || ec == boost::asio::error::address_in_use))
+      throw std::runtime_error("the edge's " + transport_name(listen.transport.plugin) + " listen address " +
+                               endpoint_text(options.address, options.port) + " is " +
+                               describe_port_holder(port_kind(listen.transport.plugin), options.port));
     if (!listener)
-      throw std::runtime_error("cannot listen with " + listen.transport.plugin + " on " + listen.address.to_string() +
-                               ": " + ec.message());
+      throw std::runtime_error("the edge cannot listen with " + listen.transport.plugin + " on " +
+                               listen.address.to_string() + ": " + ec.message());
     announce_("listen " + listen.transport.plugin + " " + endpoint_text(options.address, listener->local_port()));
     listeners_.push_back(std::move(listener));
     accept_next(i);
@@ -86,12 +103,47 @@ void EdgeServer::start() {
       admin_ = std::make_unique<AdminServer>(
           io_, at, [this] { return metrics_.render() + render_listener_stats(listeners_); });
     } catch (const boost::system::system_error& e) {
-      throw std::runtime_error("cannot serve metrics on " + config_.edge.admin->to_string() + ": " + e.code().message());
+      if (e.code() == boost::asio::error::address_in_use)
+        throw std::runtime_error("the edge's admin address " + endpoint_text(at.address(), at.port()) + " is " +
+                                 describe_port_holder(PortKind::tcp, at.port()));
+      throw std::runtime_error("the edge cannot serve metrics on " + config_.edge.admin->to_string() + ": " +
+                               e.code().message());
     }
     auto bound = admin_->local_endpoint();
     announce_("admin http://" + endpoint_text(bound.address(), bound.port()) + "/metrics");
   }
+  open_fixed_public_ports();
   announce_("pin " + sdk::format_certificate_pin(identity_.pin));
+}
+
+// A server owns its ports: every [[tunnels]] public_port is bound now, so a
+// taken one stops the edge at start with a sentence instead of refusing its
+// connector every few seconds. Until a leg registers, a client that connects
+// is reset at once (no live leg), as when every leg is gone.
+void EdgeServer::open_fixed_public_ports() {
+  auto host = resolve_literal(config_.edge.public_host, "public_host");
+  for (const auto& tunnel : config_.tunnels) {
+    if (!tunnel.public_port) continue;
+    tcp::endpoint at(host, *tunnel.public_port);
+    try {
+      open_public_listener(tunnel.id, at);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == boost::asio::error::address_in_use)
+        throw std::runtime_error("tunnel '" + tunnel.id + "': public port " + std::to_string(at.port()) + " (" +
+                                 endpoint_text(at.address(), at.port()) + ") is " +
+                                 describe_port_holder(PortKind::tcp, at.port()));
+      throw std::runtime_error("tunnel '" + tunnel.id + "': cannot open public port " + std::to_string(at.port()) +
+                               " (" + endpoint_text(at.address(), at.port()) + "): " + e.code().message());
+    }
+  }
+}
+
+void EdgeServer::open_public_listener(const std::string& tunnel_id, const tcp::endpoint& at) {
+  auto listener = std::make_shared<PublicListener>(io_.get_executor(), at, [this, tunnel_id](tcp::socket client) {
+    forward(tunnel_id, std::move(client));
+  });
+  listener->start();
+  public_listeners_[tunnel_id] = listener;
 }
 
 void EdgeServer::stop() {
@@ -136,16 +188,16 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const p
   if (admission->open_listener) {
     tcp::endpoint at(resolve_literal(config_.edge.public_host, "public_host"), admission->public_port);
     try {
-      auto tunnel_id = admission->tunnel_id;
-      auto listener = std::make_shared<PublicListener>(io_.get_executor(), at, [this, tunnel_id](tcp::socket client) {
-        forward(tunnel_id, std::move(client));
-      });
-      listener->start();
-      public_listeners_[tunnel_id] = listener;
+      // A configured public_port was bound at start; others open now.
+      auto open = public_listeners_.find(admission->tunnel_id);
+      if (open == public_listeners_.end() || open->second->local_endpoint().port() != at.port())
+        open_public_listener(admission->tunnel_id, at);
       ++metrics_.tunnels;
-      announce_("tunnel " + tunnel_id + " " + endpoint_text(at.address(), at.port()));
+      announce_("tunnel " + admission->tunnel_id + " " + endpoint_text(at.address(), at.port()));
     } catch (const boost::system::system_error& e) {
-      log().error("tunnel '{}': cannot open public port {}: {}", admission->tunnel_id, at.port(), e.code().message());
+      log().error("tunnel '{}': cannot open public port {}: {}", admission->tunnel_id, at.port(),
+                  e.code() == boost::asio::error::address_in_use ? describe_port_holder(PortKind::tcp, at.port())
+                                                                  : e.code().message());
       registry_.listener_failed(admission->tunnel_id, leg);
       return protocol::Rejected{sdk::errc::port_in_use,
                                 "the edge cannot open public port " + std::to_string(at.port()), false,

@@ -47,6 +47,9 @@ class EdgeServer {
   friend class PublicListener;
 
   void accept_next(std::size_t listener);
+  void open_fixed_public_ports();
+  /// Binds, listens and accepts; throws boost::system::system_error.
+  void open_public_listener(const std::string& tunnel_id, const boost::asio::ip::tcp::endpoint& at);
   // Called by sessions and listeners.
   std::variant<Admission, protocol::Rejected> admit(LegId leg, const protocol::RegisterConnection& request);
   void leg_gone(LegId leg);

@@ -31,3 +31,20 @@ TEST_CASE("durations format back exactly") {
   CHECK(format_duration(3us) == "3us");
   for (Duration d : std::initializer_list<Duration>{1ms, 999ms, 1s, 61s, 3601s, 1234567us}) CHECK(parse_duration(format_duration(d)) == d);
 }
+
+TEST_CASE("durations for people are rounded to human units") {
+  CHECK(human_duration(905267171ns) == "0.9 s");
+  CHECK(human_duration(250ms) == "250 ms");
+  CHECK(human_duration(4500ms) == "4.5 s");
+  CHECK(human_duration(2s) == "2 s");
+  CHECK(human_duration(9960ms) == "10 s");
+  CHECK(human_duration(45s) == "45 s");
+  CHECK(human_duration(125s) == "2 min 5 s");
+  CHECK(human_duration(5min) == "5 min");
+  CHECK(human_duration(200min) == "3 h 20 min");
+  CHECK(human_duration(12345ns) == "12 us");
+  CHECK(human_duration(999600ns) == "1 ms");
+  CHECK(human_duration(850ns) == "850 ns");
+  CHECK(human_duration(0s) == "0 s");
+  CHECK(human_duration(-1500ms) == "-1.5 s");
+}

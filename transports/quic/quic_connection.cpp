@@ -161,6 +161,13 @@ void QuicConnection::on_datagram(const udp::endpoint& from, const std::uint8_t* 
   if (int rv = ngtcp2_conn_read_pkt(conn_, &path, &info, data, len, now); rv != 0) handle_read_error(rv);
 }
 
+void QuicConnection::log_handshake_failure(const std::string& line) {
+  if (server_)
+    logger_.warn(line);
+  else
+    logger_.debug(line);
+}
+
 void QuicConnection::handle_read_error(int rv) {
   ngtcp2_connection_close_error close_error;
   ngtcp2_connection_close_error_default(&close_error);
@@ -171,7 +178,8 @@ void QuicConnection::handle_read_error(int rv) {
       ngtcp2_connection_close_error theirs;
       ngtcp2_conn_get_connection_close_error(conn_, &theirs);
       bool tls = !handshake_completed_ && is_crypto_error(theirs);
-      if (tls) logger_.warn("peer " + remote_address() + " refused the TLS handshake");
+      // A dialing host says the failed dial in its own line; an edge hears it only here.
+      if (tls) log_handshake_failure("peer " + remote_address() + " refused the TLS handshake");
       fail(sdk::make_error_code(tls ? sdk::errc::tls_failed : sdk::errc::peer_closed), nullptr);
       return;
     }
@@ -185,7 +193,7 @@ void QuicConnection::handle_read_error(int rv) {
         logger_.error(tls_->refusal() + " (edge " + remote_address() + ")");
         fail(sdk::make_error_code(sdk::errc::certificate_mismatch), &close_error);
       } else {
-        logger_.warn("TLS handshake with " + remote_address() + " failed");
+        log_handshake_failure("TLS handshake with " + remote_address() + " failed");
         fail(sdk::make_error_code(sdk::errc::tls_failed), &close_error);
       }
       return;

@@ -130,6 +130,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void arm_timer();
   void on_timer();
   void account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered);
+  void log_handshake_failure(const std::string& line);
   void handle_read_error(int rv);
   void fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error);
   /// Sends CONNECTION_CLOSE; returns the packet (empty if none was due).

@@ -56,10 +56,13 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
   const auto& verify = options.verify;
   if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
     return refuse(sdk::errc::config_invalid, "no way to verify the edge (give a pin, a CA file, or insecure)");
-  if (verify.insecure)
-    logger_.warn("dialing " + target +
-                 " WITHOUT verifying its certificate (insecure): anyone on the path can "
+  // Said once per transport (the first insecure dial), not at every dial.
+  if (verify.insecure && !warned_insecure_) {
+    warned_insecure_ = true;
+    logger_.warn("insecure: dialing " + target +
+                 " WITHOUT verifying its certificate, here and at every later dial; anyone on the path can "
                  "impersonate the edge");
+  }
   sdk::error_code ec;
   auto endpoint = client_endpoint(options.address.is_v6(), ec);
   if (!endpoint) return refuse(sdk::errc::dial_failed, "cannot open a UDP socket: " + ec.message());
@@ -101,7 +104,8 @@ sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::e
   }
   auto endpoint = UdpEndpoint::open(executor_, udp::endpoint(options.address, options.port), ec);
   if (!endpoint) {
-    logger_.error("cannot listen on " + where + " (UDP): " + ec.message());
+    // The host reports the error code in its own words (which address, who holds it).
+    logger_.debug("cannot listen on " + where + " (UDP): " + ec.message());
     return nullptr;
   }
   ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, sdk::Duration::zero()};

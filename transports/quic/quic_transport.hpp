@@ -36,6 +36,7 @@ class QuicTransport final : public sdk::Transport {
   std::shared_ptr<UdpEndpoint> v4_;
   std::shared_ptr<UdpEndpoint> v6_;
   std::shared_ptr<DialRegistry> dials_;
+  bool warned_insecure_ = false;  ///< the insecure warning is said once
 };
 
 }  // namespace warren::quic

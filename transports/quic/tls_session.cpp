@@ -177,9 +177,9 @@ int TlsSession::verify_peer() {
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
     if (!equal_constant_time(actual.data(), check_.pin_sha256->data(), actual.size())) {
-      refusal_ =
-          "edge certificate pin mismatch: expected " + warren::sdk::format_certificate_pin(*check_.pin_sha256) + ", got " +
-              warren::sdk::format_certificate_pin(actual);
+      refusal_ = "the edge's certificate does not match edge_fingerprint: expected " +
+                 warren::sdk::format_certificate_pin(*check_.pin_sha256) + ", got " +
+                 warren::sdk::format_certificate_pin(actual);
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
     return 0;
@@ -198,7 +198,7 @@ int TlsSession::verify_peer() {
       gnutls_free(text.data);
     }
     refusal_ =
-        "edge certificate refused by CA file '" + check_.ca_file + "' for '" + check_.server_name + "': " + reason;
+        "the edge's certificate is refused by edge_ca '" + check_.ca_file + "' for '" + check_.server_name + "': " + reason;
     return GNUTLS_E_CERTIFICATE_ERROR;
   }
   return 0;

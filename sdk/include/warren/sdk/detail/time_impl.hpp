@@ -85,4 +85,29 @@ inline std::string format_duration(Duration d) {
   return out + std::to_string(ns) + "ns";
 }
 
+inline std::string human_duration(Duration d) {
+  std::int64_t ns = d.count();
+  if (ns < 0) return "-" + human_duration(Duration(ns == std::numeric_limits<std::int64_t>::min() ? -(ns + 1) : -ns));
+  if (ns == 0) return "0 s";
+  auto rounded = [](std::int64_t value, std::int64_t unit) { return (value + unit / 2) / unit; };
+  constexpr std::int64_t us = 1'000, ms = 1'000'000, s = 1'000'000'000;
+  if (ns < us) return std::to_string(ns) + " ns";
+  if (ns < ms - us / 2) return std::to_string(rounded(ns, us)) + " us";
+  if (ns < s / 2) return std::to_string(rounded(ns, ms)) + " ms";
+  if (ns < 10 * s - s / 20) {  // tenths of a second: "0.9 s", "4.5 s"
+    auto tenths = rounded(ns, s / 10);
+    if (tenths % 10 == 0) return std::to_string(tenths / 10) + " s";
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+  }
+  auto secs = rounded(ns, s);
+  if (secs < 120) return std::to_string(secs) + " s";
+  if (secs < 2 * 3600) {
+    auto text = std::to_string(secs / 60) + " min";
+    return secs % 60 ? text + " " + std::to_string(secs % 60) + " s" : text;
+  }
+  auto mins = (secs + 30) / 60;
+  auto text = std::to_string(mins / 60) + " h";
+  return mins % 60 ? text + " " + std::to_string(mins % 60) + " min" : text;
+}
+
 }  // namespace warren::sdk
