@@ -211,8 +211,10 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     supervisor_->handle_rejected(sdk::Clock::now(), index, sdk::make_error_code(r.code), r.fatal, r.retry_after);
     pump();
   };
-  e.heartbeat_ack = [this, index, attempt](std::uint64_t sequence) {
+  e.heartbeat_ack = [this, index, attempt](std::uint64_t sequence, sdk::Duration round_trip) {
     if (!current(index, attempt)) return;
+    // Every half second per leg: trace, for tests and for chasing a stall.
+    log().trace("leg {}: heartbeat round trip {}", index, sdk::human_duration(round_trip));
     supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
     pump();
   };

@@ -44,7 +44,9 @@ void LegLink::on_control(sdk::error_code ec, protocol::ControlMessage message) {
     events_.rejected(*rejected);
     return;
   } else if (auto* ack = std::get_if<protocol::HeartbeatAck>(&message); ack && registered_) {
-    events_.heartbeat_ack(ack->sequence);
+    auto sent = sdk::Clock::time_point(
+        std::chrono::duration_cast<sdk::Clock::duration>(std::chrono::nanoseconds(ack->sent_at_ns)));
+    events_.heartbeat_ack(ack->sequence, sdk::Clock::now() - sent);
   } else if (auto* beat = std::get_if<protocol::Heartbeat>(&message); beat && registered_) {
     // Either side may probe (control.capnp); answering keeps an edge that does happy.
     control_->send(protocol::HeartbeatAck{beat->sequence, beat->sent_at_ns});

@@ -23,7 +23,8 @@ namespace warren::core {
 struct LegEvents {
   std::function<void(const protocol::Registered&)> registered;
   std::function<void(const protocol::Rejected&)> rejected;
-  std::function<void(std::uint64_t sequence)> heartbeat_ack;
+  /// `round_trip`: from sending the Heartbeat to reading its ack, on this side's clock.
+  std::function<void(std::uint64_t sequence, sdk::Duration round_trip)> heartbeat_ack;
   std::function<void(sdk::error_code)> lost;
   /// The edge answered Unregister; it opened `streams_opened` streams in all.
   std::function<void(std::uint64_t streams_opened)> unregister_acked;

@@ -10,9 +10,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <thread>
 
 using namespace warren::test;
@@ -64,13 +66,27 @@ std::optional<std::chrono::milliseconds> fresh_echo(std::uint16_t port) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 }
 
+/// The connector's "heartbeat round trip" trace lines, in ms, sorted.
+std::vector<double> heartbeat_round_trips(const std::string& log) {
+  static const std::regex line(R"(heartbeat round trip ([0-9.]+) (ns|us|ms|s)\b)");
+  std::vector<double> out;
+  for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it) {
+    double v = std::stod((*it)[1]);
+    auto unit = (*it)[2].str();
+    out.push_back(unit == "ns" ? v / 1e6 : unit == "us" ? v / 1e3 : unit == "ms" ? v : v * 1e3);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 /// An edge and a one-leg connector in front of a ScriptedBackend.
 struct StallTunnel {
   TempDir dir;
   ScriptedBackend backend;
   Edge edge{dir.path};
   Connector connector{dir.path,
-                      {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = backend.port(), .ha_connections = 1}};
+                      {.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = backend.port(), .ha_connections = 1,
+                       .extra_args = "--log-level=trace"}};  // for its heartbeat round trips
   long edge_rss_idle = 0, connector_rss_idle = 0;  ///< KiB, once registered
 
   StallTunnel() {
@@ -98,6 +114,10 @@ struct StallTunnel {
       std::this_thread::sleep_until(next);
     }
     auto text = edge.metrics();
+    auto rtt = heartbeat_round_trips(connector.process().stderr_text());
+    std::cout << "stalls (" << direction << "): heartbeat round trips " << rtt.size() << ", p50 "
+              << (rtt.empty() ? 0.0 : rtt[rtt.size() / 2]) << " ms, max " << (rtt.empty() ? 0.0 : rtt.back()) << " ms"
+              << std::endl;
     std::cout << "stalls (" << direction << "): " << stalled << " stalled streams held " << hold_time().count()
               << " s; fresh echoes " << tries - failed << "/" << tries << " within 1 s, slowest " << worst.count()
               << " ms; RSS KiB (idle -> stalled): edge " << edge_rss_idle << " -> " << rss_kib(edge.process().pid())
@@ -109,6 +129,9 @@ struct StallTunnel {
     CHECK(metric(text, "warren_registrations_total") == registrations);
     CHECK(edge.process().stderr_text().find("no heartbeat") == std::string::npos);
     CHECK(clients.closed_by_peer() == 0);
+    // Heartbeats went on at their pace (one per 500 ms) and kept a prompt round trip.
+    CHECK(rtt.size() >= static_cast<std::size_t>(hold_time().count()));
+    CHECK((!rtt.empty() && rtt.back() < 500.0));
   }
 };
 
