@@ -34,6 +34,14 @@ struct Fixture {
     r.quick_tunnel = quick;
     return registry.register_leg(leg, r, clock.now(), random);
   }
+  /// Leg `index` of tunnel "web" on `other`, a registry made with changed limits.
+  std::variant<Admission, protocol::Rejected> reg_web(TunnelRegistry& other, LegId leg, std::uint8_t index) {
+    protocol::RegisterConnection r;
+    r.tunnel_id = "web";
+    r.token = "s3cret";
+    r.conn_index = index;
+    return other.register_leg(leg, r, clock.now(), random);
+  }
 };
 
 protocol::Rejected rejected(const std::variant<Admission, protocol::Rejected>& v) {
@@ -112,13 +120,7 @@ TEST_CASE("streams go round robin over live legs, skipping draining and gone one
   Fixture f;
   f.limits.max_streams_per_tunnel = 100;
   TunnelRegistry registry(f.limits, f.tunnels);
-  auto reg = [&](LegId leg, std::uint8_t index) {
-    protocol::RegisterConnection r;
-    r.tunnel_id = "web";
-    r.token = "s3cret";
-    r.conn_index = index;
-    return registry.register_leg(leg, r, f.clock.now(), f.random);
-  };
+  auto reg = [&](LegId leg, std::uint8_t index) { return f.reg_web(registry, leg, index); };
   admitted(reg(1, 0));
   admitted(reg(2, 1));
   admitted(reg(3, 2));
@@ -139,13 +141,7 @@ TEST_CASE("new streams avoid a leg gone silent while another leg is heard from")
   f.limits.max_streams_per_tunnel = 100;
   f.limits.evict_after = 2s;
   TunnelRegistry registry(f.limits, f.tunnels);
-  auto reg = [&](LegId leg, std::uint8_t index) {
-    protocol::RegisterConnection r;
-    r.tunnel_id = "web";
-    r.token = "s3cret";
-    r.conn_index = index;
-    return registry.register_leg(leg, r, f.clock.now(), f.random);
-  };
+  auto reg = [&](LegId leg, std::uint8_t index) { return f.reg_web(registry, leg, index); };
   admitted(reg(1, 0));
   admitted(reg(2, 1));
   f.clock.advance(1500ms);
