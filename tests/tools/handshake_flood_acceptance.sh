@@ -16,24 +16,14 @@ seconds=${3:-20}
 warren="$build/bin/warren"
 flood="$build/tests/bin/warren-quic-initial-flood"
 dir=$(mktemp -d /tmp/warren-flood-acceptance.XXXXXX)
-pids=()
+source "$(dirname "$0")/acceptance_lib.sh"
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_started
   if [[ ${status:-1} == 0 ]]; then rm -rf "$dir"; else echo "logs kept in $dir"; fi
 }
 trap cleanup EXIT
 
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 now_ms() { date +%s%3N; }
-wait_line() {  # FILE PATTERN TIMEOUT_S: the first matching line, or fail
-  local deadline=$(( $(date +%s) + $3 ))
-  while (( $(date +%s) < deadline )); do
-    if grep -m1 -E "$2" "$1"; then return 0; fi
-    sleep 0.02
-  done
-  return 1
-}
 
 cat > "$dir/edge.toml" <<TOML
 [edge]

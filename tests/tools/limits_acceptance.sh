@@ -12,23 +12,13 @@ build=$(cd "${1:-build}" && pwd)
 warren=$build/bin/warren
 loadgen=$build/tests/bin/warren-loadgen
 work=$(mktemp -d /tmp/warren-limits.XXXXXX)
-pids=()
+source "$(dirname "$0")/acceptance_lib.sh"
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_started
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "$1" >&2; for f in "$work"/*.err; do echo "== $f" >&2; tail -5 "$f" >&2; done; exit 1; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_line() {  # FILE REGEX SECONDS: the first matching line
-  for _ in $(seq $(( $3 * 10 ))); do
-    if line=$(grep -m1 -E "$2" "$1" 2>/dev/null); then echo "$line"; return 0; fi
-    sleep 0.1
-  done
-  echo "timed out waiting for /$2/ in $1" >&2; return 1
-}
 
 backend_port=$(free_port)
 "$loadgen" echo --port "$backend_port" --seconds 600 > "$work/echo.out" 2> "$work/echo.err" &
@@ -74,17 +64,16 @@ TOML
 pids+=($!)
 wait_line "$work/connector.out" "^tunnel web " 15 > /dev/null || fail "the connector did not register"
 
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$edge_pid/status"; }
 metric() { curl -s "http://$admin/metrics" | awk -v s="$1" '$1 == s {print $2}'; }
 watch_rss() {  # peak RSS and peak active streams, sampled every 200 ms, into FILE
   local peak=0 streams=0
   while kill -0 "$edge_pid" 2>/dev/null; do
-    r=$(rss_kib); (( r > peak )) && peak=$r
+    r=$(rss_kib "$edge_pid"); (( r > peak )) && peak=$r
     s=$(metric warren_streams_active); (( ${s:-0} > streams )) && streams=$s
     echo "$peak $streams" > "$1"; sleep 0.2
   done
 }
-echo "edge idle RSS: $(rss_kib) KiB"
+echo "edge idle RSS: $(rss_kib "$edge_pid") KiB"
 
 # A. idle connections
 watch_rss "$work/peak_a" & watcher=$!; pids+=($watcher)
@@ -111,7 +100,7 @@ kill "$watcher"; read -r peak streams < "$work/peak_b"
 echo "B. edge peak RSS ${peak} KiB, peak active streams ${streams}"
 cat "$work/probe_b.err"
 
-echo "edge RSS after: $(rss_kib) KiB"
+echo "edge RSS after: $(rss_kib "$edge_pid") KiB"
 curl -s "http://$admin/metrics" | grep -E '^warren_(public_refused_total|streams_refused_total|streams_total|streams_active|public_idle)'
 echo "refusal log lines: $(grep -c 'refused a public connection' "$work/edge.err" || true)"
 grep -m3 'refused a public connection' "$work/edge.err" || true

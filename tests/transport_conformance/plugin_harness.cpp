@@ -17,6 +17,19 @@ std::vector<TransportUnderTest> transports_under_test() {
   return built;
 }
 
+std::vector<std::string> create_errors(const sdk::ConfigTable& table, const std::string& plugin) {
+  LoadedPlugin loaded(plugin);
+  boost::asio::io_context io;
+  sdk::testing::CapturingLogger logger;
+  sdk::PluginContext context{io.get_executor(), logger};
+  sdk::Diagnostics diagnostics;
+  auto object = loaded.create(table, context, diagnostics);
+  std::vector<std::string> out;
+  for (const auto& d : diagnostics.list()) out.push_back(d.to_string());
+  if (out.empty()) REQUIRE(object);
+  return out;
+}
+
 LoadedPlugin::LoadedPlugin(const std::string& name) {
   auto found = loader_.find(sdk::PluginKind::transport, name);
   if (auto* why = std::get_if<std::string>(&found)) FAIL(*why);

@@ -43,6 +43,10 @@ struct TransportUnderTest {
 /// The transports to test: every known one whose library was built.
 std::vector<TransportUnderTest> transports_under_test();
 
+/// Creates transport `plugin` from `table` and returns its diagnostics as
+/// text ("FILE:LINE:COL: message"); none means the object was made.
+std::vector<std::string> create_errors(const sdk::ConfigTable& table, const std::string& plugin = "quic");
+
 /// One transport plugin, found and checked by core's loader as `warren` does.
 class LoadedPlugin {
  public:

@@ -10,19 +10,6 @@ namespace {
 
 using sdk::testing::TableBuilder;
 
-std::vector<std::string> create_errors(const sdk::ConfigTable& table) {
-  LoadedPlugin plugin("quic");
-  boost::asio::io_context io;
-  sdk::testing::CapturingLogger logger;
-  sdk::PluginContext context{io.get_executor(), logger};
-  sdk::Diagnostics diagnostics;
-  auto object = plugin.create(table, context, diagnostics);
-  std::vector<std::string> out;
-  for (const auto& d : diagnostics.list()) out.push_back(d.to_string());
-  if (out.empty()) REQUIRE(object);
-  return out;
-}
-
 TEST_CASE("quic: keys are checked for type and range", "[quic][config]") {
   CHECK(create_errors(TableBuilder("listen[1]", "edge.toml").table()).empty());
   CHECK(create_errors(TableBuilder("listen[1]", "edge.toml")
