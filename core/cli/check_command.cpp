@@ -1,7 +1,7 @@
 #include "core/cli/commands.hpp"
 #include "core/config/config_file.hpp"
 #include "core/plugin/plugin_search_path.hpp"
-#include "core/runtime/plugin_set.hpp"
+#include "core/plugin/plugin_set.hpp"
 
 #include <boost/asio/io_context.hpp>
 

@@ -5,7 +5,7 @@
 #include "core/cli/quick_config.hpp"
 #include "core/config/config_file.hpp"
 #include "core/config/toml_tree.hpp"
-#include "core/connect/connector_shell.hpp"
+#include "core/connector/connector_shell.hpp"
 #include "core/log/logging.hpp"
 #include "core/plugin/plugin_search_path.hpp"
 

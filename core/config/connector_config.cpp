@@ -52,7 +52,7 @@ void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& fil
   out.token = r.string("token", "", "the tunnel's secret");
   auto token_file = r.string("token_file", "", "a file holding the secret, instead of token");
   out.ha_connections = static_cast<std::uint32_t>(
-      r.integer("ha_connections", 2, "parallel connections (legs) to the edges", {.min = 1, .max = 4}).value_or(2));
+      r.integer("ha_connections", 2, "parallel connections (legs) to the edges", {.min = 1, .max = protocol::kMaxLegs}).value_or(2));
   auto pin = r.string("edge_fingerprint", "", "sha256 pin of the edge's certificate (printed by the edge)");
   auto ca = r.string("edge_ca", "", "PEM file of CAs to verify the edge with, instead of a pin");
   out.insecure = r.boolean("insecure", false, "accept any edge certificate (testing only)").value_or(false);

@@ -1,7 +1,7 @@
 #pragma once
 // One connector connection at the edge, as a sans-io state machine: has it
 // registered in time, is it still heard from, is it draining, and when must
-// it end. No socket, no clock: every input takes `now`; LegSession (the Asio
+// it end. No socket, no clock: every input takes `now`; EdgeLeg (the Asio
 // shell) polls the actions and arms one timer at next_timeout().
 //
 // Life: awaiting_registration -> registered -> draining -> ended, or

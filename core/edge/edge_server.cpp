@@ -1,10 +1,11 @@
 #include "core/edge/edge_server.hpp"
 
-#include "core/edge/leg_session.hpp"
+#include "core/edge/edge_leg.hpp"
 #include "core/edge/port_holder.hpp"
 #include "core/edge/public_listener.hpp"
 #include "core/log/logging.hpp"
 
+#include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
 #include <spdlog/spdlog.h>
@@ -46,7 +47,7 @@ boost::asio::ip::address resolve_literal(const std::string& host, const char* wh
 }
 
 std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t port) {
-  return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + std::to_string(port);
+  return sdk::format_host_port(address.to_string(), port);
 }
 
 // "quic" -> "QUIC": how a transport is named in a sentence.
@@ -154,8 +155,8 @@ void EdgeServer::stop() {
   public_listeners_.clear();
   if (admin_) admin_->stop();
   expiry_timer_.cancel();
-  auto sessions = std::move(sessions_);
-  for (auto& [id, session] : sessions) session->end(sdk::errc::shutting_down);
+  auto legs = std::move(legs_);
+  for (auto& [id, leg] : legs) leg->end(sdk::errc::shutting_down);
 }
 
 void EdgeServer::accept_next(std::size_t index) {
@@ -166,9 +167,9 @@ void EdgeServer::accept_next(std::size_t index) {
       log().debug("connector handshake failed: {}", ec.message());
     } else {
       LegId id = next_leg_++;
-      auto session = std::make_shared<LegSession>(*this, id, std::move(connection));
-      sessions_[id] = session;
-      session->start();
+      auto leg = std::make_shared<EdgeLeg>(*this, id, std::move(connection));
+      legs_[id] = leg;
+      leg->start();
     }
     if (ec != boost::asio::error::operation_aborted) accept_next(index);
   });
@@ -179,10 +180,10 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const p
   auto* admission = std::get_if<Admission>(&result);
   if (!admission) return result;
   if (admission->replaced) {
-    if (auto old = sessions_.find(*admission->replaced); old != sessions_.end()) {
+    if (auto old = legs_.find(*admission->replaced); old != legs_.end()) {
       log().info("tunnel '{}': leg {} replaces an older connection", admission->tunnel_id, request.conn_index);
-      auto session = old->second;
-      session->end(sdk::errc::duplicate_registration);
+      auto older = old->second;
+      older->end(sdk::errc::duplicate_registration);
     }
   }
   if (admission->open_listener) {
@@ -211,7 +212,7 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const p
 
 void EdgeServer::leg_gone(LegId leg) {
   registry_.remove_leg(leg, sdk::Clock::now());
-  sessions_.erase(leg);
+  legs_.erase(leg);
   metrics_.legs = registry_.leg_count();
   if (auto it = leg_splices_.find(leg); it != leg_splices_.end()) {
     auto tracker = std::move(it->second);
@@ -270,7 +271,7 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   auto decision = admission_.admit(source, tunnel_id, now);
   if (!decision.admitted()) return refuse(client, tunnel_id, source, decision);
   auto leg = registry_.open_stream(tunnel_id, now);
-  if (!leg || !sessions_.count(*leg)) {
+  if (!leg || !legs_.count(*leg)) {
     if (leg) registry_.close_stream(tunnel_id);
     return refuse(client, tunnel_id, source,
                   admission_.refuse_admitted(source, tunnel_id, PublicRefusal::no_live_leg, now));
@@ -287,7 +288,7 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   };
   auto& tracker = leg_splices_[*leg];
   if (!tracker) tracker = std::make_shared<SpliceTracker>();
-  sessions_[*leg]->open_data_stream(
+  legs_[*leg]->open_data_stream(
       header, [this, public_side = std::move(public_side), finish, tunnel_id, leg = *leg, tracker](
                   sdk::error_code e, sdk::ByteStreamPtr tunnel_side) mutable {
         if (!e && !leg_splices_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile

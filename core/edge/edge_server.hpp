@@ -8,8 +8,8 @@
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
 #include "core/edge/tunnel_registry.hpp"
-#include "core/runtime/plugin_set.hpp"
-#include "core/runtime/stream_splice.hpp"
+#include "core/plugin/plugin_set.hpp"
+#include "core/splice/stream_splice.hpp"
 #include "core/tls/edge_identity.hpp"
 #include "core/tls/secure_random.hpp"
 
@@ -24,7 +24,7 @@
 
 namespace warren::core {
 
-class LegSession;
+class EdgeLeg;
 class PublicListener;
 
 class EdgeServer {
@@ -43,7 +43,7 @@ class EdgeServer {
   const EdgeMetrics& metrics() const { return metrics_; }
 
  private:
-  friend class LegSession;
+  friend class EdgeLeg;
   friend class PublicListener;
 
   void accept_next(std::size_t listener);
@@ -68,7 +68,7 @@ class EdgeServer {
   EdgeMetrics metrics_;
   std::vector<sdk::ListenerPtr> listeners_;
   std::unique_ptr<AdminServer> admin_;
-  std::map<LegId, std::shared_ptr<LegSession>> sessions_;
+  std::map<LegId, std::shared_ptr<EdgeLeg>> legs_;
   std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;
   boost::asio::steady_timer expiry_timer_;
   PublicAdmission admission_;

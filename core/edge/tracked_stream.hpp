@@ -1,5 +1,5 @@
 #pragma once
-// A data stream handed out by a LegSession, wrapped so the session learns
+// A data stream handed out by a EdgeLeg, wrapped so the session learns
 // when the edge is done with it: whoever splices it destroys it when both
 // directions have ended, and that is the moment a draining leg counts the
 // stream as finished. Every operation goes straight to the inner stream.

@@ -1,5 +1,7 @@
 #include "core/edge/tunnel_registry.hpp"
 
+#include "core/protocol/message_rules.hpp"
+
 namespace warren::core {
 
 using protocol::Rejected;
@@ -43,9 +45,9 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
                        std::to_string(protocol::kProtocolVersion) + ", not " +
                        std::to_string(request.protocol_version),
                    true);
-  if (request.conn_index >= limits_.max_legs)
+  if (request.conn_index >= protocol::kMaxLegs)
     return refusal(sdk::errc::protocol_error, "connection index " + std::to_string(request.conn_index) +
-                                                  " is out of range 0-" + std::to_string(limits_.max_legs - 1),
+                                                  " is out of range 0-" + std::to_string(protocol::kMaxLegs - 1),
                    true);
   if (legs_.count(leg)) return refusal(sdk::errc::protocol_error, "this connection is already registered", true);
 

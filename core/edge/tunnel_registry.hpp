@@ -29,7 +29,6 @@ struct RegistryLimits {
   bool quick_tunnels = false;
   sdk::Duration quick_tunnel_ttl = std::chrono::minutes(5);  ///< kept this long after its last leg was lost
                                                              ///< (at once after a clean unregister)
-  std::uint8_t max_legs = 4;
   /// A leg silent this long may be evicted by a registration with
   /// replace_existing (a reconnect of a connector whose old connection died
   /// without a word). A leg heard from more recently is someone's live

@@ -54,8 +54,10 @@ std::variant<LoadedPlugin, RefusedPlugin> PluginLoader::open(const std::filesyst
     return refuse(std::string("it exports no '") + descriptor_symbol + "' descriptor: not a warren plugin");
   const auto& d = library->get<const sdk::PluginDescriptor>(descriptor_symbol);
   if (auto reason = refusal_reason(d, host_, expected)) return refuse(*reason);
+  // `describe` exists only in descriptors of ABI 1.1 and later.
+  sdk::PluginDescribe describe = d.abi_minor >= 1 ? d.describe : nullptr;
   return LoadedPlugin{d.kind,       d.name, d.version ? d.version : "", d.description ? d.description : "",
-                      file,         library, d.create};
+                      file,         library, d.create, describe};
 }
 
 PluginScan PluginLoader::scan() const {

@@ -41,6 +41,15 @@ struct LoadedPlugin {
   std::filesystem::path file;
   std::shared_ptr<boost::dll::shared_library> library;
   sdk::PluginFactory create = nullptr;
+  sdk::PluginDescribe describe = nullptr;  ///< null for untyped plugins and ABI 1.0 ones
+
+  /// The plugin's keys, or nullopt when it declares none.
+  std::optional<sdk::PluginKeys> keys() const {
+    if (!describe) return std::nullopt;
+    sdk::PluginKeys out;
+    describe(out);
+    return out;
+  }
 };
 
 /// A file that looked like a plugin and was refused, with the sentence why.

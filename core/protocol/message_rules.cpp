@@ -40,9 +40,9 @@ Problem check(const RegisterConnection& m) {
                   [&] { return check_text("token", m.token, TextLimits::secret); },
                   [&] { return check_text("client version", m.client_version, TextLimits::version); },
                   [&]() -> Problem {
-                    if (m.conn_index >= kMaxConnections)
+                    if (m.conn_index >= kMaxLegs)
                       return "connection index " + std::to_string(m.conn_index) + " is not below " +
-                             std::to_string(kMaxConnections);
+                             std::to_string(kMaxLegs);
                     // A named tunnel needs its id; a quick tunnel gets one from the edge.
                     if (!m.quick_tunnel && m.tunnel_id.empty()) return std::string("tunnel id is empty");
                     // A quick tunnel's first leg asks with neither; every later leg (and

@@ -14,7 +14,7 @@
 namespace warren::core::protocol {
 
 /// The most HA legs a tunnel may have; conn_index is below this.
-inline constexpr std::uint8_t kMaxConnections = 4;
+inline constexpr std::uint8_t kMaxLegs = 4;
 
 /// Longest accepted text fields, in bytes.
 struct TextLimits {

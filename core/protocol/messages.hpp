@@ -26,7 +26,7 @@ struct RegisterConnection {
   std::uint32_t protocol_version = kProtocolVersion;
   std::string tunnel_id;              ///< empty to ask for a new quick tunnel
   std::string token;                  ///< empty to ask for a new quick tunnel
-  std::uint8_t conn_index = 0;        ///< the HA leg, 0 .. kMaxConnections-1
+  std::uint8_t conn_index = 0;        ///< the HA leg, 0 .. kMaxLegs-1
   bool replace_existing = false;      ///< a reconnect: evict a stale leg with this index
   std::string client_version;
   std::uint16_t requested_public_port = 0;  ///< 0: the edge assigns one

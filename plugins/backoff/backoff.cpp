@@ -1,52 +1,36 @@
 #include "plugins/backoff/backoff.hpp"
 
-#include <warren/sdk/config_reader.hpp>
-
 #include <algorithm>
 #include <cmath>
 
 namespace warren::backoff {
 
-std::optional<BackoffConfig> read_backoff_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics) {
+const sdk::ConfigSchema<BackoffConfig>& backoff_schema() {
   using namespace std::chrono_literals;
-  sdk::Diagnostics local;
-  sdk::ConfigReader r(table, local);
-  BackoffConfig c;
-  auto base = r.duration("base", c.base, "delay after the first failure", {.min = 1ms, .max = 1h});
-  auto max = r.duration("max", c.max, "largest delay", {.min = 1ms, .max = 24h});
-  auto multiplier = r.number("multiplier", c.multiplier, "growth factor per failure", {.min = 1.0, .max = 100.0});
-  auto jitter = r.choice("jitter", {"none", "full", "equal", "proportional"}, "full", "how delays are randomised");
-  auto ratio = r.number("jitter_ratio", c.jitter_ratio, "spread for proportional jitter, 0..1", {.min = 0.0, .max = 1.0});
-  auto attempts = r.integer("max_attempts", 0, "consecutive failures before giving up; 0: never",
-                            {.min = 0, .max = 1'000'000});
-  auto reset = r.duration("reset_after", c.reset_after, "uptime after which the failure count restarts",
-                          {.min = 0s, .max = 24h});
-  r.finish();
-  if (!local.ok()) {
-    diagnostics.append(local);
-    return std::nullopt;
-  }
-  c.base = *base;
-  c.max = *max;
-  c.multiplier = *multiplier;
-  c.jitter = *jitter == "none" ? Jitter::none : *jitter == "full" ? Jitter::full
-           : *jitter == "equal" ? Jitter::equal : Jitter::proportional;
-  c.jitter_ratio = *ratio;
-  c.max_attempts = static_cast<std::uint32_t>(*attempts);
-  c.reset_after = *reset;
-  if (c.max < c.base) {
-    const sdk::ConfigValue* v = table.find("max");
-    diagnostics.error(v ? v->where : table.where, "'max' (" + sdk::format_duration(c.max) +
-                                                      ") must not be less than 'base' (" +
-                                                      sdk::format_duration(c.base) + ")");
-    return std::nullopt;
-  }
-  if (table.find("jitter_ratio") && c.jitter != Jitter::proportional) {
-    diagnostics.error(table.find("jitter_ratio")->where,
-                      "'jitter_ratio' only applies with jitter = \"proportional\"; remove it or change 'jitter'");
-    return std::nullopt;
-  }
-  return c;
+  using C = BackoffConfig;
+  static const auto schema =
+      sdk::ConfigSchema<C>("how long a leg waits before it dials again after a failure")
+          .duration("base", &C::base, "delay after the first failure", {.min = 1ms, .max = 1h})
+          .duration("max", &C::max, "largest delay", {.min = 1ms, .max = 24h})
+          .number("multiplier", &C::multiplier, "growth factor per failure", {.min = 1.0, .max = 100.0})
+          .choice("jitter", &C::jitter,
+                  {{"none", Jitter::none}, {"full", Jitter::full}, {"equal", Jitter::equal},
+                   {"proportional", Jitter::proportional}},
+                  "how delays are randomised (full: AWS full jitter, uniform below the ceiling)")
+          .number("jitter_ratio", &C::jitter_ratio, "spread for proportional jitter, 0..1", {.min = 0.0, .max = 1.0})
+          .integer("max_attempts", &C::max_attempts, "consecutive failures before giving up; 0: never",
+                   {.min = 0, .max = 1'000'000})
+          .duration("reset_after", &C::reset_after, "uptime after which the failure count restarts",
+                    {.min = 0s, .max = 24h})
+          .check([](const C& c, const sdk::CheckContext& at) {
+            if (c.max < c.base)
+              at.error("max", "'max' (" + sdk::format_duration(c.max) + ") must not be less than 'base' (" +
+                                  sdk::format_duration(c.base) + ")");
+            if (at.has("jitter_ratio") && c.jitter != Jitter::proportional)
+              at.error("jitter_ratio",
+                       "'jitter_ratio' only applies with jitter = \"proportional\"; remove it or change 'jitter'");
+          });
+  return schema;
 }
 
 void ExponentialBackoff::on_connected(sdk::BackoffState& state, sdk::TimePoint now) const {

@@ -10,7 +10,7 @@
 // A connection that stayed up for `reset_after` starts the count again; one
 // that drops sooner keeps backing off, so a flapping edge is not hammered.
 
-#include <warren/sdk/config.hpp>
+#include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/policy.hpp>
 
 #include <optional>
@@ -29,8 +29,8 @@ struct BackoffConfig {
   sdk::Duration reset_after = std::chrono::seconds(60);
 };
 
-/// Reads and validates the policy's TOML table; nullopt after a diagnostic.
-std::optional<BackoffConfig> read_backoff_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics);
+/// The policy's keys: types, defaults (BackoffConfig's), ranges and docs.
+const sdk::ConfigSchema<BackoffConfig>& backoff_schema();
 
 class ExponentialBackoff final : public sdk::BackoffPolicy {
  public:

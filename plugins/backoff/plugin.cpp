@@ -16,14 +16,12 @@ class BackoffPlugin final : public sdk::Policy {
   ExponentialBackoff policy_;
 };
 
-std::unique_ptr<sdk::Policy> make(const sdk::ConfigTable& table, sdk::PluginContext&, sdk::Diagnostics& diagnostics) {
-  auto config = read_backoff_config(table, diagnostics);
-  if (!config) return nullptr;
-  return std::make_unique<BackoffPlugin>(*config);
+std::unique_ptr<sdk::Policy> make(const BackoffConfig& config, sdk::PluginContext&) {
+  return std::make_unique<BackoffPlugin>(config);
 }
 
 }  // namespace
 }  // namespace warren::backoff
 
-WARREN_PLUGIN("backoff", "1.0.0", "exponential backoff with jitter, cap, attempt limit and reset",
-              warren::backoff::make)
+WARREN_TYPED_PLUGIN("backoff", "1.0.0", "exponential backoff with jitter, cap, attempt limit and reset",
+                    warren::backoff::backoff_schema, warren::backoff::make)

@@ -9,12 +9,12 @@ TEST_CASE("metrics render in the Prometheus text format") {
   m.tunnels = 2;
   m.streams_total = 7;
   m.bytes_to_connector = 100;
-  m.registrations_refused["authentication failed"] = 3;
+  m.registrations_refused["auth_failed"] = 3;
   auto text = m.render();
   CHECK_THAT(text, Catch::Contains("# TYPE warren_tunnels gauge\nwarren_tunnels 2\n"));
   CHECK_THAT(text, Catch::Contains("# TYPE warren_streams_total counter\nwarren_streams_total 7\n"));
   CHECK_THAT(text, Catch::Contains("warren_bytes_total{direction=\"to_connector\"} 100\n"));
-  CHECK_THAT(text, Catch::Contains("warren_registrations_refused_total{reason=\"authentication failed\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("warren_registrations_refused_total{reason=\"auth_failed\"} 3\n"));
 }
 
 TEST_CASE("every public refusal reason is exported from the start, so rates can be taken at once") {

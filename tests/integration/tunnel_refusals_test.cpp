@@ -29,7 +29,7 @@ TEST_CASE("a wrong token exits 3 within 2 s with a sentence") {
   CHECK(std::chrono::steady_clock::now() - started < 2s);
   CHECK_THAT(connector.process().stderr_text(),
              Catch::Contains("the edge refused this tunnel: the edge does not accept this tunnel id and token"));
-  CHECK_THAT(edge.metrics(), Catch::Contains("warren_registrations_refused_total{reason=\"authentication failed\"} 1"));
+  CHECK_THAT(edge.metrics(), Catch::Contains("warren_registrations_refused_total{reason=\"auth_failed\"} 1"));
 }
 
 TEST_CASE("a wrong pin is refused with a clear error") {

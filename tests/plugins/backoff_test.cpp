@@ -139,7 +139,7 @@ TEST_CASE("the backoff table is validated") {
   using sdk::testing::TableBuilder;
   auto errors = [](const sdk::ConfigTable& t) {
     sdk::Diagnostics d;
-    auto c = backoff::read_backoff_config(t, d);
+    auto c = backoff::backoff_schema().read(t, d);
     std::vector<std::string> out;
     for (const auto& x : d.list()) out.push_back(x.message);
     CHECK(c.has_value() == out.empty());
@@ -157,7 +157,7 @@ TEST_CASE("the backoff table is validated") {
   CHECK(errors(TableBuilder().set("max_atempts", 3).table()) ==
         std::vector<std::string>{"unknown key 'max_atempts' in [plugin]; did you mean 'max_attempts'?"});
   sdk::Diagnostics d;
-  auto c = backoff::read_backoff_config(
+  auto c = backoff::backoff_schema().read(
       TableBuilder().set("jitter", "proportional").set("jitter_ratio", 0.3).set("max_attempts", 5).table(), d);
   REQUIRE(c);
   CHECK(c->jitter == Jitter::proportional);

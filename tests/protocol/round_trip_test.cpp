@@ -85,7 +85,7 @@ TEST_CASE("every rejection code has a wire form and no other code does", "[proto
 TEST_CASE("the encoder refuses messages that break the rules", "[protocol]") {
   std::string why;
   SECTION("conn index at the HA limit") {
-    CHECK_FALSE(encode(RegisterConnection{kProtocolVersion, "web", "t", kMaxConnections, false, "", 0, false}, &why));
+    CHECK_FALSE(encode(RegisterConnection{kProtocolVersion, "web", "t", kMaxLegs, false, "", 0, false}, &why));
     CHECK_THAT(why, Catch::Contains("connection index"));
   }
   SECTION("named tunnel without an id") {

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <string>
+
 using namespace warren::sdk;
 
 TEST_CASE("warren error codes carry their category and a message") {
@@ -26,4 +29,18 @@ TEST_CASE("categories compare equal by id, as they must across plugin libraries"
   static constexpr detail::ErrorCategory other_copy;
   CHECK(&other_copy != &category());
   CHECK(error_code(2, other_copy) == error_code(2, category()));
+}
+
+TEST_CASE("every error code has one row: a unique stable name and a message") {
+  std::set<std::string> names;
+  for (int value = 1; value <= static_cast<int>(errc::plugin_mismatch); ++value) {
+    const ErrcInfo* info = find_errc(value);
+    REQUIRE(info != nullptr);
+    CHECK(names.insert(info->name).second);
+    CHECK(error_code(value, category()).message() == info->message);
+  }
+  CHECK(name(errc::duplicate_registration) == std::string("duplicate_registration"));
+  CHECK(name(make_error_code(errc::rate_limited)) == "rate_limited");
+  CHECK(name(error_code(111, boost::system::system_category())) == "system:111");
+  CHECK(name(static_cast<errc>(999)) == std::string("unknown"));
 }

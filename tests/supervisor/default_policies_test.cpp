@@ -1,12 +1,12 @@
 // The built-in address and fallback policies on their own.
 
-#include "core/connector/default_policies.hpp"
+#include "core/supervisor/default_policies.hpp"
 #include "supervisor_harness.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace warren::core::connector;
-using namespace warren::core::connector::test;
+using namespace warren::core::supervisor;
+using namespace warren::core::supervisor::test;
 using warren::sdk::errc;
 
 TEST_CASE("the built-in address policy spreads legs and sticks when it can", "[supervisor]") {

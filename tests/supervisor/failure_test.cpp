@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-using namespace warren::core::connector;
-using namespace warren::core::connector::test;
+using namespace warren::core::supervisor;
+using namespace warren::core::supervisor::test;
 using warren::sdk::errc;
 
 TEST_CASE("a fatal rejection closes every leg and exits 3 at once", "[supervisor]") {

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-using namespace warren::core::connector;
-using namespace warren::core::connector::test;
+using namespace warren::core::supervisor;
+using namespace warren::core::supervisor::test;
 using warren::sdk::errc;
 
 namespace {

@@ -2,7 +2,7 @@
 
 #include "sim_world.hpp"
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 using namespace std::chrono_literals;
 using namespace sim;
@@ -173,4 +173,4 @@ void SimWorld::deliver_stream_event(Event& e) {
   }
 }
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

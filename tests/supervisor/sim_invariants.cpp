@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 using namespace sim;
 
@@ -43,4 +43,4 @@ void SimWorld::check_after_step() {
   std::fill(retry_floor_.begin(), retry_floor_.end(), std::nullopt);
 }
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

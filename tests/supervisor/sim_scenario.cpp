@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 namespace {
 
 using namespace std::chrono_literals;
@@ -71,4 +71,4 @@ std::string SimScenario::describe() const {
   return out.str();
 }
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

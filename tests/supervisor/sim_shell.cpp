@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <set>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 using namespace std::chrono_literals;
 using namespace sim;
@@ -254,4 +254,4 @@ void SimWorld::close(unsigned leg, const sdk::error_code& reason) {
   c.reset();
 }
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <sstream>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 using namespace sim;
 
@@ -169,4 +169,4 @@ void SimWorld::drain() {
   }
 }
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

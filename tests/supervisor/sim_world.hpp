@@ -8,7 +8,7 @@
 // it carries out every action at once, and checks the supervisor's
 // invariants after every step. Everything random comes from one seed.
 
-#include "core/connector/supervisor.hpp"
+#include "core/supervisor/supervisor.hpp"
 #include "test_policies.hpp"
 
 #include <warren/sdk/random.hpp>
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 /// What one seeded run looks like (drawn from the seed).
 struct SimScenario {
@@ -173,4 +173,4 @@ class SimWorld {
   std::vector<std::string> trace_;
 };
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

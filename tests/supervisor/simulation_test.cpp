@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <iostream>
 
-using namespace warren::core::connector::test;
+using namespace warren::core::supervisor::test;
 
 namespace {
 

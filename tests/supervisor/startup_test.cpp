@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-using namespace warren::core::connector;
-using namespace warren::core::connector::test;
+using namespace warren::core::supervisor;
+using namespace warren::core::supervisor::test;
 using warren::sdk::errc;
 
 TEST_CASE("leg 0 registers before the other legs start, then they start a stagger apart", "[supervisor]") {

@@ -2,7 +2,7 @@
 // A supervisor on a manual clock, with helpers that drain its actions as
 // strings (see to_string), so rule tests state exact action sequences.
 
-#include "core/connector/supervisor.hpp"
+#include "core/supervisor/supervisor.hpp"
 #include "test_policies.hpp"
 
 #include <warren/sdk/testing.hpp>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 using namespace std::chrono_literals;
 using Lines = std::vector<std::string>;
@@ -85,4 +85,4 @@ struct Harness {
   std::vector<SupervisorAction> actions;
 };
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

@@ -10,7 +10,7 @@
 #include <deque>
 #include <optional>
 
-namespace warren::core::connector::test {
+namespace warren::core::supervisor::test {
 
 /// The same delay every time; gives up after `give_up_after` consecutive
 /// failures when set.
@@ -81,4 +81,4 @@ class RecordingBackoff final : public sdk::BackoffPolicy {
   const sdk::BackoffPolicy& inner_;
 };
 
-}  // namespace warren::core::connector::test
+}  // namespace warren::core::supervisor::test

@@ -5,6 +5,7 @@
 #include "completion.hpp"
 #include "quic_callbacks.hpp"
 
+#include <warren/sdk/endpoint.hpp>
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <boost/asio/post.hpp>
@@ -377,9 +378,7 @@ void QuicConnection::notify_handshake() {
 }
 
 std::string QuicConnection::remote_address() const {
-  auto address = remote_.address();
-  std::string host = address.to_string();
-  return (address.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(remote_.port());
+  return sdk::format_host_port(remote_.address().to_string(), remote_.port());
 }
 
 HandshakeTraffic QuicConnection::handshake_traffic() const {

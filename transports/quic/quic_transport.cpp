@@ -4,6 +4,7 @@
 #include "connection_handle.hpp"
 #include "quic_listener.hpp"
 
+#include <warren/sdk/endpoint.hpp>
 #include <unordered_map>
 
 namespace warren::quic {
@@ -17,8 +18,7 @@ class DialRegistry {
 namespace {
 
 std::string endpoint_text(const boost::asio::ip::address& address, std::uint16_t port) {
-  std::string host = address.to_string();
-  return (address.is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return sdk::format_host_port(address.to_string(), port);
 }
 
 }  // namespace

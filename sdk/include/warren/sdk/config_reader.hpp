@@ -22,11 +22,13 @@
 
 namespace warren::sdk {
 
-/// What a reader knows about one key: shown by `warren check --explain`-style tools.
+/// What one key is, as `warren plugins --describe` and docs/config.md show it.
 struct KeySpec {
   std::string name;
-  std::string type;
-  std::string default_text;  ///< "" when the key is required
+  std::string type;          ///< "duration", "integer", "one of a, b", "host:port" …
+  std::string default_text;  ///< the default as TOML writes it; "" when required or unset
+  std::string range;         ///< "1ms to 1h", "at least 1"; "" when unbounded
+  bool required = false;
   std::string doc;
 };
 
@@ -54,9 +56,12 @@ class ConfigReader {
   void allow_rest() { allow_rest_ = true; }
 
   bool has(std::string_view key) const { return table_.find(key) != nullptr; }
+  /// Records a key that is absent and optional with no default (e.g. an
+  /// unset `[tunnel] id`): known to finish(), listed by specs().
+  void declare(KeySpec spec) { specs_.push_back(std::move(spec)); }
 
   std::optional<std::string> string(const std::string& key, std::optional<std::string> fallback, std::string doc) {
-    note(key, "string", fallback ? "\"" + *fallback + "\"" : "", doc);
+    note(key, "string", fallback ? "\"" + *fallback + "\"" : "", doc, !fallback);
     const ConfigValue* v = table_.find(key);
     if (!v) return missing(key, std::move(fallback));
     if (auto s = std::get_if<std::string>(&v->value)) return *s;
@@ -65,7 +70,7 @@ class ConfigReader {
   }
 
   std::optional<bool> boolean(const std::string& key, std::optional<bool> fallback, std::string doc) {
-    note(key, "boolean", fallback ? (*fallback ? "true" : "false") : "", doc);
+    note(key, "boolean", fallback ? (*fallback ? "true" : "false") : "", doc, !fallback);
     const ConfigValue* v = table_.find(key);
     if (!v) return missing(key, fallback);
     if (auto b = std::get_if<bool>(&v->value)) return *b;
@@ -75,7 +80,8 @@ class ConfigReader {
 
   std::optional<std::int64_t> integer(const std::string& key, std::optional<std::int64_t> fallback, std::string doc,
                                       Range<std::int64_t> range = {}) {
-    note(key, "integer", fallback ? std::to_string(*fallback) : "", doc);
+    note(key, "integer", fallback ? std::to_string(*fallback) : "", doc, !fallback,
+         bounds_text(range.min ? std::to_string(*range.min) : "", range.max ? std::to_string(*range.max) : ""));
     const ConfigValue* v = table_.find(key);
     if (!v) return missing(key, fallback);
     auto i = std::get_if<std::int64_t>(&v->value);
@@ -93,7 +99,9 @@ class ConfigReader {
 
   std::optional<double> number(const std::string& key, std::optional<double> fallback, std::string doc,
                                Range<double> range = {}) {
-    note(key, "number", fallback ? trim(std::to_string(*fallback)) : "", doc);
+    note(key, "number", fallback ? trim(std::to_string(*fallback)) : "", doc, !fallback,
+         bounds_text(range.min ? trim(std::to_string(*range.min)) : "",
+                     range.max ? trim(std::to_string(*range.max)) : ""));
     const ConfigValue* v = table_.find(key);
     if (!v) return missing(key, fallback);
     double d;
@@ -115,7 +123,8 @@ class ConfigReader {
 
   std::optional<Duration> duration(const std::string& key, std::optional<Duration> fallback, std::string doc,
                                    Range<Duration> range = {}) {
-    note(key, "duration", fallback ? "\"" + format_duration(*fallback) + "\"" : "", doc);
+    note(key, "duration", fallback ? "\"" + format_duration(*fallback) + "\"" : "", doc, !fallback,
+         bounds_text(range.min ? format_duration(*range.min) : "", range.max ? format_duration(*range.max) : ""));
     const ConfigValue* v = table_.find(key);
     if (!v) return missing(key, fallback);
     auto s = std::get_if<std::string>(&v->value);
@@ -169,7 +178,7 @@ class ConfigReader {
   /// An array of strings; each element keeps its own location.
   std::optional<std::vector<std::pair<std::string, SourceLocation>>> string_list(
       const std::string& key, std::optional<std::vector<std::string>> fallback, std::string doc) {
-    note(key, "array of strings", fallback ? "[" + join(*fallback) + "]" : "", doc);
+    note(key, "array of strings", fallback ? toml_array(*fallback) : "", doc, !fallback);
     const ConfigValue* v = table_.find(key);
     if (!v) {
       if (!fallback) return missing<std::vector<std::pair<std::string, SourceLocation>>>(key, std::nullopt);
@@ -231,14 +240,27 @@ class ConfigReader {
     for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
     return out;
   }
+  /// "between 1 and 4", "at least 1ms", "at most 60s", or "" when unbounded.
+  static std::string bounds_text(const std::string& min, const std::string& max) {
+    if (!min.empty() && !max.empty()) return "between " + min + " and " + max;
+    if (!min.empty()) return "at least " + min;
+    if (!max.empty()) return "at most " + max;
+    return "";
+  }
+  static std::string toml_array(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "\"" : ", \"") + i + "\"";
+    return "[" + out + "]";
+  }
   static std::string trim(std::string number) {
     if (number.find('.') == std::string::npos) return number;
     while (number.back() == '0') number.pop_back();
     if (number.back() == '.') number.pop_back();
     return number;
   }
-  void note(const std::string& key, std::string type, std::string default_text, std::string doc) {
-    specs_.push_back({key, std::move(type), std::move(default_text), std::move(doc)});
+  void note(const std::string& key, std::string type, std::string default_text, std::string doc,
+            bool required = false, std::string range = {}) {
+    specs_.push_back({key, std::move(type), std::move(default_text), std::move(range), required, std::move(doc)});
   }
   template <typename T>
   std::optional<T> missing(const std::string& key, std::optional<T> fallback) {
@@ -251,10 +273,7 @@ class ConfigReader {
   }
   void out_of_range(const std::string& key, const ConfigValue& v, const std::string& value, const std::string& min,
                     const std::string& max) {
-    std::string bounds = !min.empty() && !max.empty() ? "between " + min + " and " + max
-                         : !min.empty()               ? "at least " + min
-                                                      : "at most " + max;
-    diag_.error(v.where, "'" + key + "' = " + value + " is out of range: must be " + bounds);
+    diag_.error(v.where, "'" + key + "' = " + value + " is out of range: must be " + bounds_text(min, max));
   }
 
   const ConfigTable& table_;

@@ -10,15 +10,19 @@
 
 namespace warren::sdk {
 
+/// "host:port", with brackets around an IPv6 literal: "[::1]:7844". The one
+/// way warren writes an address, in configs, logs and stream headers.
+inline std::string format_host_port(std::string_view host, std::uint16_t port) {
+  bool v6 = host.find(':') != std::string_view::npos;
+  return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
 struct Endpoint {
   std::string host;  ///< a name, an IPv4 literal or an IPv6 literal without brackets
   std::uint16_t port = 0;
 
   /// "host:port", with brackets around IPv6 literals.
-  std::string to_string() const {
-    bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  }
+  std::string to_string() const { return format_host_port(host, port); }
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 

@@ -42,6 +42,15 @@ enum class errc : int {
   plugin_mismatch,         ///< a plugin was refused by the loader
 };
 
+}  // namespace warren::sdk
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<warren::sdk::errc> : std::true_type {};
+}  // namespace boost::system
+
+namespace warren::sdk {
+
 /// The category of warren's error codes; equal across shared libraries.
 const boost::system::error_category& category() noexcept;
 
@@ -60,6 +69,60 @@ inline bool is_fatal(const error_code& ec) noexcept {
          ec == make_error_code(errc::plugin_mismatch);
 }
 
+/// One row per code: its stable name (snake_case, the enumerator's own name,
+/// used as a metric label and in logs; never changes) and its message.
+struct ErrcInfo {
+  errc code;
+  const char* name;
+  const char* message;
+};
+
+inline constexpr ErrcInfo errc_table[] = {
+    {errc::config_invalid, "config_invalid", "invalid configuration"},
+    {errc::auth_failed, "auth_failed", "authentication failed"},
+    {errc::duplicate_registration, "duplicate_registration", "connection index already registered"},
+    {errc::tunnel_unknown, "tunnel_unknown", "unknown tunnel"},
+    {errc::tunnel_limit, "tunnel_limit", "tunnel limit reached"},
+    {errc::stream_limit, "stream_limit", "stream limit reached"},
+    {errc::rate_limited, "rate_limited", "rate limited"},
+    {errc::port_in_use, "port_in_use", "public port in use"},
+    {errc::dial_failed, "dial_failed", "dial failed"},
+    {errc::handshake_timeout, "handshake_timeout", "handshake timed out"},
+    {errc::tls_failed, "tls_failed", "TLS handshake failed"},
+    {errc::certificate_mismatch, "certificate_mismatch", "certificate does not match"},
+    {errc::quic_broken, "quic_broken", "QUIC blocked on this path"},
+    {errc::idle_timeout, "idle_timeout", "idle timeout"},
+    {errc::heartbeat_timeout, "heartbeat_timeout", "heartbeat timeout"},
+    {errc::protocol_error, "protocol_error", "protocol error"},
+    {errc::protocol_version, "protocol_version", "unsupported protocol version"},
+    {errc::peer_closed, "peer_closed", "peer closed the connection"},
+    {errc::stream_reset, "stream_reset", "stream reset by peer"},
+    {errc::backend_refused, "backend_refused", "backend refused the connection"},
+    {errc::backend_timeout, "backend_timeout", "backend connect timed out"},
+    {errc::remote_not_allowed, "remote_not_allowed", "backend target is not loopback"},
+    {errc::no_edges, "no_edges", "no edge addresses found"},
+    {errc::discovery_failed, "discovery_failed", "edge discovery failed"},
+    {errc::shutting_down, "shutting_down", "shutting down"},
+    {errc::plugin_mismatch, "plugin_mismatch", "plugin refused"},
+};
+
+inline const ErrcInfo* find_errc(int value) noexcept {
+  for (const auto& info : errc_table)
+    if (static_cast<int>(info.code) == value) return &info;
+  return nullptr;
+}
+
+/// The code's stable name ("auth_failed"), or "unknown" for a value that is
+/// not one of warren's codes.
+inline const char* name(errc code) noexcept {
+  const ErrcInfo* info = find_errc(static_cast<int>(code));
+  return info ? info->name : "unknown";
+}
+
+/// A stable name for any code: warren's own by name, others as
+/// "category:value" ("system:111").
+std::string name(const error_code& ec);
+
 namespace detail {
 
 class ErrorCategory final : public boost::system::error_category {
@@ -71,34 +134,7 @@ class ErrorCategory final : public boost::system::error_category {
 };
 
 inline std::string ErrorCategory::message(int value) const {
-  switch (static_cast<errc>(value)) {
-    case errc::config_invalid: return "invalid configuration";
-    case errc::auth_failed: return "authentication failed";
-    case errc::duplicate_registration: return "connection index already registered";
-    case errc::tunnel_unknown: return "unknown tunnel";
-    case errc::tunnel_limit: return "tunnel limit reached";
-    case errc::stream_limit: return "stream limit reached";
-    case errc::rate_limited: return "rate limited";
-    case errc::port_in_use: return "public port in use";
-    case errc::dial_failed: return "dial failed";
-    case errc::handshake_timeout: return "handshake timed out";
-    case errc::tls_failed: return "TLS handshake failed";
-    case errc::certificate_mismatch: return "certificate does not match";
-    case errc::quic_broken: return "QUIC blocked on this path";
-    case errc::idle_timeout: return "idle timeout";
-    case errc::heartbeat_timeout: return "heartbeat timeout";
-    case errc::protocol_error: return "protocol error";
-    case errc::protocol_version: return "unsupported protocol version";
-    case errc::peer_closed: return "peer closed the connection";
-    case errc::stream_reset: return "stream reset by peer";
-    case errc::backend_refused: return "backend refused the connection";
-    case errc::backend_timeout: return "backend connect timed out";
-    case errc::remote_not_allowed: return "backend target is not loopback";
-    case errc::no_edges: return "no edge addresses found";
-    case errc::discovery_failed: return "edge discovery failed";
-    case errc::shutting_down: return "shutting down";
-    case errc::plugin_mismatch: return "plugin refused";
-  }
+  if (const ErrcInfo* info = find_errc(value)) return info->message;
   return "unknown warren error " + std::to_string(value);
 }
 
@@ -109,9 +145,9 @@ inline const boost::system::error_category& category() noexcept {
   return instance;
 }
 
-}  // namespace warren::sdk
+inline std::string name(const error_code& ec) {
+  if (ec.category() == category()) return name(static_cast<errc>(ec.value()));
+  return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
 
-namespace boost::system {
-template <>
-struct is_error_code_enum<warren::sdk::errc> : std::true_type {};
-}  // namespace boost::system
+}  // namespace warren::sdk

@@ -1,16 +1,21 @@
 #pragma once
 // The one door into a plugin. A plugin library exports a single data symbol,
-// `warren_plugin`, made by WARREN_PLUGIN: a plain descriptor the loader reads
-// and checks (magic, ABI major/minor, build fingerprint, kind) before it calls
-// anything in the library.
+// `warren_plugin`: a plain descriptor the loader reads and checks (magic, ABI
+// major/minor, build fingerprint, kind) before it calls anything in the
+// library. Declare it with the typed macro: the keys are declared once in a
+// ConfigSchema (config_schema.hpp) that reads the table and describes it.
 //
-//   std::unique_ptr<warren::sdk::Policy> make(const ConfigTable&, PluginContext&, Diagnostics&);
-//   WARREN_PLUGIN("backoff", "1.0.0", "exponential backoff with jitter", make)
+//   const ConfigSchema<BackoffConfig>& backoff_schema();
+//   std::unique_ptr<warren::sdk::Policy> make(const BackoffConfig&, PluginContext&);
+//   WARREN_TYPED_PLUGIN("backoff", "1.0.0", "exponential backoff with jitter", backoff_schema, make)
 //
+// WARREN_PLUGIN(NAME, VERSION, DESCRIPTION, FACTORY) is the untyped form: its
+// factory reads the raw table itself and the plugin describes no keys.
 // The kind comes from the factory's return type, so it cannot be mislabelled.
 
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config.hpp>
+#include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/discovery.hpp>
 #include <warren/sdk/plugin_object.hpp>
 #include <warren/sdk/policy.hpp>
@@ -28,7 +33,7 @@
 /// Bump the major for any change that breaks a built plugin; the minor for
 /// additions a plugin may need (the loader refuses plugins newer than itself).
 #define WARREN_ABI_MAJOR 1
-#define WARREN_ABI_MINOR 0
+#define WARREN_ABI_MINOR 1  // 1: PluginDescriptor::describe
 
 #define WARREN_STRINGIFY_(x) #x
 #define WARREN_STRINGIFY(x) WARREN_STRINGIFY_(x)
@@ -85,8 +90,19 @@ inline constexpr std::uint32_t plugin_magic = 0x57524e31;
 /// adding at least one diagnostic.
 using PluginFactory = PluginObject* (*)(const ConfigTable& table, PluginContext& context, Diagnostics& diagnostics);
 
+/// A plugin's keys, for `warren plugins --describe` and docs/config.md.
+struct PluginKeys {
+  std::string summary;        ///< one line on what the plugin's table configures
+  std::vector<KeySpec> keys;  ///< in declaration order
+};
+
+/// Fills `out` (owned by the caller) with the plugin's keys.
+using PluginDescribe = void (*)(PluginKeys& out);
+
 /// The plain data a plugin exports. Field order is fixed forever up to
-/// `abi_minor`, so any loader can read the versions of any descriptor.
+/// `abi_minor`, so any loader can read the versions of any descriptor;
+/// fields added by a minor version go last, and a loader reads them only
+/// from descriptors of that minor or later.
 struct PluginDescriptor {
   std::uint32_t magic;
   std::uint16_t abi_major;
@@ -97,6 +113,7 @@ struct PluginDescriptor {
   const char* version;
   const char* description;
   PluginFactory create;
+  PluginDescribe describe;  ///< ABI 1.1; null when the plugin declares no schema
 };
 
 namespace detail {
@@ -115,6 +132,24 @@ struct KindOf<Policy> : std::integral_constant<PluginKind, PluginKind::policy> {
 template <typename Interface>
 constexpr PluginKind kind_of(std::unique_ptr<Interface> (*)(const ConfigTable&, PluginContext&, Diagnostics&)) {
   return KindOf<Interface>::value;
+}
+template <typename Interface, typename Config>
+constexpr PluginKind kind_of(std::unique_ptr<Interface> (*)(const Config&, PluginContext&)) {
+  return KindOf<Interface>::value;
+}
+
+/// Reads the table through the schema, then calls the typed factory.
+template <auto Schema, auto Make>
+std::unique_ptr<PluginObject> typed_make(const ConfigTable& table, PluginContext& context, Diagnostics& diagnostics) {
+  auto config = Schema().read(table, diagnostics);
+  if (!config) return nullptr;
+  return Make(*config, context);
+}
+
+template <auto Schema>
+void describe_thunk(PluginKeys& out) {
+  out.summary = Schema().summary();
+  out.keys = Schema().keys();
 }
 
 /// Turns a typed factory into the descriptor's plain one; an exception
@@ -136,9 +171,26 @@ PluginObject* create_thunk(const ConfigTable& table, PluginContext& context, Dia
 }  // namespace detail
 }  // namespace warren::sdk
 
-/// Declares this library's plugin. Use once per library, at namespace scope.
+/// Declares this library's plugin: SCHEMA is `const ConfigSchema<C>& ()`,
+/// MAKE is `std::unique_ptr<Interface> (const C&, PluginContext&)`; MAKE may
+/// throw, and its exception becomes a diagnostic at the plugin's table.
+/// Use once per library, at namespace scope.
+#define WARREN_TYPED_PLUGIN(NAME, VERSION, DESCRIPTION, SCHEMA, MAKE)                                        \
+  extern "C" BOOST_SYMBOL_EXPORT const ::warren::sdk::PluginDescriptor warren_plugin = {                   \
+      ::warren::sdk::plugin_magic,                                                                         \
+      WARREN_ABI_MAJOR,                                                                                    \
+      WARREN_ABI_MINOR,                                                                                    \
+      WARREN_BUILD_FINGERPRINT,                                                                            \
+      ::warren::sdk::detail::kind_of(&MAKE),                                                               \
+      NAME,                                                                                                \
+      VERSION,                                                                                             \
+      DESCRIPTION,                                                                                         \
+      &::warren::sdk::detail::create_thunk<&::warren::sdk::detail::typed_make<&SCHEMA, &MAKE>>,            \
+      &::warren::sdk::detail::describe_thunk<&SCHEMA>};
+
+/// The untyped form: FACTORY reads its raw table itself and declares no keys.
 #define WARREN_PLUGIN(NAME, VERSION, DESCRIPTION, FACTORY)                                                   \
   extern "C" BOOST_SYMBOL_EXPORT const ::warren::sdk::PluginDescriptor warren_plugin = {                   \
       ::warren::sdk::plugin_magic,         WARREN_ABI_MAJOR, WARREN_ABI_MINOR, WARREN_BUILD_FINGERPRINT,     \
       ::warren::sdk::detail::kind_of(&FACTORY), NAME,        VERSION,          DESCRIPTION,                  \
-      &::warren::sdk::detail::create_thunk<&FACTORY>};
+      &::warren::sdk::detail::create_thunk<&FACTORY>, nullptr};

@@ -13,7 +13,7 @@
 #include <string>
 #include <variant>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 /// Ask discovery for fresh edge addresses; answer with
 /// handle_addresses_resolved or handle_resolve_failed.
@@ -77,11 +77,11 @@ struct Exit {
 using SupervisorAction =
     std::variant<Resolve, Dial, Register, SendHeartbeat, CloseLeg, Unregister, StopAcceptingStreams, RetryScheduled, Exit>;
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 /// One line for logs and test expectations: "Dial leg=1 10.0.0.2:7844 transport=0".
 std::string to_string(const SupervisorAction& action);
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

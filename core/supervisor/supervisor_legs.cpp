@@ -1,11 +1,11 @@
 // Supervisor: one leg's attempts — when it dials, where, over which
 // transport, and what happens when an attempt or a live connection fails.
 
-#include "core/connector/supervisor.hpp"
+#include "core/supervisor/supervisor.hpp"
 
 #include <algorithm>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 using sdk::errc;
 
@@ -153,4 +153,4 @@ void Supervisor::run_leg_timers(TimePoint now, unsigned leg) {
   }
 }
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

@@ -6,7 +6,7 @@
 
 #include "core/edge/edge_leg_engine.hpp"
 #include "core/edge/tunnel_registry.hpp"
-#include "core/runtime/control_channel.hpp"
+#include "core/control/control_channel.hpp"
 
 #include <warren/sdk/transport.hpp>
 
@@ -19,9 +19,9 @@ namespace warren::core {
 
 class EdgeServer;
 
-class LegSession : public std::enable_shared_from_this<LegSession> {
+class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
  public:
-  LegSession(EdgeServer& server, LegId id, sdk::ConnectionPtr connection);
+  EdgeLeg(EdgeServer& server, LegId id, sdk::ConnectionPtr connection);
 
   void start();
   /// Closes the connection telling the peer `reason`; the registry forgets the leg.

@@ -1,7 +1,7 @@
 // The control channel over a real socket pair: frames both ways, many in a
 // row, split and merged by the kernel, and garbage that closes only it.
 
-#include "core/runtime/control_channel.hpp"
+#include "core/control/control_channel.hpp"
 #include "stream_pair.hpp"
 
 #include <boost/asio/write.hpp>

@@ -1,10 +1,10 @@
-#include "core/connector/default_policies.hpp"
+#include "core/supervisor/default_policies.hpp"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 namespace {
 
 bool contains(std::span<const std::size_t> list, std::size_t value) {
@@ -80,4 +80,4 @@ void CountingFallbackPolicy::on_connected(sdk::FallbackState& state, sdk::TimePo
   state.dial_failures = 0;
 }
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

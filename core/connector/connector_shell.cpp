@@ -1,4 +1,4 @@
-#include "core/connect/connector_shell.hpp"
+#include "core/connector/connector_shell.hpp"
 
 #include "core/log/logging.hpp"
 
@@ -8,7 +8,7 @@
 
 namespace warren::core {
 
-using namespace connector;
+using namespace supervisor;
 
 namespace {
 
@@ -54,7 +54,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
 
 ConnectorShell::~ConnectorShell() {
   for (auto& leg : legs_)
-    if (leg.link) leg.link->close(sdk::errc::shutting_down);
+    if (leg.connection) leg.connection->close(sdk::errc::shutting_down);
 }
 
 void ConnectorShell::start() {
@@ -111,17 +111,17 @@ void ConnectorShell::execute(const SupervisorAction& action) {
         } else if constexpr (std::is_same_v<A, Register>) {
           register_leg(a);
         } else if constexpr (std::is_same_v<A, SendHeartbeat>) {
-          if (auto& link = legs_[a.leg].link) link->send_heartbeat(a.sequence);
+          if (auto& connection = legs_[a.leg].connection) connection->send_heartbeat(a.sequence);
         } else if constexpr (std::is_same_v<A, CloseLeg>) {
           auto& leg = legs_[a.leg];
           ++leg.attempt;
-          if (leg.link) leg.link->close(a.reason);
-          leg.link.reset();
-        } else if constexpr (std::is_same_v<A, connector::Unregister>) {
-          if (auto& link = legs_[a.leg].link) link->send_unregister(a.grace_period);
+          if (leg.connection) leg.connection->close(a.reason);
+          leg.connection.reset();
+        } else if constexpr (std::is_same_v<A, supervisor::Unregister>) {
+          if (auto& connection = legs_[a.leg].connection) connection->send_unregister(a.grace_period);
         } else if constexpr (std::is_same_v<A, StopAcceptingStreams>) {
           for (auto& leg : legs_)
-            if (leg.link) leg.link->stop_accepting_streams();
+            if (leg.connection) leg.connection->stop_accepting_streams();
         } else if constexpr (std::is_same_v<A, RetryScheduled>) {
           retry_scheduled(a);
         } else if constexpr (std::is_same_v<A, Exit>) {
@@ -178,8 +178,8 @@ void ConnectorShell::dial(const Dial& d) {
           supervisor_->handle_dial_failed(now, index, ec);
           return pump();
         }
-        legs_[index].link =
-            std::make_shared<LegLink>(index, std::move(connection), *plugins_.backend, splices_, events_for(index, attempt));
+        legs_[index].connection =
+            std::make_shared<ConnectorLeg>(index, std::move(connection), *plugins_.backend, splices_, events_for(index, attempt));
         supervisor_->handle_dial_succeeded(now, index);
         pump();
       });
@@ -255,9 +255,9 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   return e;
 }
 
-void ConnectorShell::register_leg(const connector::Register& r) {
-  auto& link = legs_[r.leg].link;
-  if (!link) return;
+void ConnectorShell::register_leg(const supervisor::Register& r) {
+  auto& connection = legs_[r.leg].connection;
+  if (!connection) return;
   protocol::RegisterConnection request;
   request.conn_index = static_cast<std::uint8_t>(r.leg);
   request.replace_existing = r.replace_existing;
@@ -273,7 +273,7 @@ void ConnectorShell::register_leg(const connector::Register& r) {
     request.tunnel_id = *config_.tunnel.id;
     request.token = *config_.tunnel.token;
   }
-  link->register_with(request);
+  connection->register_with(request);
 }
 
 void ConnectorShell::exit(const Exit& e) {
@@ -294,8 +294,8 @@ void ConnectorShell::exit(const Exit& e) {
   timer_.cancel();
   for (auto& leg : legs_) {
     ++leg.attempt;
-    if (leg.link) leg.link->close(e.code == 0 ? sdk::make_error_code(sdk::errc::shutting_down) : e.reason);
-    leg.link.reset();
+    if (leg.connection) leg.connection->close(e.code == 0 ? sdk::make_error_code(sdk::errc::shutting_down) : e.reason);
+    leg.connection.reset();
   }
   // Let the closes go out before the loop stops.
   boost::asio::post(io_, [this] { io_.stop(); });

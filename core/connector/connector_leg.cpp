@@ -1,4 +1,4 @@
-#include "core/connect/leg_link.hpp"
+#include "core/connector/connector_leg.hpp"
 
 #include "core/log/logging.hpp"
 
@@ -6,7 +6,7 @@
 
 namespace warren::core {
 
-LegLink::LegLink(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& backend, SpliceTracker& splices,
+ConnectorLeg::ConnectorLeg(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& backend, SpliceTracker& splices,
                  LegEvents events)
     : index_(index),
       connection_(std::move(connection)),
@@ -14,7 +14,7 @@ LegLink::LegLink(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& ba
       splices_(splices),
       events_(std::move(events)) {}
 
-void LegLink::register_with(const protocol::RegisterConnection& request) {
+void ConnectorLeg::register_with(const protocol::RegisterConnection& request) {
   connection_->async_open_stream([self = shared_from_this(), request](sdk::error_code ec, sdk::ByteStreamPtr stream) {
     if (self->closed_) return;
     if (ec) return self->report_lost(ec);
@@ -24,13 +24,13 @@ void LegLink::register_with(const protocol::RegisterConnection& request) {
   });
 }
 
-void LegLink::read_control() {
+void ConnectorLeg::read_control() {
   control_->async_read([self = shared_from_this()](sdk::error_code ec, protocol::ControlMessage m) {
     self->on_control(ec, std::move(m));
   });
 }
 
-void LegLink::on_control(sdk::error_code ec, protocol::ControlMessage message) {
+void ConnectorLeg::on_control(sdk::error_code ec, protocol::ControlMessage message) {
   if (closed_) return;
   if (ec == sdk::errc::protocol_error)
     log().warn("leg {}: malformed control frame from the edge: {}", index_, control_->protocol_error_reason());
@@ -61,19 +61,19 @@ void LegLink::on_control(sdk::error_code ec, protocol::ControlMessage message) {
   if (!closed_) read_control();
 }
 
-void LegLink::send_heartbeat(std::uint64_t sequence) {
+void ConnectorLeg::send_heartbeat(std::uint64_t sequence) {
   if (!control_ || closed_) return;
   auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(sdk::Clock::now().time_since_epoch());
   control_->send(protocol::Heartbeat{sequence, now.count()});
 }
 
-void LegLink::send_unregister(sdk::Duration grace) {
+void ConnectorLeg::send_unregister(sdk::Duration grace) {
   if (!control_ || closed_) return;
   draining_ = true;
   control_->send(protocol::Unregister{std::chrono::duration_cast<std::chrono::milliseconds>(grace)});
 }
 
-void LegLink::accept_streams() {
+void ConnectorLeg::accept_streams() {
   connection_->async_accept_stream([self = shared_from_this()](sdk::error_code ec, sdk::ByteStreamPtr stream) {
     if (self->closed_) return;
     if (ec) return self->report_lost(ec);
@@ -82,7 +82,7 @@ void LegLink::accept_streams() {
   });
 }
 
-void LegLink::deliver(sdk::ByteStreamPtr stream) {
+void ConnectorLeg::deliver(sdk::ByteStreamPtr stream) {
   // While draining, a stream the edge opened before it read our Unregister is
   // still served; one beyond its count cannot be (the edge promised none).
   if (draining_ && edge_opened_ && arrived_ >= *edge_opened_) return stream->abort();
@@ -110,7 +110,7 @@ void LegLink::deliver(sdk::ByteStreamPtr stream) {
   });
 }
 
-void LegLink::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header,
+void ConnectorLeg::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header,
                               std::vector<std::uint8_t> rest) {
   // The backend may take a while; the header's bytes wait in `rest`.
   backend_.async_connect(sdk::StreamInfo{header.client_address, header.listener},
@@ -127,7 +127,7 @@ void LegLink::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader 
                          });
 }
 
-void LegLink::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {
+void ConnectorLeg::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {
   auto id = next_splice_++;
   spliced_[id] = Spliced{stream.get(), local.get()};
   splice(std::move(stream), std::move(local), std::move(rest),
@@ -139,28 +139,28 @@ void LegLink::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, 
          &splices_);
 }
 
-void LegLink::stream_ended() {
+void ConnectorLeg::stream_ended() {
   if (open_ > 0) --open_;
   if (!closed_) events_.stream_closed();
 }
 
 // The connection is gone: every stream of it ends now, including splices
 // whose backend side is idle and would otherwise never notice.
-void LegLink::reset_streams() {
+void ConnectorLeg::reset_streams() {
   for (auto& [id, ends] : spliced_) {
     ends.tunnel->abort();
     ends.local->abort();
   }
 }
 
-void LegLink::report_lost(sdk::error_code ec) {
+void ConnectorLeg::report_lost(sdk::error_code ec) {
   if (closed_) return;
   closed_ = true;
   reset_streams();
   events_.lost(ec);
 }
 
-void LegLink::close(sdk::error_code reason) {
+void ConnectorLeg::close(sdk::error_code reason) {
   closed_ = true;
   reset_streams();
   if (control_) control_->abort();

@@ -1,4 +1,4 @@
-#include "core/runtime/control_channel.hpp"
+#include "core/control/control_channel.hpp"
 
 #include "core/protocol/frame_encoder.hpp"
 

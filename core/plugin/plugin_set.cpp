@@ -1,4 +1,4 @@
-#include "core/runtime/plugin_set.hpp"
+#include "core/plugin/plugin_set.hpp"
 
 #include "core/log/logging.hpp"
 

@@ -1,9 +1,10 @@
-#include "core/edge/leg_session.hpp"
+#include "core/edge/edge_leg.hpp"
 
 #include "core/edge/edge_server.hpp"
 #include "core/edge/tracked_stream.hpp"
 #include "core/log/logging.hpp"
 
+#include <warren/sdk/endpoint.hpp>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -11,8 +12,6 @@
 namespace warren::core {
 
 namespace {
-
-std::string code_name(sdk::errc code) { return sdk::make_error_code(code).message(); }
 
 EdgeLegTimings timings_of(const EdgeConfig& config) {
   EdgeLegTimings t;
@@ -23,7 +22,7 @@ EdgeLegTimings timings_of(const EdgeConfig& config) {
 
 }  // namespace
 
-LegSession::LegSession(EdgeServer& server, LegId id, sdk::ConnectionPtr connection)
+EdgeLeg::EdgeLeg(EdgeServer& server, LegId id, sdk::ConnectionPtr connection)
     : server_(server),
       id_(id),
       connection_(std::move(connection)),
@@ -31,7 +30,7 @@ LegSession::LegSession(EdgeServer& server, LegId id, sdk::ConnectionPtr connecti
       engine_(timings_of(server.config_), sdk::Clock::now()),
       timer_(connection_->get_executor()) {}
 
-void LegSession::start() {
+void EdgeLeg::start() {
   pump();  // the registration deadline
   connection_->async_accept_stream([self = shared_from_this()](sdk::error_code ec, sdk::ByteStreamPtr stream) {
     if (self->ended_) return;
@@ -43,7 +42,7 @@ void LegSession::start() {
   });
 }
 
-void LegSession::pump() {
+void EdgeLeg::pump() {
   if (ended_) return;
   while (auto action = engine_.poll_action()) {
     if (auto* ack = std::get_if<SendUnregisterAck>(&*action)) {
@@ -66,13 +65,13 @@ void LegSession::pump() {
   });
 }
 
-void LegSession::log_malformed(sdk::error_code ec) {
+void EdgeLeg::log_malformed(sdk::error_code ec) {
   if (ec != sdk::errc::protocol_error) return;
   ++server_.metrics_.protocol_errors;
   log().warn("connection from {}: malformed control frame: {}", remote_, control_->protocol_error_reason());
 }
 
-void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage message) {
+void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) {
   if (ended_) return;
   log_malformed(ec);
   if (ec) return end(ec);
@@ -93,7 +92,7 @@ void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage messag
   protocol::Registered registered;
   registered.edge_id = edge.id;
   registered.location = edge.id;
-  registered.public_address = edge.public_host + ":" + std::to_string(admission.public_port);
+  registered.public_address = sdk::format_host_port(edge.public_host, admission.public_port);
   registered.heartbeat_interval = std::chrono::duration_cast<std::chrono::milliseconds>(edge.heartbeat_interval);
   if (!admission.token.empty()) {
     registered.tunnel_id = admission.tunnel_id;
@@ -107,8 +106,8 @@ void LegSession::on_register(sdk::error_code ec, protocol::ControlMessage messag
   read_next();
 }
 
-void LegSession::reject(const protocol::Rejected& rejected) {
-  ++server_.metrics_.registrations_refused[code_name(rejected.code)];
+void EdgeLeg::reject(const protocol::Rejected& rejected) {
+  ++server_.metrics_.registrations_refused[sdk::name(rejected.code)];
   log().info("refused connection from {}: {}", remote_, rejected.message);
   control_->send(rejected);
   control_->close_after_sends();
@@ -120,13 +119,13 @@ void LegSession::reject(const protocol::Rejected& rejected) {
   });
 }
 
-void LegSession::read_next() {
+void EdgeLeg::read_next() {
   control_->async_read([self = shared_from_this()](sdk::error_code ec, protocol::ControlMessage m) {
     self->on_message(ec, std::move(m));
   });
 }
 
-void LegSession::on_message(sdk::error_code ec, protocol::ControlMessage message) {
+void EdgeLeg::on_message(sdk::error_code ec, protocol::ControlMessage message) {
   if (ended_) return;
   log_malformed(ec);
   if (ec) return end(ec);
@@ -150,7 +149,7 @@ void LegSession::on_message(sdk::error_code ec, protocol::ControlMessage message
   read_next();
 }
 
-void LegSession::open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready) {
+void EdgeLeg::open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready) {
   if (ended_ || !engine_.accepts_streams()) {
     return boost::asio::post(connection_->get_executor(), [ready = std::move(ready)]() mutable {
       std::move(ready)(sdk::make_error_code(sdk::errc::peer_closed), nullptr);
@@ -181,7 +180,7 @@ void LegSession::open_data_stream(const protocol::StreamHeader& header, sdk::Str
   });
 }
 
-void LegSession::end(sdk::error_code reason) {
+void EdgeLeg::end(sdk::error_code reason) {
   if (ended_) return;
   ended_ = true;
   engine_.handle_ended();

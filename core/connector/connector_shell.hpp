@@ -5,10 +5,10 @@
 // one timer for the supervisor's next deadline.
 
 #include "core/config/connector_config.hpp"
-#include "core/connect/leg_link.hpp"
-#include "core/connector/supervisor.hpp"
+#include "core/connector/connector_leg.hpp"
+#include "core/supervisor/supervisor.hpp"
 #include "core/log/repeat_summary.hpp"
-#include "core/runtime/plugin_set.hpp"
+#include "core/plugin/plugin_set.hpp"
 #include "core/tls/secure_random.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -42,10 +42,10 @@ class ConnectorShell {
 
  private:
   void pump();
-  void execute(const connector::SupervisorAction& action);
-  void dial(const connector::Dial& dial);
-  void register_leg(const connector::Register& reg);
-  void exit(const connector::Exit& exit);
+  void execute(const supervisor::SupervisorAction& action);
+  void dial(const supervisor::Dial& dial);
+  void register_leg(const supervisor::Register& reg);
+  void exit(const supervisor::Exit& exit);
   LegEvents events_for(unsigned leg, std::uint64_t attempt);
   bool current(unsigned leg, std::uint64_t attempt) const;
   sdk::EdgeVerification verification() const;
@@ -55,18 +55,18 @@ class ConnectorShell {
   ConnectorPlugins& plugins_;
   ConnectorOptions options_;
   SecureRandom random_;
-  std::unique_ptr<connector::Supervisor> supervisor_;
+  std::unique_ptr<supervisor::Supervisor> supervisor_;
   boost::asio::steady_timer timer_;
   struct Leg {
     std::uint64_t attempt = 0;  ///< callbacks of older attempts are ignored
-    std::shared_ptr<LegLink> link;
+    std::shared_ptr<ConnectorLeg> connection;  ///< null while the leg has no live connection
     /// What the last failure was, in words, for the one line that also says
     /// when the retry is (the supervisor's RetryScheduled follows the event).
     std::optional<std::string> failure;
     RepeatSummary retries;  ///< identical failures in a row are summarised
     std::uint64_t failed_attempts = 0;  ///< since the last registration
   };
-  void retry_scheduled(const connector::RetryScheduled& retry);
+  void retry_scheduled(const supervisor::RetryScheduled& retry);
   std::vector<Leg> legs_;
   SpliceTracker splices_;
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0

@@ -2,12 +2,12 @@
 // the events the shell reports. Per-leg attempts and failures live in
 // supervisor_legs.cpp.
 
-#include "core/connector/supervisor.hpp"
+#include "core/supervisor/supervisor.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 using sdk::errc;
 
@@ -291,4 +291,4 @@ std::optional<TimePoint> Supervisor::next_timeout() const {
   return earliest;
 }
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

@@ -1,13 +1,13 @@
 #pragma once
 // One leg's live connection at the connector: its control stream and the
-// data streams the edge opens on it, each delivered to the backend. The
-// link keeps track of its own streams, so when its connection ends they end
+// data streams the edge opens on it, each delivered to the backend. A
+// ConnectorLeg keeps track of its own streams, so when its connection ends they end
 // with it at once — a backend splice does not wait for an operation on the
 // dead stream to notice.
 
 #include "core/protocol/messages.hpp"
-#include "core/runtime/control_channel.hpp"
-#include "core/runtime/stream_splice.hpp"
+#include "core/control/control_channel.hpp"
+#include "core/splice/stream_splice.hpp"
 
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/transport.hpp>
@@ -36,9 +36,9 @@ struct LegEvents {
   std::function<void(const std::string& client, sdk::error_code ec)> backend_result;
 };
 
-class LegLink : public std::enable_shared_from_this<LegLink> {
+class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
  public:
-  LegLink(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& backend, SpliceTracker& splices,
+  ConnectorLeg(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& backend, SpliceTracker& splices,
           LegEvents events);
 
   /// Opens the control stream and sends `request`; reports registered or rejected.

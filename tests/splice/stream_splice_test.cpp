@@ -1,7 +1,7 @@
 // The splice over real socket pairs: byte-exact both ways, half-close
 // carried across, a reset aborting both sides, and the drain tracker.
 
-#include "core/runtime/stream_splice.hpp"
+#include "core/splice/stream_splice.hpp"
 #include "stream_pair.hpp"
 
 #include <warren/sdk/random.hpp>

@@ -1,6 +1,6 @@
-#include "core/runtime/stream_splice.hpp"
+#include "core/splice/stream_splice.hpp"
 
-#include "core/runtime/idle_deadline.hpp"
+#include "core/splice/idle_deadline.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 /// Sticks to a leg's address while it is free and keeps working; otherwise
 /// takes the next address not held by another leg, preferring an unused
@@ -35,4 +35,4 @@ class CountingFallbackPolicy final : public sdk::FallbackPolicy {
   std::uint32_t max_failures_;
 };
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

@@ -1,10 +1,12 @@
-#include "core/connector/supervisor_config.hpp"
+#include "core/supervisor/supervisor_config.hpp"
 
-namespace warren::core::connector {
+#include "core/protocol/message_rules.hpp"
+
+namespace warren::core::supervisor {
 
 std::optional<std::string> find_problem(const SupervisorConfig& c) {
-  if (c.ha_connections < 1 || c.ha_connections > SupervisorConfig::kMaxConnections)
-    return "ha_connections must be 1.." + std::to_string(SupervisorConfig::kMaxConnections) + ", not " +
+  if (c.ha_connections < 1 || c.ha_connections > protocol::kMaxLegs)
+    return "ha_connections must be 1.." + std::to_string(protocol::kMaxLegs) + ", not " +
            std::to_string(c.ha_connections);
   if (c.transport_count < 1) return std::string("at least one transport is needed");
   if (c.stagger < Duration::zero()) return std::string("stagger is negative");
@@ -19,4 +21,4 @@ std::optional<std::string> find_problem(const SupervisorConfig& c) {
   return std::nullopt;
 }
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 enum class LegPhase {
   idle,                ///< not started: waits for leg 0's first registration
@@ -62,4 +62,4 @@ inline bool same_endpoint(const sdk::EdgeAddress& a, const sdk::EdgeAddress& b) 
   return a.address == b.address && a.port == b.port;
 }
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

@@ -17,10 +17,10 @@
 // was lost mid-drain with streams still open (they were cut, not drained).
 // A fatal error ends the run at once (Exit 2 or 3).
 
-#include "core/connector/default_policies.hpp"
-#include "core/connector/leg_state.hpp"
-#include "core/connector/supervisor_action.hpp"
-#include "core/connector/supervisor_config.hpp"
+#include "core/supervisor/default_policies.hpp"
+#include "core/supervisor/leg_state.hpp"
+#include "core/supervisor/supervisor_action.hpp"
+#include "core/supervisor/supervisor_config.hpp"
 
 #include <warren/sdk/policy.hpp>
 #include <warren/sdk/random.hpp>
@@ -30,7 +30,7 @@
 #include <span>
 #include <vector>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 /// What the edge told a leg in Registered, as far as supervision cares.
 struct RegisteredInfo {
@@ -133,4 +133,4 @@ class Supervisor {
   std::deque<SupervisorAction> actions_;
 };
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

@@ -1,7 +1,7 @@
 // The idle deadline in virtual time: activity pushes it back, silence for
 // the whole timeout expires it, and zero turns it off.
 
-#include "core/runtime/idle_deadline.hpp"
+#include "core/splice/idle_deadline.hpp"
 
 #include <catch2/catch.hpp>
 

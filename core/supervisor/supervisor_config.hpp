@@ -11,15 +11,14 @@
 #include <optional>
 #include <string>
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 
 using sdk::Duration;
 using sdk::TimePoint;
 
 struct SupervisorConfig {
-  static constexpr unsigned kMaxConnections = 4;
 
-  unsigned ha_connections = 2;                             ///< legs, 1..kMaxConnections
+  unsigned ha_connections = 2;                             ///< legs, 1..protocol::kMaxLegs
   Duration stagger = std::chrono::seconds(1);              ///< between legs 1..N-1 starting
   std::size_t transport_count = 1;                         ///< the [[transport]] list, preferred first
   Duration heartbeat_interval = std::chrono::milliseconds(500);  ///< unless the edge assigns one
@@ -35,4 +34,4 @@ struct SupervisorConfig {
 /// Why `config` cannot run, or nullopt.
 std::optional<std::string> find_problem(const SupervisorConfig& config);
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor

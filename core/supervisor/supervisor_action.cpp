@@ -1,6 +1,6 @@
-#include "core/connector/supervisor_action.hpp"
+#include "core/supervisor/supervisor_action.hpp"
 
-namespace warren::core::connector {
+namespace warren::core::supervisor {
 namespace {
 
 std::string why(const sdk::error_code& ec) { return ec ? ec.message() : std::string("none"); }
@@ -37,4 +37,4 @@ struct Describe {
 
 std::string to_string(const SupervisorAction& action) { return std::visit(Describe{}, action); }
 
-}  // namespace warren::core::connector
+}  // namespace warren::core::supervisor
