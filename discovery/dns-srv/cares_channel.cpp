@@ -32,7 +32,8 @@ std::string describe_servers(ares_channel channel) {
   for (auto* n = list; n; n = n->next) {
     char text[INET6_ADDRSTRLEN] = {};
     ares_inet_ntop(n->family, &n->addr, text, sizeof text);
-    out += (out.empty() ? "" : ", ") + sdk::format_host_port(text, static_cast<std::uint16_t>(n->udp_port ? n->udp_port : 53));
+    out += (out.empty() ? "" : ", ") +
+           sdk::format_host_port(text, static_cast<std::uint16_t>(n->udp_port ? n->udp_port : 53));
   }
   ares_free_data(list);
   return out.empty() ? "none (no nameserver configured)" : out;

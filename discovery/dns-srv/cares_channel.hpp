@@ -11,11 +11,10 @@
 #include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/time.hpp>
 
+#include <ares.h>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <ares.h>
 
 #include <functional>
 #include <map>

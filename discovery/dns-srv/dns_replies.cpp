@@ -24,8 +24,7 @@ std::uint32_t read32(const unsigned char* p) {
 bool skip_name(const Bytes& reply, std::size_t& at) {
   char* name = nullptr;
   long length = 0;
-  if (ares_expand_name(reply.data() + at, reply.data(), static_cast<int>(reply.size()), &name, &length) !=
-      ARES_SUCCESS)
+  if (ares_expand_name(reply.data() + at, reply.data(), static_cast<int>(reply.size()), &name, &length) != ARES_SUCCESS)
     return false;
   ares_free_string(name);
   at += static_cast<std::size_t>(length);

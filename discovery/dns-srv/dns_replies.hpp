@@ -24,7 +24,7 @@ using Bytes = std::vector<unsigned char>;
 std::optional<std::uint32_t> min_answer_ttl(const Bytes& reply, int type) noexcept;
 
 struct SrvReply {
-  int status = 0;                ///< ARES_SUCCESS, ARES_ENODATA, ARES_EBADRESP …
+  int status = 0;                  ///< ARES_SUCCESS, ARES_ENODATA, ARES_EBADRESP …
   std::vector<SrvRecord> records;  ///< without "." targets ("service not available here", RFC 2782)
   bool only_dot_targets = false;   ///< every record had target "."
   sdk::Duration ttl{};

@@ -31,8 +31,8 @@ bool valid_name(const std::string& name, std::string& why) {
     return false;
   }
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     if (!ok) {
       why = "invalid character '" + std::string(1, c) + "' in a DNS name";
       return false;
@@ -73,7 +73,8 @@ DnsSrvSchema::DnsSrvSchema() : ConfigSchema("edges from DNS SRV records (RFC 278
            {.min = 10ms, .max = 60s});
   integer("attempts", &C::attempts, "how many times each query is sent before the resolver counts as down",
           {.min = 1, .max = 10});
-  duration("min_ttl", &C::min_ttl, "shortest time an answer is kept, whatever its DNS TTL says", {.min = 0s, .max = 24h});
+  duration("min_ttl", &C::min_ttl, "shortest time an answer is kept, whatever its DNS TTL says",
+           {.min = 0s, .max = 24h});
   duration("max_ttl", &C::max_ttl, "longest time an answer is kept before asking again, whatever its DNS TTL says",
            {.min = 1ms, .max = 7 * 24h});
   duration("max_stale", &C::max_stale,

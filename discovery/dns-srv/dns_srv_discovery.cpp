@@ -100,9 +100,8 @@ struct DnsSrvDiscovery::State : std::enable_shared_from_this<State> {
     pending_names = names.size();
     if (names.empty()) return finish_round();
     for (auto index : names) {
-      channel->query(engine.name(index), kTypeSrv, guarded([index](State& s, int status, Bytes reply) {
-                       s.srv_answered(index, status, reply);
-                     }));
+      channel->query(engine.name(index), kTypeSrv,
+                     guarded([index](State& s, int status, Bytes reply) { s.srv_answered(index, status, reply); }));
     }
   }
 
@@ -152,9 +151,8 @@ struct DnsSrvDiscovery::State : std::enable_shared_from_this<State> {
     if (config.ip_version != IpVersion::v4) types.push_back(kTypeAaaa);
     host->pending = static_cast<int>(types.size());
     for (int type : types) {
-      channel->query(host->result.srv.target, type, guarded([host, type](State&, int status, Bytes reply) {
-                       host->add(type, status, reply);
-                     }));
+      channel->query(host->result.srv.target, type,
+                     guarded([host, type](State&, int status, Bytes reply) { host->add(type, status, reply); }));
     }
   }
 

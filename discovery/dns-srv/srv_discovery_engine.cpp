@@ -85,8 +85,8 @@ void SrvDiscoveryEngine::answered(NameState& state, NameLookup& lookup, sdk::Tim
     }
   }
   std::sort(resolved.begin(), resolved.end(), by_target);  // DNS order varies; ours must not
-  std::string skipped_text = skipped.empty() ? "" : state.name + ": skipped targets with no address" + at + ": " +
-                                                        join(skipped, ", ");
+  std::string skipped_text =
+      skipped.empty() ? "" : state.name + ": skipped targets with no address" + at + ": " + join(skipped, ", ");
   if (!unasked.empty()) {
     // Part of the answer is unknown: keep the last good one if there is one.
     state.round = Outcome::could_not_ask;
@@ -97,8 +97,8 @@ void SrvDiscoveryEngine::answered(NameState& state, NameLookup& lookup, sdk::Tim
   if (resolved.empty()) {
     state.cache.forget();
     state.round = Outcome::no_records;
-    state.round_detail = lookup.targets.empty() ? state.name + ": the SRV answer" + at + " lists no target"
-                                                : skipped_text;
+    state.round_detail =
+        lookup.targets.empty() ? state.name + ": the SRV answer" + at + " lists no target" : skipped_text;
     return;
   }
   auto applied = state.cache.store(resolved, ttl, now);
@@ -110,8 +110,8 @@ void SrvDiscoveryEngine::answered(NameState& state, NameLookup& lookup, sdk::Tim
     state.last_warning.clear();  // every problem is over: say the next one again
   }
   auto level = resolved == state.last_told ? sdk::LogLevel::debug : sdk::LogLevel::info;
-  log_.push_back({level, state.name + ": " + std::to_string(resolved.size()) + " target(s) from resolver " +
-                             resolver_ + ", fresh for " + sdk::human_duration(applied) + ": " + edges_text(resolved)});
+  log_.push_back({level, state.name + ": " + std::to_string(resolved.size()) + " target(s) from resolver " + resolver_ +
+                             ", fresh for " + sdk::human_duration(applied) + ": " + edges_text(resolved)});
   state.last_told = std::move(resolved);
 }
 
@@ -131,8 +131,8 @@ const std::vector<ResolvedTarget>* SrvDiscoveryEngine::serve(NameState& state, s
     return usable;
   }
   if (state.cache.freshness(now) == Freshness::expired)
-    state.round_detail += "; the last answer is more than max_stale (" + sdk::human_duration(limits_.max_stale) +
-                          ") past its TTL";
+    state.round_detail +=
+        "; the last answer is more than max_stale (" + sdk::human_duration(limits_.max_stale) + ") past its TTL";
   if (!state.partial.empty()) {
     warn_once(state, state.round_detail + "; using the targets that did resolve");
     return &state.partial;
@@ -141,8 +141,8 @@ const std::vector<ResolvedTarget>* SrvDiscoveryEngine::serve(NameState& state, s
 }
 
 std::vector<sdk::EdgeAddress> SrvDiscoveryEngine::edges_of(const NameState& state,
-                                                          const std::vector<ResolvedTarget>& targets,
-                                                          sdk::RandomSource& random) const {
+                                                           const std::vector<ResolvedTarget>& targets,
+                                                           sdk::RandomSource& random) const {
   std::vector<SrvRecord> records;
   for (const auto& t : targets) records.push_back(t.srv);
   std::vector<sdk::EdgeAddress> out;
@@ -221,8 +221,7 @@ ResolveResult SrvDiscoveryEngine::fallback_result(const ResolveResult& dns, cons
       out.edges.push_back(std::move(e));
     }
   }
-  if (!failed.empty())
-    log_.push_back({sdk::LogLevel::warn, "fallback entries with no address: " + join(failed, ", ")});
+  if (!failed.empty()) log_.push_back({sdk::LogLevel::warn, "fallback entries with no address: " + join(failed, ", ")});
   if (out.edges.empty()) {
     out.error = dns.error;
     out.why = dns.why + "; no fallback entry resolved";

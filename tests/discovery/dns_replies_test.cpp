@@ -3,7 +3,6 @@
 #include "discovery/dns-srv/dns_replies.hpp"
 
 #include <ares.h>
-
 #include <catch2/catch.hpp>
 
 using namespace warren;
@@ -76,9 +75,9 @@ const std::string kName = "_warren._udp.example.test";
 }  // namespace
 
 TEST_CASE("dns replies: the SRV answer's shortest TTL, other types ignored") {
-  auto b = reply(kName, 33,
-                 {srv(300, 0, 10, 7844, "edge1.example.test"), a(5, {127, 0, 0, 1}),
-                  srv(60, 1, 20, 7845, "edge2.example.test")});
+  auto b = reply(
+      kName, 33,
+      {srv(300, 0, 10, 7844, "edge1.example.test"), a(5, {127, 0, 0, 1}), srv(60, 1, 20, 7845, "edge2.example.test")});
   CHECK(dns_srv::min_answer_ttl(b, 33) == 60u);
   CHECK(dns_srv::min_answer_ttl(b, 1) == 5u);
   CHECK_FALSE(dns_srv::min_answer_ttl(b, 28));
@@ -113,8 +112,8 @@ TEST_CASE("dns replies: an SRV answer whose only target is the root means no ser
 }
 
 TEST_CASE("dns replies: A records with their TTLs, and the words for statuses") {
-  auto parsed = dns_srv::parse_address_reply(
-      reply("edge1.example.test", 1, {a(40, {127, 0, 0, 1}), a(20, {127, 0, 0, 2})}), 1);
+  auto parsed =
+      dns_srv::parse_address_reply(reply("edge1.example.test", 1, {a(40, {127, 0, 0, 1}), a(20, {127, 0, 0, 2})}), 1);
   REQUIRE(parsed.status == ARES_SUCCESS);
   CHECK(parsed.ttl == std::chrono::seconds(20));
   REQUIRE(parsed.addresses.size() == 2);

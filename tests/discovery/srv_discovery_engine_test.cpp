@@ -85,8 +85,8 @@ TEST_CASE("dns-srv engine asks again only once the answer's TTL is over") {
 
 TEST_CASE("dns-srv engine keeps the shortest TTL of the SRV and address records") {
   Fixture f;
-  f.round(answer({target("a.example.test", 0, {"127.0.0.1"}, 20s), target("b.example.test", 0, {"127.0.0.2"}, 40s)},
-                 30s));
+  f.round(
+      answer({target("a.example.test", 0, {"127.0.0.1"}, 20s), target("b.example.test", 0, {"127.0.0.2"}, 40s)}, 30s));
   f.clock.advance(20s);
   CHECK(f.engine.names_to_look_up(f.clock.now()) == std::vector<std::size_t>{0});
 }
@@ -248,8 +248,8 @@ TEST_CASE("dns-srv engine names a region that gives nothing while another serves
     CHECK(addresses(r) == std::vector<std::string>{"127.0.0.1:7844"});
     auto warnings = lines(engine, sdk::LogLevel::warn);
     if (round == 0) {
-      CHECK(warnings ==
-            std::vector<std::string>{std::string("_b.example.test: no SRV records at resolver ") + kResolver + " (NXDOMAIN)"});
+      CHECK(warnings == std::vector<std::string>{std::string("_b.example.test: no SRV records at resolver ") +
+                                                 kResolver + " (NXDOMAIN)"});
     } else {
       CHECK(warnings.empty());
     }
