@@ -32,8 +32,12 @@ void QuicConnection::on_unreachable(ngtcp2_tstamp now) {
 bool QuicConnection::check_reachability(ngtcp2_tstamp now) {
   ngtcp2_duration pto = ngtcp2_conn_get_pto(conn_);
   if (!reachability_.unreachable(now, pto, handshake_completed_)) return true;
-  logger_.debug("QUIC peer " + remote_address() + " is unreachable: " + std::to_string(reachability_.reports()) +
-                " ICMP errors and no answer for " + std::to_string(PeerReachability::quiet(pto) / 1'000'000) + " ms");
+  if (handshake_completed_)
+    logger_.debug("QUIC peer " + remote_address() + " is unreachable: " + std::to_string(reachability_.reports()) +
+                  " ICMP errors and no answer for " + std::to_string(PeerReachability::quiet(pto) / 1'000'000) +
+                  " ms");
+  else
+    logger_.debug("QUIC handshake with " + remote_address() + ": ICMP says nothing listens there");
   // Before the handshake ends this is a dial that found nobody listening.
   fail(sdk::make_error_code(handshake_completed_ ? sdk::errc::peer_unreachable : sdk::errc::dial_failed), nullptr);
   return false;
