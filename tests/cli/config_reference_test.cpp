@@ -50,7 +50,7 @@ TEST_CASE("docs/config.md is what warren config-reference prints") {
   const std::string file = read_file(checked_in);
   if (file != r.out)
     FAIL("docs/config.md is stale (first difference at " << first_difference(file, r.out)
-                                                         << ")\nregenerate it from the build directory's parent:\n"
+                                                         << ")\nregenerate it, in the source folder:\n"
                                                             "  build/bin/warren config-reference > docs/config.md");
   CHECK(r.err.empty());
 }
