@@ -34,6 +34,11 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& file, c
   return secret.substr(first, last - first + 1);
 }
 
+std::optional<std::string> unless_empty(std::optional<std::string> value) {
+  if (value && value->empty()) value.reset();
+  return value;
+}
+
 void check_length(const sdk::ConfigTable& table, const std::string& key, const std::optional<std::string>& value,
                   std::size_t limit, sdk::Diagnostics& diagnostics) {
   if (!value || value->size() <= limit) return;
@@ -58,12 +63,6 @@ std::optional<Keys> read_section(const sdk::ConfigTable& root, const std::string
     table = *t;
   }
   return schema.read(table, diagnostics);
-}
-
-/// A string key where "" means unset, as an optional.
-std::optional<std::string> unless_empty(std::optional<std::string> value) {
-  if (value && value->empty()) value.reset();
-  return value;
 }
 
 void convert_tunnel(const TunnelKeys& keys, const sdk::ConfigTable& table, const std::filesystem::path& file,

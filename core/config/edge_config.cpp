@@ -26,11 +26,6 @@ std::optional<PortRange> parse_port_range(std::string_view text) {
 
 namespace {
 
-std::optional<std::string> unless_empty(std::optional<std::string> value) {
-  if (value && value->empty()) value.reset();
-  return value;
-}
-
 void convert_edge(const EdgeKeys& keys, const sdk::ConfigTable& table, const std::filesystem::path& file,
                   EdgeSettings& out, sdk::Diagnostics& diagnostics) {
   out.id = keys.id;
