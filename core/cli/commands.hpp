@@ -44,6 +44,9 @@ struct QuickOptions {
 };
 int run_quick(const GlobalOptions& global, const QuickOptions& options);
 int run_plugins(const GlobalOptions& global);
+/// Prints docs/config.md: every section and key of both config files and of
+/// the bundled plugins (plus those in --plugin-dir), as Markdown.
+int run_config_reference(const GlobalOptions& global);
 int run_version();
 /// What `warren version` and `warren --version` print, without a final newline.
 std::string version_text();

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
       throw CLI::RequiredError("--fingerprint PIN or --insecure");
   });
   auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
+  auto* config_reference = app.add_subcommand(
+      "config-reference", "print the config reference (docs/config.md) as Markdown: every key of both config "
+                          "files and of the bundled plugins (and those in --plugin-dir)");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
 
   // Each command also takes the global flags itself, so its --help shows them.
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
     if (*connect) return cli::run_connect(global, config, no_reconnect);
     if (*quick) return cli::run_quick(global, quick_options);
     if (*plugins) return cli::run_plugins(global);
+    if (*config_reference) return cli::run_config_reference(global);
     if (*version) return cli::run_version();
   } catch (const std::exception& e) {
     std::cerr << "warren: " << e.what() << "\n";
