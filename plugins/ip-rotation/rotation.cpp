@@ -118,7 +118,8 @@ sdk::AddressChoice IpRotationPolicy::choose(sdk::AddressState& state, sdk::Addre
   if (!state.move_on && state.current && !contains(taken, *state.current)) return settle(*state.current, false);
 
   // GetDifferentAddr: leave the address the last error was about.
-  const std::optional<std::size_t> leaving = state.move_on ? state.current : std::nullopt;
+  // (n: none; an index, not an optional, which GCC 12 misreads as uninitialised)
+  const std::size_t leaving = state.move_on && state.current ? *state.current : n;
   std::vector<std::size_t> healthy_free;
   for (std::size_t i = 0; i < n; ++i)
     if (i != leaving && !contains(taken, i) && !avoided(health, addresses[i], now)) healthy_free.push_back(i);

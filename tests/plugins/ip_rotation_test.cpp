@@ -287,8 +287,8 @@ TEST_CASE("ip-rotation: the table is validated") {
         std::vector<std::string>{"'dial_faild' in 'count_on' is not an error name; did you mean 'dial_failed'?"});
   CHECK(errors(TableBuilder().set("keep_on", sdk::ConfigValue::Array{item("dial_failed")}).table()) ==
         std::vector<std::string>{"'dial_failed' is in both 'count_on' and 'keep_on'; keep it in one"});
-  CHECK(errors(TableBuilder().set("give_back", "1m").table()) ==
-        std::vector<std::string>{"unknown key 'give_back' in [plugin]; did you mean 'give_back_after'?"});
+  CHECK(errors(TableBuilder().set("give_bak_after", "1m").table()) ==
+        std::vector<std::string>{"unknown key 'give_bak_after' in [plugin]; did you mean 'give_back_after'?"});
 
   sdk::Diagnostics d;
   auto c = ip_rotation::rotation_schema().read(TableBuilder().table(), d);
