@@ -53,8 +53,7 @@ void record_roles(ConnectorPlugins& set, const ConnectorConfig& config) {
     for (std::size_t i = 0; i < set.policies.size(); ++i) {
       if (!set.policies[i] || !spec.offered_by(*set.policies[i])) continue;
       bool configured = i < config.policies.size();
-      role.plugin = configured ? config.policies[i].plugin
-                               : set.default_policies.at(i - config.policies.size());
+      role.plugin = configured ? config.policies[i].plugin : set.default_policies.at(i - config.policies.size());
       role.bundled_default = !configured;
       break;
     }

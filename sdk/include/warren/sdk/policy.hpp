@@ -24,9 +24,9 @@ namespace warren::sdk {
 
 /// Per-leg state a backoff policy reads and updates; owned by the caller.
 struct BackoffState {
-  std::uint32_t failures = 0;                 ///< consecutive failures so far
-  std::optional<TimePoint> connected_since;   ///< set by on_connected, cleared by next_delay
-  Duration last_delay{};                      ///< the previous delay (for decorrelated schemes)
+  std::uint32_t failures = 0;                ///< consecutive failures so far
+  std::optional<TimePoint> connected_since;  ///< set by on_connected, cleared by next_delay
+  Duration last_delay{};                     ///< the previous delay (for decorrelated schemes)
 };
 
 /// How long to wait before the next attempt.
@@ -53,10 +53,10 @@ enum class AddressAction {
 /// address policy (the caller resets it to a default-constructed value when
 /// a leg starts over, and remaps `current` when discovery answers again).
 struct AddressState {
-  std::optional<std::size_t> current;   ///< index into the last address list
-  std::uint32_t failures_here = 0;      ///< counted failures on `current`, in a row
-  std::uint32_t failures_on_leg = 0;    ///< counted failures since the leg last registered, any address
-  bool move_on = false;                 ///< the last error asked to leave `current`
+  std::optional<std::size_t> current;  ///< index into the last address list
+  std::uint32_t failures_here = 0;     ///< counted failures on `current`, in a row
+  std::uint32_t failures_on_leg = 0;   ///< counted failures since the leg last registered, any address
+  bool move_on = false;                ///< the last error asked to leave `current`
   /// Set by on_error when this error completed the policy's limit of counted
   /// failures on the leg (ip-rotation: `max_edge_addr_retries`, as
   /// cloudflared's connectivity error); false after every other call. The
@@ -71,7 +71,7 @@ struct AddressHealth {
   struct Record {
     boost::asio::ip::address address;  ///< with `port`: the endpoint; names and regions do not matter
     std::uint16_t port = 0;
-    std::uint32_t failures = 0;        ///< counted failures since the address last worked or was given back
+    std::uint32_t failures = 0;  ///< counted failures since the address last worked or was given back
     TimePoint last_failure{};
   };
   std::vector<Record> records;
@@ -79,7 +79,7 @@ struct AddressHealth {
 
 /// The answer to AddressPolicy::choose.
 struct AddressChoice {
-  std::size_t index = 0;   ///< into the address list; out of range is read as 0
+  std::size_t index = 0;  ///< into the address list; out of range is read as 0
   /// No address was both free (held by no other leg) and healthy: `index` is
   /// the best of a used-up list. The caller asks discovery for fresh addresses
   /// first, unless its list is already newer than the leg's last failure.
@@ -108,8 +108,8 @@ class AddressPolicy {
 
 /// Per-leg transport state; owned by the caller.
 struct FallbackState {
-  std::size_t current = 0;              ///< index into the configured [[transport]] list
-  std::uint32_t dial_failures = 0;      ///< consecutive dial failures on `current`
+  std::size_t current = 0;          ///< index into the configured [[transport]] list
+  std::uint32_t dial_failures = 0;  ///< consecutive dial failures on `current`
   /// Set by the caller before on_error: the address policy reported a
   /// connectivity error for this failure (AddressState::connectivity_error):
   /// the leg failed on every address it tried, so the path, not the edge,
