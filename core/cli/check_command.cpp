@@ -17,6 +17,17 @@ std::string names(const std::vector<core::PluginSection>& sections, const std::v
   return out.empty() ? "none" : out;
 }
 
+/// "backoff ← backoff (bundled default), address ← my-policy, fallback ← built-in":
+/// which plugin plays each policy role, as the supervisor will pick them.
+std::string roles_line(const std::vector<core::PolicyRole>& roles) {
+  std::string out;
+  for (const auto& r : roles) {
+    out += (out.empty() ? "" : ", ") + r.role + " \u2190 ";
+    out += r.plugin.empty() ? "built-in" : r.plugin + (r.bundled_default ? " (bundled default)" : "");
+  }
+  return out;
+}
+
 }  // namespace
 
 int report_invalid(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics) {
@@ -37,6 +48,7 @@ int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
     summary = "connector config: tunnel " + c->tunnel.id.value_or("(quick)") + ", transports " +
               names(c->transports) + ", discovery " + c->discovery.plugin + ", backend " + c->backend.plugin +
               ", policies " + names(c->policies, plugins->default_policies);
+    if (diagnostics.ok()) summary += "\npolicies: " + roles_line(plugins->roles);
   } else if (auto* e = std::get_if<core::EdgeConfig>(&config)) {
     core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, e->plugin_dirs));
     core::make_edge_plugins(*e, loader, io.get_executor(), diagnostics);

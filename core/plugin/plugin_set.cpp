@@ -32,17 +32,34 @@ PluginPtr<T> make_plugin(PluginSetBase& set, const PluginLoader& loader, const P
 namespace {
 
 /// A role the connector needs from some policy, and the bundled plugin that
-/// plays it when no [[policy]] does. Address and fallback roles have built-in
-/// defaults in the supervisor for now; when they become plugins they join here.
-struct RequiredRole {
+/// plays it when no [[policy]] does (null: the supervisor has it built in).
+/// The fallback role becomes a plugin with the HTTP/2 transport.
+struct PolicyRoleSpec {
   const char* role;
   const char* bundled_plugin;
   bool (*offered_by)(const sdk::Policy&);
 };
 
-constexpr RequiredRole required_roles[] = {
+constexpr PolicyRoleSpec policy_roles[] = {
     {"backoff", "backoff", [](const sdk::Policy& p) { return p.backoff() != nullptr; }},
+    {"address", "ip-rotation", [](const sdk::Policy& p) { return p.address() != nullptr; }},
+    {"fallback", nullptr, [](const sdk::Policy& p) { return p.fallback() != nullptr; }},
 };
+
+/// Who plays each role: the first policy offering it (the supervisor's rule).
+void record_roles(ConnectorPlugins& set, const ConnectorConfig& config) {
+  for (const auto& spec : policy_roles) {
+    PolicyRole role{spec.role, "", false};
+    for (std::size_t i = 0; i < set.policies.size(); ++i) {
+      if (!set.policies[i] || !spec.offered_by(*set.policies[i])) continue;
+      bool configured = i < config.policies.size();
+      role.plugin = configured ? config.policies[i].plugin : set.default_policies.at(i - config.policies.size());
+      role.bundled_default = !configured;
+      break;
+    }
+    set.roles.push_back(std::move(role));
+  }
+}
 
 /// Adds the bundled plugin for every role no configured policy offers, made
 /// from an empty table (its defaults), after the configured ones.
@@ -50,7 +67,8 @@ void add_default_policies(ConnectorPlugins& set, const ConnectorConfig& config, 
                           const boost::asio::any_io_executor& executor, sdk::Diagnostics& diagnostics) {
   for (const auto& p : set.policies)
     if (!p) return;  // a configured policy failed: its roles are unknown, and the error is reported
-  for (const auto& role : required_roles) {
+  for (const auto& role : policy_roles) {
+    if (!role.bundled_plugin) continue;
     bool offered = std::any_of(set.policies.begin(), set.policies.end(),
                                [&](const PluginPtr<sdk::Policy>& p) { return role.offered_by(*p); });
     if (offered) continue;
@@ -89,6 +107,7 @@ std::unique_ptr<ConnectorPlugins> make_connector_plugins(const ConnectorConfig& 
     set->policies.push_back(
         make_plugin<sdk::Policy>(*set, loader, section, sdk::PluginKind::policy, executor, diagnostics));
   add_default_policies(*set, config, loader, executor, diagnostics);
+  record_roles(*set, config);
   return set;
 }
 

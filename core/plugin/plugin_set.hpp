@@ -33,12 +33,20 @@ class PluginSetBase {
                                   const boost::asio::any_io_executor&, sdk::Diagnostics&);
 };
 
+/// Which plugin plays one policy role for the supervisor.
+struct PolicyRole {
+  std::string role;              ///< "backoff", "address", "fallback"
+  std::string plugin;            ///< the policy plugin's name; empty: built into the supervisor
+  bool bundled_default = false;  ///< loaded because no [[policy]] offers the role
+};
+
 struct ConnectorPlugins : PluginSetBase {
   std::vector<PluginPtr<sdk::Transport>> transports;
   PluginPtr<sdk::Discovery> discovery;
   PluginPtr<sdk::Backend> backend;
   std::vector<PluginPtr<sdk::Policy>> policies;  ///< the configured ones first, then the defaults
   std::vector<std::string> default_policies;      ///< bundled plugins added for roles no [[policy]] offers
+  std::vector<PolicyRole> roles;                  ///< who plays each role, in the supervisor's order; for `check`
 };
 
 struct EdgePlugins : PluginSetBase {
@@ -47,9 +55,11 @@ struct EdgePlugins : PluginSetBase {
 
 /// Makes every plugin of `config`; each problem (unknown plugin, refused
 /// library, invalid table) becomes a diagnostic at the config's location.
-/// A connector needs a backoff role: when no [[policy]] offers it, the
-/// bundled `backoff` plugin is loaded with its defaults, so `check` and
-/// `connect` (both call this) accept and refuse the same configs.
+/// A connector needs a backoff and an address role: when no [[policy]]
+/// offers one, its bundled plugin (`backoff`, `ip-rotation`) is loaded with
+/// its defaults, so `check` and `connect` (both call this) accept and refuse
+/// the same configs. The fallback role is built into the supervisor unless
+/// a [[policy]] offers it.
 std::unique_ptr<ConnectorPlugins> make_connector_plugins(const ConnectorConfig& config, const PluginLoader& loader,
                                                          const boost::asio::any_io_executor& executor,
                                                          sdk::Diagnostics& diagnostics);

@@ -1,6 +1,8 @@
 #pragma once
-// The policies the supervisor uses when no [[policy]] plugin offers the
-// role. Deliberately plain; the ip-rotation plugin is the rich one.
+// The policy the supervisor uses when no [[policy]] plugin offers the
+// fallback role. The other roles are always plugins: backoff and address
+// (bundled `backoff` and `ip-rotation`, loaded when no [[policy]] offers
+// them); fallback joins them with the HTTP/2 transport.
 
 #include <warren/sdk/policy.hpp>
 
@@ -8,22 +10,11 @@
 
 namespace warren::core::supervisor {
 
-/// Sticks to a leg's address while it is free and keeps working; otherwise
-/// takes the next address not held by another leg, preferring an unused
-/// region when discovery reports regions.
-class RotatingAddressPolicy final : public sdk::AddressPolicy {
- public:
-  std::size_t choose(sdk::AddressState& state, std::span<const sdk::EdgeAddress> addresses, unsigned leg,
-                     std::span<const std::size_t> taken, sdk::RandomSource& random) const override;
-  /// Transport failures move on and count against the address; refusals
-  /// that say "this edge, later" keep it; anything else moves on.
-  sdk::AddressAction on_error(sdk::AddressState& state, const sdk::error_code& error,
-                              sdk::TimePoint now) const override;
-};
-
 /// Moves a leg to the next configured transport after `max_failures`
-/// consecutive dial failures on the current one, wrapping around so a
-/// transient QUIC outage does not pin the leg to a fallback forever.
+/// consecutive dial failures on the current one, or at once when the address
+/// policy reports a connectivity error (cloudflared falls back then),
+/// wrapping around so a transient QUIC outage does not pin the leg to a
+/// fallback forever.
 class CountingFallbackPolicy final : public sdk::FallbackPolicy {
  public:
   explicit CountingFallbackPolicy(std::uint32_t max_failures) : max_failures_(max_failures) {}

@@ -39,9 +39,9 @@ struct LegState {
   sdk::AddressState address;
   sdk::FallbackState fallback;
 
-  std::optional<sdk::EdgeAddress> edge;   ///< the address of the current attempt or connection
-  std::optional<sdk::EdgeAddress> avoid;  ///< moved away from after the last error
-  bool register_sent = false;             ///< later registrations replace the edge's stale one
+  std::optional<sdk::EdgeAddress> edge;        ///< the address of the current attempt or connection
+  std::optional<sdk::TimePoint> last_failure;  ///< of the leg's last attempt or connection
+  bool register_sent = false;                  ///< later registrations replace the edge's stale one
   bool ever_registered = false;
   // Streams of the current connection, and the edge's answer to Unregister.
   std::uint64_t streams_arrived = 0;

@@ -23,6 +23,11 @@ SupervisorConfig checked(SupervisorConfig config) {
   return config;
 }
 
+const sdk::AddressPolicy& required(const sdk::AddressPolicy* address) {
+  if (!address) throw std::invalid_argument("supervisor: no address policy (the bundled ip-rotation plays the role)");
+  return *address;
+}
+
 }  // namespace
 
 Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
@@ -31,7 +36,7 @@ Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backof
       backoff_(backoff),
       random_(random),
       builtin_fallback_(config_.max_dial_failures),
-      address_(address ? *address : builtin_address_),
+      address_(required(address)),
       fallback_(fallback ? *fallback : builtin_fallback_),
       legs_(config_.ha_connections) {}
 
@@ -119,7 +124,7 @@ void Supervisor::handle_registered(TimePoint now, unsigned leg, RegisteredInfo i
   if (!l || l->phase != LegPhase::registering) return;
   l->phase = LegPhase::registered;
   l->ever_registered = true;
-  l->avoid.reset();
+  if (l->edge) address_.on_connected(l->address, address_health_, *l->edge, now);
   backoff_.on_connected(l->backoff, now);
   l->heartbeat_interval = info.heartbeat_interval > Duration::zero() ? info.heartbeat_interval
                                                                        : config_.heartbeat_interval;

@@ -43,11 +43,13 @@ int exit_code_for_fatal(const sdk::error_code& error);
 
 class Supervisor {
  public:
-  /// The policies and `random` must outlive the supervisor. Null address or
-  /// fallback policies select the built-in ones. Throws
-  /// std::invalid_argument when find_problem(config) finds one.
+  /// The policies and `random` must outlive the supervisor. `address` is
+  /// required (the connector takes it from its plugin set, where the bundled
+  /// `ip-rotation` plays the role by default); a null `fallback` selects the
+  /// built-in CountingFallbackPolicy. Throws std::invalid_argument when
+  /// `address` is null or find_problem(config) finds a problem.
   Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
-             const sdk::AddressPolicy* address = nullptr, const sdk::FallbackPolicy* fallback = nullptr);
+             const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback = nullptr);
 
   // Events. Each one out of place (a late answer for an attempt already
   // abandoned, an unknown leg) is ignored.
@@ -96,7 +98,7 @@ class Supervisor {
   LegState* live_leg(unsigned leg);
   void begin_attempt(TimePoint now, unsigned leg);
   void dial(TimePoint now, unsigned leg);
-  std::size_t choose_address(unsigned leg);
+  sdk::AddressChoice choose_address(TimePoint now, unsigned leg);
   void request_resolve();
   void dial_waiting_legs(TimePoint now);
   void fail_leg(TimePoint now, unsigned leg, const Failure& failure);
@@ -112,10 +114,10 @@ class Supervisor {
   SupervisorConfig config_;
   const sdk::BackoffPolicy& backoff_;
   sdk::RandomSource& random_;
-  RotatingAddressPolicy builtin_address_;
   CountingFallbackPolicy builtin_fallback_;
   const sdk::AddressPolicy& address_;
   const sdk::FallbackPolicy& fallback_;
+  sdk::AddressHealth address_health_;  ///< the address policy's memory across legs
 
   RunPhase phase_ = RunPhase::created;
   std::vector<LegState> legs_;

@@ -35,48 +35,42 @@ void Supervisor::begin_attempt(TimePoint now, unsigned leg) {
 
 void Supervisor::dial(TimePoint now, unsigned leg) {
   auto& l = legs_[leg];
-  std::size_t index = choose_address(leg);
-  l.edge = addresses_[index];
+  const sdk::AddressState before = l.address;
+  sdk::AddressChoice choice = choose_address(now, leg);
+  // Every address is used up (held or recently failed): ask discovery again,
+  // unless its answer is already newer than this leg's last failure.
+  if (choice.exhausted && l.last_failure && (!resolved_at_ || *resolved_at_ < *l.last_failure)) {
+    l.address = before;  // the choice is not taken: choose again on the fresh list
+    l.phase = LegPhase::awaiting_addresses;
+    request_resolve();
+    return;
+  }
+  l.edge = addresses_[choice.index];
   l.phase = LegPhase::dialing;
   l.deadline = now + config_.connect_timeout;
   l.streams_arrived = 0;
   l.streams_open = 0;
   l.streams_opened_by_edge.reset();
   if (l.fallback.current >= config_.transport_count) l.fallback.current = 0;
-  actions_.emplace_back(Dial{leg, addresses_[index], l.fallback.current});
+  actions_.emplace_back(Dial{leg, addresses_[choice.index], l.fallback.current});
 }
 
-std::size_t Supervisor::choose_address(unsigned leg) {
+sdk::AddressChoice Supervisor::choose_address(TimePoint now, unsigned leg) {
   auto& l = legs_[leg];
   const std::size_t n = addresses_.size();
-  auto index_of = [&](const sdk::EdgeAddress& a) -> std::optional<std::size_t> {
-    for (std::size_t i = 0; i < n; ++i)
-      if (same_endpoint(addresses_[i], a)) return i;
-    return std::nullopt;
-  };
-
   std::vector<std::size_t> taken;  // held by the other legs' connections
   for (unsigned i = 0; i < legs_.size(); ++i) {
     if (i == leg || !holds_connection(legs_[i].phase) || !legs_[i].edge) continue;
-    if (auto at = index_of(*legs_[i].edge)) taken.push_back(*at);
+    for (std::size_t a = 0; a < n; ++a)
+      if (same_endpoint(addresses_[a], *legs_[i].edge)) taken.push_back(a);
   }
   std::sort(taken.begin(), taken.end());
   taken.erase(std::unique(taken.begin(), taken.end()), taken.end());
 
-  // Steer away from the address this leg just left, but only while another
-  // address is free: a lone working edge beats sharing one with a sibling.
-  if (l.avoid) {
-    auto avoid = index_of(*l.avoid);
-    if (avoid && !std::binary_search(taken.begin(), taken.end(), *avoid) && taken.size() + 1 < n) {
-      taken.insert(std::upper_bound(taken.begin(), taken.end(), *avoid), *avoid);
-    }
-  }
-
-  std::size_t index = address_.choose(l.address, addresses_, leg, taken, random_);
-  if (index >= n) index = 0;  // a policy out of range gets the best-ranked address
-  l.address.current = index;
-  l.avoid.reset();
-  return index;
+  sdk::AddressChoice choice = address_.choose(l.address, address_health_, addresses_, leg, taken, now, random_);
+  if (choice.index >= n) choice.index = 0;  // a policy out of range gets the best-ranked address
+  l.address.current = choice.index;
+  return choice;
 }
 
 void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
@@ -85,6 +79,7 @@ void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
   if (phase_ == RunPhase::draining) count_cut(l, failure.error);
   l.streams_open = 0;  // the connection's streams end with it
   l.phase = LegPhase::closed;
+  l.last_failure = now;
   if (phase_ == RunPhase::draining) return finish_if_drained();
 
   if (failure.fatal || sdk::is_fatal(failure.error)) return finish(exit_code_for_fatal(failure.error), failure.error);
@@ -106,12 +101,12 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
     actions_.emplace_back(RetryScheduled{leg, d, failure.error});
     return;
   }
-  if (address_.on_error(l.address, failure.error, now) == sdk::AddressAction::keep) {
-    l.avoid.reset();
-  } else {
-    l.avoid = l.edge;
-  }
-  if (failure.where == FailedIn::dial) {
+  l.address.connectivity_error = false;
+  if (l.edge) address_.on_error(l.address, address_health_, *l.edge, failure.error, now);
+  // Dial failures count toward fallback; so does a session failure the
+  // address policy calls a connectivity error (every address failed).
+  l.fallback.connectivity_error = l.address.connectivity_error;
+  if (failure.where == FailedIn::dial || l.fallback.connectivity_error) {
     std::size_t next = fallback_.on_error(l.fallback, failure.error, config_.transport_count, now);
     l.fallback.current = next < config_.transport_count ? next : 0;
   }

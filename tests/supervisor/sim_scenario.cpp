@@ -53,6 +53,8 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
   s.backoff_base = between(r, 50ms, 1s);
   s.backoff_cap = between(r, 2s, 30s);
   s.backoff_give_up = r.uniform01() < 0.3 ? 3 + static_cast<std::uint32_t>(r.next_u64() % 18) : 0;
+  s.rotation.max_edge_addr_retries = 1 + static_cast<std::uint32_t>(r.next_u64() % 8);
+  s.rotation.give_back_after = between(r, 0s, 2min);
   return s;
 }
 
@@ -64,7 +66,9 @@ std::string SimScenario::describe() const {
       << ms(config.heartbeat_timeout) << " connect_timeout=" << ms(config.connect_timeout)
       << " max_dial_failures=" << config.max_dial_failures << " grace=" << ms(config.grace_period)
       << " no_reconnect=" << config.no_reconnect << " quic_blocked=" << quic_blocked << " auth_fails=" << auth_fails
-      << " custom_address_policy=" << custom_address_policy << " ack_loss=" << ack_loss
+      << " custom_address_policy=" << custom_address_policy
+      << " max_edge_addr_retries=" << rotation.max_edge_addr_retries
+      << " give_back_after=" << ms(rotation.give_back_after) << " ack_loss=" << ack_loss
       << " reject_rate=" << reject_rate << " resolve_failure_rate=" << resolve_failure_rate
       << " edge_interval=" << ms(edge_interval) << " shutdown_at=" << (shutdown_at ? ms(*shutdown_at) : "never")
       << " backoff=" << ms(backoff_base) << ".." << ms(backoff_cap) << " give_up=" << backoff_give_up;

@@ -148,6 +148,7 @@ void SimWorld::execute_dial(const Dial& a) {
     if (i != a.leg && legs_[i]) held.insert(legs_[i]->edge);
   if (!scenario_.custom_address_policy && edges_.size() > held.size() && held.count(*edge))
     return violate("Dial to an address another leg holds while one is free");
+  if (rotation_) check_rotation(a, *edge, held);
 
   if (config.transport_count > 1) {
     if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= config.max_dial_failures)
@@ -183,6 +184,34 @@ void SimWorld::execute_dial(const Dial& a) {
     fail(chance(0.5) ? sdk::error_code(errc::handshake_timeout) : sdk::error_code(errc::tls_failed), 5ms, 500ms);
   } else {
     schedule(event(dial_ok, latency(5ms, 300ms), a.leg));
+  }
+}
+
+// After a counted failure a leg moves on: it redials that address only when
+// no other free address is healthy (no counted failure, by any leg, within
+// give_back_after). The world's view of failures is a superset of the
+// policy's (which forgets an address that worked), so this never blames a
+// choice the rules allow.
+void SimWorld::check_rotation(const Dial& a, std::size_t edge, const std::set<std::size_t>& held) {
+  auto found = rotation_->last.find(&supervisor_->legs()[a.leg].address);
+  if (found == rotation_->last.end()) return;
+  const auto failure = found->second;
+  rotation_->last.erase(found);  // one Dial answers one error
+  if (!failure.counted) return;
+  ++stats_.counted_failures;
+  if (!same_endpoint(failure.address, edges_[edge])) {
+    ++stats_.rotations_away;
+    return;
+  }
+  const auto window = rotation_->config().give_back_after;
+  for (std::size_t other = 0; other < edges_.size(); ++other) {
+    if (other == edge || held.count(other)) continue;
+    bool unhealthy = std::any_of(rotation_->counted.begin(), rotation_->counted.end(), [&](const auto& f) {
+      return same_endpoint(f.address, edges_[other]) && now_ - f.at < window;
+    });
+    if (!unhealthy)
+      return violate("leg " + std::to_string(a.leg) + " redialed " + edges_[edge].to_string() +
+                     " after a counted failure there, while " + edges_[other].to_string() + " was free and healthy");
   }
 }
 

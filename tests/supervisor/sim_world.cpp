@@ -19,13 +19,16 @@ namespace {
 /// answers out of range: the supervisor must stay within its rules anyway.
 class CarelessAddressPolicy final : public sdk::AddressPolicy {
  public:
-  std::size_t choose(sdk::AddressState&, std::span<const sdk::EdgeAddress> addresses, unsigned,
-                     std::span<const std::size_t>, sdk::RandomSource& random) const override {
-    return static_cast<std::size_t>(random.next_u64() % (addresses.size() + 1));
+  sdk::AddressChoice choose(sdk::AddressState&, sdk::AddressHealth&, std::span<const sdk::EdgeAddress> addresses,
+                            unsigned, std::span<const std::size_t>, sdk::TimePoint,
+                            sdk::RandomSource& random) const override {
+    return {static_cast<std::size_t>(random.next_u64() % (addresses.size() + 1)), random.uniform01() < 0.3};
   }
-  sdk::AddressAction on_error(sdk::AddressState&, const sdk::error_code&, sdk::TimePoint) const override {
+  sdk::AddressAction on_error(sdk::AddressState&, sdk::AddressHealth&, const sdk::EdgeAddress&, const sdk::error_code&,
+                              sdk::TimePoint) const override {
     return sdk::AddressAction::keep;
   }
+  void on_connected(sdk::AddressState&, sdk::AddressHealth&, const sdk::EdgeAddress&, sdk::TimePoint) const override {}
 };
 
 }  // namespace
@@ -50,8 +53,14 @@ SimWorld::SimWorld(std::uint64_t seed, SimStats& stats, const BackoffFactory& ma
                          : std::make_unique<ExponentialBackoff>(scenario_.backoff_base, scenario_.backoff_cap, 10s,
                                                                 scenario_.backoff_give_up);
   backoff_ = std::make_unique<RecordingBackoff>(*policy_);
-  if (scenario_.custom_address_policy) custom_address_ = std::make_unique<CarelessAddressPolicy>();
-  supervisor_ = std::make_unique<Supervisor>(scenario_.config, *backoff_, policy_random_, custom_address_.get());
+  if (scenario_.custom_address_policy) {
+    address_ = std::make_unique<CarelessAddressPolicy>();
+  } else {
+    auto rotation = std::make_unique<RecordingRotation>(scenario_.rotation);
+    rotation_ = rotation.get();
+    address_ = std::move(rotation);
+  }
+  supervisor_ = std::make_unique<Supervisor>(scenario_.config, *backoff_, policy_random_, address_.get());
   unsigned n = scenario_.config.ha_connections;
   legs_.resize(n);
   register_sent_.assign(n, false);

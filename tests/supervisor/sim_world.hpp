@@ -9,12 +9,14 @@
 // invariants after every step. Everything random comes from one seed.
 
 #include "core/supervisor/supervisor.hpp"
+#include "plugins/ip-rotation/rotation.hpp"
 #include "test_policies.hpp"
 
 #include <warren/sdk/random.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -30,7 +32,8 @@ struct SimScenario {
   std::size_t edge_count = 1;
   bool quic_blocked = false;         ///< transport 0 always fails with quic_broken
   bool auth_fails = false;           ///< every registration is refused fatally
-  bool custom_address_policy = false;
+  bool custom_address_policy = false;  ///< a careless third-party policy instead of ip-rotation
+  ip_rotation::RotationConfig rotation;  ///< the ip-rotation plugin's keys for this run
   double ack_loss = 0;
   double reject_rate = 0;
   double resolve_failure_rate = 0;
@@ -51,9 +54,48 @@ struct SimStats {
                 held_slot_retries = 0;
   std::uint64_t shutdowns = 0, unregisters = 0, registrations = 0, unfinished = 0;
   std::uint64_t streams = 0, legs_drained = 0, graces_expired = 0, drains_cut = 0;
+  std::uint64_t counted_failures = 0, rotations_away = 0;  ///< Dials after a counted failure, and those that moved
 };
 
 namespace sim {
+
+/// The ip-rotation policy, recording every error it was told about, so the
+/// world can hold the supervisor's next Dial against the rotation rules.
+class RecordingRotation final : public sdk::AddressPolicy {
+ public:
+  struct Failure {
+    sdk::EdgeAddress address;
+    bool counted = false;
+    sdk::TimePoint at;
+  };
+  explicit RecordingRotation(ip_rotation::RotationConfig config) : inner_(std::move(config)) {}
+  sdk::AddressChoice choose(sdk::AddressState& state, sdk::AddressHealth& health,
+                            std::span<const sdk::EdgeAddress> addresses, unsigned leg,
+                            std::span<const std::size_t> taken, sdk::TimePoint now,
+                            sdk::RandomSource& random) const override {
+    return inner_.choose(state, health, addresses, leg, taken, now, random);
+  }
+  sdk::AddressAction on_error(sdk::AddressState& state, sdk::AddressHealth& health, const sdk::EdgeAddress& address,
+                              const sdk::error_code& error, sdk::TimePoint now) const override {
+    auto action = inner_.on_error(state, health, address, error, now);
+    Failure f{address, action == sdk::AddressAction::rotate_and_count, now};
+    last[&state] = f;
+    if (f.counted) counted.push_back(f);
+    return action;
+  }
+  void on_connected(sdk::AddressState& state, sdk::AddressHealth& health, const sdk::EdgeAddress& address,
+                    sdk::TimePoint now) const override {
+    last.erase(&state);
+    inner_.on_connected(state, health, address, now);
+  }
+  const ip_rotation::RotationConfig& config() const { return inner_.config(); }
+
+  mutable std::map<const sdk::AddressState*, Failure> last;  ///< each leg's error since it last registered
+  mutable std::vector<Failure> counted;                       ///< every counted failure, any leg
+
+ private:
+  ip_rotation::IpRotationPolicy inner_;
+};
 
 enum Kind {
   resolved, resolve_failed, dial_ok, dial_failed, registered, rejected, ack, lost, unregister_acked,
@@ -124,6 +166,7 @@ class SimWorld {
   void execute(const SupervisorAction& action);
   void execute_dial(const Dial& a);
   void execute_register(const Register& a);
+  void check_rotation(const Dial& a, std::size_t edge, const std::set<std::size_t>& held);
   void close(unsigned leg, const sdk::error_code& reason);
   void edge_goes_down(std::size_t edge);
   void deliver_stream_event(Event& e);
@@ -145,7 +188,8 @@ class SimWorld {
   std::vector<bool> edge_silent_;  ///< while down: swallow everything instead of refusing
   std::unique_ptr<sdk::BackoffPolicy> policy_;
   std::unique_ptr<RecordingBackoff> backoff_;
-  std::unique_ptr<sdk::AddressPolicy> custom_address_;
+  std::unique_ptr<sdk::AddressPolicy> address_;
+  sim::RecordingRotation* rotation_ = nullptr;  ///< address_, unless the scenario uses a careless policy
   std::unique_ptr<Supervisor> supervisor_;
 
   sdk::TimePoint start_, now_;

@@ -44,7 +44,9 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
             << ", heartbeat timeouts " << stats.heartbeat_timeouts << ", connect timeouts " << stats.connect_timeouts
             << ", fallbacks " << stats.fallbacks << ", retry-after floors " << stats.retry_floors
             << ", held-slot retries " << stats.held_slot_retries << ", unregisters " << stats.unregisters << "; streams " << stats.streams << ", legs drained " << stats.legs_drained
-            << ", graces expired " << stats.graces_expired << ", drains cut by a lost leg " << stats.drains_cut << "\n";
+            << ", graces expired " << stats.graces_expired << ", drains cut by a lost leg " << stats.drains_cut
+            << "; dials after a counted failure " << stats.counted_failures << ", on another address "
+            << stats.rotations_away << "\n";
 
   if (seeds >= 1000) {
     // The world must keep reaching every outcome, or the invariants above
@@ -62,6 +64,7 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     CHECK(stats.legs_drained > seeds / 10);
     CHECK(stats.graces_expired > seeds / 100);
     CHECK(stats.drains_cut > 0);
+    CHECK(stats.rotations_away > seeds / 10);
   }
 }
 

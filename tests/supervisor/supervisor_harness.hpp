@@ -1,8 +1,10 @@
 #pragma once
 // A supervisor on a manual clock, with helpers that drain its actions as
-// strings (see to_string), so rule tests state exact action sequences.
+// strings (see to_string), so rule tests state exact action sequences. Its
+// address policy is the bundled ip-rotation plugin's, with its defaults.
 
 #include "core/supervisor/supervisor.hpp"
+#include "plugins/ip-rotation/rotation.hpp"
 #include "test_policies.hpp"
 
 #include <warren/sdk/testing.hpp>
@@ -39,8 +41,9 @@ inline SupervisorConfig quiet(SupervisorConfig c = {}) {
 }
 
 struct Harness {
-  explicit Harness(SupervisorConfig c = quiet(), sdk::Duration delay = 1s, std::optional<std::uint32_t> give_up = {})
-      : config(c), backoff(delay, give_up), supervisor(config, backoff, random) {}
+  explicit Harness(SupervisorConfig c = quiet(), sdk::Duration delay = 1s, std::optional<std::uint32_t> give_up = {},
+                   ip_rotation::RotationConfig rotation = {})
+      : config(c), backoff(delay, give_up), address(std::move(rotation)), supervisor(config, backoff, random, &address) {}
 
   /// Every pending action, in order.
   Lines drain() {
@@ -79,6 +82,7 @@ struct Harness {
 
   SupervisorConfig config;
   FixedBackoff backoff;
+  ip_rotation::IpRotationPolicy address;
   sdk::SeededRandom random{1};
   sdk::testing::ManualClock clock;
   Supervisor supervisor;

@@ -12,17 +12,21 @@
 #include <warren/sdk/random.hpp>
 #include <warren/sdk/time.hpp>
 
+#include <boost/asio/ip/address.hpp>
+
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace warren::sdk {
 
 /// Per-leg state a backoff policy reads and updates; owned by the caller.
 struct BackoffState {
-  std::uint32_t failures = 0;                 ///< consecutive failures so far
-  std::optional<TimePoint> connected_since;   ///< set by on_connected, cleared by next_delay
-  Duration last_delay{};                      ///< the previous delay (for decorrelated schemes)
+  std::uint32_t failures = 0;                ///< consecutive failures so far
+  std::optional<TimePoint> connected_since;  ///< set by on_connected, cleared by next_delay
+  Duration last_delay{};                     ///< the previous delay (for decorrelated schemes)
 };
 
 /// How long to wait before the next attempt.
@@ -45,34 +49,81 @@ enum class AddressAction {
   rotate_and_count,  ///< move on and count a failure against this address
 };
 
-/// Per-leg address state; owned by the caller.
+/// Per-leg address state; owned by the caller, read and written only by the
+/// address policy (the caller resets it to a default-constructed value when
+/// a leg starts over, and remaps `current` when discovery answers again).
 struct AddressState {
   std::optional<std::size_t> current;  ///< index into the last address list
-  std::uint32_t failures_here = 0;
+  std::uint32_t failures_here = 0;     ///< counted failures on `current`, in a row
+  std::uint32_t failures_on_leg = 0;   ///< counted failures since the leg last registered, any address
+  bool move_on = false;                ///< the last error asked to leave `current`
+  /// Set by on_error when this error completed the policy's limit of counted
+  /// failures on the leg (ip-rotation: `max_edge_addr_retries`, as
+  /// cloudflared's connectivity error); false after every other call. The
+  /// caller hands it to the fallback role (FallbackState::connectivity_error).
+  bool connectivity_error = false;
 };
 
-/// Which edge address a leg uses, and when it moves.
+/// What an address policy remembers about edge addresses across legs (ip-rotation:
+/// recent failures, to avoid an address until it is given back). One per
+/// connector, owned by the caller, read and written only by the address policy.
+struct AddressHealth {
+  struct Record {
+    boost::asio::ip::address address;  ///< with `port`: the endpoint; names and regions do not matter
+    std::uint16_t port = 0;
+    std::uint32_t failures = 0;  ///< counted failures since the address last worked or was given back
+    TimePoint last_failure{};
+  };
+  std::vector<Record> records;
+};
+
+/// The answer to AddressPolicy::choose.
+struct AddressChoice {
+  std::size_t index = 0;  ///< into the address list; out of range is read as 0
+  /// No address was both free (held by no other leg) and healthy: `index` is
+  /// the best of a used-up list. The caller asks discovery for fresh addresses
+  /// first, unless its list is already newer than the leg's last failure.
+  bool exhausted = false;
+};
+
+/// Which edge address a leg uses, and when it moves (cloudflared's
+/// edgediscovery GetAddr / GetDifferentAddr / GiveBack, as a sans-io policy).
 class AddressPolicy {
  public:
   virtual ~AddressPolicy() = default;
-  /// Picks the address for `leg` from `addresses`; `taken` lists indexes held
-  /// by other legs, to avoid when others are free.
-  virtual std::size_t choose(AddressState& state, std::span<const EdgeAddress> addresses, unsigned leg,
-                             std::span<const std::size_t> taken, RandomSource& random) const = 0;
-  virtual AddressAction on_error(AddressState& state, const error_code& error, TimePoint now) const = 0;
+  /// Picks the address for `leg` from `addresses` (discovery's order, best
+  /// first, never empty); `taken` lists the indexes other legs hold (sorted,
+  /// unique), to avoid while others are free. Updates `state.current`.
+  virtual AddressChoice choose(AddressState& state, AddressHealth& health, std::span<const EdgeAddress> addresses,
+                               unsigned leg, std::span<const std::size_t> taken, TimePoint now,
+                               RandomSource& random) const = 0;
+  /// The leg's attempt or connection at `address` failed with `error` at
+  /// `now`: keep the address, or move on (and maybe count it against it).
+  virtual AddressAction on_error(AddressState& state, AddressHealth& health, const EdgeAddress& address,
+                                 const error_code& error, TimePoint now) const = 0;
+  /// The leg registered at `address`: it works (and the address is healthy).
+  virtual void on_connected(AddressState& state, AddressHealth& health, const EdgeAddress& address,
+                            TimePoint now) const = 0;
 };
 
 /// Per-leg transport state; owned by the caller.
 struct FallbackState {
-  std::size_t current = 0;              ///< index into the configured [[transport]] list
-  std::uint32_t dial_failures = 0;      ///< consecutive dial failures on `current`
+  std::size_t current = 0;          ///< index into the configured [[transport]] list
+  std::uint32_t dial_failures = 0;  ///< consecutive dial failures on `current`
+  /// Set by the caller before on_error: the address policy reported a
+  /// connectivity error for this failure (AddressState::connectivity_error):
+  /// the leg failed on every address it tried, so the path, not the edge,
+  /// is suspect. cloudflared falls back to its next protocol then.
+  bool connectivity_error = false;
 };
 
 /// When a leg moves to the next configured transport.
 class FallbackPolicy {
  public:
   virtual ~FallbackPolicy() = default;
-  /// The transport index for the next attempt after `error`.
+  /// The transport index for the next attempt after `error`: called for
+  /// every dial failure, and for a session failure that carries
+  /// `state.connectivity_error`.
   virtual std::size_t on_error(FallbackState& state, const error_code& error, std::size_t transport_count,
                                TimePoint now) const = 0;
   virtual void on_connected(FallbackState& state, TimePoint now) const = 0;
