@@ -9,8 +9,8 @@
 //
 // Errors by class (stable names, sdk::name):
 //   count_on (default: dial, handshake, TLS, QUIC-blocked, idle and
-//     heartbeat timeouts): move on, and count the failure against the address
-//     and the leg;
+//     heartbeat timeouts, and an edge found dead from ICMP): move on, and
+//     count the failure against the address and the leg;
 //   keep_on (default: duplicate_registration, rate_limited): the edge is
 //     fine, the leg must only wait: keep the address;
 //   anything else: move on without a mark.
@@ -34,8 +34,8 @@ namespace warren::ip_rotation {
 struct RotationConfig {
   std::uint32_t max_edge_addr_retries = 8;
   sdk::Duration give_back_after = std::chrono::minutes(1);
-  std::vector<std::string> count_on = {"dial_failed", "handshake_timeout", "tls_failed",
-                                       "quic_broken", "idle_timeout",      "heartbeat_timeout"};
+  std::vector<std::string> count_on = {"dial_failed",  "handshake_timeout", "tls_failed",      "quic_broken",
+                                       "idle_timeout", "heartbeat_timeout", "peer_unreachable"};
   std::vector<std::string> keep_on = {"duplicate_registration", "rate_limited"};
 };
 
