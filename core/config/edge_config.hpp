@@ -51,6 +51,7 @@ struct TunnelEntry {
   std::string token;
   std::optional<std::uint16_t> public_port;
   sdk::SourceLocation where;
+  std::uint32_t max_replicas = 4;  ///< connector processes that may serve it at once
 };
 
 struct EdgeConfig {
