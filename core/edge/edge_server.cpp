@@ -26,6 +26,8 @@ RegistryLimits limits_of(const EdgeConfig& config) {
   limits.quick_tunnels = config.edge.quick_tunnels;
   // Connectors beat at our interval: a few missed beats mark a leg evictable.
   limits.evict_after = std::max<sdk::Duration>(std::chrono::seconds(2), 4 * config.edge.heartbeat_interval);
+  // New streams leave a leg sooner: three missed beats (a killed replica).
+  limits.suspect_after = std::max<sdk::Duration>(std::chrono::milliseconds(250), 3 * config.edge.heartbeat_interval);
   return limits;
 }
 

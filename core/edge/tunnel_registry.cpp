@@ -268,13 +268,13 @@ std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, s
   auto it = tunnels_.find(tunnel_id);
   if (it == tunnels_.end() || it->second.streams >= limits_.max_streams_per_tunnel) return std::nullopt;
   Tunnel& tunnel = it->second;
-  // Legs heard from lately come first: one silent for evict_after (its
+  // Legs heard from lately come first: one silent for suspect_after (its
   // connector killed, the heartbeat timeout not reached yet) takes a new
   // stream only when no other leg can. Draining legs are not in `legs`.
   // Replicas take turns, so each process (and its backend) gets its share
   // whatever its leg count; `legs` is ordered by connector id, then index.
   std::map<std::string, std::vector<LegId>> heard, silent;
-  for (const auto& [slot, leg] : tunnel.legs) (heard_lately(leg, now) ? heard : silent)[slot.first].push_back(leg);
+  for (const auto& [slot, leg] : tunnel.legs) (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
   const auto& live = heard.empty() ? silent : heard;
   if (live.empty()) return std::nullopt;
   std::size_t turn = tunnel.next_leg++;
@@ -325,14 +325,14 @@ std::size_t TunnelRegistry::replicas(const std::string& tunnel_id, sdk::TimePoin
   return it == tunnels_.end() ? 0 : live_replicas(it->second, now);
 }
 
-bool TunnelRegistry::heard_lately(LegId leg, sdk::TimePoint now) const {
-  return now - legs_.at(leg).last_heard < limits_.evict_after;
+bool TunnelRegistry::heard_within(LegId leg, sdk::TimePoint now, sdk::Duration within) const {
+  return now - legs_.at(leg).last_heard < within;
 }
 
 std::size_t TunnelRegistry::live_replicas(const Tunnel& tunnel, sdk::TimePoint now) const {
   std::set<std::string_view> live;
   for (const auto& [slot, leg] : tunnel.legs)
-    if (heard_lately(leg, now)) live.insert(slot.first);
+    if (heard_within(leg, now, limits_.evict_after)) live.insert(slot.first);
   return live.size();
 }
 

@@ -40,6 +40,12 @@ struct RegistryLimits {
   /// connection — a replacement connector waits for it to unregister. The
   /// edge sets max(2 s, 4 heartbeat intervals).
   sdk::Duration evict_after = std::chrono::seconds(2);
+  /// A leg silent this long takes new public connections only when no leg
+  /// heard from more recently can: a killed replica's legs stop taking them
+  /// within a few missed heartbeats. Only a preference, so it may be short
+  /// (a late heartbeat costs nothing). The edge sets max(250 ms, 3 heartbeat
+  /// intervals).
+  sdk::Duration suspect_after = std::chrono::milliseconds(1500);
   /// Replicas per quick tunnel (a configured tunnel has its own max_replicas).
   std::uint32_t max_replicas = 4;
 };
@@ -88,7 +94,7 @@ class TunnelRegistry {
 
   /// The leg for the next public connection of `tunnel_id`: round robin over
   /// the replicas, then over each replica's legs, among non-draining legs
-  /// heard from within evict_after of `now` (among the silent ones only if
+  /// heard from within suspect_after of `now` (among the silent ones only if
   /// none was); nullopt if there is no leg or the stream limit is reached.
   std::optional<LegId> open_stream(const std::string& tunnel_id, sdk::TimePoint now);
   void close_stream(const std::string& tunnel_id);
@@ -142,7 +148,7 @@ class TunnelRegistry {
   bool reserved_by_other(const std::string& id, std::uint16_t port) const;
   std::string random_hex(sdk::RandomSource& random, std::size_t bytes) const;
   std::size_t active_tunnels() const;
-  bool heard_lately(LegId leg, sdk::TimePoint now) const;
+  bool heard_within(LegId leg, sdk::TimePoint now, sdk::Duration within) const;
   std::size_t live_replicas(const Tunnel& tunnel, sdk::TimePoint now) const;
   /// Forgets the slot `leg` held; says so if that was its replica's last.
   std::optional<ReplicaLeft> free_slot(const std::string& tunnel_id, Tunnel& tunnel, const Leg& leg, LegId id,

@@ -327,6 +327,7 @@ struct ReplicaFixture : Fixture {
   static RegistryLimits replica_limits(RegistryLimits l) {
     l.max_streams_per_tunnel = 1000;
     l.evict_after = 2s;
+    l.suspect_after = 600ms;
     return l;
   }
   static std::vector<TunnelEntry> two_replicas(std::vector<TunnelEntry> t) {
@@ -427,19 +428,35 @@ TEST_CASE("a killed replica's silent legs take no streams and do not count again
   admitted(f.leg(3, "bbbb", 0));
   admitted(f.leg(4, "bbbb", 1));
   CHECK(f.replicas.replicas("web", f.clock.now()) == 2);
-  // B is SIGKILLed: its legs stay registered until their heartbeat timeout.
-  f.clock.advance(1500ms);
-  f.replicas.heard_from(1, f.clock.now());
-  f.replicas.heard_from(2, f.clock.now());
-  f.clock.advance(600ms);  // B silent for 2.1 s, past evict_after
-  CHECK(f.replicas.replicas("web", f.clock.now()) == 1);
+  CHECK(f.streams(4) == std::vector<LegId>{1, 3, 2, 4});
+  // B is SIGKILLed at 0.2 s: its legs stay registered until their heartbeat
+  // timeout. A keeps beating every 200 ms.
+  for (int beat = 1; beat <= 4; ++beat) {
+    f.clock.advance(200ms);
+    for (LegId leg : {1, 2}) f.replicas.heard_from(leg, f.clock.now());
+    if (beat == 1)
+      for (LegId leg : {3, 4}) f.replicas.heard_from(leg, f.clock.now());
+  }
+  // B silent for 600 ms (suspect_after): new streams go to A alone, but B
+  // still counts as a replica until evict_after.
   CHECK(f.streams(4) == std::vector<LegId>{1, 2, 1, 2});
+  CHECK(f.replicas.replicas("web", f.clock.now()) == 2);
+  CHECK(rejected(f.leg(5, "dddd", 0)).code == sdk::errc::tunnel_limit);
+  f.clock.advance(1400ms);
+  for (LegId leg : {1, 2}) f.replicas.heard_from(leg, f.clock.now());
+  CHECK(f.replicas.replicas("web", f.clock.now()) == 1);  // B silent for 2 s
   // B's restart (a new random id) joins at once instead of waiting for them.
   auto restarted = admitted(f.leg(5, "dddd", 0));
   CHECK(restarted.replicas == 2);
   CHECK_FALSE(restarted.replaced);
   CHECK(f.streams(4) == std::vector<LegId>{1, 5, 2, 5});
   CHECK(f.replicas.leg_count() == 5);
+  // Were A to fall silent too, every leg takes streams again: silence is a
+  // hint, the heartbeat timeout is the verdict.
+  f.clock.advance(700ms);
+  std::set<LegId> used;
+  for (auto leg : f.streams(20)) used.insert(leg);
+  CHECK(used == std::set<LegId>{1, 2, 3, 4, 5});
 }
 
 TEST_CASE("quick tunnels allow the edge's default max_replicas") {
