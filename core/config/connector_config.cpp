@@ -62,9 +62,11 @@ void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& fil
                            {.min = 0s, .max = 60s}).value_or(1s);
   auto port = r.integer("public_port", 0, "public port to ask the edge for; 0 lets the edge choose",
                         {.min = 0, .max = 65535});
-  out.connector_id = r.string("connector_id", "", "this process's id among the tunnel's replicas; empty: random per run").value_or("");
+  out.connector_id =
+      r.string("connector_id", "", "this process's id among the tunnel's replicas; empty: random per run").value_or("");
   r.finish();
-  if (auto why = protocol::connector_id_problem(out.connector_id)) diagnostics.error(table.find("connector_id")->where, "'connector_id' " + *why);
+  if (auto why = protocol::connector_id_problem(out.connector_id))
+    diagnostics.error(table.find("connector_id")->where, "'connector_id' " + *why);
 
   if (port && *port) out.public_port = static_cast<std::uint16_t>(*port);
   if (out.id && out.id->empty()) out.id.reset();

@@ -24,7 +24,7 @@ struct TunnelSettings {
   sdk::Duration grace_period = std::chrono::seconds(30);
   sdk::Duration stagger = std::chrono::seconds(1);
   std::optional<std::uint16_t> public_port;  ///< a port to ask the edge for
-  std::string connector_id;  ///< this process among the tunnel's replicas; empty: random per run
+  std::string connector_id;                  ///< this process among the tunnel's replicas; empty: random per run
   bool quick() const { return !id.has_value(); }
 };
 

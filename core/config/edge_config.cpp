@@ -121,7 +121,11 @@ void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& fi
     auto token = r.string("token", "", "the tunnel's secret");
     auto token_file = r.string("token_file", "", "a file holding the secret, instead of token");
     auto port = r.integer("public_port", 0, "public port; 0 assigns one from public_ports", {.min = 0, .max = 65535});
-    entry.max_replicas = static_cast<std::uint32_t>(r.integer("max_replicas", 4, "connector processes (replicas) that may serve this tunnel at once; one more is refused and retries", {.min = 1, .max = 64}).value_or(4));
+    entry.max_replicas = static_cast<std::uint32_t>(
+        r.integer("max_replicas", 4,
+                  "connector processes (replicas) that may serve this tunnel at once; one more is refused and retries",
+                  {.min = 1, .max = 64})
+            .value_or(4));
     r.finish();
     if (token && !token->empty()) entry.token = *token;
     if (token_file && !token_file->empty()) {

@@ -244,13 +244,12 @@ std::string EdgeServer::render_replicas() const {
   auto now = sdk::Clock::now();
   for (const auto& t : registry_.tunnels())
     if (t.legs || t.public_port)
-      out += fmt::format("warren_tunnel_replicas{{tunnel=\"{}\"}} {}\n", label_value(t.id), registry_.replicas(t.id, now));
+      out +=
+          fmt::format("warren_tunnel_replicas{{tunnel=\"{}\"}} {}\n", label_value(t.id), registry_.replicas(t.id, now));
   return out;
 }
 
-void EdgeServer::leg_draining(LegId leg) {
-  replica_left(registry_.drain_leg(leg, sdk::Clock::now()), "unregistered");
-}
+void EdgeServer::leg_draining(LegId leg) { replica_left(registry_.drain_leg(leg, sdk::Clock::now()), "unregistered"); }
 
 void EdgeServer::leg_gone(LegId leg) {
   replica_left(registry_.remove_leg(leg, sdk::Clock::now()), "its last leg ended");

@@ -125,13 +125,13 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
     // it keeps its streams until it unregisters, which frees the index.
     auto silent = now - legs_.at(existing->second).last_heard;
     if (silent < limits_.evict_after)
-      return refusal(sdk::errc::duplicate_registration,
-                     slot + " is held by a live connection (heard from " + seconds_text(silent) +
-                         " ago); it is replaced once it unregisters or falls silent" +
-                         (request.connector_id.empty()
-                              ? std::string()
-                              : " (does another process run with the same [tunnel] connector_id?)"),
-                     false, 1s);
+      return refusal(
+          sdk::errc::duplicate_registration,
+          slot + " is held by a live connection (heard from " + seconds_text(silent) +
+              " ago); it is replaced once it unregisters or falls silent" +
+              (request.connector_id.empty() ? std::string()
+                                            : " (does another process run with the same [tunnel] connector_id?)"),
+          false, 1s);
     admission.replaced = existing->second;
     legs_.erase(existing->second);
     tunnel.legs.erase(existing);
@@ -274,7 +274,8 @@ std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, s
   // Replicas take turns, so each process (and its backend) gets its share
   // whatever its leg count; `legs` is ordered by connector id, then index.
   std::map<std::string, std::vector<LegId>> heard, silent;
-  for (const auto& [slot, leg] : tunnel.legs) (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
+  for (const auto& [slot, leg] : tunnel.legs)
+    (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
   const auto& live = heard.empty() ? silent : heard;
   if (live.empty()) return std::nullopt;
   std::size_t turn = tunnel.next_leg++;

@@ -102,8 +102,8 @@ std::optional<std::string> connector_id_problem(std::string_view id) {
   if (id.size() > TextLimits::connector_id)
     return "is " + std::to_string(id.size()) + " bytes, limit " + std::to_string(TextLimits::connector_id);
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return std::string("may hold only ASCII letters, digits, '.', '_' and '-'");
   }
   return std::nullopt;

@@ -401,7 +401,8 @@ TEST_CASE("one replica over max_replicas is refused naming the tunnel and the li
         "tunnel 'web' has max_replicas = 2 on this edge and that many connectors serve it already; connector cccc "
         "retries and joins when one leaves");
   CHECK(rejected(f.leg(3, "", 0)).code == sdk::errc::tunnel_limit);  // a connector without an id is one more
-  admitted(f.leg(4, "bbbb", 1));  // a member's further legs are not a new replica
+  // A member's further legs are not a new replica.
+  admitted(f.leg(4, "bbbb", 1));
 
   // B unregisters (a rolling restart): its last live leg leaving frees a place.
   CHECK_FALSE(f.replicas.drain_leg(2, f.clock.now()));  // B still has leg 1
@@ -415,7 +416,7 @@ TEST_CASE("one replica over max_replicas is refused naming the tunnel and the li
   CHECK(c.replica_joined);
   CHECK(c.replicas == 2);
   CHECK_FALSE(f.replicas.remove_leg(2, f.clock.now()));  // the drained legs end later, quietly
-  auto gone = f.replicas.remove_leg(1, f.clock.now());  // A's connection is lost
+  auto gone = f.replicas.remove_leg(1, f.clock.now());   // A's connection is lost
   REQUIRE(gone);
   CHECK(gone->connector_id == "aaaa");
   CHECK(gone->replicas == 1);

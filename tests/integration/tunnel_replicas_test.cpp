@@ -160,8 +160,8 @@ TEST_CASE("when one replica is SIGKILLed, new connections keep succeeding throug
     late_failures += o.started > window + 900ms ? 1 : 0;
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(last_failure).count();
-  std::cerr << "replica killed: " << failed << " of " << outcomes.size()
-            << " requests failed, the last one started " << ms << " ms after the kill\n";
+  std::cerr << "replica killed: " << failed << " of " << outcomes.size() << " requests failed, the last one started "
+            << ms << " ms after the kill\n";
   INFO(failed << " failed; the last started " << ms << " ms after the kill");
   INFO(t.edge_log());
   CHECK(late_failures == 0);
@@ -177,7 +177,8 @@ TEST_CASE("a replica over max_replicas is refused naming the tunnel and the limi
   REQUIRE(t.b.wait_registered(10s));
   EchoServer backend_c;
   Connector c(t.dir.path, t.options("c", backend_c.port()));
-  const std::string sentence = "tunnel 'web' has max_replicas = 2 on this edge and that many connectors serve it already";
+  const std::string sentence =
+      "tunnel 'web' has max_replicas = 2 on this edge and that many connectors serve it already";
   INFO(c.process().stderr_text());
   REQUIRE(eventually([&] { return c.process().stderr_text().find(sentence) != std::string::npos; }, 10s));
   CHECK_THAT(c.process().stderr_text(), Catch::Contains("retrying in"));

@@ -110,7 +110,8 @@ TEST_CASE("the encoder refuses messages that break the rules", "[protocol]") {
     CHECK(encode(RegisterConnection{kProtocolVersion, "web", token, 0, false, "", 0, false}));
   }
   SECTION("connector id over its limit or with characters a log line must not hold") {
-    RegisterConnection r{kProtocolVersion, "web", "t", 0, false, "", 0, false, std::string(TextLimits::connector_id, 'c')};
+    RegisterConnection r{
+        kProtocolVersion, "web", "t", 0, false, "", 0, false, std::string(TextLimits::connector_id, 'c')};
     CHECK(encode(r));
     r.connector_id += 'c';
     CHECK_FALSE(encode(r, &why));
