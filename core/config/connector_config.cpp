@@ -74,6 +74,7 @@ void convert_tunnel(const TunnelKeys& keys, const sdk::ConfigTable& table, const
   out.grace_period = keys.grace_period;
   out.stagger = keys.stagger;
   if (keys.public_port) out.public_port = keys.public_port;
+  out.connector_id = keys.connector_id;
   if (auto token_file = unless_empty(keys.token_file)) {
     const sdk::ConfigValue* v = table.find("token_file");
     if (out.token)

@@ -28,6 +28,7 @@ struct TunnelSettings {
   sdk::Duration grace_period = TunnelKeys{}.grace_period;
   sdk::Duration stagger = TunnelKeys{}.stagger;
   std::optional<std::uint16_t> public_port;  ///< a port to ask the edge for
+  std::string connector_id;                  ///< this process among the tunnel's replicas; empty: random per run
   bool quick() const { return !id.has_value(); }
 };
 

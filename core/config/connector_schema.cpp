@@ -38,7 +38,13 @@ const sdk::ConfigSchema<TunnelKeys>& tunnel_schema() {
                     {.min = 0s, .max = 1h})
           .duration("stagger", &K::stagger, "delay between starting legs after the first", {.min = 0s, .max = 60s})
           .integer("public_port", &K::public_port, "public port to ask the edge for; 0 lets the edge choose",
-                   {.min = 0, .max = 65535});
+                   {.min = 0, .max = 65535})
+          .string("connector_id", &K::connector_id,
+                  "this process's id among the tunnel's replicas (letters, digits, '.', '_', '-'; at most 64); "
+                  "empty: random per run")
+          .check([](const K& k, const sdk::CheckContext& at) {
+            if (auto why = protocol::connector_id_problem(k.connector_id)) at.error("connector_id", "'connector_id' " + *why);
+          });
   return schema;
 }
 

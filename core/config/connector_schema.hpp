@@ -32,6 +32,7 @@ struct TunnelKeys {
   sdk::Duration grace_period = std::chrono::seconds(30);
   sdk::Duration stagger = std::chrono::seconds(1);
   std::uint16_t public_port = 0;
+  std::string connector_id;
 };
 
 /// The top level of a file; `sections` are the tables it may hold.

@@ -103,6 +103,7 @@ void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& fi
     check_length(*table, "token", entry.token, protocol::TextLimits::secret, diagnostics);
     if (entry.token.empty() && !token_file)
       diagnostics.error(table->where, "[[tunnels]] '" + entry.id + "' needs a 'token' or 'token_file'");
+    entry.max_replicas = keys->max_replicas;
     if (keys->public_port) {
       entry.public_port = keys->public_port;
       if (auto [it, fresh] = ports.emplace(keys->public_port, table->find("public_port")->where); !fresh)

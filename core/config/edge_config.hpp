@@ -56,6 +56,7 @@ struct TunnelEntry {
   std::string token;
   std::optional<std::uint16_t> public_port;
   sdk::SourceLocation where;
+  std::uint32_t max_replicas = TunnelEntryKeys{}.max_replicas;  ///< connector processes that may serve it at once
 };
 
 struct EdgeConfig {

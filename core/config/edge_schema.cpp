@@ -70,7 +70,11 @@ const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
           .string("token_file", &K::token_file,
                   "a file holding the secret, instead of token (trimmed; relative to the config file)")
           .integer("public_port", &K::public_port, "public port; 0 assigns one from public_ports",
-                   {.min = 0, .max = 65535});
+                   {.min = 0, .max = 65535})
+          .integer("max_replicas", &K::max_replicas,
+                   "connector processes (replicas) that may serve this tunnel at once; one more is refused and "
+                   "retries",
+                   {.min = 1, .max = 64});
   return schema;
 }
 

@@ -50,6 +50,7 @@ struct TunnelEntryKeys {
   std::optional<std::string> token;
   std::optional<std::string> token_file;
   std::uint16_t public_port = 0;
+  std::uint32_t max_replicas = 4;
 };
 
 const sdk::ConfigSchema<RootKeys>& edge_root_schema();

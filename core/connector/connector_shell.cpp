@@ -35,6 +35,15 @@ SupervisorConfig supervisor_config(const ConnectorConfig& c, bool no_reconnect) 
   return s;
 }
 
+// 64 random bits as 16 hex digits: unique among a tunnel's few replicas,
+// short enough for every edge log line that names it.
+std::string random_connector_id(sdk::RandomSource& random) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint64_t r = random.next_u64(); out.size() < 16; r >>= 4) out += hex[r & 0xf];
+  return out;
+}
+
 }  // namespace
 
 ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfig& config, ConnectorPlugins& plugins,
@@ -44,7 +53,8 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
       plugins_(plugins),
       options_(std::move(options)),
       timer_(io),
-      legs_(config.tunnel.ha_connections) {
+      legs_(config.tunnel.ha_connections),
+      connector_id_(config.tunnel.connector_id.empty() ? random_connector_id(random_) : config.tunnel.connector_id) {
   supervisor_ = std::make_unique<Supervisor>(
       supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
       find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
@@ -58,6 +68,9 @@ ConnectorShell::~ConnectorShell() {
 }
 
 void ConnectorShell::start() {
+  // Other processes started from the same config are replicas beside this one.
+  log().info("connector id {}{}", connector_id_,
+             config_.tunnel.connector_id.empty() ? " (random per run; [tunnel] connector_id fixes it)" : "");
   supervisor_->handle_start(sdk::Clock::now());
   pump();
 }
@@ -262,6 +275,7 @@ void ConnectorShell::register_leg(const supervisor::Register& r) {
   request.conn_index = static_cast<std::uint8_t>(r.leg);
   request.replace_existing = r.replace_existing;
   request.client_version = "warren " WARREN_VERSION;
+  request.connector_id = connector_id_;
   request.requested_public_port = config_.tunnel.public_port.value_or(0);
   if (config_.tunnel.quick()) {
     request.quick_tunnel = true;

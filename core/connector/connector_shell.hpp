@@ -68,6 +68,7 @@ class ConnectorShell {
   };
   void retry_scheduled(const supervisor::RetryScheduled& retry);
   std::vector<Leg> legs_;
+  std::string connector_id_;  ///< sent with every registration: this process among the tunnel's replicas
   SpliceTracker splices_;
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0
   std::optional<protocol::Rejected> fatal_rejection_;

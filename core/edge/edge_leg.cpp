@@ -99,8 +99,9 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
     registered.token = admission.token;
   }
   control_->send(registered);
-  log().info("tunnel '{}' leg {} registered from {} ({}, protocol {}; public {})", tunnel_id_, conn_index_, remote_,
-             request->client_version.empty() ? "unnamed client" : request->client_version, request->protocol_version,
+  log().info("tunnel '{}' leg {} registered from {} ({}, protocol {}, connector {}; public {})", tunnel_id_,
+             conn_index_, remote_, request->client_version.empty() ? "unnamed client" : request->client_version,
+             request->protocol_version, request->connector_id.empty() ? "without an id" : request->connector_id,
              registered.public_address);
   pump();
   read_next();
@@ -138,7 +139,7 @@ void EdgeLeg::on_message(sdk::error_code ec, protocol::ControlMessage message) {
     if (engine_.phase() == EdgeLegPhase::registered)
       log().info("tunnel '{}' leg {} from {} unregistered; draining for up to {}", tunnel_id_, conn_index_, remote_,
                  sdk::format_duration(unregister->grace_period));
-    server_.registry_.drain_leg(id_);
+    server_.leg_draining(id_);
     engine_.handle_unregister(now, unregister->grace_period);
   } else {
     ++server_.metrics_.protocol_errors;

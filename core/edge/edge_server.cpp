@@ -26,6 +26,8 @@ RegistryLimits limits_of(const EdgeConfig& config) {
   limits.quick_tunnels = config.edge.quick_tunnels;
   // Connectors beat at our interval: a few missed beats mark a leg evictable.
   limits.evict_after = std::max<sdk::Duration>(std::chrono::seconds(2), 4 * config.edge.heartbeat_interval);
+  // New streams leave a leg sooner: three missed beats (a killed replica).
+  limits.suspect_after = std::max<sdk::Duration>(std::chrono::milliseconds(250), 3 * config.edge.heartbeat_interval);
   return limits;
 }
 
@@ -55,6 +57,20 @@ std::string transport_name(const std::string& plugin) {
   std::string out = plugin;
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
+}
+
+// A label value in the Prometheus text format: backslash, quote and newline escaped.
+std::string label_value(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"' || c == '\n') out += '\\';
+    out += c == '\n' ? 'n' : c;
+  }
+  return out;
+}
+
+std::string replica_name(const std::string& connector_id) {
+  return connector_id.empty() ? std::string("(a connector without an id)") : connector_id;
 }
 
 // QUIC rides on UDP; any other listener transport is taken to be TCP.
@@ -102,7 +118,7 @@ void EdgeServer::start() {
     tcp::endpoint at(resolve_literal(config_.edge.admin->host, "admin address"), config_.edge.admin->port);
     try {
       admin_ = std::make_unique<AdminServer>(
-          io_, at, [this] { return metrics_.render() + render_listener_stats(listeners_); });
+          io_, at, [this] { return metrics_.render() + render_replicas() + render_listener_stats(listeners_); });
     } catch (const boost::system::system_error& e) {
       if (e.code() == boost::asio::error::address_in_use)
         throw std::runtime_error("the edge's admin address " + endpoint_text(at.address(), at.port()) + " is " +
@@ -179,9 +195,13 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const p
   auto result = registry_.register_leg(leg, request, sdk::Clock::now(), random_);
   auto* admission = std::get_if<Admission>(&result);
   if (!admission) return result;
+  if (admission->replica_joined)
+    log().info("tunnel '{}': replica {} joined ({} of {})", admission->tunnel_id, replica_name(request.connector_id),
+               admission->replicas, admission->max_replicas);
   if (admission->replaced) {
     if (auto old = legs_.find(*admission->replaced); old != legs_.end()) {
-      log().info("tunnel '{}': leg {} replaces an older connection", admission->tunnel_id, request.conn_index);
+      log().info("tunnel '{}': leg {} of replica {} replaces an older connection", admission->tunnel_id,
+                 request.conn_index, replica_name(request.connector_id));
       auto older = old->second;
       older->end(sdk::errc::duplicate_registration);
     }
@@ -210,8 +230,29 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const p
   return result;
 }
 
+void EdgeServer::replica_left(const std::optional<ReplicaLeft>& left, const char* how) {
+  if (!left) return;
+  log().info("tunnel '{}': replica {} left, {} ({} of {})", left->tunnel_id, replica_name(left->connector_id), how,
+             left->replicas, left->max_replicas);
+}
+
+// Prometheus text: live replicas per tunnel that has any leg or listener.
+std::string EdgeServer::render_replicas() const {
+  std::string out =
+      "# HELP warren_tunnel_replicas Connector processes (replicas) with a leg heard from lately, per tunnel.\n"
+      "# TYPE warren_tunnel_replicas gauge\n";
+  auto now = sdk::Clock::now();
+  for (const auto& t : registry_.tunnels())
+    if (t.legs || t.public_port)
+      out +=
+          fmt::format("warren_tunnel_replicas{{tunnel=\"{}\"}} {}\n", label_value(t.id), registry_.replicas(t.id, now));
+  return out;
+}
+
+void EdgeServer::leg_draining(LegId leg) { replica_left(registry_.drain_leg(leg, sdk::Clock::now()), "unregistered"); }
+
 void EdgeServer::leg_gone(LegId leg) {
-  registry_.remove_leg(leg, sdk::Clock::now());
+  replica_left(registry_.remove_leg(leg, sdk::Clock::now()), "its last leg ended");
   legs_.erase(leg);
   metrics_.legs = registry_.leg_count();
   if (auto it = leg_splices_.find(leg); it != leg_splices_.end()) {

@@ -53,6 +53,9 @@ class EdgeServer {
   // Called by sessions and listeners.
   std::variant<Admission, protocol::Rejected> admit(LegId leg, const protocol::RegisterConnection& request);
   void leg_gone(LegId leg);
+  void leg_draining(LegId leg);
+  void replica_left(const std::optional<ReplicaLeft>& left, const char* how);
+  std::string render_replicas() const;
   void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
   void refuse(boost::asio::ip::tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
               const AdmissionDecision& decision);

@@ -19,6 +19,7 @@ TunnelRegistry::TunnelRegistry(RegistryLimits limits, const std::vector<TunnelEn
     Tunnel tunnel;
     tunnel.token = t.token;
     tunnel.configured_port = t.public_port;
+    tunnel.max_replicas = t.max_replicas;
     tunnels_.emplace(t.id, std::move(tunnel));
   }
 }
@@ -27,6 +28,12 @@ namespace {
 
 Rejected refusal(sdk::errc code, std::string message, bool fatal, sdk::Duration retry_after = 0s) {
   return Rejected{code, std::move(message), fatal, std::chrono::duration_cast<std::chrono::milliseconds>(retry_after)};
+}
+
+// How a replica is named in a sentence.
+std::string replica_text(const std::string& connector_id) {
+  return connector_id.empty() ? std::string("a connector without an id (from before replicas)")
+                              : "connector " + connector_id;
 }
 
 std::string seconds_text(sdk::Duration d) {
@@ -62,6 +69,7 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
       return refusal(sdk::errc::tunnel_limit, "this edge serves its maximum number of tunnels", false, 30s);
     Tunnel tunnel;
     tunnel.quick = true;
+    tunnel.max_replicas = limits_.max_replicas;
     tunnel.token = random_hex(random, 32);
     std::string id;
     do id = "q-" + random_hex(random, 8);
@@ -96,19 +104,34 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
       if (tunnel.quick && tunnel.legs.empty() && tunnel.draining.empty() && tunnel.port == 0) tunnels_.erase(it);
       return *refused;
     }
-  if (auto existing = tunnel.legs.find(request.conn_index); existing != tunnel.legs.end()) {
-    std::string slot = "connection index " + std::to_string(request.conn_index) + " of tunnel '" + it->first + "'";
+  bool joining = true;
+  for (const auto& [slot, held] : tunnel.legs) joining = joining && slot.first != request.connector_id;
+  if (joining && live_replicas(tunnel, now) >= tunnel.max_replicas)
+    // Not fatal: replicas come and go, and this one is useful the moment
+    // one leaves (a standby; a rolling restart with max_replicas = 1).
+    return refusal(sdk::errc::tunnel_limit,
+                   "tunnel '" + it->first + "' has max_replicas = " + std::to_string(tunnel.max_replicas) +
+                       " on this edge and that many connectors serve it already; " +
+                       replica_text(request.connector_id) + " retries and joins when one leaves",
+                   false, 5s);
+  auto key = std::make_pair(request.connector_id, request.conn_index);
+  if (auto existing = tunnel.legs.find(key); existing != tunnel.legs.end()) {
+    std::string slot = "connection index " + std::to_string(request.conn_index) + " of tunnel '" + it->first + "'" +
+                       (request.connector_id.empty() ? "" : " for connector " + request.connector_id);
     if (!request.replace_existing)
       return refusal(sdk::errc::duplicate_registration, slot + " is already registered", false, 1s);
-    // Only a silent leg is evicted: a live one is another connector's (a
-    // replacement started beside it), and it keeps its streams until it
-    // unregisters, which frees the index.
+    // Only a silent leg is evicted: a live one is another process's (one
+    // without a connector id, or one sharing a configured connector_id), and
+    // it keeps its streams until it unregisters, which frees the index.
     auto silent = now - legs_.at(existing->second).last_heard;
     if (silent < limits_.evict_after)
-      return refusal(sdk::errc::duplicate_registration,
-                     slot + " is held by a live connection (heard from " + seconds_text(silent) +
-                         " ago); it is replaced once it unregisters or falls silent",
-                     false, 1s);
+      return refusal(
+          sdk::errc::duplicate_registration,
+          slot + " is held by a live connection (heard from " + seconds_text(silent) +
+              " ago); it is replaced once it unregisters or falls silent" +
+              (request.connector_id.empty() ? std::string()
+                                            : " (does another process run with the same [tunnel] connector_id?)"),
+          false, 1s);
     admission.replaced = existing->second;
     legs_.erase(existing->second);
     tunnel.legs.erase(existing);
@@ -125,11 +148,14 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
     ports_in_use_.insert(*port);
     admission.open_listener = true;
   }
-  tunnel.legs[request.conn_index] = leg;
+  tunnel.legs[key] = leg;
   tunnel.empty_since.reset();
-  legs_[leg] = Leg{it->first, request.conn_index, false, now};
+  legs_[leg] = Leg{it->first, request.connector_id, request.conn_index, false, now};
   admission.tunnel_id = it->first;
   admission.public_port = tunnel.port;
+  admission.replica_joined = joining;
+  admission.replicas = live_replicas(tunnel, now);
+  admission.max_replicas = tunnel.max_replicas;
   return admission;
 }
 
@@ -181,14 +207,24 @@ std::optional<std::uint16_t> TunnelRegistry::assign_port(const Tunnel& tunnel) c
   return std::nullopt;
 }
 
-void TunnelRegistry::remove_leg(LegId leg, sdk::TimePoint now) {
+std::optional<ReplicaLeft> TunnelRegistry::free_slot(const std::string& tunnel_id, Tunnel& tunnel, const Leg& leg,
+                                                     LegId id, sdk::TimePoint now) {
+  auto slot = tunnel.legs.find({leg.connector_id, leg.index});
+  if (slot == tunnel.legs.end() || slot->second != id) return std::nullopt;
+  tunnel.legs.erase(slot);
+  for (const auto& [other, held] : tunnel.legs)
+    if (other.first == leg.connector_id) return std::nullopt;
+  return ReplicaLeft{tunnel_id, leg.connector_id, live_replicas(tunnel, now), tunnel.max_replicas};
+}
+
+std::optional<ReplicaLeft> TunnelRegistry::remove_leg(LegId leg, sdk::TimePoint now) {
   auto it = legs_.find(leg);
-  if (it == legs_.end()) return;
+  if (it == legs_.end()) return std::nullopt;
+  std::optional<ReplicaLeft> left;
   auto tunnel = tunnels_.find(it->second.tunnel_id);
   if (tunnel != tunnels_.end()) {
     Tunnel& t = tunnel->second;
-    auto slot = t.legs.find(it->second.index);
-    if (slot != t.legs.end() && slot->second == leg) t.legs.erase(slot);
+    left = free_slot(tunnel->first, t, it->second, leg, now);
     bool unregistered = it->second.draining;
     t.draining.erase(leg);
     if (t.legs.empty() && t.draining.empty()) {
@@ -199,21 +235,23 @@ void TunnelRegistry::remove_leg(LegId leg, sdk::TimePoint now) {
     }
   }
   legs_.erase(it);
+  return left;
 }
 
 void TunnelRegistry::heard_from(LegId leg, sdk::TimePoint now) {
   if (auto it = legs_.find(leg); it != legs_.end()) it->second.last_heard = now;
 }
 
-void TunnelRegistry::drain_leg(LegId leg) {
+std::optional<ReplicaLeft> TunnelRegistry::drain_leg(LegId leg, sdk::TimePoint now) {
   auto it = legs_.find(leg);
-  if (it == legs_.end() || it->second.draining) return;
+  if (it == legs_.end() || it->second.draining) return std::nullopt;
   it->second.draining = true;
   auto tunnel = tunnels_.find(it->second.tunnel_id);
-  if (tunnel == tunnels_.end()) return;
+  if (tunnel == tunnels_.end()) return std::nullopt;
   Tunnel& t = tunnel->second;
-  if (auto slot = t.legs.find(it->second.index); slot != t.legs.end() && slot->second == leg) t.legs.erase(slot);
+  auto left = free_slot(tunnel->first, t, it->second, leg, now);
   t.draining.insert(leg);
+  return left;
 }
 
 void TunnelRegistry::listener_failed(const std::string& tunnel_id, LegId leg) {
@@ -230,15 +268,19 @@ std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, s
   auto it = tunnels_.find(tunnel_id);
   if (it == tunnels_.end() || it->second.streams >= limits_.max_streams_per_tunnel) return std::nullopt;
   Tunnel& tunnel = it->second;
-  // Legs heard from lately come first: one silent for evict_after (its
+  // Legs heard from lately come first: one silent for suspect_after (its
   // connector killed, the heartbeat timeout not reached yet) takes a new
   // stream only when no other leg can. Draining legs are not in `legs`.
-  std::vector<LegId> heard, silent;
-  for (const auto& [index, leg] : tunnel.legs)
-    (now - legs_.at(leg).last_heard < limits_.evict_after ? heard : silent).push_back(leg);
+  // Replicas take turns, so each process (and its backend) gets its share
+  // whatever its leg count; `legs` is ordered by connector id, then index.
+  std::map<std::string, std::vector<LegId>> heard, silent;
+  for (const auto& [slot, leg] : tunnel.legs)
+    (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
   const auto& live = heard.empty() ? silent : heard;
   if (live.empty()) return std::nullopt;
-  LegId chosen = live[tunnel.next_leg++ % live.size()];
+  std::size_t turn = tunnel.next_leg++;
+  const auto& replica = std::next(live.begin(), static_cast<std::ptrdiff_t>(turn % live.size()))->second;
+  LegId chosen = replica[(turn / live.size()) % replica.size()];
   ++tunnel.streams;
   return chosen;
 }
@@ -277,6 +319,22 @@ std::vector<TunnelRegistry::TunnelView> TunnelRegistry::tunnels() const {
   std::vector<TunnelView> out;
   for (const auto& [id, t] : tunnels_) out.push_back({id, t.port, t.legs.size(), t.draining.size(), t.streams, t.quick});
   return out;
+}
+
+std::size_t TunnelRegistry::replicas(const std::string& tunnel_id, sdk::TimePoint now) const {
+  auto it = tunnels_.find(tunnel_id);
+  return it == tunnels_.end() ? 0 : live_replicas(it->second, now);
+}
+
+bool TunnelRegistry::heard_within(LegId leg, sdk::TimePoint now, sdk::Duration within) const {
+  return now - legs_.at(leg).last_heard < within;
+}
+
+std::size_t TunnelRegistry::live_replicas(const Tunnel& tunnel, sdk::TimePoint now) const {
+  std::set<std::string_view> live;
+  for (const auto& [slot, leg] : tunnel.legs)
+    if (heard_within(leg, now, limits_.evict_after)) live.insert(slot.first);
+  return live.size();
 }
 
 std::size_t TunnelRegistry::active_tunnels() const {

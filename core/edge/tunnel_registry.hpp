@@ -3,6 +3,11 @@
 // no clock but the `now` it is given, randomness injected. The edge server
 // asks it who may register, which port a tunnel gets, which leg carries the
 // next public connection, and which quick tunnels have expired.
+//
+// A tunnel may be served by several connector processes at once (replicas,
+// as cloudflared runs them): each leg belongs to a connector id, a leg
+// replaces only the same connector's leg of the same index, and public
+// connections go round robin over the replicas, then over each one's legs.
 
 #include "core/config/edge_config.hpp"
 #include "core/protocol/messages.hpp"
@@ -35,6 +40,14 @@ struct RegistryLimits {
   /// connection — a replacement connector waits for it to unregister. The
   /// edge sets max(2 s, 4 heartbeat intervals).
   sdk::Duration evict_after = std::chrono::seconds(2);
+  /// A leg silent this long takes new public connections only when no leg
+  /// heard from more recently can: a killed replica's legs stop taking them
+  /// within a few missed heartbeats. Only a preference, so it may be short
+  /// (a late heartbeat costs nothing). The edge sets max(250 ms, 3 heartbeat
+  /// intervals).
+  sdk::Duration suspect_after = std::chrono::milliseconds(1500);
+  /// Replicas per quick tunnel (a configured tunnel has its own max_replicas).
+  std::uint32_t max_replicas = 4;
 };
 
 /// What a successful registration means for the server.
@@ -44,30 +57,45 @@ struct Admission {
   std::uint16_t public_port = 0;
   bool open_listener = false;       ///< the tunnel had no public listener yet
   std::optional<LegId> replaced;    ///< an older leg with this index to close
+  bool replica_joined = false;      ///< the leg's connector had no leg in the tunnel before
+  std::size_t replicas = 0;         ///< live replicas of the tunnel now, this one included
+  std::uint32_t max_replicas = 0;   ///< the tunnel's limit
+};
+
+/// A replica's last leg left the tunnel (lost, evicted, or unregistered to drain).
+struct ReplicaLeft {
+  std::string tunnel_id;
+  std::string connector_id;
+  std::size_t replicas = 0;  ///< live replicas left
+  std::uint32_t max_replicas = 0;
 };
 
 class TunnelRegistry {
  public:
   TunnelRegistry(RegistryLimits limits, const std::vector<TunnelEntry>& configured);
 
-  /// Admits `leg` or says why not. `now` and `random` serve quick tunnels.
+  /// Admits `leg` or says why not. `now` and `random` serve quick tunnels;
+  /// `now` also tells live replicas (a leg heard from within evict_after)
+  /// from a killed one's silent legs, which do not count against max_replicas.
   std::variant<Admission, protocol::Rejected> register_leg(LegId leg, const protocol::RegisterConnection& request,
                                                            sdk::TimePoint now, sdk::RandomSource& random);
-  /// The leg is gone (connection lost or closed).
-  void remove_leg(LegId leg, sdk::TimePoint now);
+  /// The leg is gone (connection lost or closed). Says so when it was its
+  /// replica's last.
+  std::optional<ReplicaLeft> remove_leg(LegId leg, sdk::TimePoint now);
   /// The leg's connector was heard from (registration, heartbeat).
   void heard_from(LegId leg, sdk::TimePoint now);
   /// The connector asked to drain this leg: it gets no new streams and gives
   /// up its connection index, so a replacement registers beside it instead
-  /// of evicting it while its streams finish.
-  void drain_leg(LegId leg);
+  /// of evicting it while its streams finish. Says so when it was its
+  /// replica's last live leg.
+  std::optional<ReplicaLeft> drain_leg(LegId leg, sdk::TimePoint now);
   /// The public listener for `tunnel_id` could not be opened: undo the admission.
   void listener_failed(const std::string& tunnel_id, LegId leg);
 
   /// The leg for the next public connection of `tunnel_id`: round robin over
-  /// non-draining legs heard from within evict_after of `now` (over the
-  /// silent ones only if none was); nullopt if there is no leg or the stream
-  /// limit is reached.
+  /// the replicas, then over each replica's legs, among non-draining legs
+  /// heard from within suspect_after of `now` (among the silent ones only if
+  /// none was); nullopt if there is no leg or the stream limit is reached.
   std::optional<LegId> open_stream(const std::string& tunnel_id, sdk::TimePoint now);
   void close_stream(const std::string& tunnel_id);
 
@@ -86,11 +114,14 @@ class TunnelRegistry {
     bool quick;
   };
   std::vector<TunnelView> tunnels() const;
+  /// Replicas of `tunnel_id` with a leg heard from within evict_after of `now`.
+  std::size_t replicas(const std::string& tunnel_id, sdk::TimePoint now) const;
   std::size_t leg_count() const { return legs_.size(); }
 
  private:
   struct Leg {
     std::string tunnel_id;
+    std::string connector_id;
     std::uint8_t index;
     bool draining = false;
     sdk::TimePoint last_heard{};
@@ -101,7 +132,9 @@ class TunnelRegistry {
     std::optional<std::uint16_t> requested_port;  ///< asked for by a connector and granted
     std::uint16_t port = 0;  ///< 0 until a listener is open
     bool quick = false;
-    std::map<std::uint8_t, LegId> legs;  ///< live legs by connection index
+    std::uint32_t max_replicas = 4;
+    /// Live legs by (connector id, connection index): each replica has its own indexes.
+    std::map<std::pair<std::string, std::uint8_t>, LegId> legs;
     std::set<LegId> draining;            ///< unregistered legs finishing their streams
     std::uint32_t streams = 0;
     std::size_t next_leg = 0;  ///< round-robin cursor
@@ -115,6 +148,11 @@ class TunnelRegistry {
   bool reserved_by_other(const std::string& id, std::uint16_t port) const;
   std::string random_hex(sdk::RandomSource& random, std::size_t bytes) const;
   std::size_t active_tunnels() const;
+  bool heard_within(LegId leg, sdk::TimePoint now, sdk::Duration within) const;
+  std::size_t live_replicas(const Tunnel& tunnel, sdk::TimePoint now) const;
+  /// Forgets the slot `leg` held; says so if that was its replica's last.
+  std::optional<ReplicaLeft> free_slot(const std::string& tunnel_id, Tunnel& tunnel, const Leg& leg, LegId id,
+                                       sdk::TimePoint now);
 
   RegistryLimits limits_;
   std::map<std::string, Tunnel> tunnels_;

@@ -13,6 +13,12 @@
 # connectors of versions 1 and 2 (it sends UnregisterAck only to 2); a
 # connector of version 2 is refused by an edge of version 1, so upgrade
 # edges first.
+#
+# RegisterConnection.connectorId came later without a version bump: a new
+# field is read as empty from an older connector (the edge treats all such
+# connectors of a tunnel as one replica, as before), and an older edge
+# ignores it (replicas then contend for leg indexes, as before). Nothing
+# breaks either way, so no side needs to refuse the other.
 @0xa63cb7b0021cbb77;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -46,6 +52,8 @@ struct RegisterConnection {
   requestedPublicPort @6 :UInt16;  # 0: let the edge assign one
   quickTunnel @7 :Bool;         # with no id and token: ask the edge to assign id, token and
                                 # address; with the assigned ones: join that quick tunnel
+  connectorId @8 :Text;         # which connector process (replica) this leg belongs to;
+                                # empty from connectors before replicas
 }
 
 # Edge -> connector: the registration was accepted.

@@ -40,6 +40,10 @@ Problem check(const RegisterConnection& m) {
                   [&] { return check_text("token", m.token, TextLimits::secret); },
                   [&] { return check_text("client version", m.client_version, TextLimits::version); },
                   [&]() -> Problem {
+                    if (auto why = connector_id_problem(m.connector_id)) return "connector id " + *why;
+                    return std::nullopt;
+                  },
+                  [&]() -> Problem {
                     if (m.conn_index >= kMaxLegs)
                       return "connection index " + std::to_string(m.conn_index) + " is not below " +
                              std::to_string(kMaxLegs);
@@ -92,6 +96,17 @@ bool is_rejection_code(sdk::errc code) noexcept {
                                    errc::port_in_use,  errc::protocol_error,         errc::protocol_version,
                                    errc::shutting_down, errc::config_invalid};
   return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
+}
+
+std::optional<std::string> connector_id_problem(std::string_view id) {
+  if (id.size() > TextLimits::connector_id)
+    return "is " + std::to_string(id.size()) + " bytes, limit " + std::to_string(TextLimits::connector_id);
+  for (char c : id) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return std::string("may hold only ASCII letters, digits, '.', '_' and '-'");
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> find_problem(const ControlMessage& message) {

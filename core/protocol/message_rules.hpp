@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace warren::core::protocol {
 
@@ -23,6 +24,7 @@ struct TextLimits {
   static constexpr std::size_t address = 300;   ///< "host:port" (a DNS name is at most 253)
   static constexpr std::size_t version = 64;    ///< client version string
   static constexpr std::size_t message = 1024;  ///< a rejection's human-readable text
+  static constexpr std::size_t connector_id = 64;  ///< a replica's id (see connector_id_problem)
 };
 
 /// Interval bounds for an edge-assigned heartbeat (zero means "your default").
@@ -31,6 +33,12 @@ inline constexpr std::chrono::milliseconds kMaxHeartbeatInterval{std::chrono::mi
 
 /// True for the codes an edge may put in a Rejected (those with a wire form).
 bool is_rejection_code(sdk::errc code) noexcept;
+
+/// Why `id` cannot be a connector id, or nullopt: at most
+/// TextLimits::connector_id bytes of ASCII letters, digits, '.', '_', '-'
+/// (the edge writes it into log lines and metrics). Empty is allowed on
+/// the wire: a connector from before replicas.
+std::optional<std::string> connector_id_problem(std::string_view id);
 
 /// Why `message` may not travel, or nullopt when it may.
 std::optional<std::string> find_problem(const ControlMessage& message);

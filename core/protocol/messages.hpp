@@ -31,6 +31,9 @@ struct RegisterConnection {
   std::string client_version;
   std::uint16_t requested_public_port = 0;  ///< 0: the edge assigns one
   bool quick_tunnel = false;          ///< with id and token: join that quick tunnel
+  /// The connector process (replica) this leg belongs to: its legs replace
+  /// only each other. Empty from connectors older than replicas.
+  std::string connector_id;
   friend bool operator==(const RegisterConnection&, const RegisterConnection&) = default;
 };
 

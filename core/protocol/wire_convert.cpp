@@ -59,6 +59,7 @@ struct ToWire {
     b.setClientVersion(m.client_version);
     b.setRequestedPublicPort(m.requested_public_port);
     b.setQuickTunnel(m.quick_tunnel);
+    b.setConnectorId(m.connector_id);
   }
   void operator()(const Registered& m) {
     auto b = out.initRegistered();
@@ -114,6 +115,7 @@ std::optional<ControlMessage> from_wire(wire::ControlMessage::Reader in, std::st
       m.client_version = text(r.getClientVersion());
       m.requested_public_port = r.getRequestedPublicPort();
       m.quick_tunnel = r.getQuickTunnel();
+      m.connector_id = text(r.getConnectorId());
       return m;
     }
     case wire::ControlMessage::REGISTERED: {

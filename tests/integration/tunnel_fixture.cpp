@@ -3,6 +3,7 @@
 #include "loopback_services.hpp"
 #include "process.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -11,6 +12,17 @@
 namespace warren::test {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// WARREN_TEST_BINARY runs these tests against another build's `warren` (an
+// older main's, to show that a new test fails there).
+std::string warren_binary() {
+  const char* other = std::getenv("WARREN_TEST_BINARY");
+  return other && *other ? other : WARREN_BINARY;
+}
+
+}  // namespace
 
 TempDir::TempDir() {
   std::random_device random;
@@ -34,7 +46,7 @@ Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
                                    << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
                                    << o.more_tunnels << "\n";
   process_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{WARREN_BINARY, "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");
+      std::vector<std::string>{warren_binary(), "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");
   auto listen = process_->wait_for_line(std::regex(R"(^listen quic 127\.0\.0\.1:(\d+)$)"), 10s);
   auto admin = process_->wait_for_line(std::regex(R"(^admin http://127\.0\.0\.1:(\d+)/metrics$)"), 10s);
   auto pin = process_->wait_for_line(std::regex(R"(^pin (sha256:[0-9a-f]{64})$)"), 10s);
@@ -77,7 +89,7 @@ Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tun
                       << "[discovery]\nplugin = \"static\"\nedges = [\"127.0.0.1:" << o.edge_port
                       << "\"]\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
                       << "\"\n[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
-  std::vector<std::string> argv{WARREN_BINARY, "connect", "--config", file.string()};
+  std::vector<std::string> argv{warren_binary(), "connect", "--config", file.string()};
   if (!o.extra_args.empty()) argv.push_back(o.extra_args);
   process_ = std::make_unique<BackgroundProcess>(argv, dir / (o.name + ".err"));
 }

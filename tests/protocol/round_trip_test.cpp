@@ -45,7 +45,8 @@ TEST_CASE("messages with every text at its limit still travel in one segment", "
   std::string id(TextLimits::id, 'i'), secret(TextLimits::secret, 's'), address(TextLimits::address, 'a');
   std::vector<ControlMessage> largest{
       Registered{id, id, address, 10min, id, secret},
-      RegisterConnection{kProtocolVersion, id, secret, 3, true, std::string(TextLimits::version, 'v'), 1, false},
+      RegisterConnection{kProtocolVersion, id, secret, 3, true, std::string(TextLimits::version, 'v'), 1, false,
+                         std::string(TextLimits::connector_id, 'c')},
       Rejected{errc::auth_failed, std::string(TextLimits::message, 'm'), true, 1ms},
   };
   for (const auto& message : largest) {
@@ -107,6 +108,21 @@ TEST_CASE("the encoder refuses messages that break the rules", "[protocol]") {
     CHECK_THAT(why, Catch::Contains("token"));
     token.pop_back();
     CHECK(encode(RegisterConnection{kProtocolVersion, "web", token, 0, false, "", 0, false}));
+  }
+  SECTION("connector id over its limit or with characters a log line must not hold") {
+    RegisterConnection r{
+        kProtocolVersion, "web", "t", 0, false, "", 0, false, std::string(TextLimits::connector_id, 'c')};
+    CHECK(encode(r));
+    r.connector_id += 'c';
+    CHECK_FALSE(encode(r, &why));
+    CHECK_THAT(why, Catch::Contains("connector id is 65 bytes"));
+    for (std::string bad : {"a b", "a\nb", "caf\xc3\xa9", "x/y"}) {
+      r.connector_id = bad;
+      CHECK_FALSE(encode(r, &why));
+      CHECK_THAT(why, Catch::Contains("connector id may hold only"));
+    }
+    r.connector_id = "";  // a connector from before replicas
+    CHECK(encode(r));
   }
   SECTION("embedded NUL") {
     CHECK_FALSE(encode(StreamHeader{std::string("1.2.3.4\0:5", 10), "l", StreamKind::tcp}, &why));

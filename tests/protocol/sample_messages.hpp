@@ -11,9 +11,10 @@ namespace warren::core::protocol::test {
 inline std::vector<ControlMessage> every_control_message() {
   using namespace std::chrono_literals;
   return {
-      RegisterConnection{kProtocolVersion, "web", "s3cret", 3, true, "warren 0.1.0", 20080, false},
+      RegisterConnection{kProtocolVersion, "web", "s3cret", 3, true, "warren 0.1.0", 20080, false, "3f9a0c2e71b4d856"},
       RegisterConnection{7, "", "", 0, false, "warren 9", 0, true},
-      RegisterConnection{kProtocolVersion, "q-0123abcd", "assigned-secret", 1, true, "warren 0.1.0", 0, true},
+      RegisterConnection{kProtocolVersion, "q-0123abcd", "assigned-secret", 1, true, "warren 0.1.0", 0, true,
+                         "web-1.eu_west"},
       Registered{"edge-a", "fra1", "203.0.113.7:20080", 500ms, "web", ""},
       Registered{"edge-b", "", "[2001:db8::1]:443", 0ms, "quick-4f2a", "assigned-secret"},
       Rejected{sdk::errc::auth_failed, "bad token for tunnel web", true, 0ms},

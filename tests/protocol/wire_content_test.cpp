@@ -74,6 +74,27 @@ TEST_CASE("a rejection code from a newer edge reads as a protocol error refusal"
   CHECK(message.retry_after == std::chrono::milliseconds(250));
 }
 
+TEST_CASE("a registration laid out by a connector from before replicas reads with no connector id", "[protocol]") {
+  // The old RegisterConnection: one data word and three pointers (tunnelId,
+  // token, clientVersion); connectorId (ptr 3) did not exist yet.
+  capnp::MallocMessageBuilder builder;
+  auto root = builder.getRoot<capnp::AnyPointer>().initAsAnyStruct(1, 1);
+  root.getDataSection()[0] = 0;  // union tag 0: registerConnection
+  auto reg = root.getPointerSection()[0].initAsAnyStruct(1, 3);
+  auto data = reg.getDataSection();
+  data[0] = 2;     // protocolVersion = 2
+  data[4] = 1;     // connIndex = 1
+  data[5] = 0x01;  // replaceExisting
+  reg.getPointerSection()[0].setAs<capnp::Text>("web");
+  reg.getPointerSection()[1].setAs<capnp::Text>("s3cret");
+  reg.getPointerSection()[2].setAs<capnp::Text>("warren 0.1.0");
+  ControlDecoder decoder;
+  auto result = decoder.parse(frame_of(builder));
+  REQUIRE(result.status == ParseStatus::good);
+  auto message = std::get<RegisterConnection>(*result.message);
+  CHECK(message == RegisterConnection{2, "web", "s3cret", 1, true, "warren 0.1.0", 0, false, ""});
+}
+
 TEST_CASE("text over its limit on the wire is refused", "[protocol]") {
   capnp::MallocMessageBuilder builder;
   auto reg = builder.initRoot<wire::ControlMessage>().initRegisterConnection();
