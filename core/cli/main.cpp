@@ -8,10 +8,15 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 
 int main(int argc, char** argv) {
   using namespace warren;
+  // A reader of our stdout that goes away (`warren connect | head -1`) must
+  // not kill a running tunnel: later lines are simply lost. (Sockets already
+  // send with MSG_NOSIGNAL.)
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"warren: a self-hosted reverse tunnel, every moving part a plugin", "warren"};
   app.require_subcommand(1);
   app.set_version_flag("--version", [] { return cli::version_text(); }, "print warren's version and plugin ABI");
