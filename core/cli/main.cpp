@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
       throw CLI::RequiredError("--fingerprint PIN or --insecure");
   });
   auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
+  std::string describe_name;
+  auto* describe = plugins->add_option("--describe", describe_name,
+                                       "show one plugin (NAME or KIND/NAME): its file, description and keys");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
 
   // Each command also takes the global flags itself, so its --help shows them.
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
     if (*edge) return cli::run_edge(global, config);
     if (*connect) return cli::run_connect(global, config, no_reconnect);
     if (*quick) return cli::run_quick(global, quick_options);
-    if (*plugins) return cli::run_plugins(global);
+    if (*plugins) return cli::run_plugins(global, describe->count() ? std::optional(describe_name) : std::nullopt);
     if (*version) return cli::run_version();
   } catch (const std::exception& e) {
     std::cerr << "warren: " << e.what() << "\n";
