@@ -42,7 +42,8 @@ void print_description(const core::LoadedPlugin& p) {
   std::cout << "summary:     " << keys->summary << "\n";
   if (keys->keys.empty()) std::cout << "\nThis plugin takes no keys.\n";
   for (const auto& key : keys->keys) {
-    std::cout << "\n" << key.name << "\n"
+    std::cout << "\n"
+              << key.name << "\n"
               << "  type:    " << key.type << "\n"
               << "  default: " << default_line(key) << "\n";
     if (!key.range.empty()) std::cout << "  range:   " << key.range << "\n";
@@ -80,9 +81,8 @@ int describe(const core::PluginScan& scan, const std::string& wanted) {
 int run_plugins(const GlobalOptions& global, const std::optional<std::string>& describe_name) {
   core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, {}));
   auto scan = loader.scan();
-  std::sort(scan.plugins.begin(), scan.plugins.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);
-  });
+  std::sort(scan.plugins.begin(), scan.plugins.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.kind, a.name) < std::tie(b.kind, b.name); });
   if (describe_name) return describe(scan, *describe_name);
   for (const auto& p : scan.plugins)
     std::cout << sdk::to_string(p.kind) << " " << p.name << " " << p.version << " " << p.file.string() << "\n";

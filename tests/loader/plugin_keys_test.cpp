@@ -41,8 +41,8 @@ TEST_CASE("a bundled typed plugin describes its keys through the loader") {
   CHECK(keys->summary == "how long a leg waits before it dials again after a failure");
   std::vector<std::string> names;
   for (const auto& k : keys->keys) names.push_back(k.name);
-  CHECK(names == std::vector<std::string>{"base", "max", "multiplier", "jitter", "jitter_ratio", "max_attempts",
-                                          "reset_after"});
+  CHECK(names ==
+        std::vector<std::string>{"base", "max", "multiplier", "jitter", "jitter_ratio", "max_attempts", "reset_after"});
   const auto* base = key(*keys, "base");
   REQUIRE(base);
   CHECK(base->type == "duration");

@@ -33,21 +33,21 @@ struct Sample {
 
 const ConfigSchema<Sample>& sample_schema() {
   using S = Sample;
-  static const auto schema = ConfigSchema<S>("a table with one key of each type")
-                                 .string("name", &S::name, "a name")
-                                 .string("label", &S::label, "an optional label")
-                                 .boolean("enabled", &S::enabled, "on or off")
-                                 .integer("count", &S::count, "how many", {.min = 1, .max = 10})
-                                 .integer("port", &S::port, "a port")
-                                 .integer("big", &S::big, "any integer")
-                                 .integer("size", &S::size, "a size")
-                                 .number("ratio", &S::ratio, "a fraction", {.min = 0.0, .max = 1.0})
-                                 .duration("wait", &S::wait, "a pause", {.min = 1ms})
-                                 .choice("mode", &S::mode,
-                                         {{"off", Mode::off}, {"fast", Mode::fast}, {"safe", Mode::safe}}, "how")
-                                 .endpoint("target", &S::target, "where to")
-                                 .string_list("tags", &S::tags, "labels")
-                                 .endpoint_list("peers", &S::peers, "other addresses", "peer");
+  static const auto schema =
+      ConfigSchema<S>("a table with one key of each type")
+          .string("name", &S::name, "a name")
+          .string("label", &S::label, "an optional label")
+          .boolean("enabled", &S::enabled, "on or off")
+          .integer("count", &S::count, "how many", {.min = 1, .max = 10})
+          .integer("port", &S::port, "a port")
+          .integer("big", &S::big, "any integer")
+          .integer("size", &S::size, "a size")
+          .number("ratio", &S::ratio, "a fraction", {.min = 0.0, .max = 1.0})
+          .duration("wait", &S::wait, "a pause", {.min = 1ms})
+          .choice("mode", &S::mode, {{"off", Mode::off}, {"fast", Mode::fast}, {"safe", Mode::safe}}, "how")
+          .endpoint("target", &S::target, "where to")
+          .string_list("tags", &S::tags, "labels")
+          .endpoint_list("peers", &S::peers, "other addresses", "peer");
   return schema;
 }
 
@@ -179,8 +179,9 @@ TEST_CASE("schema: a missing required key is an error naming the key and its doc
 
 TEST_CASE("schema: a choice maps its words to an enum, and its default shows as a word") {
   CHECK(read(sample_schema(), TableBuilder().set("mode", "off").table()).first->mode == Mode::off);
-  CHECK(read(sample_schema(), TableBuilder().set("mode", "sfe").table()).second ==
-        std::vector<std::string>{"test.toml:2:1: 'mode' = \"sfe\" is not one of off, fast, safe; did you mean 'safe'?"});
+  CHECK(
+      read(sample_schema(), TableBuilder().set("mode", "sfe").table()).second ==
+      std::vector<std::string>{"test.toml:2:1: 'mode' = \"sfe\" is not one of off, fast, safe; did you mean 'safe'?"});
   auto keys = sample_schema().keys();
   auto mode = std::find_if(keys.begin(), keys.end(), [](const KeySpec& k) { return k.name == "mode"; });
   REQUIRE(mode != keys.end());
@@ -198,10 +199,9 @@ TEST_CASE("schema: an optional string member stays empty when the key is absent"
 }
 
 TEST_CASE("schema: an endpoint list reports each bad or repeated element where it is written") {
-  auto [c, errors] = read(sample_schema(), TableBuilder()
-                                               .set("peers", {item("a:1"), item("nowhere"), item("a:1"),
-                                                              item("[::1]:99999")})
-                                               .table());
+  auto [c, errors] =
+      read(sample_schema(),
+           TableBuilder().set("peers", {item("a:1"), item("nowhere"), item("a:1"), item("[::1]:99999")}).table());
   CHECK_FALSE(c);
   CHECK(errors == std::vector<std::string>{"test.toml:2:1: peer \"nowhere\": missing ':PORT'",
                                            "test.toml:2:1: peer \"a:1\" is listed twice",

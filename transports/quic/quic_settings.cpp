@@ -36,8 +36,7 @@ const sdk::ConfigSchema<QuicSettings>& quic_settings_schema() {
             require_at_least(at, "connection_window", s.connection_window, "stream_window", s.stream_window);
             // Only a start window the user wrote can be too large; a default one shrinks (effective()).
             if (at.has("initial_stream_window"))
-              require_at_least(at, "stream_window", s.stream_window, "initial_stream_window",
-                               s.initial_stream_window);
+              require_at_least(at, "stream_window", s.stream_window, "initial_stream_window", s.initial_stream_window);
           });
   return schema;
 }

@@ -81,10 +81,11 @@ class ConfigSchema {
   /// Any integer member (not bool). The member type's own limits bound
   /// `range` (an open end, or an end past them), so a value never wraps.
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
   ConfigSchema& integer(std::string key, T Config::*member, std::string doc, Range<std::int64_t> range = {}) {
+    static_assert(!std::same_as<T, bool>, "a bool member is a boolean(), not an integer()");
     if constexpr (std::is_unsigned_v<T> || sizeof(T) < sizeof(std::int64_t)) {
-      constexpr std::int64_t lowest = std::is_unsigned_v<T> ? 0 : static_cast<std::int64_t>(std::numeric_limits<T>::min());
+      constexpr std::int64_t lowest =
+          std::is_unsigned_v<T> ? 0 : static_cast<std::int64_t>(std::numeric_limits<T>::min());
       range.min = std::max(range.min.value_or(lowest), lowest);
     }
     if constexpr (sizeof(T) < sizeof(std::int64_t)) {
