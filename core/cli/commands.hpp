@@ -46,6 +46,9 @@ int run_quick(const GlobalOptions& global, const QuickOptions& options);
 /// Lists the plugins found; with `describe_name` (NAME or KIND/NAME), shows
 /// that plugin and its keys instead (exit 2 if it names none, or several).
 int run_plugins(const GlobalOptions& global, const std::optional<std::string>& describe_name = std::nullopt);
+/// Prints docs/config.md: every section and key of both config files and of
+/// the bundled plugins (plus those in --plugin-dir), as Markdown.
+int run_config_reference(const GlobalOptions& global);
 int run_version();
 /// What `warren version` and `warren --version` print, without a final newline.
 std::string version_text();

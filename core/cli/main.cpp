@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   std::string describe_name;
   auto* describe = plugins->add_option("--describe", describe_name,
                                        "show one plugin (NAME or KIND/NAME): its file, description and keys");
+  auto* config_reference = app.add_subcommand(
+      "config-reference", "print the config reference (docs/config.md) as Markdown: every key of both config "
+                          "files and of the bundled plugins (and those in --plugin-dir)");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
 
   // Each command also takes the global flags itself, so its --help shows them.
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
     if (*connect) return cli::run_connect(global, config, no_reconnect);
     if (*quick) return cli::run_quick(global, quick_options);
     if (*plugins) return cli::run_plugins(global, describe->count() ? std::optional(describe_name) : std::nullopt);
+    if (*config_reference) return cli::run_config_reference(global);
     if (*version) return cli::run_version();
   } catch (const std::exception& e) {
     std::cerr << "warren: " << e.what() << "\n";

@@ -1,5 +1,6 @@
 #include "core/config/connector_config.hpp"
 
+#include "core/config/connector_schema.hpp"
 #include "core/protocol/message_rules.hpp"
 
 #include <warren/sdk/config_reader.hpp>
@@ -33,6 +34,11 @@ std::optional<std::string> read_secret_file(const std::filesystem::path& file, c
   return secret.substr(first, last - first + 1);
 }
 
+std::optional<std::string> unless_empty(std::optional<std::string> value) {
+  if (value && value->empty()) value.reset();
+  return value;
+}
+
 void check_length(const sdk::ConfigTable& table, const std::string& key, const std::optional<std::string>& value,
                   std::size_t limit, sdk::Diagnostics& diagnostics) {
   if (!value || value->size() <= limit) return;
@@ -44,33 +50,36 @@ void check_length(const sdk::ConfigTable& table, const std::string& key, const s
 
 namespace {
 
-void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& file, TunnelSettings& out,
-                 sdk::Diagnostics& diagnostics) {
-  using namespace std::chrono_literals;
-  sdk::ConfigReader r(table, diagnostics);
-  out.id = r.string("id", "", "tunnel id registered at the edge; omit with token for a quick tunnel");
-  out.token = r.string("token", "", "the tunnel's secret");
-  auto token_file = r.string("token_file", "", "a file holding the secret, instead of token");
-  out.ha_connections = static_cast<std::uint32_t>(
-      r.integer("ha_connections", 2, "parallel connections (legs) to the edges", {.min = 1, .max = protocol::kMaxLegs}).value_or(2));
-  auto pin = r.string("edge_fingerprint", "", "sha256 pin of the edge's certificate (printed by the edge)");
-  auto ca = r.string("edge_ca", "", "PEM file of CAs to verify the edge with, instead of a pin");
-  out.insecure = r.boolean("insecure", false, "accept any edge certificate (testing only)").value_or(false);
-  out.grace_period = r.duration("grace_period", 30s, "how long open streams may drain on shutdown",
-                                {.min = 0s, .max = std::chrono::hours(1)}).value_or(30s);
-  out.stagger = r.duration("stagger", 1s, "delay between starting legs after the first",
-                           {.min = 0s, .max = 60s}).value_or(1s);
-  auto port = r.integer("public_port", 0, "public port to ask the edge for; 0 lets the edge choose",
-                        {.min = 0, .max = 65535});
-  r.finish();
+/// The keys of `table` as `schema` declares them, or nullopt after diagnostics.
+/// An absent section reads as an empty table at the top of the file.
+template <typename Keys>
+std::optional<Keys> read_section(const sdk::ConfigTable& root, const std::string& name,
+                                 const sdk::ConfigSchema<Keys>& schema, sdk::Diagnostics& diagnostics,
+                                 sdk::ConfigTable& table) {
+  table = sdk::ConfigTable{{}, root.where, name};
+  if (auto* v = root.find(name)) {
+    auto* t = as_table(*v, name, diagnostics);
+    if (!t) return std::nullopt;
+    table = *t;
+  }
+  return schema.read(table, diagnostics);
+}
 
-  if (port && *port) out.public_port = static_cast<std::uint16_t>(*port);
-  if (out.id && out.id->empty()) out.id.reset();
-  if (out.token && out.token->empty()) out.token.reset();
-  if (token_file && !token_file->empty()) {
+void convert_tunnel(const TunnelKeys& keys, const sdk::ConfigTable& table, const std::filesystem::path& file,
+                    TunnelSettings& out, sdk::Diagnostics& diagnostics) {
+  out.id = unless_empty(keys.id);
+  out.token = unless_empty(keys.token);
+  out.ha_connections = keys.ha_connections;
+  out.insecure = keys.insecure;
+  out.grace_period = keys.grace_period;
+  out.stagger = keys.stagger;
+  if (keys.public_port) out.public_port = keys.public_port;
+  if (auto token_file = unless_empty(keys.token_file)) {
     const sdk::ConfigValue* v = table.find("token_file");
-    if (out.token) diagnostics.error(v->where, "set either 'token' or 'token_file', not both");
-    else out.token = read_secret_file(relative_to_config(file, *token_file), v->where, diagnostics);
+    if (out.token)
+      diagnostics.error(v->where, "set either 'token' or 'token_file', not both");
+    else
+      out.token = read_secret_file(relative_to_config(file, *token_file), v->where, diagnostics);
   }
   check_length(table, "id", out.id, protocol::TextLimits::id, diagnostics);
   check_length(table, "token", out.token, protocol::TextLimits::secret, diagnostics);
@@ -79,14 +88,14 @@ void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& fil
                                           : "[tunnel] has a token but no 'id'; omit both for a quick tunnel");
 
   int ways = 0;
-  if (pin && !pin->empty()) {
+  if (auto pin = unless_empty(keys.edge_fingerprint)) {
     ++ways;
     out.edge_pin = sdk::parse_certificate_pin(*pin);
     if (!out.edge_pin)
       diagnostics.error(table.find("edge_fingerprint")->where,
                         "'edge_fingerprint' must be \"sha256:\" followed by 64 hex digits (colons allowed)");
   }
-  if (ca && !ca->empty()) {
+  if (auto ca = unless_empty(keys.edge_ca)) {
     ++ways;
     out.edge_ca = relative_to_config(file, *ca);
     if (!std::filesystem::exists(*out.edge_ca))
@@ -104,40 +113,34 @@ void read_tunnel(const sdk::ConfigTable& table, const std::filesystem::path& fil
 }  // namespace
 
 ConnectorConfig read_connector_config(const sdk::ConfigTable& root, const std::filesystem::path& file,
-                                                     sdk::Diagnostics& diagnostics) {
+                                      sdk::Diagnostics& diagnostics) {
   sdk::Diagnostics local;
   ConnectorConfig config;
   config.file = file;
-  sdk::ConfigReader r(root, local);
-  if (auto dirs = r.string_list("plugin_dirs", std::vector<std::string>{}, "folders searched first for plugins"))
-    for (auto& [dir, where] : *dirs) config.plugin_dirs.push_back(relative_to_config(file, dir));
-  r.allow("tunnel");
-  r.allow("transport");
-  r.allow("discovery");
-  r.allow("backend");
-  r.allow("policy");
-  r.finish();
+  if (auto keys = connector_root_schema().read(root, local))
+    for (const auto& dir : keys->plugin_dirs) config.plugin_dirs.push_back(relative_to_config(file, dir));
+
+  sdk::ConfigTable tunnel;
+  if (auto keys = read_section(root, "tunnel", tunnel_schema(), local, tunnel))
+    convert_tunnel(*keys, tunnel, file, config.tunnel, local);
 
   auto required = [&](const char* key, const char* example) -> const sdk::ConfigValue* {
     const sdk::ConfigValue* v = root.find(key);
     if (!v) local.error(root.where, std::string("missing section ") + example);
     return v;
   };
-  if (auto* v = root.find("tunnel")) {
-    if (auto* table = as_table(*v, "tunnel", local)) read_tunnel(*table, file, config.tunnel, local);
-  } else {
-    sdk::ConfigTable empty{{}, root.where, "tunnel"};
-    read_tunnel(empty, file, config.tunnel, local);
-  }
   if (auto* v = required("transport", "[[transport]] (e.g. plugin = \"quic\")")) {
-    config.transports = read_plugin_sections(*v, "transport", local);
+    config.transports = read_plugin_sections(*v, "transport", transport_section_schema(), local);
     if (config.transports.empty() && local.ok()) local.error(v->where, "[[transport]] needs at least one entry");
   }
   if (auto* v = required("discovery", "[discovery] (e.g. plugin = \"static\", edges = [\"127.0.0.1:7844\"])"))
-    if (auto s = read_plugin_section(*v, "discovery", local)) config.discovery = std::move(*s);
+    if (auto s = read_plugin_section(*v, "discovery", discovery_section_schema(), local))
+      config.discovery = std::move(s->first);
   if (auto* v = required("backend", "[backend] (e.g. plugin = \"tcp\", address = \"127.0.0.1:8080\")"))
-    if (auto s = read_plugin_section(*v, "backend", local)) config.backend = std::move(*s);
-  if (auto* v = root.find("policy")) config.policies = read_plugin_sections(*v, "policy", local);
+    if (auto s = read_plugin_section(*v, "backend", backend_section_schema(), local))
+      config.backend = std::move(s->first);
+  if (auto* v = root.find("policy"))
+    config.policies = read_plugin_sections(*v, "policy", policy_section_schema(), local);
 
   diagnostics.append(local);
   return config;

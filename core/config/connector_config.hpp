@@ -1,10 +1,13 @@
 #pragma once
-// The connector's config file (tunnel.toml): schema, defaults and checks.
+// The connector's config file (tunnel.toml) as the connector uses it: read
+// through the schemas of connector_schema.hpp (keys, types, defaults, ranges,
+// docs), then checked across keys and converted (paths, secrets, the pin).
 // Plugin tables are only split out here; the plugins validate them.
 
-#include <warren/sdk/certificate_pin.hpp>
+#include "core/config/connector_schema.hpp"
 #include "core/config/plugin_section.hpp"
 
+#include <warren/sdk/certificate_pin.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <filesystem>
@@ -14,15 +17,16 @@
 
 namespace warren::core {
 
+/// Defaults come from TunnelKeys, the one place they are declared.
 struct TunnelSettings {
   std::optional<std::string> id;     ///< absent for a quick tunnel
   std::optional<std::string> token;  ///< from `token` or read from `token_file`
-  std::uint32_t ha_connections = 2;
+  std::uint32_t ha_connections = TunnelKeys{}.ha_connections;
   std::optional<sdk::CertificatePin> edge_pin;
   std::optional<std::filesystem::path> edge_ca;
-  bool insecure = false;
-  sdk::Duration grace_period = std::chrono::seconds(30);
-  sdk::Duration stagger = std::chrono::seconds(1);
+  bool insecure = TunnelKeys{}.insecure;
+  sdk::Duration grace_period = TunnelKeys{}.grace_period;
+  sdk::Duration stagger = TunnelKeys{}.stagger;
   std::optional<std::uint16_t> public_port;  ///< a port to ask the edge for
   bool quick() const { return !id.has_value(); }
 };
@@ -41,10 +45,13 @@ struct ConnectorConfig {
 /// config file's folder. Problems go to `diagnostics`; what could be read is
 /// still returned, so plugin tables get checked in the same run.
 ConnectorConfig read_connector_config(const sdk::ConfigTable& root, const std::filesystem::path& file,
-                                                     sdk::Diagnostics& diagnostics);
+                                      sdk::Diagnostics& diagnostics);
 
 /// Resolves `path` against the folder of `config_file` unless it is absolute.
 std::filesystem::path relative_to_config(const std::filesystem::path& config_file, const std::string& path);
+
+/// `value`, or nullopt when it is "" (a string key written empty means unset).
+std::optional<std::string> unless_empty(std::optional<std::string> value);
 
 /// Adds a diagnostic at `key` if `value` is longer than `limit` bytes.
 void check_length(const sdk::ConfigTable& table, const std::string& key, const std::optional<std::string>& value,

@@ -1,6 +1,9 @@
 #pragma once
-// The edge's config file (edge.toml): schema, defaults and checks.
+// The edge's config file (edge.toml) as the edge uses it: read through the
+// schemas of edge_schema.hpp (keys, types, defaults, ranges, docs), then
+// checked across keys and converted (paths, port range, admin address).
 
+#include "core/config/edge_schema.hpp"
 #include "core/config/plugin_section.hpp"
 
 #include <warren/sdk/endpoint.hpp>
@@ -13,32 +16,34 @@
 
 namespace warren::core {
 
+/// Its default is EdgeKeys::public_ports'; config_test checks they agree.
 struct PortRange {
   std::uint16_t first = 20000;
   std::uint16_t last = 20999;
 };
 
+/// Defaults come from EdgeKeys, the one place they are declared.
 struct EdgeSettings {
-  std::string id = "edge";
+  std::string id = EdgeKeys{}.id;
   std::optional<std::filesystem::path> cert;  ///< with key; else a self-signed pair in state_dir
   std::optional<std::filesystem::path> key;
   std::filesystem::path state_dir;
-  std::string public_host = "127.0.0.1";
+  std::string public_host = EdgeKeys{}.public_host;
   PortRange public_ports;
-  bool quick_tunnels = false;
+  bool quick_tunnels = EdgeKeys{}.quick_tunnels;
   std::optional<sdk::Endpoint> admin;
-  std::uint32_t max_tunnels = 1000;
-  std::uint32_t max_streams_per_tunnel = 1000;
+  std::uint32_t max_tunnels = EdgeKeys{}.max_tunnels;
+  std::uint32_t max_streams_per_tunnel = EdgeKeys{}.max_streams_per_tunnel;
   /// Public clients' share (see core/edge/public_admission.hpp). A source is
   /// an IPv4 address or an IPv6 /64.
-  std::uint32_t max_connections_per_source = 256;
-  std::uint32_t max_connection_rate_per_source = 100;  ///< new connections per second
-  std::uint32_t connection_burst_per_source = 200;
-  std::uint32_t max_streams_total = 10000;
-  std::uint32_t max_stream_buffer_mib = 512;  ///< growth budget of all splice buffers together
-  sdk::Duration public_idle_timeout = std::chrono::minutes(5);  ///< zero: none
-  sdk::Duration handshake_timeout = std::chrono::seconds(5);
-  sdk::Duration heartbeat_interval = std::chrono::milliseconds(500);
+  std::uint32_t max_connections_per_source = EdgeKeys{}.max_connections_per_source;
+  std::uint32_t max_connection_rate_per_source = EdgeKeys{}.max_connection_rate_per_source;  ///< per second
+  std::uint32_t connection_burst_per_source = EdgeKeys{}.connection_burst_per_source;
+  std::uint32_t max_streams_total = EdgeKeys{}.max_streams_total;
+  std::uint32_t max_stream_buffer_mib = EdgeKeys{}.max_stream_buffer_mib;  ///< all splice buffers together
+  sdk::Duration public_idle_timeout = EdgeKeys{}.public_idle_timeout;      ///< zero: none
+  sdk::Duration handshake_timeout = EdgeKeys{}.handshake_timeout;
+  sdk::Duration heartbeat_interval = EdgeKeys{}.heartbeat_interval;
 };
 
 struct ListenSection {

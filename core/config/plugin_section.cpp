@@ -6,6 +6,11 @@
 
 namespace warren::core {
 
+sdk::ConfigSchema<PluginChoiceKeys> plugin_choice_schema(std::string summary, const std::string& kind) {
+  return sdk::ConfigSchema<PluginChoiceKeys>(std::move(summary))
+      .string("plugin", &PluginChoiceKeys::plugin, "the " + kind + " plugin to use, by name (see Plugins)");
+}
+
 const sdk::ConfigTable* as_table(const sdk::ConfigValue& value, const std::string& path,
                                  sdk::Diagnostics& diagnostics) {
   if (auto* table = std::get_if<sdk::ConfigTable>(&value.value)) return table;
@@ -13,40 +18,49 @@ const sdk::ConfigTable* as_table(const sdk::ConfigValue& value, const std::strin
   return nullptr;
 }
 
-std::optional<PluginSection> read_plugin_section(const sdk::ConfigValue& value, const std::string& path,
-                                                 sdk::Diagnostics& diagnostics,
-                                                 const std::vector<std::string>& core_keys) {
-  const sdk::ConfigTable* table = as_table(value, path, diagnostics);
-  if (!table) return std::nullopt;
-  const sdk::ConfigValue* plugin = table->find("plugin");
+namespace detail {
+
+bool plugin_key_is_not_a_name(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics) {
+  const sdk::ConfigValue* plugin = table.find("plugin");
+  if (!plugin || std::holds_alternative<std::string>(plugin->value)) return false;
+  diagnostics.error(plugin->where, "'plugin' must be a plugin name (a non-empty string)");
+  return true;
+}
+
+std::optional<PluginSection> to_plugin_section(const sdk::ConfigTable& table, const std::optional<std::string>& plugin,
+                                               const std::string& path, const std::vector<sdk::KeySpec>& core_keys,
+                                               sdk::Diagnostics& diagnostics) {
   if (!plugin) {
-    diagnostics.error(table->where, "[" + path + "] needs a 'plugin' key naming the plugin to use");
+    diagnostics.error(table.where, "[" + path + "] needs a 'plugin' key naming the plugin to use");
     return std::nullopt;
   }
-  auto* name = std::get_if<std::string>(&plugin->value);
-  if (!name || name->empty()) {
-    diagnostics.error(plugin->where, "'plugin' must be a plugin name (a non-empty string)");
+  const sdk::ConfigValue* where = table.find("plugin");
+  if (plugin->empty()) {
+    diagnostics.error(where->where, "'plugin' must be a plugin name (a non-empty string)");
     return std::nullopt;
   }
-  PluginSection section{*name, plugin->where, *table};
+  PluginSection section{*plugin, where->where, table};
   std::erase_if(section.table.entries, [&](const sdk::ConfigEntry& e) {
-    return e.key == "plugin" || std::find(core_keys.begin(), core_keys.end(), e.key) != core_keys.end();
+    return std::any_of(core_keys.begin(), core_keys.end(), [&](const sdk::KeySpec& k) { return k.name == e.key; });
   });
   return section;
 }
 
+}  // namespace detail
+
 std::vector<PluginSection> read_plugin_sections(const sdk::ConfigValue& value, const std::string& path,
-                                                sdk::Diagnostics& diagnostics,
-                                                const std::vector<std::string>& core_keys) {
+                                                const sdk::ConfigSchema<PluginChoiceKeys>& schema,
+                                                sdk::Diagnostics& diagnostics) {
   std::vector<PluginSection> sections;
   auto* array = std::get_if<sdk::ConfigValue::Array>(&value.value);
   if (!array) {
-    diagnostics.error(value.where, "'" + path + "' must be an array of tables ([[" + path + "]]), not " +
-                                       sdk::a_type_name(value));
+    diagnostics.error(value.where,
+                      "'" + path + "' must be an array of tables ([[" + path + "]]), not " + sdk::a_type_name(value));
     return sections;
   }
   for (const auto& item : *array)
-    if (auto section = read_plugin_section(item, path, diagnostics, core_keys)) sections.push_back(std::move(*section));
+    if (auto section = read_plugin_section(item, path, schema, diagnostics))
+      sections.push_back(std::move(section->first));
   return sections;
 }
 

@@ -9,6 +9,9 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <memory>
 
 namespace warren::test {
 namespace {
@@ -110,6 +113,60 @@ TEST_CASE("when the peer vanishes, pending operations fail within the idle timeo
   });
   REQUIRE(h.run_until([&] { return open_end.done; }, 1s));
   CHECK(open_end.error == sdk::make_error_code(sdk::errc::idle_timeout));
+}
+
+TEST_CASE("when the peer's process dies, the connection fails within a second, not the idle timeout",
+          "[conformance][lifecycle]") {
+  auto transport = EACH_TRANSPORT();
+  if (!transport.datagram) {
+    WARN("no relay for stream transports yet: " << transport.name);
+    return;
+  }
+  Harness h(transport);
+  auto relay = std::make_unique<UdpRelay>(h.io, h.listen());
+  auto options = h.dial_options(relay->port());
+  options.idle_timeout = 30s;
+  options.keepalive = 10s;
+  auto [client, server] = h.connect(options);
+  h.spawn(serve_echo(*server));
+  EchoResult warmup;
+  h.spawn(echo_once(*client, pattern(100, 1), warmup));
+  REQUIRE(h.run_until([&] { return warmup.done; }));
+  REQUIRE_FALSE(warmup.error);
+
+  auto stream = h.open_stream(*client);
+  std::array<std::uint8_t, 16> buffer;
+  Outcome read_end;
+  stream->async_read_some(boost::asio::buffer(buffer), [&](sdk::error_code ec, std::size_t) {
+    read_end = {true, ec, std::chrono::steady_clock::now()};
+  });
+  // The edge's process dies: its socket is gone, so its host answers what
+  // we send with ICMP "port unreachable" (the relay's socket stands in).
+  relay.reset();
+  auto start = std::chrono::steady_clock::now();
+  std::string heartbeat = "still there?";
+  boost::asio::async_write(*stream, boost::asio::buffer(heartbeat), [](sdk::error_code, std::size_t) {});
+  REQUIRE(h.run_until([&] { return read_end.done; }, 5s));
+  CHECK(read_end.error == sdk::make_error_code(sdk::errc::peer_unreachable));
+  CHECK(read_end.at - start < 1s);
+}
+
+TEST_CASE("a dial to a port where nothing listens fails fast with dial_failed", "[conformance][lifecycle]") {
+  auto transport = EACH_TRANSPORT();
+  Harness h(transport);
+  std::uint16_t port;
+  {
+    // A port that was free a moment ago: nothing listens there now.
+    boost::asio::ip::udp::socket probe(h.io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port = probe.local_endpoint().port();
+  }
+  auto options = h.dial_options(port);
+  options.handshake_timeout = 10s;
+  auto start = std::chrono::steady_clock::now();
+  auto [ec, connection] = h.dial(options);
+  CHECK(ec == sdk::make_error_code(sdk::errc::dial_failed));
+  CHECK_FALSE(connection);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
 }
 
 TEST_CASE("data arrives intact over a lossy path", "[conformance][lifecycle]") {

@@ -149,6 +149,7 @@ void QuicConnection::start(HandshakeDone done) {
   ngtcp2_conn_get_scid(conn_, scids.data());
   for (const auto& cid : scids) endpoint_->add_route(cid, weak_from_this());
   if (server_) endpoint_->add_route(original_dcid_, weak_from_this());
+  endpoint_->add_peer(remote_, weak_from_this());
   if (!server_) flush();  // the client speaks first
 }
 
@@ -156,6 +157,7 @@ void QuicConnection::on_datagram(const udp::endpoint& from, const std::uint8_t* 
                                  ngtcp2_tstamp now) {
   if (failed_) return;
   bytes_received_ += len;
+  reachability_.on_received();
   udp::endpoint sender = from;
   ngtcp2_path path{endpoint_->local_addr(), {sender.data(), static_cast<ngtcp2_socklen>(sender.size())}, nullptr};
   ngtcp2_pkt_info info{};
@@ -293,6 +295,7 @@ bool QuicConnection::write_packets() {
   }
   batch.flush();
   bytes_sent_ += batch.bytes();
+  if (batch.bytes() > 0) reachability_.on_sent(now);
   // Pacing only once the handshake is over: with no RTT sample yet it
   // would hold back the handshake itself.
   if (handshake_completed_ && packets) ngtcp2_conn_update_pkt_tx_time(conn_, now);
@@ -334,6 +337,7 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
   ngtcp2_conn_get_scid(conn_, cids.data());
   if (server_) cids.push_back(original_dcid_);
   for (const auto& cid : cids) endpoint_->remove_route(cid, this);
+  endpoint_->remove_peer(remote_, this);
   if (!close_packet.empty()) {
     auto period = std::max<std::chrono::nanoseconds>(std::chrono::nanoseconds(3 * ngtcp2_conn_get_pto(conn_)),
                                                      min_closing_period);

@@ -8,6 +8,7 @@
 // (timer, posted flushes) holds it weakly, so nothing keeps a connection
 // alive that nobody can use.
 
+#include "peer_reachability.hpp"
 #include "quic_settings.hpp"
 #include "stream_state.hpp"
 #include "tls_session.hpp"
@@ -77,6 +78,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   // PacketSink
   void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) override;
   void end_of_batch() override { flush(); }
+  void on_unreachable(ngtcp2_tstamp now) override;
 
   // What sdk::Connection offers, for ConnectionHandle.
   boost::asio::any_io_executor get_executor() const { return executor_; }
@@ -129,6 +131,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void schedule_flush();
   void arm_timer();
   void on_timer();
+  /// Fails the connection if ICMP reports convicted the peer (PeerReachability).
+  bool check_reachability(ngtcp2_tstamp now);
   void account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered);
   void log_handshake_failure(const std::string& line);
   void handle_read_error(int rv);
@@ -181,6 +185,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;
   bool address_validated_ = false;
+  PeerReachability reachability_;
   std::optional<HandshakeTraffic> traffic_at_handshake_;  ///< taken when the handshake completed
 };
 

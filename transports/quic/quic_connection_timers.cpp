@@ -7,6 +7,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <string>
+
 namespace warren::quic {
 
 void QuicConnection::schedule_flush() {
@@ -20,9 +23,30 @@ void QuicConnection::schedule_flush() {
   });
 }
 
+void QuicConnection::on_unreachable(ngtcp2_tstamp now) {
+  if (failed_) return;
+  reachability_.on_report();
+  if (check_reachability(now)) arm_timer();
+}
+
+bool QuicConnection::check_reachability(ngtcp2_tstamp now) {
+  ngtcp2_duration pto = ngtcp2_conn_get_pto(conn_);
+  if (!reachability_.unreachable(now, pto, handshake_completed_)) return true;
+  if (handshake_completed_)
+    logger_.debug("QUIC peer " + remote_address() + " is unreachable: " + std::to_string(reachability_.reports()) +
+                  " ICMP errors and no answer for " + std::to_string(PeerReachability::quiet(pto) / 1'000'000) +
+                  " ms");
+  else
+    logger_.debug("QUIC handshake with " + remote_address() + ": ICMP says nothing listens there");
+  // Before the handshake ends this is a dial that found nobody listening.
+  fail(sdk::make_error_code(handshake_completed_ ? sdk::errc::peer_unreachable : sdk::errc::dial_failed), nullptr);
+  return false;
+}
+
 void QuicConnection::arm_timer() {
   if (failed_) return;
   ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  if (auto due = reachability_.deadline(ngtcp2_conn_get_pto(conn_))) expiry = std::min(expiry, *due);
   if (expiry == UINT64_MAX) {
     // Nothing to wait for. A timer still armed fires once and finds nothing
     // due; cheaper than cancelling it here and arming it again later.
@@ -44,7 +68,8 @@ void QuicConnection::arm_timer() {
 void QuicConnection::on_timer() {
   timer_armed_ = false;
   if (failed_) return;
-  if (!handle_expiry(now_ns())) return;
+  ngtcp2_tstamp now = now_ns();
+  if (!check_reachability(now) || !handle_expiry(now)) return;
   flush();
 }
 

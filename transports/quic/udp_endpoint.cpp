@@ -5,6 +5,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
@@ -62,6 +63,11 @@ std::shared_ptr<UdpEndpoint> UdpEndpoint::open(const boost::asio::any_io_executo
   // (see receive()). Optional; without it each datagram is one read.
   int on = 1;
   ::setsockopt(socket.native_handle(), SOL_UDP, UDP_GRO, &on, sizeof(on));
+  // ICMP errors for what we send (a dead peer's host answers "port
+  // unreachable") are queued with the destination they concern, instead of
+  // being dropped as they are for an unconnected socket (ip(7), ipv6(7)).
+  ::setsockopt(socket.native_handle(), SOL_IP, IP_RECVERR, &on, sizeof(on));
+  if (bind.address().is_v6()) ::setsockopt(socket.native_handle(), SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
   endpoint->local_ = socket.local_endpoint(ec);
   if (ec) return nullptr;
   return endpoint;
@@ -94,9 +100,13 @@ void UdpEndpoint::drain() {
   for (int i = 0; i < max_reads_per_batch; ++i) {
     int n = receive();
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EBADF) return;
-      continue;  // an ICMP error report for an earlier send: nothing to route
+      bool empty = errno == EAGAIN || errno == EWOULDBLOCK;
+      // A pending ICMP error is returned by a read (ECONNREFUSED …), or only
+      // wakes us (EPOLLERR) with nothing to read: then the queue holds it.
+      if (!empty || i == 0) drain_errors(now);
+      if (empty) break;
+      continue;
     }
     // Established connections first: what no connection claims waits until
     // the rest of this read is delivered, and only so many per wake-up.
@@ -176,6 +186,56 @@ int UdpEndpoint::receive() {
     }
   }
   return n;
+}
+
+void UdpEndpoint::drain_errors(ngtcp2_tstamp now) {
+  // Bounded: a flood of forged ICMP costs at most this many reads per wake-up.
+  for (int i = 0; i < 64; ++i) {
+    udp::endpoint dest;
+    alignas(cmsghdr) char control[512];
+    std::uint8_t payload[64];  // the start of the datagram that failed; unused
+    iovec iov{payload, sizeof(payload)};
+    msghdr msg{};
+    msg.msg_name = dest.data();
+    msg.msg_namelen = static_cast<socklen_t>(dest.capacity());
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    if (::recvmsg(socket_.native_handle(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return;  // empty (EAGAIN)
+    dest.resize(msg.msg_namelen);
+    bool unreachable = false;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      bool v4 = cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR;
+      bool v6 = cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR;
+      if (!v4 && !v6) continue;
+      sock_extended_err err;
+      std::memcpy(&err, CMSG_DATA(cm), sizeof(err));
+      bool icmp = err.ee_origin == SO_EE_ORIGIN_ICMP || err.ee_origin == SO_EE_ORIGIN_ICMP6;
+      unreachable = icmp && (err.ee_errno == ECONNREFUSED || err.ee_errno == EHOSTUNREACH ||
+                             err.ee_errno == ENETUNREACH || err.ee_errno == EACCES);
+    }
+    if (!unreachable) continue;
+    ++icmp_errors_;
+    auto it = peers_.find(dest);
+    if (it == peers_.end()) continue;
+    ++icmp_errors_routed_;
+    auto sinks = it->second;  // a sink may remove itself while told
+    for (auto& peer : sinks)
+      if (auto sink = peer.sink.lock()) sink->on_unreachable(now);
+  }
+}
+
+void UdpEndpoint::add_peer(const udp::endpoint& peer, std::weak_ptr<PacketSink> sink) {
+  const PacketSink* owner = sink.lock().get();
+  peers_[peer].push_back(Route{std::move(sink), owner});
+}
+
+void UdpEndpoint::remove_peer(const udp::endpoint& peer, const PacketSink* owner) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  std::erase_if(it->second, [owner](const Route& r) { return r.owner == owner; });
+  if (it->second.empty()) peers_.erase(it);
 }
 
 bool UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,9 @@ class PacketSink {
   virtual void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) = 0;
   /// The endpoint has read all it will for now: write what is due.
   virtual void end_of_batch() = 0;
+  /// The kernel reported an ICMP error (port, host or network unreachable)
+  /// for a datagram sent to this sink's peer (see add_peer).
+  virtual void on_unreachable(ngtcp2_tstamp now) { (void)now; }
 
  private:
   friend class UdpEndpoint;
@@ -66,6 +70,14 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   /// Removes the route for `cid` if it still leads to `owner`.
   void remove_route(const ngtcp2_cid& cid, const PacketSink* owner);
   void set_acceptor(Acceptor acceptor) { acceptor_ = std::move(acceptor); }
+  /// ICMP errors for datagrams sent to `peer` go to `sink` (on_unreachable).
+  void add_peer(const udp::endpoint& peer, std::weak_ptr<PacketSink> sink);
+  /// Removes `owner`'s registration for `peer`.
+  void remove_peer(const udp::endpoint& peer, const PacketSink* owner);
+  /// ICMP errors read from the socket's error queue, and how many of them
+  /// named a peer some connection had registered.
+  std::uint64_t icmp_errors() const { return icmp_errors_; }
+  std::uint64_t icmp_errors_routed() const { return icmp_errors_routed_; }
 
   boost::asio::any_io_executor get_executor() const { return executor_; }
   udp::endpoint local_endpoint() const { return local_; }
@@ -92,6 +104,9 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   /// datagram or with GRO a train of `segment`-byte datagrams; -1 with errno
   /// set on failure.
   int receive();
+  /// Reads the socket's error queue (IP_RECVERR): each ICMP unreachable
+  /// report goes to the connections registered for its destination.
+  void drain_errors(ngtcp2_tstamp now);
   /// Delivers a datagram to the connection its DCID names; false if none does.
   bool route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
   /// Offers a datagram no connection claimed to the acceptor.
@@ -108,6 +123,9 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
     const PacketSink* owner;  ///< identifies the sink even after it expired
   };
   std::unordered_map<CidKey, Route, CidKeyHash> routes_;
+  std::map<udp::endpoint, std::vector<Route>> peers_;
+  std::uint64_t icmp_errors_ = 0;
+  std::uint64_t icmp_errors_routed_ = 0;
   Acceptor acceptor_;
   std::vector<std::shared_ptr<PacketSink>> batch_;
   static constexpr std::size_t rx_slots = 8;

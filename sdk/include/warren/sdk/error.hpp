@@ -40,6 +40,7 @@ enum class errc : int {
   discovery_failed,        ///< discovery could not run (DNS server down …)
   shutting_down,           ///< the local side is stopping
   plugin_mismatch,         ///< a plugin was refused by the loader
+  peer_unreachable,        ///< ICMP says nothing listens at the peer's address any more
 };
 
 }  // namespace warren::sdk
@@ -104,6 +105,7 @@ inline constexpr ErrcInfo errc_table[] = {
     {errc::discovery_failed, "discovery_failed", "edge discovery failed"},
     {errc::shutting_down, "shutting_down", "shutting down"},
     {errc::plugin_mismatch, "plugin_mismatch", "plugin refused"},
+    {errc::peer_unreachable, "peer_unreachable", "peer unreachable (ICMP)"},
 };
 
 inline const ErrcInfo* find_errc(int value) noexcept {

@@ -1,0 +1,77 @@
+#include "core/config/edge_schema.hpp"
+
+namespace warren::core {
+
+const sdk::ConfigSchema<RootKeys>& edge_root_schema() {
+  static const auto schema = root_schema({"edge", "listen", "tunnels"});
+  return schema;
+}
+
+const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
+  using namespace std::chrono_literals;
+  using K = EdgeKeys;
+  constexpr sdk::Range<std::int64_t> count{.min = 1, .max = 1'000'000};
+  static const auto schema =
+      sdk::ConfigSchema<K>("this edge: its name, certificate, public listeners and limits")
+          .string("id", &K::id, "this edge's name, reported to connectors as their location")
+          .string("cert", &K::cert, "PEM certificate chain; with key. Absent: a self-signed pair in state_dir")
+          .string("key", &K::key, "PEM private key for cert")
+          .string("state_dir", &K::state_dir,
+                  "where the edge keeps the key pair it makes without cert/key; unset: "
+                  "$STATE_DIRECTORY/<id>, $XDG_STATE_HOME/warren/<id> or ~/.local/state/warren/<id>")
+          .string("public_host", &K::public_host, "address public listeners bind to")
+          .string("public_ports", &K::public_ports,
+                  "range of ports assigned to tunnels without public_port, \"FIRST-LAST\" (TCP)")
+          .boolean("quick_tunnels", &K::quick_tunnels, "let connectors register tunnels with no credentials")
+          .string("admin", &K::admin, "host:port for the Prometheus /metrics endpoint; unset: off")
+          .integer("max_tunnels", &K::max_tunnels, "most tunnels served at once", count)
+          .integer("max_streams_per_tunnel", &K::max_streams_per_tunnel, "most open streams per tunnel", count)
+          .integer("max_connections_per_source", &K::max_connections_per_source,
+                   "most public connections one source (IPv4 address, IPv6 /64) holds at once", count)
+          .integer("max_connection_rate_per_source", &K::max_connection_rate_per_source,
+                   "new public connections per second one source may open, sustained", count)
+          .integer("connection_burst_per_source", &K::connection_burst_per_source,
+                   "new public connections one source may open at once, above the rate", count)
+          .integer("max_streams_total", &K::max_streams_total,
+                   "most public connections forwarded at once, all tunnels together (each holds at most 128 KiB "
+                   "of edge buffers plus its QUIC stream window)",
+                   count)
+          .integer("max_stream_buffer_mib", &K::max_stream_buffer_mib,
+                   "MiB that public connections' copy buffers may grow into, all together; past it each keeps "
+                   "2 x 4 KiB (slower copying, no more memory)",
+                   count)
+          .duration("public_idle_timeout", &K::public_idle_timeout,
+                    "close a public connection that moved no byte either way for this long; \"0s\": never",
+                    {.min = 0s, .max = 24h})
+          .duration("handshake_timeout", &K::handshake_timeout, "time a connector has to register",
+                    {.min = 10ms, .max = 5min})
+          .duration("heartbeat_interval", &K::heartbeat_interval, "interval connectors heartbeat at",
+                    {.min = 50ms, .max = 60s});
+  return schema;
+}
+
+const sdk::ConfigSchema<ListenKeys>& listen_schema() {
+  static const auto schema =
+      sdk::ConfigSchema<ListenKeys>("where the edge accepts connectors: one table per transport (QUIC listens on UDP)")
+          .string("plugin", &ListenKeys::plugin, "the transport plugin to use, by name (see Plugins)")
+          .endpoint("address", &ListenKeys::address, "where this transport listens, host:port (port 0: any)",
+                    /*allow_port_zero=*/true)
+          .required();
+  return schema;
+}
+
+const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
+  using K = TunnelEntryKeys;
+  static const auto schema =
+      sdk::ConfigSchema<K>("a tunnel this edge serves, one table each; connectors register it by id and token")
+          .string("id", &K::id, "the tunnel's id, as in the connector's [tunnel]")
+          .required()
+          .string("token", &K::token, "the tunnel's secret")
+          .string("token_file", &K::token_file,
+                  "a file holding the secret, instead of token (trimmed; relative to the config file)")
+          .integer("public_port", &K::public_port, "public port; 0 assigns one from public_ports",
+                   {.min = 0, .max = 65535});
+  return schema;
+}
+
+}  // namespace warren::core

@@ -1,0 +1,60 @@
+#pragma once
+// The edge config's (edge.toml) raw keys, declared once per section: type,
+// default, range and doc line. read_edge_config() reads through these and
+// adds the checks that span keys; docs/config.md lists them.
+
+#include "core/config/connector_schema.hpp"
+#include "core/config/plugin_section.hpp"
+
+#include <warren/sdk/config_schema.hpp>
+#include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/time.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace warren::core {
+
+/// [edge] as written; EdgeSettings is what it means.
+struct EdgeKeys {
+  std::string id = "edge";
+  std::optional<std::string> cert;
+  std::optional<std::string> key;
+  std::optional<std::string> state_dir;
+  std::string public_host = "127.0.0.1";
+  std::string public_ports = "20000-20999";
+  bool quick_tunnels = false;
+  std::optional<std::string> admin;
+  std::uint32_t max_tunnels = 1000;
+  std::uint32_t max_streams_per_tunnel = 1000;
+  std::uint32_t max_connections_per_source = 256;
+  std::uint32_t max_connection_rate_per_source = 100;
+  std::uint32_t connection_burst_per_source = 200;
+  std::uint32_t max_streams_total = 10000;
+  std::uint32_t max_stream_buffer_mib = 512;
+  sdk::Duration public_idle_timeout = std::chrono::minutes(5);
+  sdk::Duration handshake_timeout = std::chrono::seconds(5);
+  sdk::Duration heartbeat_interval = std::chrono::milliseconds(500);
+};
+
+/// Core's keys of one [[listen]]; the rest of the table is the transport's.
+struct ListenKeys {
+  std::optional<std::string> plugin;
+  sdk::Endpoint address;
+};
+
+/// One [[tunnels]] entry as written.
+struct TunnelEntryKeys {
+  std::string id;
+  std::optional<std::string> token;
+  std::optional<std::string> token_file;
+  std::uint16_t public_port = 0;
+};
+
+const sdk::ConfigSchema<RootKeys>& edge_root_schema();
+const sdk::ConfigSchema<EdgeKeys>& edge_schema();
+const sdk::ConfigSchema<ListenKeys>& listen_schema();
+const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema();
+
+}  // namespace warren::core
