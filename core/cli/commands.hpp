@@ -43,7 +43,9 @@ struct QuickOptions {
   bool allow_remote = false;  ///< --to may be a non-loopback address
 };
 int run_quick(const GlobalOptions& global, const QuickOptions& options);
-int run_plugins(const GlobalOptions& global);
+/// Lists the plugins found; with `describe_name` (NAME or KIND/NAME), shows
+/// that plugin and its keys instead (exit 2 if it names none, or several).
+int run_plugins(const GlobalOptions& global, const std::optional<std::string>& describe_name = std::nullopt);
 /// Prints docs/config.md: every section and key of both config files and of
 /// the bundled plugins (plus those in --plugin-dir), as Markdown.
 int run_config_reference(const GlobalOptions& global);

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
       throw CLI::RequiredError("--fingerprint PIN or --insecure");
   });
   auto* plugins = app.add_subcommand("plugins", "list the plugins found: KIND NAME VERSION FILE");
+  std::string describe_name;
+  auto* describe = plugins->add_option("--describe", describe_name,
+                                       "show one plugin (NAME or KIND/NAME): its file, description and keys");
   auto* config_reference = app.add_subcommand(
       "config-reference", "print the config reference (docs/config.md) as Markdown: every key of both config "
                           "files and of the bundled plugins (and those in --plugin-dir)");
@@ -88,7 +91,7 @@ int main(int argc, char** argv) {
     if (*edge) return cli::run_edge(global, config);
     if (*connect) return cli::run_connect(global, config, no_reconnect);
     if (*quick) return cli::run_quick(global, quick_options);
-    if (*plugins) return cli::run_plugins(global);
+    if (*plugins) return cli::run_plugins(global, describe->count() ? std::optional(describe_name) : std::nullopt);
     if (*config_reference) return cli::run_config_reference(global);
     if (*version) return cli::run_version();
   } catch (const std::exception& e) {

@@ -1,45 +1,22 @@
 #include "discovery/static/static_discovery.hpp"
 
-#include <warren/sdk/config_reader.hpp>
-
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
-
-#include <set>
 
 namespace warren::static_discovery {
 
 namespace asio = boost::asio;
 
-std::optional<StaticDiscoveryConfig> read_static_discovery_config(const sdk::ConfigTable& table,
-                                                                  sdk::Diagnostics& diagnostics) {
-  sdk::Diagnostics local;
-  sdk::ConfigReader r(table, local);
-  auto edges = r.string_list("edges", std::nullopt, "edge addresses, host:port, most preferred first");
-  r.finish();
-  StaticDiscoveryConfig config;
-  if (edges) {
-    if (edges->empty()) {
-      local.error(table.find("edges")->where, "'edges' is empty; list at least one \"host:port\"");
-    }
-    std::set<std::string> seen;
-    for (const auto& [text, where] : *edges) {
-      std::string why;
-      auto endpoint = sdk::parse_endpoint(text, &why);
-      if (!endpoint) {
-        local.error(where, "edge \"" + text + "\": " + why);
-        continue;
-      }
-      if (!seen.insert(endpoint->to_string()).second) {
-        local.error(where, "edge \"" + text + "\" is listed twice");
-        continue;
-      }
-      config.edges.push_back(*endpoint);
-    }
-  }
-  diagnostics.append(local);
-  if (!local.ok()) return std::nullopt;
-  return config;
+const sdk::ConfigSchema<StaticDiscoveryConfig>& static_discovery_schema() {
+  using C = StaticDiscoveryConfig;
+  static const auto schema =
+      sdk::ConfigSchema<C>("a fixed list of edges, tried in the order written")
+          .endpoint_list("edges", &C::edges, "edge addresses, host:port, most preferred first", "edge")
+          .required()
+          .check([](const C& c, const sdk::CheckContext& at) {
+            if (c.edges.empty()) at.error("edges", "'edges' is empty; list at least one \"host:port\"");
+          });
+  return schema;
 }
 
 namespace {

@@ -3,11 +3,10 @@
 // Names are resolved at each resolve() so a changed DNS record is picked up
 // on reconnect.
 
-#include <warren/sdk/config.hpp>
+#include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/discovery.hpp>
 #include <warren/sdk/endpoint.hpp>
 
-#include <optional>
 #include <vector>
 
 namespace warren::static_discovery {
@@ -16,8 +15,8 @@ struct StaticDiscoveryConfig {
   std::vector<sdk::Endpoint> edges;
 };
 
-std::optional<StaticDiscoveryConfig> read_static_discovery_config(const sdk::ConfigTable& table,
-                                                                  sdk::Diagnostics& diagnostics);
+/// The one key, `edges`: required, at least one, no address twice.
+const sdk::ConfigSchema<StaticDiscoveryConfig>& static_discovery_schema();
 
 class StaticDiscovery final : public sdk::Discovery {
  public:

@@ -1,20 +1,40 @@
 // "Decorrelated jitter" backoff (AWS Architecture Blog, 2015):
 //   delay = min(max, uniform(base, previous * 3))
 // A policy a third party might ship: it includes only <warren/sdk/...>.
+// Its keys are declared once, in decorrelated_schema(): the same declaration
+// validates its table and shows in `warren plugins --describe decorrelated`.
 
-#include <warren/sdk/config_reader.hpp>
+#include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/plugin.hpp>
 
 #include <algorithm>
 
 namespace {
 
+using namespace std::chrono_literals;
 using warren::sdk::BackoffState;
 using warren::sdk::Duration;
 
+struct DecorrelatedConfig {
+  Duration base = 500ms;
+  Duration max = 30s;
+};
+
+const warren::sdk::ConfigSchema<DecorrelatedConfig>& decorrelated_schema() {
+  using C = DecorrelatedConfig;
+  static const auto schema =
+      warren::sdk::ConfigSchema<C>("decorrelated-jitter backoff: each delay drawn between base and 3x the last")
+          .duration("base", &C::base, "smallest delay", {.min = 1ms})
+          .duration("max", &C::max, "largest delay", {.min = 1ms})
+          .check([](const C& c, const warren::sdk::CheckContext& at) {
+            if (c.max < c.base) at.error("max", "'max' must be at least 'base'");
+          });
+  return schema;
+}
+
 class DecorrelatedBackoff final : public warren::sdk::Policy, public warren::sdk::BackoffPolicy {
  public:
-  DecorrelatedBackoff(Duration base, Duration max) : base_(base), max_(max) {}
+  explicit DecorrelatedBackoff(const DecorrelatedConfig& config) : base_(config.base), max_(config.max) {}
 
   const warren::sdk::BackoffPolicy* backoff() const override { return this; }
 
@@ -43,21 +63,11 @@ class DecorrelatedBackoff final : public warren::sdk::Policy, public warren::sdk
   Duration max_;
 };
 
-std::unique_ptr<warren::sdk::Policy> make(const warren::sdk::ConfigTable& table, warren::sdk::PluginContext&,
-                                          warren::sdk::Diagnostics& diagnostics) {
-  using namespace std::chrono_literals;
-  warren::sdk::ConfigReader r(table, diagnostics);
-  auto base = r.duration("base", 500ms, "smallest delay", {.min = 1ms});
-  auto max = r.duration("max", 30s, "largest delay", {.min = 1ms});
-  r.finish();
-  if (!diagnostics.ok()) return nullptr;
-  if (*max < *base) {
-    diagnostics.error(table.find("max") ? table.find("max")->where : table.where, "'max' must be at least 'base'");
-    return nullptr;
-  }
-  return std::make_unique<DecorrelatedBackoff>(*base, *max);
+std::unique_ptr<warren::sdk::Policy> make(const DecorrelatedConfig& config, warren::sdk::PluginContext&) {
+  return std::make_unique<DecorrelatedBackoff>(config);
 }
 
 }  // namespace
 
-WARREN_PLUGIN("decorrelated", "1.0.0", "decorrelated-jitter backoff (third-party example)", make)
+WARREN_TYPED_PLUGIN("decorrelated", "1.0.0", "decorrelated-jitter backoff (third-party example)", decorrelated_schema,
+                    make)

@@ -7,14 +7,12 @@
 namespace warren::tcp {
 namespace {
 
-std::unique_ptr<sdk::Backend> make(const sdk::ConfigTable& table, sdk::PluginContext& context,
-                                   sdk::Diagnostics& diagnostics) {
-  auto config = read_tcp_backend_config(table, diagnostics);
-  if (!config) return nullptr;
-  return std::make_unique<TcpBackend>(std::move(*config), context);
+std::unique_ptr<sdk::Backend> make(const TcpBackendConfig& config, sdk::PluginContext& context) {
+  return std::make_unique<TcpBackend>(config, context);
 }
 
 }  // namespace
 }  // namespace warren::tcp
 
-WARREN_PLUGIN("tcp", "1.0.0", "deliver streams to a TCP service (loopback unless allow_remote)", warren::tcp::make)
+WARREN_TYPED_PLUGIN("tcp", "1.0.0", "deliver streams to a TCP service (loopback unless allow_remote)",
+                    warren::tcp::tcp_backend_schema, warren::tcp::make)

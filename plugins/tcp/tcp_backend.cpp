@@ -1,6 +1,5 @@
 #include "plugins/tcp/tcp_backend.hpp"
 
-#include <warren/sdk/config_reader.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -20,35 +19,27 @@ bool is_loopback(const asio::ip::address& address) {
   return v6.is_loopback();
 }
 
-std::optional<TcpBackendConfig> read_tcp_backend_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics) {
+const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema() {
   using namespace std::chrono_literals;
-  sdk::Diagnostics local;
-  sdk::ConfigReader r(table, local);
-  TcpBackendConfig c;
-  auto address = r.endpoint("address", std::nullopt, "the local service, host:port");
-  auto allow_remote = r.boolean("allow_remote", false, "allow targets that are not loopback addresses");
-  auto timeout = r.duration("connect_timeout", c.connect_timeout, "deadline for connecting to the service",
-                            {.min = 1ms, .max = 5min});
-  auto nodelay = r.boolean("nodelay", true, "disable Nagle's algorithm on backend connections");
-  r.finish();
-  if (!local.ok()) {
-    diagnostics.append(local);
-    return std::nullopt;
-  }
-  c.address = *address;
-  c.allow_remote = *allow_remote;
-  c.connect_timeout = *timeout;
-  c.nodelay = *nodelay;
-  sdk::error_code ec;
-  auto literal = asio::ip::make_address(c.address.host, ec);
-  if (!ec && !c.allow_remote && !is_loopback(literal)) {
-    diagnostics.error(table.find("address")->where,
-                      "backend address " + c.address.to_string() +
-                          " is not a loopback address; tunnel clients would reach your network through it. "
-                          "Set allow_remote = true if that is intended");
-    return std::nullopt;
-  }
-  return c;
+  using C = TcpBackendConfig;
+  static const auto schema =
+      sdk::ConfigSchema<C>("where the connector delivers each tunnelled stream: one TCP service")
+          .endpoint("address", &C::address, "the local service, host:port")
+          .required()
+          .boolean("allow_remote", &C::allow_remote, "allow targets that are not loopback addresses")
+          .duration("connect_timeout", &C::connect_timeout, "deadline for connecting to the service",
+                    {.min = 1ms, .max = 5min})
+          .boolean("nodelay", &C::nodelay, "disable Nagle's algorithm on backend connections")
+          .check([](const C& c, const sdk::CheckContext& at) {
+            // A name (e.g. localhost) is resolved at connect time; only a literal can be judged here.
+            sdk::error_code ec;
+            auto literal = asio::ip::make_address(c.address.host, ec);
+            if (!ec && !c.allow_remote && !is_loopback(literal))
+              at.error("address", "backend address " + c.address.to_string() +
+                                      " is not a loopback address; tunnel clients would reach your network through "
+                                      "it. Set allow_remote = true if that is intended");
+          });
+  return schema;
 }
 
 namespace {

@@ -4,24 +4,24 @@
 // never turns into an open proxy into the connector's network by accident.
 
 #include <warren/sdk/backend.hpp>
-#include <warren/sdk/config.hpp>
+#include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
-#include <optional>
-
 namespace warren::tcp {
 
 struct TcpBackendConfig {
-  sdk::Endpoint address;
+  sdk::Endpoint address;  ///< required: no default
   bool allow_remote = false;
   sdk::Duration connect_timeout = std::chrono::seconds(5);
   bool nodelay = true;
 };
 
-std::optional<TcpBackendConfig> read_tcp_backend_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics);
+/// The backend's keys; its check refuses a literal address that is not
+/// loopback unless allow_remote is set.
+const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema();
 
 /// Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback.
 bool is_loopback(const boost::asio::ip::address& address);

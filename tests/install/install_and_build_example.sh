@@ -37,6 +37,11 @@ step "warren plugins --plugin-dir lists it"
 "$prefix/bin/warren" plugins --plugin-dir "$work/example/build" | tee "$work/listed.txt"
 grep -q "^policy decorrelated 1.0.0 $plugin$" "$work/listed.txt" || fail "not listed"
 
+step "warren plugins --describe shows the keys its schema declares"
+"$prefix/bin/warren" plugins --plugin-dir "$work/example/build" --describe policy/decorrelated | tee "$work/described.txt"
+grep -q '^  default: "500ms"$' "$work/described.txt" || fail "base's default not described"
+grep -q '^  doc:     largest delay$' "$work/described.txt" || fail "max's doc not described"
+
 step "a config selecting it loads it by name (plugin_dirs relative to the config)"
 "$prefix/bin/warren" check --config "$work/example/tunnel.toml" || fail "check failed"
 

@@ -1,56 +1,49 @@
 #include "quic_settings.hpp"
 
-#include <warren/sdk/config_reader.hpp>
-
 #include <algorithm>
+#include <string>
 
 namespace warren::quic {
 namespace {
 
-void require_at_least(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics, const std::string& key,
-                      std::int64_t value, const std::string& other, std::int64_t minimum) {
+/// "'key' (value) must be at least 'other' (minimum)" at `key`, unless it is.
+void require_at_least(const sdk::CheckContext& at, const std::string& key, std::uint64_t value,
+                      const std::string& other, std::uint64_t minimum) {
   if (value >= minimum) return;
-  const sdk::ConfigValue* v = table.find(key);
-  diagnostics.error(v ? v->where : table.where, "'" + key + "' (" + std::to_string(value) + ") must be at least '" +
-                                                    other + "' (" + std::to_string(minimum) + ")");
+  at.error(key, "'" + key + "' (" + std::to_string(value) + ") must be at least '" + other + "' (" +
+                    std::to_string(minimum) + ")");
 }
 
 }  // namespace
 
-std::optional<QuicSettings> read_settings(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics) {
+const sdk::ConfigSchema<QuicSettings>& quic_settings_schema() {
   constexpr std::int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
-  QuicSettings defaults;
-  sdk::Diagnostics local;
-  sdk::ConfigReader reader(table, local);
-  auto stream_window = reader.integer("stream_window", static_cast<std::int64_t>(defaults.stream_window),
-                                      "most bytes a peer may send on one stream ahead of the reader (the window "
-                                      "grows to this while the reader keeps up)",
-                                      {.min = 16 * KiB, .max = 256 * MiB});
-  auto initial_stream_window =
-      reader.integer("initial_stream_window", static_cast<std::int64_t>(defaults.initial_stream_window),
-                     "window a stream starts with; all a stream that is never read can hold (at most stream_window)",
-                     {.min = 16 * KiB, .max = 256 * MiB});
-  auto connection_window =
-      reader.integer("connection_window", static_cast<std::int64_t>(defaults.connection_window),
-                     "bytes in flight on all streams together, plus bytes on streams not yet accepted",
-                     {.min = 64 * KiB, .max = 4 * GiB});
-  auto max_streams = reader.integer("max_streams", static_cast<std::int64_t>(defaults.max_streams),
-                                    "streams a peer may have open at once", {.min = 1, .max = 1 << 20});
-  reader.finish();
-  if (stream_window && connection_window)
-    require_at_least(table, local, "connection_window", *connection_window, "stream_window", *stream_window);
-  if (stream_window && initial_stream_window) {
-    if (reader.has("initial_stream_window")) {
-      require_at_least(table, local, "stream_window", *stream_window, "initial_stream_window", *initial_stream_window);
-    } else {
-      // The default start never exceeds a smaller stream_window the user chose.
-      initial_stream_window = std::min(*initial_stream_window, *stream_window);
-    }
-  }
-  diagnostics.append(local);
-  if (!local.ok()) return std::nullopt;
-  return QuicSettings{static_cast<std::uint64_t>(*stream_window), static_cast<std::uint64_t>(*initial_stream_window),
-                      static_cast<std::uint64_t>(*connection_window), static_cast<std::uint64_t>(*max_streams)};
+  using S = QuicSettings;
+  static const auto schema =
+      sdk::ConfigSchema<S>("QUIC flow control: how much a peer may send ahead of the reader")
+          .integer("stream_window", &S::stream_window,
+                   "most bytes a peer may send on one stream ahead of the reader (the window grows to this while "
+                   "the reader keeps up)",
+                   {.min = 16 * KiB, .max = 256 * MiB})
+          .integer("initial_stream_window", &S::initial_stream_window,
+                   "window a stream starts with; all a stream that is never read can hold (at most stream_window)",
+                   {.min = 16 * KiB, .max = 256 * MiB})
+          .integer("connection_window", &S::connection_window,
+                   "bytes in flight on all streams together, plus bytes on streams not yet accepted",
+                   {.min = 64 * KiB, .max = 4 * GiB})
+          .integer("max_streams", &S::max_streams, "streams a peer may have open at once", {.min = 1, .max = 1 << 20})
+          .check([](const S& s, const sdk::CheckContext& at) {
+            require_at_least(at, "connection_window", s.connection_window, "stream_window", s.stream_window);
+            // Only a start window the user wrote can be too large; a default one shrinks (effective()).
+            if (at.has("initial_stream_window"))
+              require_at_least(at, "stream_window", s.stream_window, "initial_stream_window", s.initial_stream_window);
+          });
+  return schema;
+}
+
+QuicSettings effective(QuicSettings settings) {
+  settings.initial_stream_window = std::min(settings.initial_stream_window, settings.stream_window);
+  return settings;
 }
 
 }  // namespace warren::quic

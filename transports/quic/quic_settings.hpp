@@ -1,6 +1,8 @@
 #pragma once
-// The plugin's own TOML keys, read once by the factory. The same table
-// serves an edge's [[listen]] entry and a connector's [[transport]] entry.
+// The plugin's flow-control keys, declared once in quic_settings_schema().
+// The same table serves an edge's [[listen]] entry and a connector's
+// [[transport]] entry; handshake_settings.hpp declares the edge's defences
+// in the same table, and plugin.cpp joins the two schemas.
 //
 // Memory a peer can make one connection hold in received, unread bytes:
 //   connection_window                 (bytes in flight, and in peer streams
@@ -13,10 +15,9 @@
 // worst, reached only by streams that were read fast (so their windows grew)
 // and then stalled; a stream never read holds initial_stream_window (64 KiB).
 
-#include <warren/sdk/config.hpp>
+#include <warren/sdk/config_schema.hpp>
 
 #include <cstdint>
-#include <optional>
 
 namespace warren::quic {
 
@@ -36,7 +37,14 @@ struct QuicSettings {
   std::uint64_t max_streams = 1024;
 };
 
-/// Reads and validates the table; nullopt after adding diagnostics.
-std::optional<QuicSettings> read_settings(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics);
+/// The flow-control keys: types, ranges, docs, and the rules between them.
+/// Reading leaves initial_stream_window as written (or its default); use
+/// effective() for the window a stream really starts with.
+const sdk::ConfigSchema<QuicSettings>& quic_settings_schema();
+
+/// `settings` with initial_stream_window at most stream_window: a default
+/// start window shrinks to a smaller stream_window the user chose (one the
+/// user wrote larger is an error of the schema's check).
+QuicSettings effective(QuicSettings settings);
 
 }  // namespace warren::quic

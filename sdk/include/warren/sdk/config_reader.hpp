@@ -59,6 +59,11 @@ class ConfigReader {
   /// Records a key that is absent and optional with no default (e.g. an
   /// unset `[tunnel] id`): known to finish(), listed by specs().
   void declare(KeySpec spec) { specs_.push_back(std::move(spec)); }
+  /// Replaces the type the last read recorded, for a type read as another
+  /// ("array of host:port" read as an array of strings).
+  void set_last_type(std::string type) { specs_.back().type = std::move(type); }
+  /// Reports a problem inside a value (one array element) at its location.
+  void error(SourceLocation where, std::string message) { diag_.error(std::move(where), std::move(message)); }
 
   std::optional<std::string> string(const std::string& key, std::optional<std::string> fallback, std::string doc) {
     note(key, "string", fallback ? "\"" + *fallback + "\"" : "", doc, !fallback);

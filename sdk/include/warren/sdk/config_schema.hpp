@@ -20,12 +20,13 @@
 
 #include <warren/sdk/config_reader.hpp>
 
+#include <algorithm>
 #include <concepts>
 #include <functional>
 #include <limits>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -77,13 +78,20 @@ class ConfigSchema {
       if (auto v = r.boolean(k, fallback(req, c.*member), d)) c.*member = *v;
     }, std::move(doc));
   }
-  /// Any integer member. An open end of `range` becomes the member type's
-  /// own limit, so a value never wraps.
+  /// Any integer member (not bool). The member type's own limits bound
+  /// `range` (an open end, or an end past them), so a value never wraps.
   template <std::integral T>
   ConfigSchema& integer(std::string key, T Config::*member, std::string doc, Range<std::int64_t> range = {}) {
-    if (!range.min && std::is_unsigned_v<T>) range.min = 0;
-    if (!range.min && sizeof(T) < sizeof(std::int64_t)) range.min = std::int64_t{std::numeric_limits<T>::min()};
-    if (!range.max && sizeof(T) < sizeof(std::int64_t)) range.max = std::int64_t{std::numeric_limits<T>::max()};
+    static_assert(!std::same_as<T, bool>, "a bool member is a boolean(), not an integer()");
+    if constexpr (std::is_unsigned_v<T> || sizeof(T) < sizeof(std::int64_t)) {
+      constexpr std::int64_t lowest =
+          std::is_unsigned_v<T> ? 0 : static_cast<std::int64_t>(std::numeric_limits<T>::min());
+      range.min = std::max(range.min.value_or(lowest), lowest);
+    }
+    if constexpr (sizeof(T) < sizeof(std::int64_t)) {
+      constexpr std::int64_t highest = static_cast<std::int64_t>(std::numeric_limits<T>::max());
+      range.max = std::min(range.max.value_or(highest), highest);
+    }
     return field(std::move(key), [=](ConfigReader& r, const std::string& k, const std::string& d, bool req, Config& c) {
       auto def = req ? std::nullopt : std::optional<std::int64_t>(static_cast<std::int64_t>(c.*member));
       if (auto v = r.integer(k, def, d, range)) c.*member = static_cast<T>(*v);
@@ -117,11 +125,44 @@ class ConfigSchema {
         if (word == *v) c.*member = value;
     }, std::move(doc));
   }
-  /// "host:port"; port 0 only if `allow_port_zero`. Usually `.required()`.
+  /// "host:port"; port 0 only if `allow_port_zero`. Usually `.required()`;
+  /// otherwise a member left empty (no host) means "unset", not a default.
   ConfigSchema& endpoint(std::string key, Endpoint Config::*member, std::string doc, bool allow_port_zero = false) {
     return field(std::move(key), [=](ConfigReader& r, const std::string& k, const std::string& d, bool req, Config& c) {
-      auto def = req ? std::nullopt : std::optional<std::string>((c.*member).to_string());
+      if (!req && (c.*member).host.empty() && !r.has(k)) return r.declare({k, "host:port", "", "", false, d});
+      auto def = req || (c.*member).host.empty() ? std::nullopt : std::optional<std::string>((c.*member).to_string());
       if (auto v = r.endpoint(k, def, d, allow_port_zero)) c.*member = std::move(*v);
+    }, std::move(doc));
+  }
+  /// An array of "host:port" strings, in order. Each bad element is reported
+  /// at its own location as `<item> "TEXT": why`, and so is an address listed
+  /// twice; `item` names one element in those messages ("edge"), by default
+  /// "'KEY' entry". An empty array is accepted: add a check if it is not.
+  ConfigSchema& endpoint_list(std::string key, std::vector<Endpoint> Config::*member, std::string doc,
+                              std::string item = {}) {
+    if (item.empty()) item = "'" + key + "' entry";
+    return field(std::move(key), [=](ConfigReader& r, const std::string& k, const std::string& d, bool req, Config& c) {
+      std::vector<std::string> texts;
+      for (const auto& e : c.*member) texts.push_back(e.to_string());
+      auto v = r.string_list(k, req ? std::nullopt : std::optional(texts), d);
+      r.set_last_type("array of host:port");
+      if (!v || !r.has(k)) return;
+      std::vector<Endpoint> out;
+      bool good = true;
+      for (const auto& [text, where] : *v) {
+        std::string why;
+        auto e = parse_endpoint(text, &why);
+        if (!e) {
+          r.error(where, item + " \"" + text + "\": " + why);
+          good = false;
+        } else if (std::find(out.begin(), out.end(), *e) != out.end()) {
+          r.error(where, item + " \"" + text + "\" is listed twice");
+          good = false;
+        } else {
+          out.push_back(std::move(*e));
+        }
+      }
+      if (good) c.*member = std::move(out);
     }, std::move(doc));
   }
   /// An array of strings; each element's location is kept, for checks that
