@@ -26,7 +26,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kService = "_warren._udp.example.test";
-constexpr unsigned kTtlSeconds = 1;  ///< of every DNS answer; dns-srv keeps answers this long (min_ttl)
+constexpr unsigned kTtlSeconds = 1;
+constexpr auto kEchoInterval = std::chrono::milliseconds(
+    20);  ///< at most 50 echoes a second  ///< of every DNS answer; dns-srv keeps answers this long (min_ttl)
 
 /// Three edges a, b, c (names a.example.test …), each with its own folder,
 /// QUIC port and public port; b and c use a's certificate and key.
@@ -127,7 +129,12 @@ class EchoLoop {
 
  private:
   void run(std::uint16_t port) {
+    // Paced below the edge's per-source connection rate (100/s): the loop
+    // tests the tunnel, not the edge's flood limit.
+    auto next = Clock::now();
     for (std::uint64_t seed = 1; !stop_; ++seed) {
+      std::this_thread::sleep_until(next);
+      next = std::max(next + kEchoInterval, Clock::now());
       auto data = random_bytes(16384 + seed % 16384, seed);
       std::string why;
       try {
