@@ -26,11 +26,13 @@ TempDir::~TempDir() {
 Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
   public_port_ = free_tcp_port();
   auto ports = o.public_ports.empty() ? std::to_string(public_port_) + "-" + std::to_string(public_port_) : o.public_ports;
-  std::ofstream(dir / "edge.toml") << "[edge]\nid = \"" << o.id << "\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
+  std::ofstream(dir / "edge.toml") << "[edge]\nid = \"" << o.id
+                                   << "\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
                                    << "public_ports = \"" << ports << "\"\n"
                                    << "admin = \"127.0.0.1:0\"\nheartbeat_interval = \"200ms\"\n"
                                    << (o.quick_tunnels ? "quick_tunnels = true\n" : "") << o.extra << "\n"
-                                   << "[[listen]]\nplugin = \"quic\"\naddress = \"" << o.listen_host << ":" << o.listen_port << "\"\n"
+                                   << "[[listen]]\nplugin = \"quic\"\naddress = \"" << o.listen_host << ":"
+                                   << o.listen_port << "\"\n"
                                    << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
                                    << o.more_tunnels << "\n";
   process_ = std::make_unique<BackgroundProcess>(
@@ -76,8 +78,9 @@ Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tun
                       << o.tunnel_extra << "\n"
                       << "[[transport]]\nplugin = \"quic\"\n"
                       << "[discovery]\n"
-                      << (o.discovery.empty() ? "plugin = \"static\"\nedges = [\"127.0.0.1:" + std::to_string(o.edge_port) + "\"]"
-                                              : o.discovery)
+                      << (o.discovery.empty()
+                              ? "plugin = \"static\"\nedges = [\"127.0.0.1:" + std::to_string(o.edge_port) + "\"]"
+                              : o.discovery)
                       << "\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
                       << "\"\n[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
   std::vector<std::string> argv{WARREN_BINARY, "connect", "--config", file.string()};
