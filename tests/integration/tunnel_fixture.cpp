@@ -38,16 +38,19 @@ TempDir::~TempDir() {
 Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
   public_port_ = free_tcp_port();
   auto ports = o.public_ports.empty() ? std::to_string(public_port_) + "-" + std::to_string(public_port_) : o.public_ports;
-  std::ofstream(dir / "edge.toml") << "[edge]\nid = \"edge-test\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
+  std::ofstream(dir / "edge.toml") << "[edge]\nid = \"" << o.id
+                                   << "\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
                                    << "public_ports = \"" << ports << "\"\n"
                                    << "admin = \"127.0.0.1:0\"\nheartbeat_interval = \"200ms\"\n"
                                    << (o.quick_tunnels ? "quick_tunnels = true\n" : "") << o.extra << "\n"
-                                   << "[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:" << o.listen_port << "\"\n"
+                                   << "[[listen]]\nplugin = \"quic\"\naddress = \"" << o.listen_host << ":"
+                                   << o.listen_port << "\"\n"
                                    << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
                                    << o.more_tunnels << "\n";
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{warren_binary(), "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");
-  auto listen = process_->wait_for_line(std::regex(R"(^listen quic 127\.0\.0\.1:(\d+)$)"), 10s);
+  auto host = std::regex_replace(o.listen_host, std::regex(R"(\.)"), R"(\.)");
+  auto listen = process_->wait_for_line(std::regex("^listen quic " + host + R"(:(\d+)$)"), 10s);
   auto admin = process_->wait_for_line(std::regex(R"(^admin http://127\.0\.0\.1:(\d+)/metrics$)"), 10s);
   auto pin = process_->wait_for_line(std::regex(R"(^pin (sha256:[0-9a-f]{64})$)"), 10s);
   if (!listen || !admin || !pin) throw std::runtime_error("the edge did not start:\n" + process_->stderr_text());
@@ -86,8 +89,11 @@ Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tun
                       << "grace_period = \"" << o.grace_period << "\"\nstagger = \"100ms\"\n"
                       << o.tunnel_extra << "\n"
                       << "[[transport]]\nplugin = \"quic\"\n"
-                      << "[discovery]\nplugin = \"static\"\nedges = [\"127.0.0.1:" << o.edge_port
-                      << "\"]\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
+                      << "[discovery]\n"
+                      << (o.discovery.empty()
+                              ? "plugin = \"static\"\nedges = [\"127.0.0.1:" + std::to_string(o.edge_port) + "\"]"
+                              : o.discovery)
+                      << "\n[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << o.backend_port
                       << "\"\n[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
   std::vector<std::string> argv{warren_binary(), "connect", "--config", file.string()};
   if (!o.extra_args.empty()) argv.push_back(o.extra_args);

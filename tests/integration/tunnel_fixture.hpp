@@ -24,6 +24,8 @@ struct EdgeOptions {
   std::string tunnel_id = "web";
   std::string token = "s3cret";
   std::uint16_t listen_port = 0;  ///< 0: any free port
+  std::string listen_host = "127.0.0.1";  ///< any loopback address (127.0.0.0/8), for edges at distinct addresses
+  std::string id = "edge-test";           ///< [edge] id, which connectors log as the edge they registered with
   bool quick_tunnels = false;
   std::string extra;              ///< more [edge] lines
   std::string public_ports;       ///< "A-B"; empty: one free port
@@ -66,6 +68,7 @@ struct ConnectorOptions {
   std::string tunnel_extra;  ///< more [tunnel] lines, e.g. "public_port = 20001"
   bool quick = false;        ///< no id and token: ask the edge for a quick tunnel
   std::string name = "connector";  ///< files NAME.toml and NAME.err, so several can share a folder
+  std::string discovery;           ///< the [discovery] table's lines; empty: `static` with 127.0.0.1:edge_port
 };
 
 class Connector {
