@@ -389,12 +389,22 @@ void SimReplica::admit_at_edge(const Register& a, Event& outcome) {
   request.connector_id = connector_id_;
   auto answer = net_.registries[c.edge]->register_leg(c.attempt, request, now_, net_.edge_random);
   if (auto* refused = std::get_if<protocol::Rejected>(&answer)) {
-    // This replica's earlier connections at this edge were all removed when
-    // they closed: a refusal here means the edge mixed up replicas.
     outcome.kind = rejected;
     outcome.ec = refused->code;
     outcome.fatal = refused->fatal;
     outcome.retry_after = refused->retry_after;
+    // Only this leg's own earlier connection, closed but not yet noticed by
+    // the edge, may hold the slot; anything else means the edge mixed up replicas.
+    bool own_stale = refused->code == errc::duplicate_registration &&
+                     std::any_of(net_.owners.begin(), net_.owners.end(), [&](const auto& held) {
+                       const auto& o = held.second;
+                       return held.first != c.attempt && o.replica == index_ && o.leg == a.leg && o.edge == c.edge &&
+                              o.epoch == net_.edge_epoch[c.edge];
+                     });
+    if (own_stale) {
+      ++stats_.stale_slot_refusals;
+      return;
+    }
     return violate("edge " + std::to_string(c.edge) + " refused leg " + std::to_string(a.leg) + " (" +
                    std::string(sdk::name(refused->code)) + "): " + refused->message);
   }
@@ -402,20 +412,34 @@ void SimReplica::admit_at_edge(const Register& a, Event& outcome) {
   ++stats_.edge_admissions;
   c.at_edge = true;
   c.edge_epoch = net_.edge_epoch[c.edge];
-  net_.owners[c.attempt] = {index_, a.leg};
+  net_.owners[c.attempt] = {index_, a.leg, c.edge, c.edge_epoch};
   if (admission.replaced) {
     ++stats_.edge_replacements;
     auto owner = net_.owners.find(*admission.replaced);
-    if (owner != net_.owners.end() && owner->second.replica != index_)
+    if (owner == net_.owners.end()) return violate("the edge replaced a leg it no longer had");
+    const auto replaced = owner->second;
+    net_.owners.erase(owner);
+    if (replaced.replica != index_ || replaced.leg != a.leg)
       return violate("replica " + connector_id_ + "'s leg " + std::to_string(a.leg) + " evicted leg " +
-                     std::to_string(owner->second.leg) + " of replica-" + std::to_string(owner->second.replica));
+                     std::to_string(replaced.leg) + " of replica-" + std::to_string(replaced.replica));
   }
   outcome.interval = scenario_.edge_interval;
 }
 
 // The connection ended: the edge (if it is the same process) forgets the leg.
+// Sometimes the edge misses the close (the packet was lost) and keeps the
+// leg until its own idle timeout: a reconnect then finds its old slot held.
 void SimReplica::forget_at_edge(const Connection& c) {
   if (!c.at_edge || c.edge_epoch != net_.edge_epoch[c.edge]) return;
+  if (c.state != Connection::State::unregistering && chance(0.3)) {
+    ++stats_.closes_missed_by_edge;
+    auto e = event(edge_notices_close, latency(500ms, 10s));
+    e->edge = c.edge;
+    e->attempt = c.attempt;
+    e->seq = c.edge_epoch;
+    schedule(e);
+    return;
+  }
   net_.registries[c.edge]->remove_leg(c.attempt, now_);
   net_.owners.erase(c.attempt);
 }

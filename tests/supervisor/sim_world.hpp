@@ -69,7 +69,7 @@ struct SimStats {
   std::uint64_t edge_deaths = 0, edge_returns = 0, dead_dial_failed = 0, dead_dial_unreachable = 0, dead_dial_hung = 0,
                 legs_lost_to_dead_edges = 0, rehomes = 0;
   std::uint64_t replica_runs = 0, replicas_registered_together = 0, replicas_sharing_an_edge = 0, edge_admissions = 0,
-                edge_replacements = 0;
+                edge_replacements = 0, closes_missed_by_edge = 0, stale_slot_refusals = 0;
   std::uint64_t fatal_exits_checked = 0, retry_streaks_at_limit = 0;
   std::uint64_t max_resolves_per_minute = 0;  ///< the busiest virtual minute of any replica
 };
@@ -130,7 +130,8 @@ enum Kind {
   shutdown,
   edge_down,
   edge_up,
-  dns_change
+  dns_change,
+  edge_notices_close  ///< the edge finally removes a leg whose close it missed
 };
 
 /// Something the world will tell the supervisor (or itself) at `at`.
@@ -196,8 +197,12 @@ struct Net {
   std::vector<std::unique_ptr<TunnelRegistry>> registries;
   struct Owner {
     unsigned replica = 0, leg = 0;
+    std::size_t edge = 0;
+    std::uint64_t epoch = 0;
   };
-  std::map<LegId, Owner> owners;  ///< the connection behind each LegId an edge admitted
+  /// The connection behind each LegId an edge still holds (closed ones too,
+  /// until the edge notices).
+  std::map<LegId, Owner> owners;
   std::optional<std::string> violation;
   std::vector<std::string> trace;
 };

@@ -56,9 +56,11 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
             << stats.dead_dial_unreachable << " peer_unreachable, " << stats.dead_dial_hung << " hung; "
             << stats.rehomes << " legs re-homed to another edge\n  replicas: " << stats.replica_runs << " supervisors, "
             << stats.edge_admissions << " edge admissions, " << stats.edge_replacements
-            << " replacements; steps with both replicas registered " << stats.replicas_registered_together
-            << ", sharing an edge " << stats.replicas_sharing_an_edge << "\n  fatal exits checked "
-            << stats.fatal_exits_checked << ", dials at the retry limit " << stats.retry_streaks_at_limit << "\n";
+            << " replacements of a stale leg, " << stats.closes_missed_by_edge << " closes the edge missed, "
+            << stats.stale_slot_refusals << " refusals for a stale slot; steps with both replicas registered "
+            << stats.replicas_registered_together << ", sharing an edge " << stats.replicas_sharing_an_edge
+            << "\n  fatal exits checked " << stats.fatal_exits_checked << ", dials at the retry limit "
+            << stats.retry_streaks_at_limit << "\n";
 
   if (seeds >= 1000) {
     // The world must keep reaching every outcome, or the invariants above
@@ -91,6 +93,8 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     CHECK(stats.replica_runs > seeds + seeds / 5);
     CHECK(stats.replicas_registered_together > seeds);
     CHECK(stats.replicas_sharing_an_edge > seeds / 10);
+    CHECK(stats.edge_replacements > seeds / 100);
+    CHECK(stats.stale_slot_refusals > seeds / 100);
     CHECK(stats.fatal_exits_checked > seeds / 100);
     CHECK(stats.retry_streaks_at_limit > 0);
   }
