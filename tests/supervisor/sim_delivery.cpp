@@ -175,6 +175,12 @@ void SimReplica::deliver_to_leg(Event& e) {
       // The connection stays open until the supervisor's CloseLeg.
       if (e.fatal || sdk::is_fatal(e.ec)) fatal_this_step_ = fatal_delivered_ = true;
       retry_floor_[e.leg] = e.retry_after;
+      // The edge answered with an uncounted refusal (busy, rate-limited, its
+      // slot held): the row of counted failures on this address ends.
+      if (rotation_ && rotation_->classify(e.ec) != sdk::AddressAction::rotate_and_count) {
+        streak_address_[e.leg].reset();
+        streak_[e.leg] = 0;
+      }
       supervisor_->handle_rejected(now_, e.leg, e.ec, e.fatal, e.retry_after);
       return;
     case ack:

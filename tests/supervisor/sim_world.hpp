@@ -106,6 +106,7 @@ class RecordingRotation final : public sdk::AddressPolicy {
     inner_.on_connected(state, health, address, now);
   }
   const ip_rotation::RotationConfig& config() const { return inner_.config(); }
+  sdk::AddressAction classify(const sdk::error_code& error) const { return inner_.classify(error); }
 
   mutable std::map<const sdk::AddressState*, Failure> last;  ///< each leg's error since it last registered
   mutable std::vector<Failure> counted;                      ///< every counted failure, any leg
