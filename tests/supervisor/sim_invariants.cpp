@@ -8,7 +8,7 @@ namespace warren::core::supervisor::test {
 
 using namespace sim;
 
-void SimWorld::check_after_step() {
+void SimReplica::check_after_step() {
   const auto& config = scenario_.config;
   auto legs = supervisor_->legs();
   unsigned holding = 0;
@@ -24,9 +24,11 @@ void SimWorld::check_after_step() {
     if (!c || exit_code_) continue;
     // An edge that died silently is noticed by the heartbeat deadline.
     if (c->silent_since && heartbeats_run(legs[i].phase)) {
-      auto interval = scenario_.edge_interval > sdk::Duration::zero() ? scenario_.edge_interval : config.heartbeat_interval;
+      auto interval =
+          scenario_.edge_interval > sdk::Duration::zero() ? scenario_.edge_interval : config.heartbeat_interval;
       auto limit = std::max(config.heartbeat_timeout, 2 * interval);
-      if (now_ - std::max(*c->silent_since, c->since) > limit) violate("a silent edge went unnoticed past the heartbeat timeout");
+      if (now_ - std::max(*c->silent_since, c->since) > limit)
+        violate("a silent edge went unnoticed past the heartbeat timeout");
     }
     // A drained leg closes at once: an idle connector stops within a round trip.
     if (c->state == Connection::State::unregistering && c->drained() && !c->silent_since)

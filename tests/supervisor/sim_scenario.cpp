@@ -25,7 +25,7 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
   auto& c = s.config;
   c.ha_connections = 1 + static_cast<unsigned>(r.next_u64() % 4);
   c.transport_count = 1 + r.next_u64() % 3;
-  s.edge_count = 1 + r.next_u64() % 5;
+  s.edge_count = 1 + r.next_u64() % 6;
   static constexpr sdk::Duration staggers[] = {0ms, 200ms, 1s, 2s};
   c.stagger = one_of(r, staggers);
   if (r.uniform01() < 0.5) {
@@ -55,6 +55,9 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
   s.backoff_give_up = r.uniform01() < 0.3 ? 3 + static_cast<std::uint32_t>(r.next_u64() % 18) : 0;
   s.rotation.max_edge_addr_retries = 1 + static_cast<std::uint32_t>(r.next_u64() % 8);
   s.rotation.give_back_after = between(r, 0s, 2min);
+  s.replicas = r.uniform01() < 0.4 ? 2 : 1;
+  s.dns_changes = r.uniform01() < 0.6;
+  s.dead_edge_unreachable = r.uniform01() < 0.5 ? 0.0 : r.uniform(0.2, 1.0);
   return s;
 }
 
@@ -71,7 +74,9 @@ std::string SimScenario::describe() const {
       << " give_back_after=" << ms(rotation.give_back_after) << " ack_loss=" << ack_loss
       << " reject_rate=" << reject_rate << " resolve_failure_rate=" << resolve_failure_rate
       << " edge_interval=" << ms(edge_interval) << " shutdown_at=" << (shutdown_at ? ms(*shutdown_at) : "never")
-      << " backoff=" << ms(backoff_base) << ".." << ms(backoff_cap) << " give_up=" << backoff_give_up;
+      << " backoff=" << ms(backoff_base) << ".." << ms(backoff_cap) << " give_up=" << backoff_give_up
+      << " replicas=" << replicas << " dns_changes=" << dns_changes
+      << " dead_edge_unreachable=" << dead_edge_unreachable;
   return out.str();
 }
 

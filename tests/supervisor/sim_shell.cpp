@@ -22,22 +22,10 @@ std::optional<std::size_t> edge_index(const std::vector<sdk::EdgeAddress>& edges
 
 }  // namespace
 
-void SimWorld::execute(const SupervisorAction& action) {
+void SimReplica::execute(const SupervisorAction& action) {
   const auto& config = scenario_.config;
-  if (auto* a = std::get_if<Resolve>(&action)) {
-    (void)a;
-    if (chance(scenario_.resolve_failure_rate)) {
-      auto e = event(resolve_failed, latency(5ms, 300ms));
-      e->ec = chance(0.5) ? sdk::error_code(errc::discovery_failed) : sdk::error_code(errc::no_edges);
-      schedule(e);
-    } else {
-      auto e = event(resolved, latency(5ms, 300ms));
-      // Discovery answers in any order: indexes must not be trusted across lookups.
-      e->addresses = edges_;
-      std::rotate(e->addresses.begin(), e->addresses.begin() + static_cast<std::ptrdiff_t>(random_.next_u64() % edges_.size()),
-                  e->addresses.end());
-      schedule(e);
-    }
+  if (std::holds_alternative<Resolve>(action)) {
+    execute_resolve();
   } else if (auto* dial = std::get_if<Dial>(&action)) {
     execute_dial(*dial);
   } else if (auto* reg = std::get_if<Register>(&action)) {
@@ -48,7 +36,9 @@ void SimWorld::execute(const SupervisorAction& action) {
       return violate("a heartbeat on a leg that is not registered");
     if (beat->sequence <= last_heartbeat_[beat->leg]) return violate("heartbeat sequence did not increase");
     last_heartbeat_[beat->leg] = beat->sequence;
-    if (c->silent_since || !edge_up_[c->edge] || chance(scenario_.ack_loss)) return;
+    if (c->silent_since || !edge_up_[c->edge]) return;
+    if (c->at_edge && c->edge_epoch == net_.edge_epoch[c->edge]) net_.registries[c->edge]->heard_from(c->attempt, now_);
+    if (chance(scenario_.ack_loss)) return;
     auto e = event(ack, latency(1ms, 150ms), beat->leg);
     e->seq = beat->sequence;
     schedule(e);
@@ -62,11 +52,21 @@ void SimWorld::execute(const SupervisorAction& action) {
     c->state = Connection::State::unregistering;
     must_unregister_.erase(unreg->leg);
     ++stats_.unregisters;
+    if (c->at_edge && c->edge_epoch == net_.edge_epoch[c->edge] && !c->silent_since)
+      net_.registries[c->edge]->drain_leg(c->attempt, now_);
     if (!c->silent_since && edge_up_[c->edge]) schedule(event(unregister_acked, latency(1ms, 100ms), unreg->leg));
   } else if (std::holds_alternative<StopAcceptingStreams>(action)) {
     if (!shutdown_requested_) return violate("StopAcceptingStreams before shutdown");
     streams_stopped_ = true;
   } else if (auto* retry = std::get_if<RetryScheduled>(&action)) {
+    if (retry->leg) {
+      leg_failed_since_answer_ = true;
+    } else {
+      // Discovery's own backoff: the next lookup waits this long.
+      if (!resolve_backoff_pending_) return violate("a discovery retry scheduled with no failed lookup to retry");
+      resolve_backoff_pending_ = false;
+      resolve_not_before_ = now_ + retry->delay;
+    }
     if (retry->leg && retry->reason == errc::duplicate_registration) {
       // A slot held by a live connection: the edge's pace (capped, up to
       // 25 % jitter above it), and the backoff policy is not asked.
@@ -74,7 +74,8 @@ void SimWorld::execute(const SupervisorAction& action) {
       if (floor && *floor > sdk::Duration::zero()) {
         auto pace = std::min(*floor, config.max_retry_after);
         if (retry->delay < pace || retry->delay > pace * 1.25)
-          return violate("a held slot retried after " + sdk::format_duration(retry->delay) + ", not at the edge's pace");
+          return violate("a held slot retried after " + sdk::format_duration(retry->delay) +
+                         ", not at the edge's pace");
         ++stats_.held_slot_retries;
         retry_at_[*retry->leg] = now_ + retry->delay;
         return;
@@ -100,55 +101,108 @@ void SimWorld::execute(const SupervisorAction& action) {
     }
     if (retry->delay < sdk::Duration::zero()) return violate("a negative delay");
     if (retry->delay != expected)
-      return violate("delay " + sdk::format_duration(retry->delay) + " is not the expected " + sdk::format_duration(expected));
+      return violate("delay " + sdk::format_duration(retry->delay) + " is not the expected " +
+                     sdk::format_duration(expected));
   } else if (auto* done = std::get_if<Exit>(&action)) {
-    exit_code_ = done->code;
-    if (done->code >= 0 && done->code < 4) ++stats_.exits[done->code];
-    bool fatal_exit = done->code == 2 || done->code == 3;
-    if (fatal_exit != fatal_delivered_) return violate("exit code " + std::to_string(done->code) + " but fatal error seen: " + std::to_string(fatal_delivered_));
-    if (fatal_exit && done->code != exit_code_for_fatal(done->reason)) return violate("wrong exit code for the fatal error");
-    if (done->code == 0) {
-      if (!shutdown_requested_) return violate("Exit 0 without a shutdown");
-      if (!must_unregister_.empty()) return violate("Exit 0 before every live leg was unregistered");
-      // Honest: 0 only when every stream finished, the grace ran out, or the user insisted.
-      if (cut_by_loss_ > 0 && !done->grace_expired && !forced_stop_)
-        return violate("Exit 0 although streams were cut when a draining leg was lost");
-    }
-    if (done->grace_expired) {
-      ++stats_.graces_expired;
-      if (now_ - shutdown_time_ < config.grace_period) return violate("grace_expired before the grace period");
-    }
-    if (shutdown_requested_ && (done->code == 0 || done->code == 1) && done->streams_cut != cut_by_loss_ + cut_at_exit_)
-      return violate("Exit says " + std::to_string(done->streams_cut) + " streams were cut, the world saw " +
-                     std::to_string(cut_by_loss_ + cut_at_exit_));
-    if (done->code == 1 && shutdown_requested_ && cut_by_loss_ > 0) {
-      ++stats_.drains_cut;
-    } else if (done->code == 1) {
-      bool gave_up = !backoff_->answers.empty() && !backoff_->answers.front();
-      if (gave_up) backoff_->answers.pop_front();
-      if (!config.no_reconnect && !gave_up) return violate("Exit 1 without --no-reconnect and without the policy giving up");
-    }
-    for (auto& c : legs_) c.reset();  // the process is gone
+    check_exit(*done);
+    for (auto& c : legs_)
+      if (c) {
+        forget_at_edge(*c);
+        c.reset();  // the process is gone
+      }
   }
 }
 
-void SimWorld::execute_dial(const Dial& a) {
+void SimReplica::check_exit(const Exit& done_ref) {
+  const auto* done = &done_ref;
+  const auto& config = scenario_.config;
+  exit_code_ = done->code;
+  if (done->code >= 0 && done->code < 4) ++stats_.exits[done->code];
+  bool fatal_exit = done->code == 2 || done->code == 3;
+  if (fatal_exit != fatal_delivered_)
+    return violate("exit code " + std::to_string(done->code) +
+                   " but fatal error seen: " + std::to_string(fatal_delivered_));
+  if (fatal_exit && done->code != exit_code_for_fatal(done->reason))
+    return violate("wrong exit code for the fatal error");
+  if (done->code == 0) {
+    if (!shutdown_requested_) return violate("Exit 0 without a shutdown");
+    if (!must_unregister_.empty()) return violate("Exit 0 before every live leg was unregistered");
+    // Honest: 0 only when every stream finished, the grace ran out, or the user insisted.
+    if (cut_by_loss_ > 0 && !done->grace_expired && !forced_stop_)
+      return violate("Exit 0 although streams were cut when a draining leg was lost");
+  }
+  if (done->grace_expired) {
+    ++stats_.graces_expired;
+    if (now_ - shutdown_time_ < config.grace_period) return violate("grace_expired before the grace period");
+  }
+  if (shutdown_requested_ && (done->code == 0 || done->code == 1) && done->streams_cut != cut_by_loss_ + cut_at_exit_)
+    return violate("Exit says " + std::to_string(done->streams_cut) + " streams were cut, the world saw " +
+                   std::to_string(cut_by_loss_ + cut_at_exit_));
+  if (done->code == 1 && shutdown_requested_ && cut_by_loss_ > 0) {
+    ++stats_.drains_cut;
+  } else if (done->code == 1) {
+    bool gave_up = !backoff_->answers.empty() && !backoff_->answers.front();
+    if (gave_up) backoff_->answers.pop_front();
+    if (!config.no_reconnect && !gave_up)
+      return violate("Exit 1 without --no-reconnect and without the policy giving up");
+  }
+  if (fatal_exit) {
+    // A fatal error stops every leg: each connection closed (CloseLeg) before
+    // the Exit, no leg left in a live phase, no timer left to fire.
+    ++stats_.fatal_exits_checked;
+    for (unsigned i = 0; i < legs_.size(); ++i)
+      if (legs_[i])
+        return violate("a fatal error (" + std::string(sdk::name(done->reason)) + ") left leg " + std::to_string(i) +
+                       "'s connection open");
+    for (const auto& leg : supervisor_->legs())
+      if (leg.phase != LegPhase::closed) return violate("a fatal error left a leg in a live phase");
+    if (supervisor_->next_timeout()) return violate("a fatal error left a timer running");
+  }
+}
+
+void SimReplica::execute_dial(const Dial& a) {
   const auto& config = scenario_.config;
   if (a.leg >= legs_.size()) return violate("Dial for a leg that does not exist");
   if (streams_stopped_) return violate("Dial after StopAcceptingStreams");
   if (legs_[a.leg]) return violate("Dial for a leg that already has a connection");
-  if (a.leg > 0 && !leg0_registered_once_) return violate("leg " + std::to_string(a.leg) + " dialed before leg 0 registered");
+  if (a.leg > 0 && !leg0_registered_once_)
+    return violate("leg " + std::to_string(a.leg) + " dialed before leg 0 registered");
   if (retry_at_[a.leg] && now_ < *retry_at_[a.leg]) return violate("Dial before the backoff delay ran out");
   if (a.transport >= config.transport_count) return violate("Dial with a transport out of range");
   auto edge = edge_index(edges_, a.address);
-  if (!edge) return violate("Dial to an address discovery never returned");
+  if (!edge || !edge_index(last_answer_, a.address))
+    return violate("Dial to " + a.address.to_string() + ", not in discovery's latest answer");
+  if (!net_.in_dns[*edge]) ++stats_.stale_dials;  // DNS dropped it since the answer
 
   std::set<std::size_t> held;  // by the other legs
   for (unsigned i = 0; i < legs_.size(); ++i)
     if (i != a.leg && legs_[i]) held.insert(legs_[i]->edge);
-  if (!scenario_.custom_address_policy && edges_.size() > held.size() && held.count(*edge))
-    return violate("Dial to an address another leg holds while one is free");
-  if (rotation_) check_rotation(a, *edge, held);
+  std::vector<std::size_t> free;  // known to the supervisor, held by no other leg
+  for (const auto& known : last_answer_)
+    if (auto i = edge_index(edges_, known); i && !held.count(*i)) free.push_back(*i);
+  // Legs on distinct addresses whenever there are enough.
+  if (!scenario_.custom_address_policy && !free.empty() && held.count(*edge))
+    return violate("leg " + std::to_string(a.leg) + " dialed " + edges_[*edge].to_string() +
+                   ", which another leg holds, while " + edges_[free.front()].to_string() + " was free");
+  if (rotation_) {
+    check_rotation(a, *edge, held);
+    // No leg stays on an address past max_edge_addr_retries counted failures
+    // there while another address is free (healthy or not).
+    // The row: the leg's dials to one address, each ending in a counted failure.
+    const auto limit = rotation_->config().max_edge_addr_retries;
+    if (streak_address_[a.leg] && !same_endpoint(*streak_address_[a.leg], a.address)) {
+      streak_address_[a.leg].reset();
+      streak_[a.leg] = 0;
+    }
+    if (streak_address_[a.leg]) {
+      if (streak_[a.leg] >= limit) ++stats_.retry_streaks_at_limit;
+      for (std::size_t other : free)
+        if (other != *edge && streak_[a.leg] >= limit)
+          return violate("leg " + std::to_string(a.leg) + " stays on " + a.address.to_string() + " after " +
+                         std::to_string(streak_[a.leg]) + " counted failures there (max_edge_addr_retries " +
+                         std::to_string(limit) + ") while " + edges_[other].to_string() + " was free");
+    }
+  }
 
   if (config.transport_count > 1) {
     if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= config.max_dial_failures)
@@ -160,7 +214,7 @@ void SimWorld::execute_dial(const Dial& a) {
   }
 
   auto c = std::make_unique<Connection>();
-  c->attempt = ++next_attempt_;
+  c->attempt = ++net_.next_attempt;
   c->edge = *edge;
   c->transport = a.transport;
   c->since = now_;
@@ -173,11 +227,23 @@ void SimWorld::execute_dial(const Dial& a) {
     schedule(e);
   };
   if (!edge_up_[*edge]) {
-    if (edge_silent_[*edge]) conn->silent_since = now_;  // the dial hangs
-    else fail(errc::dial_failed, 1ms, 100ms);
+    // A dead edge: the dial hangs (until the connect timeout), or fails fast,
+    // refused or ICMP-unreachable.
+    if (edge_silent_[*edge]) {
+      conn->silent_since = now_;
+      ++stats_.dead_dial_hung;
+    } else if (chance(scenario_.dead_edge_unreachable)) {
+      fail(errc::peer_unreachable, 1ms, 100ms);
+      ++stats_.dead_dial_unreachable;
+    } else {
+      fail(errc::dial_failed, 1ms, 100ms);
+      ++stats_.dead_dial_failed;
+    }
   } else if (scenario_.quic_blocked && a.transport == 0) {
-    if (chance(0.2)) conn->silent_since = now_;
-    else fail(errc::quic_broken, 100ms, 3s);
+    if (chance(0.2))
+      conn->silent_since = now_;
+    else
+      fail(errc::quic_broken, 100ms, 3s);
   } else if (chance(0.001)) {
     fail(errc::certificate_mismatch, 5ms, 100ms);
   } else if (chance(0.05)) {
@@ -192,19 +258,31 @@ void SimWorld::execute_dial(const Dial& a) {
 // give_back_after). The world's view of failures is a superset of the
 // policy's (which forgets an address that worked), so this never blames a
 // choice the rules allow.
-void SimWorld::check_rotation(const Dial& a, std::size_t edge, const std::set<std::size_t>& held) {
+void SimReplica::check_rotation(const Dial& a, std::size_t edge, const std::set<std::size_t>& held) {
   auto found = rotation_->last.find(&supervisor_->legs()[a.leg].address);
   if (found == rotation_->last.end()) return;
   const auto failure = found->second;
   rotation_->last.erase(found);  // one Dial answers one error
-  if (!failure.counted) return;
+  if (!failure.counted) {
+    // An uncounted error (the edge answered: busy, rate-limited) ends the row.
+    streak_address_[a.leg].reset();
+    streak_[a.leg] = 0;
+    return;
+  }
   ++stats_.counted_failures;
+  if (streak_address_[a.leg] && same_endpoint(*streak_address_[a.leg], failure.address)) {
+    ++streak_[a.leg];
+  } else {
+    streak_address_[a.leg] = failure.address;
+    streak_[a.leg] = 1;
+  }
   if (!same_endpoint(failure.address, edges_[edge])) {
     ++stats_.rotations_away;
     return;
   }
   const auto window = rotation_->config().give_back_after;
-  for (std::size_t other = 0; other < edges_.size(); ++other) {
+  for (const auto& known : last_answer_) {
+    const std::size_t other = *edge_index(edges_, known);
     if (other == edge || held.count(other)) continue;
     bool unhealthy = std::any_of(rotation_->counted.begin(), rotation_->counted.end(), [&](const auto& f) {
       return same_endpoint(f.address, edges_[other]) && now_ - f.at < window;
@@ -215,7 +293,7 @@ void SimWorld::check_rotation(const Dial& a, std::size_t edge, const std::set<st
   }
 }
 
-void SimWorld::execute_register(const Register& a) {
+void SimReplica::execute_register(const Register& a) {
   if (a.leg >= legs_.size()) return violate("Register for a leg that does not exist");
   auto& c = legs_[a.leg];
   if (streams_stopped_) return violate("Register after StopAcceptingStreams");
@@ -255,12 +333,12 @@ void SimWorld::execute_register(const Register& a) {
     e->kind = rejected;
     e->ec = errc::tunnel_unknown;  // fatal by its code, without the flag
   } else {
-    e->interval = scenario_.edge_interval;
+    admit_at_edge(a, *e);
   }
   schedule(e);
 }
 
-void SimWorld::close(unsigned leg, const sdk::error_code& reason) {
+void SimReplica::close(unsigned leg, const sdk::error_code& reason) {
   if (leg >= legs_.size()) return violate("CloseLeg for a leg that does not exist");
   auto& c = legs_[leg];
   if (!c) return violate("CloseLeg for a leg with no connection");
@@ -280,6 +358,7 @@ void SimWorld::close(unsigned leg, const sdk::error_code& reason) {
     if (c->drained()) ++stats_.legs_drained;
     (timed_out ? cut_by_loss_ : cut_at_exit_) += c->open;
   }
+  forget_at_edge(*c);
   c.reset();
 }
 

@@ -28,7 +28,7 @@ std::uint64_t env_or(const char* name, std::uint64_t fallback) {
 
 TEST_CASE("seeded simulation: the supervisor keeps its invariants under random faults", "[supervisor][simulation]") {
   const std::uint64_t first = env_or("WARREN_SIM_FIRST_SEED", 1);
-  const std::uint64_t seeds = env_or("WARREN_SIM_SEEDS", 5000);
+  const std::uint64_t seeds = env_or("WARREN_SIM_SEEDS", 10000);
   const std::size_t events = env_or("WARREN_SIM_EVENTS", 300);
 
   SimStats stats;
@@ -38,15 +38,29 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     if (auto violation = world.run(events)) FAIL(*violation);
   }
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::cout << "simulation: " << stats.runs << " seeds, " << stats.events << " steps in " << elapsed << " s; exits 0/1/2/3: "
-            << stats.exits[0] << "/" << stats.exits[1] << "/" << stats.exits[2] << "/" << stats.exits[3]
-            << ", reached horizon " << stats.unfinished << "; registrations " << stats.registrations
+  std::cout << "simulation: " << stats.runs << " seeds, " << stats.events << " steps in " << elapsed
+            << " s; exits 0/1/2/3: " << stats.exits[0] << "/" << stats.exits[1] << "/" << stats.exits[2] << "/"
+            << stats.exits[3] << ", reached horizon " << stats.unfinished << "; registrations " << stats.registrations
             << ", heartbeat timeouts " << stats.heartbeat_timeouts << ", connect timeouts " << stats.connect_timeouts
             << ", fallbacks " << stats.fallbacks << ", retry-after floors " << stats.retry_floors
-            << ", held-slot retries " << stats.held_slot_retries << ", unregisters " << stats.unregisters << "; streams " << stats.streams << ", legs drained " << stats.legs_drained
-            << ", graces expired " << stats.graces_expired << ", drains cut by a lost leg " << stats.drains_cut
+            << ", held-slot retries " << stats.held_slot_retries << ", unregisters " << stats.unregisters
+            << "; streams " << stats.streams << ", legs drained " << stats.legs_drained << ", graces expired "
+            << stats.graces_expired << ", drains cut by a lost leg " << stats.drains_cut
             << "; dials after a counted failure " << stats.counted_failures << ", on another address "
-            << stats.rotations_away << "\n";
+            << stats.rotations_away << "\n  DNS: " << stats.resolves << " lookups (busiest virtual minute "
+            << stats.max_resolves_per_minute << "), " << stats.dns_changes << " answer changes (+" << stats.dns_added
+            << " -" << stats.dns_removed << ", empty " << stats.dns_empty << "), " << stats.stale_dials
+            << " dials to an edge DNS had dropped\n  dead edges: " << stats.edge_deaths << " deaths, "
+            << stats.edge_returns << " returns, " << stats.legs_lost_to_dead_edges
+            << " legs lost with them; dials to a dead edge: " << stats.dead_dial_failed << " dial_failed, "
+            << stats.dead_dial_unreachable << " peer_unreachable, " << stats.dead_dial_hung << " hung; "
+            << stats.rehomes << " legs re-homed to another edge\n  replicas: " << stats.replica_runs << " supervisors, "
+            << stats.edge_admissions << " edge admissions, " << stats.edge_replacements
+            << " replacements of a stale leg, " << stats.closes_missed_by_edge << " closes the edge missed, "
+            << stats.stale_slot_refusals << " refusals for a stale slot; steps with both replicas registered "
+            << stats.replicas_registered_together << ", sharing an edge " << stats.replicas_sharing_an_edge
+            << "\n  fatal exits checked " << stats.fatal_exits_checked << ", dials at the retry limit "
+            << stats.retry_streaks_at_limit << "\n";
 
   if (seeds >= 1000) {
     // The world must keep reaching every outcome, or the invariants above
@@ -65,13 +79,31 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     CHECK(stats.graces_expired > seeds / 100);
     CHECK(stats.drains_cut > 0);
     CHECK(stats.rotations_away > seeds / 10);
+    // The faults of issue 8.
+    CHECK(stats.dns_added > seeds / 10);
+    CHECK(stats.dns_removed > seeds / 10);
+    CHECK(stats.stale_dials > seeds / 100);
+    CHECK(stats.edge_deaths > seeds);
+    CHECK(stats.edge_returns > seeds / 10);
+    CHECK(stats.dead_dial_failed > seeds / 100);
+    CHECK(stats.dead_dial_unreachable > seeds / 100);
+    CHECK(stats.dead_dial_hung > seeds / 100);
+    CHECK(stats.legs_lost_to_dead_edges > seeds / 10);
+    CHECK(stats.rehomes > seeds / 10);
+    CHECK(stats.replica_runs > seeds + seeds / 5);
+    CHECK(stats.replicas_registered_together > seeds);
+    CHECK(stats.replicas_sharing_an_edge > seeds / 10);
+    CHECK(stats.edge_replacements > seeds / 100);
+    CHECK(stats.stale_slot_refusals > seeds / 100);
+    CHECK(stats.fatal_exits_checked > seeds / 100);
+    CHECK(stats.retry_streaks_at_limit > 0);
   }
 }
 
 #ifdef WARREN_HAVE_BACKOFF_PLUGIN
 // The same worlds with the real backoff plugin's policy, when it is built.
 TEST_CASE("seeded simulation with the backoff plugin's policy", "[supervisor][simulation]") {
-  const std::uint64_t seeds = env_or("WARREN_SIM_SEEDS", 5000) / 5;
+  const std::uint64_t seeds = env_or("WARREN_SIM_SEEDS", 10000) / 10;
   BackoffFactory plugin_policy = [](const SimScenario& s) -> std::unique_ptr<warren::sdk::BackoffPolicy> {
     warren::backoff::BackoffConfig config;
     config.base = s.backoff_base;
