@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <memory>
 #include <netinet/in.h>
 #include <regex>
 #include <set>
@@ -100,17 +102,16 @@ std::size_t count_matches(const std::string& text, const std::regex& pattern) {
 TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost leg's history") {
   TempDir dir;
   EchoServer echo;
-  const std::uint16_t port_a = free_udp_port(), port_b = free_udp_port(), admin = free_tcp_port();
-  std::filesystem::create_directories(dir.path / "a");
-  std::filesystem::create_directories(dir.path / "b");
+  const std::uint16_t admin = free_tcp_port();
+  const std::vector<std::uint16_t> ports{free_udp_port(), free_udp_port(), free_udp_port()};
 
   // The connector starts first: its edges are not up yet, so no leg can register.
   auto config = dir.path / "connector.toml";
   std::ofstream(config) << "[tunnel]\nid = \"web\"\ntoken = \"s3cret\"\nha_connections = 2\ninsecure = true\n"
                         << "grace_period = \"2s\"\nstagger = \"100ms\"\n"
                         << "[[transport]]\nplugin = \"quic\"\n"
-                        << "[discovery]\nplugin = \"static\"\nedges = [\"" << address(port_a) << "\", \""
-                        << address(port_b) << "\"]\n"
+                        << "[discovery]\nplugin = \"static\"\nedges = [\"" << address(ports[0]) << "\", \""
+                        << address(ports[1]) << "\", \"" << address(ports[2]) << "\"]\n"
                         << "[backend]\nplugin = \"tcp\"\naddress = \"" << address(echo.port()) << "\"\n"
                         << "[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"500ms\"\n"
                         << "[admin]\naddress = \"" << address(admin) << "\"\n";
@@ -124,18 +125,35 @@ TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost 
   REQUIRE(before.contains("legs"));
   CHECK(before.at("ready") == false);
 
-  Edge edge_a(dir.path / "a", {.listen_port = port_a});
-  auto edge_b = std::make_unique<Edge>(dir.path / "b", EdgeOptions{.listen_port = port_b});
+  // Three edges; the two legs take two of them, the third is spare.
+  std::map<std::uint16_t, std::unique_ptr<Edge>> edges;
+  for (auto port : ports) {
+    auto folder = dir.path / std::to_string(port);
+    std::filesystem::create_directories(folder);
+    edges[port] = std::make_unique<Edge>(folder, EdgeOptions{.listen_port = port});
+  }
   INFO(log());
-  // Both legs registered, one per edge (two addresses, two legs: distinct).
   REQUIRE(eventually([&] { return get(admin, "/ready").status == 200; }, 15s));
   boost::json::object doc;
   REQUIRE(eventually(
       [&] {
         doc = status(admin);
-        return leg_at(doc, address(port_a)) >= 0 && leg_at(doc, address(port_b)) >= 0;
+        int held = 0;
+        for (auto port : ports) held += leg_at(doc, address(port)) >= 0 ? 1 : 0;
+        return held == 2 && doc.at("legs").as_array().at(0).at("state") == "registered" &&
+               doc.at("legs").as_array().at(1).at("state") == "registered";
       },
       15s));
+  // Leg 1's edge dies; the spare is where it should go.
+  const int moving_leg = 1;
+  std::uint16_t port_b = 0, port_spare = 0;
+  for (auto port : ports) {
+    int leg = leg_at(doc, address(port));
+    if (leg == moving_leg) port_b = port;
+    if (leg < 0) port_spare = port;
+  }
+  REQUIRE(port_b != 0);
+  REQUIRE(port_spare != 0);
   CHECK(doc.at("tunnel") == "web");
   CHECK(std::regex_match(std::string(doc.at("connector_id").as_string()), std::regex("[0-9a-f]{16}")));
   CHECK(doc.at("ready") == true);
@@ -146,7 +164,6 @@ TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost 
     CHECK(leg.at("transport") == "quic");
     CHECK(leg.at("history").as_array().back().at("event") == "registered");
   }
-  const int moving_leg = leg_at(doc, address(port_b));
   const std::string leg_label = "leg=\"" + std::to_string(moving_leg) + "\"";
 
   auto metrics = get(admin, "/metrics");
@@ -161,15 +178,15 @@ TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost 
   // with the error's name, then the move to the surviving edge.
   const std::regex move_line("leg " + std::to_string(moving_leg) +
                              ": moving from 127\\.0\\.0\\.1:" + std::to_string(port_b) +
-                             " to 127\\.0\\.0\\.1:" + std::to_string(port_a) + " after ([a-z_]+)\n");
+                             " to 127\\.0\\.0\\.1:" + std::to_string(port_spare) + " after ([a-z_]+)\n");
   const auto moves_before = count_matches(log(), move_line);
-  REQUIRE(edge_b->process().stop(SIGKILL, 5s).has_value());
+  REQUIRE(edges[port_b]->process().stop(SIGKILL, 5s).has_value());
   const auto killed_at = Clock::now();
   std::string loss_error;
-  REQUIRE(eventually(
+  bool rehomed = eventually(
       [&] {
         doc = status(admin);
-        if (leg_at(doc, address(port_a)) != moving_leg) return false;
+        if (leg_at(doc, address(port_spare)) != moving_leg) return false;
         const auto& leg = doc.at("legs").as_array().at(static_cast<std::size_t>(moving_leg));
         if (leg.at("state") != "registered") return false;
         for (const auto& e : leg.at("history").as_array())
@@ -177,7 +194,8 @@ TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost 
             loss_error = std::string(e.at("error").as_string());
         return !loss_error.empty();
       },
-      25s));
+      25s);
+  if (!rehomed) FAIL(log() + "\n/status: " + boost::json::serialize(doc));
   const auto rehomed_after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
   WARN("leg " << moving_leg << " lost its edge with " << loss_error << " and registered on the other after "
               << rehomed_after.count() << " ms");
@@ -186,7 +204,7 @@ TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost 
   bool moved = false;
   for (const auto& e : doc.at("legs").as_array().at(static_cast<std::size_t>(moving_leg)).at("history").as_array())
     moved = moved || (e.at("event") == "moved_address" && e.at("from") == address(port_b).c_str() &&
-                      e.at("address") == address(port_a).c_str() && e.at("error") == loss_error.c_str());
+                      e.at("address") == address(port_spare).c_str() && e.at("error") == loss_error.c_str());
   CHECK(moved);
   // One log line for the move, naming the same error.
   CHECK(count_matches(log(), move_line) == moves_before + 1);
@@ -200,7 +218,7 @@ TEST_CASE("the connector's admin endpoints show readiness, both legs and a lost 
   CHECK(metric_value(metrics.body,
                      "warren_connector_leg_losses_total{" + leg_label + ",reason=\"" + loss_error + "\"}") == 1.0);
   CHECK(metric_value(metrics.body, "warren_connector_leg_moves_total{" + leg_label + ",kind=\"address\"}") >= 1.0);
-  CHECK(metric_value(metrics.body, "warren_connector_leg_address{" + leg_label + ",address=\"" + address(port_a) +
+  CHECK(metric_value(metrics.body, "warren_connector_leg_address{" + leg_label + ",address=\"" + address(port_spare) +
                                        "\",transport=\"quic\"}") == 1.0);
   CHECK(get(admin, "/ready").status == 200);
   CHECK(get(admin, "/nothing").status == 404);

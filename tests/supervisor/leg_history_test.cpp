@@ -49,7 +49,7 @@ TEST_CASE("a leg's history records dial, registration, loss with its error name,
 
   h.advance(2s);
   s.handle_connection_lost(h.now(), 0, errc::peer_unreachable);
-  CHECK(h.drain() == Lines{"RetryScheduled leg=0 in 1s (edge unreachable)"});
+  CHECK(h.drain() == Lines{"RetryScheduled leg=0 in 1s (peer unreachable (ICMP))"});
   h.advance(1s);
   CHECK(history(s, 0, t0) == Lines{"0ms dialing 10.0.0.1:7844 transport=0", "0ms connected 10.0.0.1:7844 transport=0",
                                    "0ms registered 10.0.0.1:7844 transport=0",
