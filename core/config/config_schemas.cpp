@@ -28,6 +28,7 @@ std::vector<SectionReference> config_sections() {
       section(connector, "[discovery]", discovery_section_schema(), "discovery"),
       section(connector, "[backend]", backend_section_schema(), "backend"),
       section(connector, "[[policy]]", policy_section_schema(), "policy"),
+      section(connector, "[admin]", connector_admin_schema()),
       section(edge, "(top level)", edge_root_schema()),
       section(edge, "[edge]", edge_schema()),
       section(edge, "[[listen]]", listen_schema(), "transport"),

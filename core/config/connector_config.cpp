@@ -143,6 +143,14 @@ ConnectorConfig read_connector_config(const sdk::ConfigTable& root, const std::f
   if (auto* v = root.find("policy"))
     config.policies = read_plugin_sections(*v, "policy", policy_section_schema(), local);
 
+  sdk::ConfigTable admin;
+  if (auto keys = read_section(root, "admin", connector_admin_schema(), local, admin))
+    if (auto address = unless_empty(keys->address)) {
+      std::string why;
+      config.admin = sdk::parse_endpoint(*address, &why, /*allow_port_zero=*/true);
+      if (!config.admin) local.error(admin.find("address")->where, "'address' = \"" + *address + "\": " + why);
+    }
+
   diagnostics.append(local);
   return config;
 }

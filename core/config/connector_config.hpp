@@ -8,6 +8,7 @@
 #include "core/config/plugin_section.hpp"
 
 #include <warren/sdk/certificate_pin.hpp>
+#include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <filesystem>
@@ -40,6 +41,7 @@ struct ConnectorConfig {
   PluginSection discovery;
   PluginSection backend;
   std::vector<PluginSection> policies;
+  std::optional<sdk::Endpoint> admin;  ///< [admin] address; unset: no admin endpoints
 };
 
 /// Reads a parsed connector config; relative paths are taken from the

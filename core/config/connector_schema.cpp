@@ -14,7 +14,7 @@ sdk::ConfigSchema<RootKeys> root_schema(const std::vector<std::string>& sections
 }
 
 const sdk::ConfigSchema<RootKeys>& connector_root_schema() {
-  static const auto schema = root_schema({"tunnel", "transport", "discovery", "backend", "policy"});
+  static const auto schema = root_schema({"tunnel", "transport", "discovery", "backend", "policy", "admin"});
   return schema;
 }
 
@@ -69,6 +69,16 @@ const sdk::ConfigSchema<PluginChoiceKeys>& backend_section_schema() {
 const sdk::ConfigSchema<PluginChoiceKeys>& policy_section_schema() {
   static const auto schema = plugin_choice_schema(
       "retry and address policies; optional: with none, the bundled backoff plugin runs with its defaults", "policy");
+  return schema;
+}
+
+const sdk::ConfigSchema<AdminKeys>& connector_admin_schema() {
+  static const auto schema =
+      sdk::ConfigSchema<AdminKeys>("operators' HTTP endpoints: /metrics (Prometheus), /ready, /status (JSON); "
+                                   "optional")
+          .string("address", &AdminKeys::address,
+                  "host:port to serve them on, e.g. \"127.0.0.1:9101\" (port 0: any free port, logged at "
+                  "start); unset: off");
   return schema;
 }
 

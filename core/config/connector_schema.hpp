@@ -35,6 +35,11 @@ struct TunnelKeys {
   std::string connector_id;
 };
 
+/// [admin] as written: where the connector serves /metrics, /ready and /status.
+struct AdminKeys {
+  std::optional<std::string> address;
+};
+
 /// The top level of a file; `sections` are the tables it may hold.
 sdk::ConfigSchema<RootKeys> root_schema(const std::vector<std::string>& sections);
 const sdk::ConfigSchema<RootKeys>& connector_root_schema();
@@ -43,5 +48,6 @@ const sdk::ConfigSchema<PluginChoiceKeys>& transport_section_schema();
 const sdk::ConfigSchema<PluginChoiceKeys>& discovery_section_schema();
 const sdk::ConfigSchema<PluginChoiceKeys>& backend_section_schema();
 const sdk::ConfigSchema<PluginChoiceKeys>& policy_section_schema();
+const sdk::ConfigSchema<AdminKeys>& connector_admin_schema();
 
 }  // namespace warren::core

@@ -1,5 +1,7 @@
 #include "core/connector/connector_shell.hpp"
 
+#include "core/connector/connector_admin.hpp"
+
 #include "core/log/logging.hpp"
 
 #include <spdlog/spdlog.h>
@@ -69,6 +71,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
       supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
       find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
       find_role<sdk::FallbackPolicy>(plugins, [](sdk::Policy& p) { return p.fallback(); }));
+  start_admin();
   // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 
@@ -178,6 +181,7 @@ sdk::EdgeVerification ConnectorShell::verification() const {
 }
 
 void ConnectorShell::dial(const Dial& d) {
+  if (d.moved) log_move(d);
   auto& leg = legs_[d.leg];
   auto attempt = ++leg.attempt;
   sdk::DialOptions options;

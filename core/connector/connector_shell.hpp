@@ -21,6 +21,8 @@
 
 namespace warren::core {
 
+class ConnectorAdmin;
+
 struct ConnectorOptions {
   bool no_reconnect = false;
   /// Called with the public address each time a leg registers.
@@ -67,6 +69,10 @@ class ConnectorShell {
     std::uint64_t failed_attempts = 0;  ///< since the last registration
   };
   void retry_scheduled(const supervisor::RetryScheduled& retry);
+  /// One info line when a leg dials somewhere else than before (connector_admin.cpp).
+  void log_move(const supervisor::Dial& dial) const;
+  /// Serves [admin] when configured (connector_admin.cpp); throws when it cannot bind.
+  void start_admin();
   std::vector<Leg> legs_;
   std::string connector_id_;  ///< sent with every registration: this process among the tunnel's replicas
   SpliceTracker splices_;
@@ -78,6 +84,7 @@ class ConnectorShell {
   std::uint64_t failed_resolves_ = 0;
   std::optional<std::string> last_failure_;  ///< for the exit line when a failure ends the run
   std::optional<int> exit_code_;
+  std::unique_ptr<ConnectorAdmin> admin_;  ///< reads supervisor_: declared after it, destroyed before it
 };
 
 }  // namespace warren::core

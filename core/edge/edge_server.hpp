@@ -4,7 +4,7 @@
 // forwards every public connection as a data stream on a live leg.
 
 #include "core/config/edge_config.hpp"
-#include "core/edge/admin_server.hpp"
+#include "core/admin/admin_server.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
 #include "core/edge/tunnel_registry.hpp"

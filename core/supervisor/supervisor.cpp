@@ -38,7 +38,8 @@ Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backof
       builtin_fallback_(config_.max_dial_failures),
       address_(required(address)),
       fallback_(fallback ? *fallback : builtin_fallback_),
-      legs_(config_.ha_connections) {}
+      legs_(config_.ha_connections),
+      history_(config_.ha_connections) {}
 
 LegState* Supervisor::live_leg(unsigned leg) {
   if (phase_ == RunPhase::created || phase_ == RunPhase::finished || leg >= legs_.size()) return nullptr;
@@ -108,6 +109,7 @@ void Supervisor::handle_dial_succeeded(TimePoint now, unsigned leg) {
   LegState* l = live_leg(leg);
   if (!l || l->phase != LegPhase::dialing) return;
   fallback_.on_connected(l->fallback, now);
+  note(now, leg, LegEvent::connected);
   l->phase = LegPhase::registering;  // the connect deadline covers registration too
   actions_.emplace_back(Register{leg, l->register_sent});
   l->register_sent = true;
@@ -116,6 +118,7 @@ void Supervisor::handle_dial_succeeded(TimePoint now, unsigned leg) {
 void Supervisor::handle_dial_failed(TimePoint now, unsigned leg, sdk::error_code error) {
   LegState* l = live_leg(leg);
   if (!l || l->phase != LegPhase::dialing) return;
+  note(now, leg, LegEvent::dial_failed, error);
   fail_leg(now, leg, {error, FailedIn::dial, false, false, {}});
 }
 
@@ -124,6 +127,7 @@ void Supervisor::handle_registered(TimePoint now, unsigned leg, RegisteredInfo i
   if (!l || l->phase != LegPhase::registering) return;
   l->phase = LegPhase::registered;
   l->ever_registered = true;
+  note(now, leg, LegEvent::registered);
   if (l->edge) address_.on_connected(l->address, address_health_, *l->edge, now);
   backoff_.on_connected(l->backoff, now);
   l->heartbeat_interval = info.heartbeat_interval > Duration::zero() ? info.heartbeat_interval
@@ -143,6 +147,7 @@ void Supervisor::handle_rejected(TimePoint now, unsigned leg, sdk::error_code er
                                  Duration retry_after) {
   LegState* l = live_leg(leg);
   if (!l || l->phase != LegPhase::registering) return;
+  note(now, leg, LegEvent::rejected, error);
   fail_leg(now, leg, {error, FailedIn::session, fatal, true, retry_after});
 }
 
@@ -158,10 +163,15 @@ void Supervisor::handle_connection_lost(TimePoint now, unsigned leg, sdk::error_
   LegState* l = live_leg(leg);
   if (!l) return;
   switch (l->phase) {
-    case LegPhase::dialing: return fail_leg(now, leg, {error, FailedIn::dial, false, false, {}});
+    case LegPhase::dialing:
+      note(now, leg, LegEvent::dial_failed, error);
+      return fail_leg(now, leg, {error, FailedIn::dial, false, false, {}});
     case LegPhase::registering:
-    case LegPhase::registered: return fail_leg(now, leg, {error, FailedIn::session, false, false, {}});
+    case LegPhase::registered:
+      note(now, leg, LegEvent::lost, error);
+      return fail_leg(now, leg, {error, FailedIn::session, false, false, {}});
     case LegPhase::unregistering:
+      note(now, leg, LegEvent::lost, error);
       count_cut(*l, error);
       l->phase = LegPhase::closed;
       return finish_if_drained();
@@ -193,6 +203,7 @@ void Supervisor::handle_shutdown(TimePoint now) {
     auto& leg = legs_[i];
     if (leg.phase == LegPhase::registered) {
       leg.phase = LegPhase::unregistering;
+      note(now, i, LegEvent::unregistering);
       actions_.emplace_back(Unregister{i, config_.grace_period});
     } else {
       if (holds_connection(leg.phase)) actions_.emplace_back(CloseLeg{i, errc::shutting_down});
@@ -217,10 +228,11 @@ void Supervisor::handle_stream_closed(TimePoint, unsigned leg) {
   close_if_drained(leg);
 }
 
-void Supervisor::handle_unregister_acked(TimePoint, unsigned leg, std::uint64_t streams_opened) {
+void Supervisor::handle_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened) {
   LegState* l = live_leg(leg);
   if (!l || l->phase != LegPhase::unregistering || l->streams_opened_by_edge) return;
   l->streams_opened_by_edge = streams_opened;
+  note(now, leg, LegEvent::unregistered);
   close_if_drained(leg);
 }
 

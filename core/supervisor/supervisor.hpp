@@ -18,6 +18,7 @@
 // A fatal error ends the run at once (Exit 2 or 3).
 
 #include "core/supervisor/default_policies.hpp"
+#include "core/supervisor/leg_history.hpp"
 #include "core/supervisor/leg_state.hpp"
 #include "core/supervisor/supervisor_action.hpp"
 #include "core/supervisor/supervisor_config.hpp"
@@ -81,6 +82,8 @@ class Supervisor {
   bool finished() const { return phase_ == RunPhase::finished; }
   std::span<const LegState> legs() const { return legs_; }
   const std::vector<sdk::EdgeAddress>& addresses() const { return addresses_; }
+  /// The leg's recent events and totals (read-only; `leg` < ha_connections).
+  const LegHistory& leg_history(unsigned leg) const { return history_.at(leg); }
 
  private:
   enum class RunPhase { created, running, draining, finished };
@@ -105,6 +108,10 @@ class Supervisor {
   void schedule_retry(TimePoint now, unsigned leg, const Failure& failure);
   void start_other_legs(TimePoint now);
   void run_leg_timers(TimePoint now, unsigned leg);
+  /// Records `event` in the leg's history at its current address and transport.
+  void note(TimePoint now, unsigned leg, LegEvent event, sdk::error_code error = {}, Duration delay = {});
+  /// Records the moves (address, transport) this dial makes, then the dial.
+  std::optional<LegMove> note_dial(TimePoint now, unsigned leg, const sdk::EdgeAddress& to, std::size_t transport);
   void finish(int code, sdk::error_code reason, bool grace_expired = false);
   void finish_if_drained();
   void close_if_drained(unsigned leg);
@@ -121,6 +128,7 @@ class Supervisor {
 
   RunPhase phase_ = RunPhase::created;
   std::vector<LegState> legs_;
+  std::vector<LegHistory> history_;  ///< one per leg
   bool first_registration_ = false;  ///< leg 0 registered once: the others may start
 
   std::vector<sdk::EdgeAddress> addresses_;

@@ -19,12 +19,21 @@ namespace warren::core::supervisor {
 /// handle_addresses_resolved or handle_resolve_failed.
 struct Resolve {};
 
+/// Where a leg's previous dial went, when this one goes elsewhere; for the
+/// one log line that says from where to where and why.
+struct LegMove {
+  std::optional<sdk::EdgeAddress> from_address;  ///< set when the address changes
+  std::optional<std::size_t> from_transport;     ///< set when the transport changes
+  sdk::error_code reason;                        ///< the leg's latest failure
+};
+
 /// Dial `address` for `leg` with the transport at `transport` in the
 /// configured list; answer with handle_dial_succeeded or handle_dial_failed.
 struct Dial {
   unsigned leg = 0;
   sdk::EdgeAddress address;
   std::size_t transport = 0;
+  std::optional<LegMove> moved;  ///< unset for a first dial and for one to the same place
 };
 
 /// Send RegisterConnection on the leg's control stream; answer with

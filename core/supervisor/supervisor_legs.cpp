@@ -45,14 +45,41 @@ void Supervisor::dial(TimePoint now, unsigned leg) {
     request_resolve();
     return;
   }
+  if (l.fallback.current >= config_.transport_count) l.fallback.current = 0;
+  auto moved = note_dial(now, leg, addresses_[choice.index], l.fallback.current);
   l.edge = addresses_[choice.index];
   l.phase = LegPhase::dialing;
   l.deadline = now + config_.connect_timeout;
   l.streams_arrived = 0;
   l.streams_open = 0;
   l.streams_opened_by_edge.reset();
-  if (l.fallback.current >= config_.transport_count) l.fallback.current = 0;
-  actions_.emplace_back(Dial{leg, addresses_[choice.index], l.fallback.current});
+  actions_.emplace_back(Dial{leg, addresses_[choice.index], l.fallback.current, std::move(moved)});
+}
+
+void Supervisor::note(TimePoint now, unsigned leg, LegEvent event, sdk::error_code error, Duration delay) {
+  const auto& l = legs_[leg];
+  history_[leg].record({.at = now, .event = event, .address = l.edge, .transport = l.fallback.current,
+                        .error = error, .delay = delay});
+}
+
+std::optional<LegMove> Supervisor::note_dial(TimePoint now, unsigned leg, const sdk::EdgeAddress& to,
+                                             std::size_t transport) {
+  auto& h = history_[leg];
+  std::optional<LegMove> move;
+  const sdk::error_code why = h.last_error();
+  if (h.last_address() && !same_endpoint(*h.last_address(), to)) {
+    h.record({.at = now, .event = LegEvent::moved_address, .address = to, .transport = transport, .error = why,
+              .from = h.last_address()});
+    move = LegMove{h.entries().back().from, std::nullopt, why};
+  }
+  if (auto before = h.last_transport(); before && *before != transport) {
+    h.record({.at = now, .event = LegEvent::moved_transport, .address = to, .transport = transport, .error = why,
+              .from_transport = *before});
+    if (!move) move = LegMove{std::nullopt, std::nullopt, why};
+    move->from_transport = *before;
+  }
+  h.record({.at = now, .event = LegEvent::dialing, .address = to, .transport = transport});
+  return move;
 }
 
 sdk::AddressChoice Supervisor::choose_address(TimePoint now, unsigned leg) {
@@ -98,9 +125,11 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
     auto d = std::chrono::duration_cast<Duration>(pace * random_.uniform(1.0, 1.25));
     l.phase = LegPhase::scheduled;
     l.deadline = now + d;
+    note(now, leg, LegEvent::retry_scheduled, failure.error, d);
     actions_.emplace_back(RetryScheduled{leg, d, failure.error});
     return;
   }
+  const std::size_t attempted_transport = l.fallback.current;  // the history names the failed attempt's
   l.address.connectivity_error = false;
   if (l.edge) address_.on_error(l.address, address_health_, *l.edge, failure.error, now);
   // Dial failures count toward fallback; so does a session failure the
@@ -119,6 +148,8 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
   Duration d = std::max(std::clamp(*delay, Duration::zero(), backoff_.max_delay()), floor);
   l.phase = LegPhase::scheduled;
   l.deadline = now + d;
+  history_[leg].record({.at = now, .event = LegEvent::retry_scheduled, .address = l.edge,
+                        .transport = attempted_transport, .error = failure.error, .delay = d});
   actions_.emplace_back(RetryScheduled{leg, d, failure.error});
 }
 
@@ -132,12 +163,14 @@ void Supervisor::run_leg_timers(TimePoint now, unsigned leg) {
     case LegPhase::registering:
       if (l.deadline <= now) {
         FailedIn where = l.phase == LegPhase::dialing ? FailedIn::dial : FailedIn::session;
+        note(now, leg, where == FailedIn::dial ? LegEvent::dial_failed : LegEvent::lost, errc::handshake_timeout);
         fail_leg(now, leg, {errc::handshake_timeout, where, false, true, {}});
       }
       break;
     case LegPhase::registered:
     case LegPhase::unregistering:
       if (l.ack_deadline <= now) {
+        note(now, leg, LegEvent::lost, errc::heartbeat_timeout);
         fail_leg(now, leg, {errc::heartbeat_timeout, FailedIn::session, false, true, {}});
       } else if (l.next_heartbeat <= now) {
         actions_.emplace_back(SendHeartbeat{leg, ++l.last_sent});

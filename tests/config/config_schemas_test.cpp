@@ -40,7 +40,7 @@ std::vector<std::string> errors_of(const sdk::Diagnostics& d) {
 
 TEST_CASE("every core section has a summary and every key a type and a doc line") {
   auto sections = core::config_sections();
-  CHECK(sections.size() == 10);
+  CHECK(sections.size() == 11);
   for (const auto& s : sections) {
     INFO(s.toml_path);
     CHECK_FALSE(s.summary.empty());

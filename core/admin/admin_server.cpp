@@ -1,0 +1,99 @@
+#include "core/admin/admin_server.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+namespace warren::core {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::asio::ip::tcp;
+
+namespace {
+
+struct AdminRequest : std::enable_shared_from_this<AdminRequest> {
+  AdminRequest(tcp::socket socket, std::shared_ptr<const AdminServer::Routes> r)
+      : stream(std::move(socket)), routes(std::move(r)) {}
+
+  void start() {
+    stream.expires_after(std::chrono::seconds(10));
+    parser.body_limit(0);
+    parser.header_limit(8 * 1024);
+    http::async_read(stream, buffer, parser, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->respond();
+    });
+  }
+
+  AdminResponse answer(const http::request<http::empty_body>& request) const {
+    if (request.method() != http::verb::get) return {405, "text/plain; charset=utf-8", "only GET\n"};
+    std::string path(request.target());
+    if (auto query = path.find('?'); query != std::string::npos) path.resize(query);
+    if (auto route = routes->find(path); route != routes->end()) return route->second();
+    std::string known;
+    for (const auto& [p, _] : *routes) known += (known.empty() ? "try " : ", ") + p;
+    return {404, "text/plain; charset=utf-8", known + "\n"};
+  }
+
+  void respond() {
+    const auto& request = parser.get();
+    AdminResponse a = answer(request);
+    response.version(request.version());
+    response.keep_alive(false);
+    response.set(http::field::server, "warren");
+    response.result(static_cast<http::status>(a.status));
+    response.set(http::field::content_type, a.content_type);
+    response.body() = std::move(a.body);
+    response.prepare_payload();
+    http::async_write(stream, response, [self = shared_from_this()](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      self->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    });
+  }
+
+  beast::tcp_stream stream;
+  std::shared_ptr<const AdminServer::Routes> routes;
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  http::response<http::string_body> response;
+};
+
+AdminServer::Routes metrics_and_health(AdminServer::Render metrics) {
+  return {
+      {"/metrics",
+       [metrics = std::move(metrics)] {
+         return AdminResponse{200, kPrometheusText, metrics()};
+       }},
+      {"/healthz",
+       [] {
+         return AdminResponse{200, "text/plain; charset=utf-8", "ok\n"};
+       }},
+  };
+}
+
+}  // namespace
+
+AdminServer::AdminServer(boost::asio::io_context& io, const tcp::endpoint& at, Routes routes)
+    : acceptor_(io, at), routes_(std::make_shared<const Routes>(std::move(routes))) {
+  accept();
+}
+
+AdminServer::AdminServer(boost::asio::io_context& io, const tcp::endpoint& at, Render metrics)
+    : AdminServer(io, at, metrics_and_health(std::move(metrics))) {}
+
+AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void AdminServer::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == boost::asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<AdminRequest>(std::move(socket), routes_)->start();
+    accept();
+  });
+}
+
+}  // namespace warren::core

@@ -1,0 +1,47 @@
+#pragma once
+// A tiny HTTP/1.1 server (Boost.Beast) for operators, shared by the edge and
+// the connector: each GET path maps to a function that renders its answer
+// (status, content type, body) when asked. One request per connection, read
+// with a deadline, bounded request size.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace warren::core {
+
+struct AdminResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+/// The Prometheus text exposition format's content type.
+inline constexpr const char* kPrometheusText = "text/plain; version=0.0.4";
+
+class AdminServer {
+ public:
+  using Route = std::function<AdminResponse()>;
+  using Routes = std::map<std::string, Route>;  ///< exact path -> renderer
+  using Render = std::function<std::string()>;
+
+  /// Binds at once; throws boost::system::system_error if the address is taken.
+  AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at, Routes routes);
+  /// The edge's pair: /metrics (Prometheus text from `metrics`) and /healthz.
+  AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at, Render metrics);
+  ~AdminServer();
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  void stop();
+
+ private:
+  void accept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<const Routes> routes_;  ///< shared with requests in flight
+};
+
+}  // namespace warren::core

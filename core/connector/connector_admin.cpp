@@ -1,0 +1,253 @@
+#include "core/connector/connector_admin.hpp"
+
+#include "core/connector/connector_shell.hpp"
+#include "core/log/logging.hpp"
+
+#include <warren/sdk/endpoint.hpp>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <stdexcept>
+
+namespace warren::core {
+
+using supervisor::LegEvent;
+using supervisor::LegHistoryEntry;
+using supervisor::LegPhase;
+using supervisor::Supervisor;
+
+namespace {
+
+constexpr LegPhase kPhases[] = {LegPhase::idle,          LegPhase::scheduled,   LegPhase::awaiting_addresses,
+                                LegPhase::dialing,       LegPhase::registering, LegPhase::registered,
+                                LegPhase::unregistering, LegPhase::closed};
+
+std::string transport_name(const ConnectorIdentity& identity, std::size_t index) {
+  return index < identity.transports.size() ? identity.transports[index] : std::to_string(index);
+}
+
+/// A label value with Prometheus's three escapes.
+std::string label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+std::string sample(const char* name, const std::string& labels, std::uint64_t value) {
+  return std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
+}
+
+/// "2026-11-30T21:40:03.125Z".
+std::string utc_text(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[80];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return text;
+}
+
+boost::json::object entry_json(const LegHistoryEntry& e, const ConnectorIdentity& identity, sdk::TimePoint now,
+                               std::chrono::system_clock::time_point wall_now) {
+  boost::json::object o;
+  auto ago = std::chrono::duration_cast<std::chrono::system_clock::duration>(now - e.at);
+  o["time"] = utc_text(wall_now - ago);
+  o["event"] = std::string(supervisor::name(e.event));
+  if (e.address) o["address"] = e.address->to_string();
+  o["transport"] = transport_name(identity, e.transport);
+  if (e.error) o["error"] = sdk::name(e.error);
+  if (e.event == LegEvent::moved_address && e.from) o["from"] = e.from->to_string();
+  if (e.event == LegEvent::moved_transport) o["from_transport"] = transport_name(identity, e.from_transport);
+  if (e.event == LegEvent::retry_scheduled)
+    o["delay_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(e.delay).count();
+  return o;
+}
+
+}  // namespace
+
+bool connector_ready(const Supervisor& supervisor) {
+  for (const auto& leg : supervisor.legs())
+    if (leg.phase == LegPhase::registered) return true;
+  return false;
+}
+
+std::string render_connector_metrics(const Supervisor& supervisor, const ConnectorIdentity& identity) {
+  std::string out;
+  const auto legs = supervisor.legs();
+  family(out, "warren_connector_ready", "gauge", "1 when at least one leg is registered");
+  out += sample("warren_connector_ready", "", connector_ready(supervisor) ? 1 : 0);
+
+  family(out, "warren_connector_legs", "gauge", "legs by state");
+  std::map<LegPhase, std::uint64_t> by_phase;
+  for (const auto& leg : legs) ++by_phase[leg.phase];
+  for (auto phase : kPhases)
+    out += sample("warren_connector_legs", "state=\"" + std::string(supervisor::name(phase)) + "\"", by_phase[phase]);
+
+  auto per_leg = [&](const char* name, const char* help, auto value) {
+    family(out, name, "counter", help);
+    for (unsigned i = 0; i < legs.size(); ++i)
+      out += sample(name, "leg=\"" + std::to_string(i) + "\"", value(supervisor.leg_history(i).totals()));
+  };
+  per_leg("warren_connector_leg_registrations_total", "registrations the edge accepted",
+          [](const supervisor::LegTotals& t) { return t.registrations; });
+  per_leg("warren_connector_leg_dials_total", "dials started", [](const supervisor::LegTotals& t) { return t.dials; });
+
+  auto by_reason = [&](const char* name, const char* help, auto counts) {
+    family(out, name, "counter", help);
+    for (unsigned i = 0; i < legs.size(); ++i)
+      for (const auto& [reason, n] : counts(supervisor.leg_history(i).totals()))
+        out += sample(name, "leg=\"" + std::to_string(i) + "\",reason=\"" + label(reason) + "\"", n);
+  };
+  by_reason(
+      "warren_connector_leg_losses_total", "connections lost after dialing, by error name",
+      [](const supervisor::LegTotals& t) -> const auto& { return t.losses; });
+  by_reason(
+      "warren_connector_leg_attempt_failures_total", "dials that failed and registrations refused, by error name",
+      [](const supervisor::LegTotals& t) -> const auto& { return t.attempt_failures; });
+
+  family(out, "warren_connector_leg_moves_total", "counter", "moves to another edge address or transport");
+  for (unsigned i = 0; i < legs.size(); ++i) {
+    const auto& t = supervisor.leg_history(i).totals();
+    out += sample("warren_connector_leg_moves_total", "leg=\"" + std::to_string(i) + "\",kind=\"address\"",
+                  t.address_moves);
+    out += sample("warren_connector_leg_moves_total", "leg=\"" + std::to_string(i) + "\",kind=\"transport\"",
+                  t.transport_moves);
+  }
+
+  family(out, "warren_connector_leg_address", "gauge",
+         "1 for the edge address and transport each leg is connected to (or dialing)");
+  for (unsigned i = 0; i < legs.size(); ++i) {
+    const auto& leg = legs[i];
+    if (!supervisor::holds_connection(leg.phase) || !leg.edge) continue;
+    out += sample("warren_connector_leg_address",
+                  "leg=\"" + std::to_string(i) + "\",address=\"" + label(leg.edge->to_string()) + "\",transport=\"" +
+                      label(transport_name(identity, leg.fallback.current)) + "\"",
+                  1);
+  }
+  return out;
+}
+
+std::string render_connector_status(const Supervisor& supervisor, const ConnectorIdentity& identity, sdk::TimePoint now,
+                                    std::chrono::system_clock::time_point wall_now) {
+  boost::json::object doc;
+  doc["tunnel"] = identity.tunnel;
+  doc["connector_id"] = identity.connector_id;
+  doc["ready"] = connector_ready(supervisor);
+  boost::json::array legs;
+  const auto states = supervisor.legs();
+  for (unsigned i = 0; i < states.size(); ++i) {
+    const auto& leg = states[i];
+    const auto& history = supervisor.leg_history(i);
+    boost::json::object o;
+    o["leg"] = i;
+    o["state"] = std::string(supervisor::name(leg.phase));
+    if (supervisor::holds_connection(leg.phase) && leg.edge) {
+      o["address"] = leg.edge->to_string();
+      o["transport"] = transport_name(identity, leg.fallback.current);
+    } else {
+      o["address"] = nullptr;
+      o["transport"] = nullptr;
+    }
+    o["registrations"] = history.totals().registrations;
+    boost::json::array entries;
+    for (const auto& e : history.entries()) entries.push_back(entry_json(e, identity, now, wall_now));
+    o["history"] = std::move(entries);
+    legs.push_back(std::move(o));
+  }
+  doc["legs"] = std::move(legs);
+  return boost::json::serialize(doc) + "\n";
+}
+
+ConnectorAdmin::ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint& at, const Supervisor& supervisor,
+                               ConnectorIdentity identity)
+    : supervisor_(supervisor), identity_(std::move(identity)) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
+  if (ec) throw std::runtime_error("[admin] address '" + at.host + "' must be an IP address");
+  try {
+    server_ = std::make_unique<AdminServer>(io, boost::asio::ip::tcp::endpoint(address, at.port), routes());
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("the connector cannot serve [admin] on " + sdk::format_host_port(at.host, at.port) + ": " +
+                             e.code().message());
+  }
+}
+
+AdminServer::Routes ConnectorAdmin::routes() {
+  return {
+      {"/metrics",
+       [this] {
+         return AdminResponse{200, kPrometheusText, render_connector_metrics(supervisor_, identity_)};
+       }},
+      {"/ready",
+       [this] {
+         return connector_ready(supervisor_) ? AdminResponse{200, "text/plain; charset=utf-8", "ready\n"}
+                                             : AdminResponse{503, "text/plain; charset=utf-8", "no leg registered\n"};
+       }},
+      {"/status",
+       [this] {
+         return AdminResponse{
+             200, "application/json",
+             render_connector_status(supervisor_, identity_, sdk::Clock::now(), std::chrono::system_clock::now())};
+       }},
+  };
+}
+
+}  // namespace warren::core
+
+namespace warren::core {
+
+// Lives here, beside the rest of what the leg history feeds, so the shell's
+// own file keeps to carrying out actions.
+void ConnectorShell::start_admin() {
+  if (!config_.admin) return;
+  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {}};
+  for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
+  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, std::move(identity));
+  auto bound = admin_->local_endpoint();
+  log().info("admin http://{}/ (/metrics, /ready, /status)",
+             sdk::format_host_port(bound.address().to_string(), bound.port()));
+}
+
+// "leg 1: moving from 127.0.0.1:7844 to 127.0.0.1:7845 after peer_unreachable";
+// a transport change names the transports the same way. Info for the first
+// move after a registration (a working leg re-homes) and for every
+// transport change; while a leg keeps failing, its retry warnings (already
+// summarised) say enough, and its moves go to debug.
+void ConnectorShell::log_move(const supervisor::Dial& d) const {
+  const auto& move = *d.moved;
+  auto transport = [this](std::size_t i) {
+    return i < config_.transports.size() ? config_.transports[i].plugin : std::to_string(i);
+  };
+  std::string from, to;
+  if (move.from_address) {
+    from = move.from_address->to_string();
+    to = d.address.to_string();
+  }
+  if (move.from_transport) {
+    from += (from.empty() ? "" : " over ") + transport(*move.from_transport);
+    to += (to.empty() ? "" : " over ") + transport(d.transport);
+  }
+  bool first_since_registered = legs_[d.leg].failed_attempts <= 1;
+  log().log(first_since_registered || move.from_transport ? spdlog::level::info : spdlog::level::debug,
+            "leg {}: moving from {} to {} after {}", d.leg, from, to,
+            move.reason ? sdk::name(move.reason) : std::string("a failure"));
+}
+
+}  // namespace warren::core
