@@ -2,6 +2,7 @@
 // that leg's streams at once — also a splice blocked on a backend that does
 // not read, which has no operation pending on the dead stream to notice.
 
+#include "loopback_address.hpp"
 #include "loopback_services.hpp"
 #include "tunnel_fixture.hpp"
 
@@ -24,14 +25,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 /// A backend that accepts one connection and never reads or writes: with a
 /// small receive buffer, whoever sends to it soon blocks.

@@ -1,5 +1,7 @@
 #include "loopback_services.hpp"
 
+#include "loopback_address.hpp"
+
 #include <warren/sdk/random.hpp>
 
 #include <gnutls/crypto.h>
@@ -17,14 +19,6 @@
 
 namespace warren::test {
 namespace {
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 /// Waits for `events` on `fd` until `until`; false on timeout.
 bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point until) {

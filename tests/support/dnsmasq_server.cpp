@@ -1,5 +1,7 @@
 #include "dnsmasq_server.hpp"
 
+#include "loopback_address.hpp"
+
 #include <ares.h>
 
 #include <arpa/inet.h>
@@ -19,14 +21,6 @@ namespace warren::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 bool bindable(int type, std::uint16_t port) {
   int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
