@@ -5,6 +5,8 @@
 
 #include <warren/sdk/config_reader.hpp>
 
+#include <boost/asio/ip/address.hpp>
+
 #include <fstream>
 #include <sstream>
 
@@ -148,7 +150,16 @@ ConnectorConfig read_connector_config(const sdk::ConfigTable& root, const std::f
     if (auto address = unless_empty(keys->address)) {
       std::string why;
       config.admin = sdk::parse_endpoint(*address, &why, /*allow_port_zero=*/true);
-      if (!config.admin) local.error(admin.find("address")->where, "'address' = \"" + *address + "\": " + why);
+      if (!config.admin) {
+        local.error(admin.find("address")->where, "'address' = \"" + *address + "\": " + why);
+      } else {
+        // The server binds it as it is: refuse here what `connect` would.
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(config.admin->host, ec);
+        if (ec)
+          local.error(admin.find("address")->where,
+                      "'address' = \"" + *address + "\": the host must be an IP address, e.g. \"127.0.0.1:9101\"");
+      }
     }
 
   diagnostics.append(local);

@@ -82,8 +82,9 @@ ConnectorShell::~ConnectorShell() {
 
 void ConnectorShell::start() {
   // Other processes started from the same config are replicas beside this one.
-  log().info("connector id {}{}", connector_id_,
-             config_.tunnel.connector_id.empty() ? " (random per run; [tunnel] connector_id fixes it)" : "");
+  // A quick tunnel has no config file to fix the id in.
+  bool configurable = config_.tunnel.connector_id.empty() && config_.tunnel.id;
+  log().info("connector id {}{}", connector_id_, configurable ? " (random per run; [tunnel] connector_id fixes it)" : "");
   supervisor_->handle_start(sdk::Clock::now());
   pump();
 }

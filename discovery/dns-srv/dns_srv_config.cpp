@@ -105,8 +105,8 @@ std::optional<DnsSrvConfig> DnsSrvSchema::read(const sdk::ConfigTable& table, sd
       sdk::ConfigValue item{std::get<std::string>(value.value), value.where};
       value.value = sdk::ConfigValue::Array{std::move(item)};
     } else if (entry.key == "ip_version" && std::holds_alternative<std::int64_t>(value.value)) {
-      auto v = std::get<std::int64_t>(value.value);
-      if (v == 4 || v == 6) value.value = std::to_string(v);
+      // Any integer, so 5 reads as "not one of auto, 4, 6" rather than a type error.
+      value.value = std::to_string(std::get<std::int64_t>(value.value));
     }
   }
   return ConfigSchema::read(copy, diagnostics);

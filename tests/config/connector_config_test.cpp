@@ -149,3 +149,13 @@ TEST_CASE("ids and tokens longer than the protocol carries are refused at their 
   REQUIRE(errors.size() == 1);
   CHECK_THAT(errors[0], Catch::Contains("tunnel.toml:5:9: 'token' is 2000 bytes long; the control protocol carries at most 1024"));
 }
+
+TEST_CASE("an [admin] address that is not an IP literal is refused where it is written, as connect would") {
+  auto [c, errors] = read(contract + "\n[admin]\naddress = \"nohost.invalid:9101\"\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("'address' = \"nohost.invalid:9101\": the host must be an IP address"));
+  auto [ok, none] = read(contract + "\n[admin]\naddress = \"127.0.0.1:0\"\n");
+  CHECK(none.empty());
+  REQUIRE(ok.admin);
+  CHECK(ok.admin->port == 0);
+}

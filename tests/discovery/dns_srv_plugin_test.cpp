@@ -326,7 +326,7 @@ TEST_CASE("dns-srv config: name as a string or a list, and errors where they are
                                          .set("max_ttl", "30s")
                                          .set("ip_version", 5)
                                          .table()));
-  CHECK(g.errors() == std::vector<std::string>{"'ip_version' must be a string, not an integer"});
+  CHECK(g.errors() == std::vector<std::string>{"'ip_version' = \"5\" is not one of auto, 4, 6; did you mean '4'?"});
   test::PluginFixture h;
   CHECK_FALSE(h.make<sdk::Discovery>(sdk::PluginKind::discovery, "dns-srv",
                                      TableBuilder()
