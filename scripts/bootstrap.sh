@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package that warren's build, tests and quickstart need.
 # Idempotent: packages already present are skipped. Runs as root, else via sudo.
+#   --bench  also what bench/run.py needs (sshd and ssh, nginx, wrk, ip)
 set -euo pipefail
 
 packages=(
@@ -17,6 +18,11 @@ packages=(
   dnsmasq-base
   curl iperf3 socat python3
 )
+case "${1:-}" in
+  --bench) packages+=(openssh-server openssh-client nginx-light wrk iproute2) ;;
+  "") ;;
+  *) echo "usage: scripts/bootstrap.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,118 @@
+"""One figure each: bench/run.py calls these with a path's public addresses.
+
+Each returns a dict of numbers (units in the key names) or raises BenchError.
+Clients run in the public-side namespace (None on loopback).
+"""
+import json
+import re
+import socket
+import time
+
+from procs import BenchError, cpu_seconds, open_fds, rss_kib
+
+
+def iperf(procs, ns, host, port, seconds, reverse, cpu_pids):
+    """One iperf3 stream for `seconds` (+1 omitted); CPU of cpu_pids() per GB moved."""
+    pids = cpu_pids() if cpu_pids else []
+    cpu0 = cpu_seconds(pids)
+    argv = ["iperf3", "-c", host, "-p", str(port), "-t", str(seconds), "-O", "1", "-J", "--connect-timeout", "5000"]
+    if reverse:
+        argv.append("-R")
+    r = procs.run(argv, ns=ns, timeout=seconds + 30, check=False)
+    cpu = cpu_seconds(pids) - cpu0
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        raise BenchError(f"iperf3 to {host}:{port}: no JSON ({r.stderr.strip()[-300:]})")
+    if "error" in doc or r.returncode != 0:
+        raise BenchError(f"iperf3 to {host}:{port}: {doc.get('error', r.stderr.strip()[-300:])}")
+    moved = sum(i["sum"]["bytes"] for i in doc["intervals"])  # with the omitted second: CPU counts it too
+    out = {"gbit_s": doc["end"]["sum_received"]["bits_per_second"] / 1e9, "bytes": moved}
+    if pids:
+        out["cpu_s"] = cpu
+        out["cpu_s_per_gb"] = cpu / (moved / 1e9) if moved else None
+    return out
+
+
+def latency(procs, client, ns, mode, host, port, count, warmup, size=64):
+    """warren-bench-client pingpong|ttfb: {count, p50, p90, p99, mean, min, max} in microseconds."""
+    argv = [client, mode, "--to", f"{host}:{port}", "--count", str(count), "--warmup", str(warmup)]
+    if mode == "pingpong":
+        argv += ["--size", str(size)]
+    r = procs.run(argv, ns=ns, timeout=120)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def conns_per_second(procs, ns, host, port, seconds, connections, threads=2):
+    """wrk with Connection: close: every request is a new TCP connection through the path."""
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "3s",
+            "-H", "Connection: close", f"http://{host}:{port}/"]
+    r = procs.run(argv, ns=ns, timeout=seconds + 30)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+    if not m:
+        raise BenchError(f"wrk printed no Requests/sec: {r.stdout[-400:]}")
+    errors = 0
+    s = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", r.stdout)
+    if s:
+        errors += sum(int(x) for x in s.groups())
+    n = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+    if n:
+        errors += int(n.group(1))
+    total = re.search(r"(\d+) requests in", r.stdout)
+    return {"per_s": float(m.group(1)), "errors": errors, "requests": int(total.group(1)) if total else None}
+
+
+def _wait(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what} within {timeout} s")
+        time.sleep(0.1)
+
+
+def _open_idle(port, count, batch, settled):
+    """count TCP connections to 127.0.0.1:port that never send, opened batch by batch: a batch
+    starts once settled(opened) says the previous one reached the far side, so no listen queue
+    (sshd's is 128) overflows and silently drops a connection the client thinks is open."""
+    socks = []
+    try:
+        while len(socks) < count:
+            for _ in range(min(batch, count - len(socks))):
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                socks.append(s)
+            settled(len(socks))
+    except OSError as e:
+        for s in socks:
+            s.close()
+        raise BenchError(f"idle connection {len(socks) + 1} to port {port}: {e}")
+    return socks
+
+
+def memory(port, sides, counts, after_wait, tag, batch=100):
+    """RSS of the two sides idle, per open idle stream at each count, and after_wait s after the last.
+
+    sides: {"edge": pids_fn, "connector": pids_fn}; the connector side's descriptor count tells
+    when the streams reached it (each opens one backend connection). Loopback only.
+    """
+    rss = lambda side: sum(rss_kib(p) for p in sides[side]())
+    fds = lambda: sum(open_fds(p) for p in sides["connector"]())
+    time.sleep(1.0)  # let start-up allocations settle
+    out = {"idle_kib": {s: rss(s) for s in sides}}
+    base_fds = fds()
+    for n in counts:
+        settled = lambda k: _wait(lambda: fds() >= base_fds + k, 30,
+                                  f"{tag}: {k} idle streams did not reach the connector side")
+        socks = _open_idle(port, n, batch, settled)
+        time.sleep(1.0)
+        now = {s: rss(s) for s in sides}
+        out[f"at_{n}"] = {"held": len(socks), "rss_kib": now,
+                          "per_stream_kib": {s: (now[s] - out["idle_kib"][s]) / n for s in sides}}
+        for s in socks:
+            s.close()
+        _wait(lambda: fds() <= base_fds + max(20, n // 100), 90, f"{tag}: the {n} streams did not close")
+        if n == counts[-1] and after_wait:
+            time.sleep(after_wait)
+            out["after_kib"] = {"seconds": after_wait, **{s: rss(s) for s in sides}}
+        else:
+            time.sleep(1.0)
+    return out
