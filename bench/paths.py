@@ -203,12 +203,12 @@ LogLevel ERROR
     if cipher:
         argv += ["-c", cipher]
     public = {}
-    for (name, backend_port), port in zip(backends.items(), fwd_ports):
+    for (service, backend_port), port in zip(backends.items(), fwd_ports):
         argv += ["-R", f"127.0.0.1:{port}:127.0.0.1:{backend_port}"]
-        public[name] = ("127.0.0.1", port)
+        public[service] = ("127.0.0.1", port)
     ssh = procs.start(f"{tag}-ssh", argv + [f"root@{net.pub_ip}"], ns=net.priv_ns)
-    for name, (_, port) in public.items():
-        wait_listening(procs, net.pub_ns, port, 20, f"ssh -R for {name}")
+    for service, (_, port) in public.items():
+        wait_listening(procs, net.pub_ns, port, 20, f"ssh -R for {service}")
     if cipher is None:
         g = subprocess.run(["ssh", "-F", "/dev/null", "-G", "x"], capture_output=True, text=True, timeout=10)
         cipher = next((l.split()[1].split(",")[0] for l in g.stdout.splitlines() if l.startswith("ciphers ")), "?")

@@ -63,8 +63,11 @@ def parse_args(argv):
     return a
 
 
+T0 = time.monotonic()
+
+
 def say(msg):
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+    print(f"[bench {time.monotonic() - T0:5.0f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def machine_info(build_dir):
@@ -247,6 +250,7 @@ def main(argv):
         else:
             subprocess.run(["rm", "-rf", tmp], timeout=60)
     info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    info["took_s"] = round(time.monotonic() - T0)
     doc = {"machine": info, "settings": {k: v for k, v in vars(a).items() if k not in ("json", "markdown")},
            "results": results, "failures": failures}
     print(table.render(doc, markdown=False))
@@ -260,7 +264,8 @@ def main(argv):
     if failures:
         print(f"\n{len(failures)} part(s) failed to run:", file=sys.stderr)
         for f in failures:
-            print("  " + f.splitlines()[0], file=sys.stderr)
+            lines = [l for l in f.splitlines() if l.strip()]
+            print("  " + " ... ".join(lines[:1] + lines[-1:] if len(lines) > 1 else lines)[:600], file=sys.stderr)
         return 1
     return 0
 

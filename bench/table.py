@@ -98,7 +98,8 @@ def render(doc, markdown):
         f"warren bench: commit {m['commit']} (warren code last changed in {m.get('code_commit', '?')}), "
         f"{m['date_utc']}",
         f"machine: {m['nproc']} CPUs, {m['cpu']}, kernel {m['kernel']}; "
-        f"load average {' '.join(m['loadavg_start'])} at start, {' '.join(m.get('loadavg_end', []))} at end",
+        f"load average {' '.join(m['loadavg_start'])} at start, {' '.join(m.get('loadavg_end', []))} at end; "
+        f"took {m.get('took_s', '?')} s",
         f"command: {m['command']}",
         f"iperf3 one stream {s['seconds']} s (+1 omitted) each way; {s['rounds']} x 64 B ping-pong; "
         f"wrk -c {s['conn_concurrency']} {s['conn_seconds']} s with Connection: close; {s['ttfb_count']} sequential "
