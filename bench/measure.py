@@ -70,16 +70,26 @@ def _wait(cond, timeout, what):
         time.sleep(0.1)
 
 
-def _open_idle(port, count, batch, settled):
+def _open_idle(port, count, batch, settled, touch):
     """count TCP connections to 127.0.0.1:port that never send, opened batch by batch: a batch
     starts once settled(opened) says the previous one reached the far side, so no listen queue
     (sshd's is 128) overflows and silently drops a connection the client thinks is open."""
     socks = []
     try:
         while len(socks) < count:
-            for _ in range(min(batch, count - len(socks))):
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
-                socks.append(s)
+            fresh = [socket.create_connection(("127.0.0.1", port), timeout=5)
+                     for _ in range(min(batch, count - len(socks)))]
+            socks += fresh
+            if touch:  # `touch` bytes through the echo backend and back, then idle
+                for s in fresh:
+                    s.sendall(b"x" * touch)
+                for s in fresh:
+                    got = 0
+                    while got < touch:
+                        chunk = s.recv(touch - got)
+                        if not chunk:
+                            raise OSError("echo closed")
+                        got += len(chunk)
             settled(len(socks))
     except OSError as e:
         for s in socks:
@@ -88,7 +98,7 @@ def _open_idle(port, count, batch, settled):
     return socks
 
 
-def memory(port, sides, counts, after_wait, tag, batch=100):
+def memory(port, sides, counts, after_wait, tag, touch=0, batch=100):
     """RSS of the two sides idle, per open idle stream at each count, and after_wait s after the last.
 
     sides: {"edge": pids_fn, "connector": pids_fn}; the connector side's descriptor count tells
@@ -102,7 +112,7 @@ def memory(port, sides, counts, after_wait, tag, batch=100):
     for n in counts:
         settled = lambda k: _wait(lambda: fds() >= base_fds + k, 30,
                                   f"{tag}: {k} idle streams did not reach the connector side")
-        socks = _open_idle(port, n, batch, settled)
+        socks = _open_idle(port, n, batch, settled, touch)
         time.sleep(1.0)
         now = {s: rss(s) for s in sides}
         out[f"at_{n}"] = {"held": len(socks), "rss_kib": now,

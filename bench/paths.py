@@ -96,7 +96,7 @@ def start_warren(procs, tmp, warren, net, transport, backends, tag, max_streams=
     d = os.path.join(tmp, tag)
     os.makedirs(os.path.join(d, "state"), exist_ok=True)
     ports = free_ports(len(backends))
-    listen_extra = f"max_streams = {max_streams}\n" if max_streams and transport == "quic" else ""
+    listen_extra = f"max_streams = {max_streams}\n" if max_streams else ""
     edge_toml = f"""[edge]
 id = "bench"
 state_dir = "{d}/state"
@@ -122,7 +122,7 @@ address = "{_toml_addr(net.pub_ip, 0)}"
     pin = procs.wait_line(f"{tag}-edge", edge, r"^pin (\S+)", 30).group(1)
     connectors = {}
     for name, backend_port in backends.items():
-        transport_extra = f"max_streams = {max_streams}\n" if max_streams and transport == "quic" else ""
+        transport_extra = f"max_streams = {max_streams}\n" if max_streams else ""
         with open(os.path.join(d, f"connect-{name}.toml"), "w") as f:
             f.write(f"""[tunnel]
 id = "{name}"

@@ -24,15 +24,21 @@ NETWORK_ROWS = (
 )
 
 
-def memory_rows(streams):
+def memory_rows(streams, busy_streams, busy_bytes):
     rows = [("rss_idle_edge_mib", "RSS idle, edge / sshd session, MiB", 1, False, True),
             ("rss_idle_connector_mib", "RSS idle, connector / ssh, MiB", 1, False, True)]
     for n in streams:
         rows.append((f"kib_per_stream_edge_{n}", f"KiB per idle stream at {n:,}, edge side", 1, False, True))
         rows.append((f"kib_per_stream_connector_{n}", f"KiB per idle stream at {n:,}, connector side", 1, False,
                      True))
-    rows += [("rss_after_edge_mib", "RSS {w} s after the last load, edge side, MiB", 1, False, True),
-             ("rss_after_connector_mib", "RSS {w} s after the last load, connector side, MiB", 1, False, True)]
+    last = f"{streams[-1]:,}" if streams else "?"
+    rows += [("rss_after_edge_mib", "RSS {w} s after the " + last + " streams closed, edge side, MiB", 1, False, False),
+             ("rss_after_connector_mib", "RSS {w} s after the " + last + " streams closed, connector side, MiB", 1,
+              False, False)]
+    if busy_streams:
+        what = f"KiB per idle stream at {busy_streams:,} that echoed {busy_bytes // 1024} KiB first"
+        rows.append(("kib_per_busy_stream_edge", what + ", edge side", 1, False, True))
+        rows.append(("kib_per_busy_stream_connector", what + ", connector side", 1, False, True))
     return rows
 
 
@@ -79,7 +85,7 @@ def render(doc, markdown):
         results = doc["results"].get(net, {})
         rows = list(NETWORK_ROWS)
         if "memory" in s["figures"] and net == "loopback":
-            rows += memory_rows(s["streams"])
+            rows += memory_rows(s["streams"], s.get("busy_streams"), s.get("busy_bytes", 0))
         direct, ssh = results.get("direct", {}), results.get("ssh", {})
         body.append([f"**{net}**" if markdown else f"[{net}]"] + [""] * len(cols))
         for key, label, decimals, to_d, to_s in rows:
