@@ -40,7 +40,10 @@ def latency(procs, client, ns, mode, host, port, count, warmup, size=64):
     if mode == "pingpong":
         argv += ["--size", str(size)]
     r = procs.run(argv, ns=ns, timeout=120)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise BenchError(f"{mode} to {host}:{port} printed no summary: {r.stdout[-200:]} {r.stderr[-200:]}")
 
 
 def conns_per_second(procs, ns, host, port, seconds, connections, threads=2):
