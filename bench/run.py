@@ -66,6 +66,10 @@ def parse_args(argv):
             ap.error(f"--{name}: unknown {', '.join(bad)} (choose from {', '.join(allowed)})")
         setattr(a, name, items)
     a.streams = [int(x) for x in a.streams.split(",") if x]
+    if a.figures == ["memory"] and "loopback" not in a.networks:
+        ap.error("memory runs on loopback only: add --networks loopback")
+    if not a.streams or min(a.streams) < 1:
+        ap.error("--streams needs positive counts, e.g. 1000,10000")
     return a
 
 
