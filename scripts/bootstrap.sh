@@ -15,6 +15,7 @@ packages=(
   libnghttp2-dev
   libcli11-dev libspdlog-dev libfmt-dev
   dnsmasq-base
+  iproute2 nftables
   curl iperf3 socat python3
 )
 
