@@ -134,8 +134,10 @@ EdgeConfig read_edge_config(const sdk::ConfigTable& root, const std::filesystem:
     const auto* table = std::get_if<sdk::ConfigTable>(&admin->value);
     const auto* address = table ? table->find("address") : nullptr;
     const auto* text = address ? std::get_if<std::string>(&address->value) : nullptr;
-    diagnostics.error(admin->where, "[admin] is a connector table; an edge serves /metrics from its [edge] table: "
-                                    "[edge] admin = \"" + (text ? *text : std::string("127.0.0.1:9100")) + "\"");
+    diagnostics.error(admin->where,
+                      "[admin] is a connector table; an edge serves /metrics from its [edge] table: "
+                      "[edge] admin = \"" +
+                          (text ? *text : std::string("127.0.0.1:9100")) + "\"");
     without_admin = root;
     std::erase_if(without_admin.entries, [](const sdk::ConfigEntry& e) { return e.key == "admin"; });
     checked = &without_admin;

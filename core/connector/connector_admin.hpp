@@ -2,8 +2,9 @@
 // The connector's admin endpoints ([admin] address): /metrics (Prometheus
 // text), /ready (200 once a leg is registered, else 503) and /status (JSON:
 // the tunnel, this connector's id, each leg's state, address, transport
-// and recent history, and discovery's failures with the last one's words). Rendering is pure — it reads the supervisor and is
-// given the time — so tests check exact text; ConnectorAdmin serves it.
+// and recent history, and discovery's failures with the last one's words).
+// Rendering is pure — it reads the supervisor and is given the time — so
+// tests check exact text; ConnectorAdmin serves it.
 
 #include "core/admin/admin_server.hpp"
 #include "core/supervisor/supervisor.hpp"
