@@ -302,7 +302,7 @@ TEST_CASE("ip-rotation: the table is validated") {
   CHECK(c->give_back_after == 5min);
 }
 
-TEST_CASE("ip-rotation: a leg whose edge died shares the live edge after two failures there, not before") {
+TEST_CASE("ip-rotation: a leg whose edge died shares the live edge after two failures there and not before") {
   // Two edges, two legs: leg 0 on A, leg 1 on B. B dies.
   IpRotationPolicy policy({});
   sdk::AddressHealth health;
