@@ -126,7 +126,7 @@ TEST_CASE("an invalid config is refused at construction", "[supervisor]") {
   CHECK_FALSE(find_problem(SupervisorConfig{}).has_value());
 }
 
-TEST_CASE("discovery is asked again at most discovery_retry_max apart, whatever the backoff's cap", "[supervisor]") {
+TEST_CASE("discovery is asked again at most discovery_retry_max apart whatever the backoff's cap", "[supervisor]") {
   SupervisorConfig config = quiet();
   config.ha_connections = 1;
   // The backoff allows 30 s (its default cap); DNS that came back would wait that long.
