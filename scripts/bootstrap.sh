@@ -16,6 +16,7 @@ packages=(
   libnghttp2-dev
   libcli11-dev libspdlog-dev libfmt-dev
   dnsmasq-base
+  iproute2 nftables
   curl iperf3 socat python3
 )
 case "${1:-}" in

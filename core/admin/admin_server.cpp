@@ -71,10 +71,20 @@ AdminServer::Routes metrics_and_health(AdminServer::Render metrics) {
   };
 }
 
+/// `routes` plus "/", unless it has one: a plain list of the other paths, so
+/// the URL the process logs answers with where to go next instead of a 404.
+AdminServer::Routes with_index(AdminServer::Routes routes) {
+  if (routes.count("/")) return routes;
+  std::string body = "warren admin endpoints:\n";
+  for (const auto& [path, _] : routes) body += path + "\n";
+  routes.emplace("/", [body] { return AdminResponse{200, "text/plain; charset=utf-8", body}; });
+  return routes;
+}
+
 }  // namespace
 
 AdminServer::AdminServer(boost::asio::io_context& io, const tcp::endpoint& at, Routes routes)
-    : acceptor_(io, at), routes_(std::make_shared<const Routes>(std::move(routes))) {
+    : acceptor_(io, at), routes_(std::make_shared<const Routes>(with_index(std::move(routes)))) {
   accept();
 }
 

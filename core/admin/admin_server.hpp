@@ -30,6 +30,7 @@ class AdminServer {
   using Render = std::function<std::string()>;
 
   /// Binds at once; throws boost::system::system_error if the address is taken.
+  /// Without a "/" route, "/" lists the routes' paths (text/plain).
   AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at, Routes routes);
   /// The edge's pair: /metrics (Prometheus text from `metrics`) and /healthz.
   AdminServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& at, Render metrics);

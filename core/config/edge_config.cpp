@@ -126,7 +126,23 @@ EdgeConfig read_edge_config(const sdk::ConfigTable& root, const std::filesystem:
                             sdk::Diagnostics& diagnostics) {
   EdgeConfig config;
   config.file = file;
-  if (auto keys = edge_root_schema().read(root, diagnostics))
+  // [admin] is the connector's table; an edge's admin endpoint is a key of
+  // [edge]. Said once, with the line to write, instead of a bare "unknown key".
+  const sdk::ConfigTable* checked = &root;
+  sdk::ConfigTable without_admin;
+  if (auto* admin = root.find("admin")) {
+    const auto* table = std::get_if<sdk::ConfigTable>(&admin->value);
+    const auto* address = table ? table->find("address") : nullptr;
+    const auto* text = address ? std::get_if<std::string>(&address->value) : nullptr;
+    diagnostics.error(admin->where,
+                      "[admin] is a connector table; an edge serves /metrics from its [edge] table: "
+                      "[edge] admin = \"" +
+                          (text ? *text : std::string("127.0.0.1:9100")) + "\"");
+    without_admin = root;
+    std::erase_if(without_admin.entries, [](const sdk::ConfigEntry& e) { return e.key == "admin"; });
+    checked = &without_admin;
+  }
+  if (auto keys = edge_root_schema().read(*checked, diagnostics))
     for (const auto& dir : keys->plugin_dirs) config.plugin_dirs.push_back(relative_to_config(file, dir));
 
   sdk::ConfigTable empty{{}, root.where, "edge"};

@@ -80,6 +80,34 @@ boost::json::object entry_json(const LegHistoryEntry& e, const ConnectorIdentity
   return o;
 }
 
+/// `at` (supervisor clock) as UTC text, given the same instant on both clocks.
+std::string wall_text(sdk::TimePoint at, sdk::TimePoint now, std::chrono::system_clock::time_point wall_now) {
+  return utc_text(wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(now - at));
+}
+
+/// {"failures": {name: n}, "last_error": {"error", "detail", "time"} | null, "last_success": time | null}
+boost::json::object discovery_json(const supervisor::DiscoveryStatus& d, sdk::TimePoint now,
+                                   std::chrono::system_clock::time_point wall_now) {
+  boost::json::object o;
+  boost::json::object failures;
+  for (const auto& [reason, n] : d.failures) failures[reason] = n;
+  o["failures"] = std::move(failures);
+  if (d.last_failure_at) {
+    boost::json::object last;
+    last["error"] = sdk::name(d.last_error);
+    last["detail"] = d.last_detail.empty() ? d.last_error.message() : d.last_detail;
+    last["time"] = wall_text(*d.last_failure_at, now, wall_now);
+    o["last_error"] = std::move(last);
+  } else {
+    o["last_error"] = nullptr;
+  }
+  if (d.last_success_at)
+    o["last_success"] = wall_text(*d.last_success_at, now, wall_now);
+  else
+    o["last_success"] = nullptr;
+  return o;
+}
+
 }  // namespace
 
 bool connector_ready(const Supervisor& supervisor) {
@@ -131,6 +159,11 @@ std::string render_connector_metrics(const Supervisor& supervisor, const Connect
                   t.transport_moves);
   }
 
+  family(out, "warren_connector_discovery_failures_total", "counter",
+         "resolves the discovery plugin failed, by error name (discovery_failed, no_edges ...)");
+  for (const auto& [reason, n] : supervisor.discovery().failures)
+    out += sample("warren_connector_discovery_failures_total", "reason=\"" + label(reason) + "\"", n);
+
   family(out, "warren_connector_leg_address", "gauge",
          "1 for the edge address and transport each leg is connected to (or dialing)");
   for (unsigned i = 0; i < legs.size(); ++i) {
@@ -172,6 +205,7 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
     legs.push_back(std::move(o));
   }
   doc["legs"] = std::move(legs);
+  doc["discovery"] = discovery_json(supervisor.discovery(), now, wall_now);
   return boost::json::serialize(doc) + "\n";
 }
 
@@ -185,7 +219,11 @@ ConnectorAdmin::ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint&
     server_ = std::make_unique<AdminServer>(io, boost::asio::ip::tcp::endpoint(address, at.port), routes());
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error("the connector cannot serve [admin] on " + sdk::format_host_port(at.host, at.port) + ": " +
-                             e.code().message());
+                             e.code().message() +
+                             (e.code() == boost::asio::error::address_in_use
+                                  ? " (is a replica from the same config running? give each replica its own "
+                                    "[admin] address, or port 0)"
+                                  : ""));
   }
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The connector's admin endpoints ([admin] address): /metrics (Prometheus
 // text), /ready (200 once a leg is registered, else 503) and /status (JSON:
-// the tunnel, this connector's id, and each leg's state, address, transport
-// and recent history). Rendering is pure — it reads the supervisor and is
-// given the time — so tests check exact text; ConnectorAdmin serves it.
+// the tunnel, this connector's id, each leg's state, address, transport
+// and recent history, and discovery's failures with the last one's words).
+// Rendering is pure — it reads the supervisor and is given the time — so
+// tests check exact text; ConnectorAdmin serves it.
 
 #include "core/admin/admin_server.hpp"
 #include "core/supervisor/supervisor.hpp"
@@ -26,7 +27,8 @@ struct ConnectorIdentity {
 };
 
 /// Prometheus text: legs by state, per-leg registrations, losses and failed
-/// attempts by reason name, moves by kind, and each connected leg's address.
+/// attempts by reason name, moves by kind, discovery failures by reason
+/// name, and each connected leg's address.
 std::string render_connector_metrics(const supervisor::Supervisor& supervisor, const ConnectorIdentity& identity);
 
 /// True when at least one leg is registered (or draining while registered).

@@ -1,8 +1,9 @@
 #include "core/connector/connector_shell.hpp"
 
 #include "core/connector/connector_admin.hpp"
-
 #include "core/log/logging.hpp"
+
+#include <warren/sdk/discovery.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -71,7 +72,6 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
       supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
       find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
       find_role<sdk::FallbackPolicy>(plugins, [](sdk::Policy& p) { return p.fallback(); }));
-  start_admin();
   // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 
@@ -81,6 +81,16 @@ ConnectorShell::~ConnectorShell() {
 }
 
 void ConnectorShell::start() {
+  // An [admin] address another process holds (a replica started from the
+  // same config) is a runtime failure, exit 1, not a config error (2).
+  try {
+    start_admin();
+  } catch (const std::exception& e) {
+    log().error("{}", e.what());
+    exit_code_ = 1;
+    boost::asio::post(io_, [this] { io_.stop(); });
+    return;
+  }
   // Other processes started from the same config are replicas beside this one.
   // A quick tunnel has no config file to fix the id in.
   bool configurable = config_.tunnel.connector_id.empty() && config_.tunnel.id;
@@ -124,8 +134,13 @@ void ConnectorShell::execute(const SupervisorAction& action) {
           plugins_.discovery->async_resolve([this](sdk::error_code ec, std::vector<sdk::EdgeAddress> found) {
             if (exit_code_) return;
             if (ec) {
-              last_failure_ = "discovery failed: " + ec.message();  // said with the retry
-              supervisor_->handle_resolve_failed(sdk::Clock::now(), ec);
+              // The discovery's own words (which record, which resolver, why)
+              // when it can give them: said with the retry, and kept for /status.
+              std::string detail;
+              if (const auto* d = dynamic_cast<const sdk::DiscoveryFailureDetail*>(plugins_.discovery.get()))
+                detail = d->last_failure();
+              last_failure_ = "discovery failed (" + sdk::name(ec) + "): " + (detail.empty() ? ec.message() : detail);
+              supervisor_->handle_resolve_failed(sdk::Clock::now(), ec, std::move(detail));
             } else {
               failed_resolves_ = 0;
               discovery_retries_.clear(sdk::Clock::now());

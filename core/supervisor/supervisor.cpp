@@ -69,6 +69,7 @@ void Supervisor::handle_addresses_resolved(TimePoint now, std::vector<sdk::EdgeA
   resolve_in_flight_ = false;
   addresses_ = std::move(addresses);
   resolved_at_ = now;
+  discovery_.last_success_at = now;
   backoff_.on_connected(resolve_backoff_, now);
   // Indexes into the old list mean nothing now; follow each leg's endpoint.
   for (auto& leg : legs_) {
@@ -80,10 +81,14 @@ void Supervisor::handle_addresses_resolved(TimePoint now, std::vector<sdk::EdgeA
   if (phase_ == RunPhase::running) dial_waiting_legs(now);
 }
 
-void Supervisor::handle_resolve_failed(TimePoint now, sdk::error_code error) {
+void Supervisor::handle_resolve_failed(TimePoint now, sdk::error_code error, std::string detail) {
   if (phase_ != RunPhase::running && phase_ != RunPhase::draining) return;
   if (!resolve_in_flight_) return;
   resolve_in_flight_ = false;
+  ++discovery_.failures[sdk::name(error)];
+  discovery_.last_error = error;
+  discovery_.last_detail = std::move(detail);
+  discovery_.last_failure_at = now;
   if (phase_ == RunPhase::draining) return;
   if (sdk::is_fatal(error)) return finish(exit_code_for_fatal(error), error);
   if (!addresses_.empty()) {
@@ -95,7 +100,7 @@ void Supervisor::handle_resolve_failed(TimePoint now, sdk::error_code error) {
   if (config_.no_reconnect) return finish(1, error);
   auto delay = backoff_.next_delay(resolve_backoff_, now, random_);
   if (!delay) return finish(1, error);
-  Duration d = std::clamp(*delay, Duration::zero(), backoff_.max_delay());
+  Duration d = std::clamp(*delay, Duration::zero(), std::min(backoff_.max_delay(), config_.discovery_retry_max));
   resolve_retry_at_ = now + d;
   actions_.emplace_back(RetryScheduled{std::nullopt, d, error});
 }

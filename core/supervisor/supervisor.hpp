@@ -27,8 +27,11 @@
 #include <warren/sdk/random.hpp>
 
 #include <deque>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace warren::core::supervisor {
@@ -41,6 +44,15 @@ struct RegisteredInfo {
 /// The exit code for a fatal error: 2 for the user's own configuration, 3
 /// for a refusal by (or of) the edge.
 int exit_code_for_fatal(const sdk::error_code& error);
+
+/// What discovery did so far, for the connector's /status and /metrics.
+struct DiscoveryStatus {
+  std::map<std::string, std::uint64_t, std::less<>> failures;  ///< failed resolves by error name (sdk::name)
+  sdk::error_code last_error;                                  ///< the last failure's code; empty before any
+  std::string last_detail;                                     ///< the discovery's own words for it, if any
+  std::optional<TimePoint> last_failure_at;
+  std::optional<TimePoint> last_success_at;
+};
 
 class Supervisor {
  public:
@@ -56,7 +68,9 @@ class Supervisor {
   // abandoned, an unknown leg) is ignored.
   void handle_start(TimePoint now);
   void handle_addresses_resolved(TimePoint now, std::vector<sdk::EdgeAddress> addresses);
-  void handle_resolve_failed(TimePoint now, sdk::error_code error);
+  /// `detail`: the discovery's words for the failure (which record, which
+  /// resolver), kept for discovery().
+  void handle_resolve_failed(TimePoint now, sdk::error_code error, std::string detail = {});
   void handle_dial_succeeded(TimePoint now, unsigned leg);
   void handle_dial_failed(TimePoint now, unsigned leg, sdk::error_code error);
   void handle_registered(TimePoint now, unsigned leg, RegisteredInfo info);
@@ -84,6 +98,7 @@ class Supervisor {
   const std::vector<sdk::EdgeAddress>& addresses() const { return addresses_; }
   /// The leg's recent events and totals (read-only; `leg` < ha_connections).
   const LegHistory& leg_history(unsigned leg) const { return history_.at(leg); }
+  const DiscoveryStatus& discovery() const { return discovery_; }
 
  private:
   enum class RunPhase { created, running, draining, finished };
@@ -136,6 +151,7 @@ class Supervisor {
   bool resolve_in_flight_ = false;
   std::optional<TimePoint> resolve_retry_at_;
   sdk::BackoffState resolve_backoff_;
+  DiscoveryStatus discovery_;
 
   std::optional<TimePoint> drain_deadline_;
   std::uint64_t streams_cut_ = 0;  ///< during the drain, by lost legs

@@ -18,6 +18,7 @@ std::optional<std::string> find_problem(const SupervisorConfig& c) {
   if (c.grace_period < Duration::zero()) return std::string("grace period is negative");
   if (c.address_refresh <= Duration::zero()) return std::string("address refresh must be positive");
   if (c.max_retry_after < Duration::zero()) return std::string("max retry-after is negative");
+  if (c.discovery_retry_max <= Duration::zero()) return std::string("discovery retry cap must be positive");
   return std::nullopt;
 }
 

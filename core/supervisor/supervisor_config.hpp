@@ -28,6 +28,11 @@ struct SupervisorConfig {
   Duration grace_period = std::chrono::seconds(30);        ///< streams drain this long on shutdown
   Duration address_refresh = std::chrono::minutes(5);      ///< re-resolve before dialing with older addresses
   Duration max_retry_after = std::chrono::minutes(10);     ///< cap on an edge's retry-after hint
+  /// Cap on the delay before discovery is asked again after it failed with no
+  /// list to fall back on: the backoff's own cap (30 s by default) made a
+  /// connector whose DNS came back wait up to that long with no tunnel.
+  /// Asking discovery is cheap (a cache or a few DNS packets).
+  Duration discovery_retry_max = std::chrono::seconds(5);
   bool no_reconnect = false;                               ///< exit 1 on the first loss instead of retrying
 };
 

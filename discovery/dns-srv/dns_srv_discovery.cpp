@@ -84,6 +84,7 @@ struct DnsSrvDiscovery::State : std::enable_shared_from_this<State> {
   SrvDiscoveryEngine engine;
   std::vector<sdk::ResolveHandler> waiters;
   bool running = false;
+  std::string last_failure;  ///< why the last round failed; "" after a success
   std::size_t pending_names = 0;
 
   /// Calls `then(this)` from a c-ares callback, if the discovery still lives.
@@ -180,6 +181,7 @@ struct DnsSrvDiscovery::State : std::enable_shared_from_this<State> {
   void deliver(ResolveResult result) {
     for (auto& line : engine.take_log()) logger.log(line.level, line.text);
     if (result.error) logger.log(sdk::LogLevel::debug, "resolve failed: " + result.why);
+    last_failure = result.error ? result.why : std::string();
     running = false;
     std::vector<sdk::ResolveHandler> ready;
     ready.swap(waiters);
@@ -206,6 +208,8 @@ DnsSrvDiscovery::DnsSrvDiscovery(const DnsSrvConfig& config, sdk::PluginContext&
 }
 
 DnsSrvDiscovery::~DnsSrvDiscovery() { state_->channel->shutdown(); }
+
+std::string DnsSrvDiscovery::last_failure() const { return state_->last_failure; }
 
 void DnsSrvDiscovery::async_resolve_impl(sdk::ResolveHandler handler) {
   state_->waiters.push_back(std::move(handler));

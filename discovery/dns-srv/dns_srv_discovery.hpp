@@ -17,12 +17,14 @@
 
 namespace warren::dns_srv {
 
-class DnsSrvDiscovery final : public sdk::Discovery {
+class DnsSrvDiscovery final : public sdk::Discovery, public sdk::DiscoveryFailureDetail {
  public:
   /// Throws std::runtime_error when c-ares cannot start (the factory turns
   /// it into a config diagnostic). `random` orders equal-priority records.
   DnsSrvDiscovery(const DnsSrvConfig& config, sdk::PluginContext& context, std::unique_ptr<sdk::RandomSource> random);
   ~DnsSrvDiscovery() override;
+  /// Every name, what went wrong and which resolver, from the last failed round.
+  std::string last_failure() const override;
 
  private:
   struct State;

@@ -36,6 +36,10 @@ bool same_endpoint(const sdk::AddressHealth::Record& r, const sdk::EdgeAddress& 
   return r.address == a.address && r.port == a.port;
 }
 
+/// Counted failures in a row on its own address after which a leg with no
+/// healthy free address shares a healthy one another leg holds.
+constexpr std::uint32_t kFailuresBeforeSharing = 2;
+
 bool contains(std::span<const std::size_t> sorted, std::size_t value) {
   return std::binary_search(sorted.begin(), sorted.end(), value);
 }
@@ -135,6 +139,17 @@ sdk::AddressChoice IpRotationPolicy::choose(sdk::AddressState& state, sdk::Addre
         return settle(i, false);
     }
     return settle(healthy_free.front(), false);  // discovery's order: best first
+  }
+
+  // Prefer a working address: every free address failed lately, and this
+  // leg failed on its own address twice in a row (once may be a restart
+  // blip): an edge another leg holds with no recent failure is alive, so
+  // share it rather than redial a dead one until max_edge_addr_retries.
+  // Flagged exhausted: discovery may know a fresh edge by now.
+  if (state.failures_here >= kFailuresBeforeSharing) {
+    bool leaving_avoided = leaving == n || avoided(health, addresses[leaving], now);
+    for (std::size_t i : taken)
+      if (leaving_avoided && i < n && i != leaving && !avoided(health, addresses[i], now)) return settle(i, true);
   }
 
   // Used up: the free address given back soonest (oldest failure); the

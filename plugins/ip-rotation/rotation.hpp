@@ -21,7 +21,10 @@
 // leg uses when there is one, of the best SRV priority, weighted-random by
 // SRV weight; else the free address whose last failure is oldest (it is
 // given back soonest), flagged `exhausted` so the supervisor asks discovery
-// again. Only when every address is held does a leg share one.
+// again. A leg shares an address another leg holds only when every address
+// is held, or when every free one failed lately and the leg itself failed
+// twice in a row on its own: then a held address with no recent failure
+// (a live edge) beats redialing a dead one.
 
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/policy.hpp>

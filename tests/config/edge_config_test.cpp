@@ -86,3 +86,10 @@ TEST_CASE("a listen address is required and checked") {
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] == "/srv/edge.toml:5:11: 'address' = \"7844\": missing ':PORT'");
 }
+
+TEST_CASE("an [admin] table in an edge config says to write [edge] admin instead") {
+  auto [e, errors] = read(contract + "\n[admin]\naddress = \"127.0.0.1:9101\"\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains("/srv/edge.toml:18:1: [admin] is a connector table") &&
+                            Catch::Contains("[edge] admin = \"127.0.0.1:9101\""));
+}

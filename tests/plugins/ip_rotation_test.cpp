@@ -301,3 +301,49 @@ TEST_CASE("ip-rotation: the table is validated") {
   CHECK(c->max_edge_addr_retries == 3);
   CHECK(c->give_back_after == 5min);
 }
+
+TEST_CASE("ip-rotation: a leg whose edge died shares the live edge after two failures there and not before") {
+  // Two edges, two legs: leg 0 on A, leg 1 on B. B dies.
+  IpRotationPolicy policy({});
+  sdk::AddressHealth health;
+  ManualClock clock;
+  std::vector<sdk::EdgeAddress> two{edge("10.0.0.1"), edge("10.0.0.2")};
+  Leg leg0{policy, health, clock, 0}, leg1{policy, health, clock, 1};
+  std::vector<std::string> log;
+  auto dial = [&](Leg& leg, const Taken& taken) {
+    auto c = leg.choose(two, taken);
+    log.push_back("leg" + std::to_string(leg.index) + "->" + two[c.index].to_string() + (c.exhausted ? "!" : ""));
+  };
+  dial(leg0, {});
+  leg0.connected(two);
+  dial(leg1, {0});
+  leg1.connected(two);
+  // B's death: the heartbeat times out, then every dial there fails.
+  leg1.fail(two, errc::heartbeat_timeout);
+  clock.advance(1s);
+  dial(leg1, {0});  // once more on B: it may be restarting
+  leg1.fail(two, errc::dial_failed);
+  clock.advance(1s);
+  dial(leg1, {0});  // B failed twice in a row, A works: share A
+  leg1.connected(two);
+  CHECK(log == std::vector<std::string>{"leg0->10.0.0.1:7844", "leg1->10.0.0.2:7844", "leg1->10.0.0.2:7844!",
+                                        "leg1->10.0.0.1:7844!"});
+
+  SECTION("the shared address must be healthy: when A failed lately too, leg 1 keeps to its own") {
+    sdk::AddressHealth other_health;
+    Leg a{policy, other_health, clock, 0}, b{policy, other_health, clock, 1};
+    log.clear();
+    dial(a, {});
+    a.connected(two);
+    dial(b, {0});
+    b.connected(two);
+    a.fail(two, errc::heartbeat_timeout);  // A counted against (leg 0 redials it in its turn)
+    for (int i = 0; i < 3; ++i) {
+      b.fail(two, errc::dial_failed);
+      clock.advance(1s);
+      dial(b, {0});
+    }
+    CHECK(log == std::vector<std::string>{"leg0->10.0.0.1:7844", "leg1->10.0.0.2:7844", "leg1->10.0.0.2:7844!",
+                                          "leg1->10.0.0.2:7844!", "leg1->10.0.0.2:7844!"});
+  }
+}

@@ -98,6 +98,9 @@ void SimReplica::execute(const SupervisorAction& action) {
         expected = std::max(expected, capped);
       }
       retry_at_[*retry->leg] = now_ + retry->delay;
+    } else {
+      // Discovery is asked again at most discovery_retry_max apart.
+      expected = std::min(expected, config.discovery_retry_max);
     }
     if (retry->delay < sdk::Duration::zero()) return violate("a negative delay");
     if (retry->delay != expected)
@@ -180,8 +183,18 @@ void SimReplica::execute_dial(const Dial& a) {
   std::vector<std::size_t> free;  // known to the supervisor, held by no other leg
   for (const auto& known : last_answer_)
     if (auto i = edge_index(edges_, known); i && !held.count(*i)) free.push_back(*i);
-  // Legs on distinct addresses whenever there are enough.
-  if (!scenario_.custom_address_policy && !free.empty() && held.count(*edge))
+  // Legs on distinct addresses whenever there are enough: a leg shares a held
+  // address while another is free only when every free one failed within
+  // give_back_after (ip-rotation prefers a live edge to a dead one).
+  auto failed_lately = [&](std::size_t i) {
+    if (!rotation_) return false;
+    const auto window = rotation_->config().give_back_after;
+    return std::any_of(rotation_->counted.begin(), rotation_->counted.end(),
+                       [&](const auto& f) { return same_endpoint(f.address, edges_[i]) && now_ - f.at < window; });
+  };
+  const bool every_free_failed = std::all_of(free.begin(), free.end(), failed_lately);
+  if (held.count(*edge) && !free.empty() && every_free_failed) ++stats_.shared_live_edge;
+  if (!scenario_.custom_address_policy && !free.empty() && held.count(*edge) && !every_free_failed)
     return violate("leg " + std::to_string(a.leg) + " dialed " + edges_[*edge].to_string() +
                    ", which another leg holds, while " + edges_[free.front()].to_string() + " was free");
   if (rotation_) {

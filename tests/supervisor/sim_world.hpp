@@ -71,6 +71,7 @@ struct SimStats {
   std::uint64_t replica_runs = 0, replicas_registered_together = 0, replicas_sharing_an_edge = 0, edge_admissions = 0,
                 edge_replacements = 0, closes_missed_by_edge = 0, stale_slot_refusals = 0;
   std::uint64_t fatal_exits_checked = 0, retry_streaks_at_limit = 0;
+  std::uint64_t shared_live_edge = 0;         ///< Dials to a held address because every free one failed lately
   std::uint64_t max_resolves_per_minute = 0;  ///< the busiest virtual minute of any replica
 };
 

@@ -60,7 +60,8 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
             << stats.stale_slot_refusals << " refusals for a stale slot; steps with both replicas registered "
             << stats.replicas_registered_together << ", sharing an edge " << stats.replicas_sharing_an_edge
             << "\n  fatal exits checked " << stats.fatal_exits_checked << ", dials at the retry limit "
-            << stats.retry_streaks_at_limit << "\n";
+            << stats.retry_streaks_at_limit << ", dials sharing a live edge over dead free ones "
+            << stats.shared_live_edge << "\n";
 
   if (seeds >= 1000) {
     // The world must keep reaching every outcome, or the invariants above

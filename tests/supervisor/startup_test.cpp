@@ -125,3 +125,24 @@ TEST_CASE("an invalid config is refused at construction", "[supervisor]") {
   CHECK(find_problem(config).has_value());
   CHECK_FALSE(find_problem(SupervisorConfig{}).has_value());
 }
+
+TEST_CASE("discovery is asked again at most discovery_retry_max apart whatever the backoff's cap", "[supervisor]") {
+  SupervisorConfig config = quiet();
+  config.ha_connections = 1;
+  // The backoff allows 30 s (its default cap); DNS that came back would wait that long.
+  Harness h(config, 30s);
+  auto& s = h.supervisor;
+  s.handle_start(h.now());
+  CHECK(h.drain() == Lines{"Resolve"});
+  for (int i = 0; i < 3; ++i) {
+    s.handle_resolve_failed(h.now(), errc::discovery_failed);
+    CHECK(h.drain() == Lines{"RetryScheduled resolve in 5s (edge discovery failed)"});
+    CHECK(h.advance(4999ms).empty());
+    CHECK(h.advance(1ms) == Lines{"Resolve"});
+  }
+  s.handle_addresses_resolved(h.now(), three_edges());
+  CHECK(h.drain() == Lines{"Dial leg=0 10.0.0.1:7844 transport=0"});
+  // A leg's own retries keep the backoff's delay.
+  s.handle_dial_failed(h.now(), 0, errc::dial_failed);
+  CHECK(h.drain() == Lines{"RetryScheduled leg=0 in 30s (dial failed)"});
+}

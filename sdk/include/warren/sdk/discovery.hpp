@@ -46,4 +46,21 @@ class BOOST_SYMBOL_VISIBLE Discovery : public PluginObject {
   virtual void async_resolve_impl(ResolveHandler handler) = 0;
 };
 
+/// Optional, beside Discovery: a discovery that can say why its last resolve
+/// completed with an error derives from this too (multiple inheritance), and
+/// the connector finds it with dynamic_cast. Its words go into the
+/// connector's retry line and /status, so an operator sees which record,
+/// which resolver and what went wrong without raising the log level. A
+/// discovery without it still works: the error code's message stands in.
+/// Kept out of Discovery's vtable so plugins built before it keep loading.
+class BOOST_SYMBOL_VISIBLE DiscoveryFailureDetail {
+ public:
+  virtual ~DiscoveryFailureDetail() = default;
+  /// Why the last completed resolve failed, e.g. "_warren._udp.example.com: no
+  /// answer from resolver 10.0.0.53:53 (timeout)"; "" after a success or
+  /// when the plugin cannot tell. Called on the plugin's executor, right
+  /// after the failed resolve's completion ran.
+  virtual std::string last_failure() const = 0;
+};
+
 }  // namespace warren::sdk
