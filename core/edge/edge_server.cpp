@@ -8,9 +8,8 @@
 #include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cctype>
 
@@ -263,8 +262,10 @@ void EdgeServer::leg_gone(LegId leg) {
   for (const auto& [id, f] : forwarded_) {
     auto core = f.core.lock();
     if (!core) continue;
-    if (core->waiting_on(leg)) unanswered.push_back(core);
-    else if (core->accepted_on(leg)) carried.push_back(f.splice);
+    if (core->waiting_on(leg))
+      unanswered.push_back(core);
+    else if (core->accepted_on(leg))
+      carried.push_back(f.splice);
   }
   if (!unanswered.empty() || !carried.empty())
     log().info("leg {} ended: re-dispatching {} unanswered public connection(s) to other legs, resetting {}", leg,
@@ -358,17 +359,18 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   options.tracker = tracker.get();
   options.budget = buffer_budget_;
   options.idle_timeout = config_.edge.public_idle_timeout;
-  splice(std::move(public_side), std::move(tunnel_side), {},
-         [this, tunnel_id, source, id](const SpliceResult& r) {
-           metrics_.bytes_to_connector += r.a_to_b;
-           metrics_.bytes_from_connector += r.b_to_a;
-           if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
-           forwarded_.erase(id);
-           registry_.close_stream(tunnel_id);
-           admission_.release(source, tunnel_id);
-           --metrics_.streams_active;
-         },
-         options);
+  splice(
+      std::move(public_side), std::move(tunnel_side), {},
+      [this, tunnel_id, source, id](const SpliceResult& r) {
+        metrics_.bytes_to_connector += r.a_to_b;
+        metrics_.bytes_from_connector += r.b_to_a;
+        if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
+        forwarded_.erase(id);
+        registry_.close_stream(tunnel_id);
+        admission_.release(source, tunnel_id);
+        --metrics_.streams_active;
+      },
+      options);
   open_on_leg(*leg, header, [weak = std::weak_ptr(core)](sdk::error_code e, Dispatch d) {
     if (auto c = weak.lock()) c->dispatched(e, std::move(d));
   });
@@ -382,16 +384,16 @@ void EdgeServer::open_on_leg(LegId leg, const protocol::StreamHeader& header, Di
     });
   }
   bool replies = it->second->stream_replies();
-  it->second->open_data_stream(header, [this, leg, replies, done = std::move(done)](sdk::error_code e,
-                                                                                     sdk::ByteStreamPtr stream) {
-    if (!e && !legs_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
-    if (e) {
-      log().debug("cannot open a stream on leg {}: {}", leg, e.message());
-      if (stream) stream->abort();
-      return done(e, Dispatch{leg, nullptr, replies});
-    }
-    done({}, Dispatch{leg, std::move(stream), replies});
-  });
+  it->second->open_data_stream(
+      header, [this, leg, replies, done = std::move(done)](sdk::error_code e, sdk::ByteStreamPtr stream) {
+        if (!e && !legs_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
+        if (e) {
+          log().debug("cannot open a stream on leg {}: {}", leg, e.message());
+          if (stream) stream->abort();
+          return done(e, Dispatch{leg, nullptr, replies});
+        }
+        done({}, Dispatch{leg, std::move(stream), replies});
+      });
 }
 
 void EdgeServer::redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header,
@@ -399,9 +401,8 @@ void EdgeServer::redispatch(const std::string& tunnel_id, const protocol::Stream
                             DispatchHandler done) {
   auto leg = stopped_ ? std::nullopt : registry_.redispatch_leg(tunnel_id, sdk::Clock::now(), tried, connectors_tried);
   if (!leg || !legs_.count(*leg)) {
-    return boost::asio::post(io_, [done = std::move(done)] {
-      done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{});
-    });
+    return boost::asio::post(
+        io_, [done = std::move(done)] { done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{}); });
   }
   connectors_tried.insert(registry_.connector_of(*leg));
   open_on_leg(*leg, header, std::move(done));

@@ -3,8 +3,8 @@
 // through the TunnelRegistry, opens a public TCP listener per tunnel, and
 // forwards every public connection as a data stream on a live leg.
 
-#include "core/config/edge_config.hpp"
 #include "core/admin/admin_server.hpp"
+#include "core/config/edge_config.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
 #include "core/edge/replayable_stream.hpp"

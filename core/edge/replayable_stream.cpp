@@ -9,8 +9,7 @@ namespace warren::core {
 
 using boost::asio::error::operation_aborted;
 
-ReplayableStream::ReplayableStream(executor_type executor, ReplayLimits limits, sdk::TimePoint now,
-                                   ReplayHooks hooks)
+ReplayableStream::ReplayableStream(executor_type executor, ReplayLimits limits, sdk::TimePoint now, ReplayHooks hooks)
     : core_(std::make_shared<ReplayCore>(std::move(executor), limits, now, std::move(hooks))) {}
 
 ReplayableStream::~ReplayableStream() { core_->close(); }
@@ -112,10 +111,10 @@ void ReplayCore::issue_read() {
   inner_reading_ = true;
   // The reply is read into the splice's own buffer: what follows it there
   // is the backend's first bytes and is handed on in place.
-  inner_->async_read_some(read_buffer_, [weak = weak_from_this(), generation = generation_](sdk::error_code ec,
-                                                                                          std::size_t n) {
-    if (auto self = weak.lock()) self->on_read(generation, ec, n);
-  });
+  inner_->async_read_some(read_buffer_,
+                          [weak = weak_from_this(), generation = generation_](sdk::error_code ec, std::size_t n) {
+                            if (auto self = weak.lock()) self->on_read(generation, ec, n);
+                          });
 }
 
 void ReplayCore::on_read(std::uint64_t generation, sdk::error_code ec, std::size_t n) {
@@ -207,8 +206,7 @@ void ReplayCore::dispatched(sdk::error_code ec, Dispatch dispatch) {
       state_.no_leg();
       return give_up(ec ? ec : sdk::make_error_code(sdk::errc::peer_closed));
     }
-    if (state_.open_failed(dispatch.leg, sdk::Clock::now()) == ReplayState::Decision::give_up)
-      return give_up(ec);
+    if (state_.open_failed(dispatch.leg, sdk::Clock::now()) == ReplayState::Decision::give_up) return give_up(ec);
     return replay_elsewhere(ec);
   }
   inner_ = std::move(dispatch.stream);

@@ -273,7 +273,8 @@ std::optional<LegId> TunnelRegistry::choose_leg(Tunnel& tunnel, sdk::TimePoint n
   // whatever its leg count; `legs` is ordered by connector id, then index.
   std::map<std::string, std::vector<LegId>> heard, silent;
   for (const auto& [slot, leg] : tunnel.legs)
-    if (usable(slot.first, leg)) (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
+    if (usable(slot.first, leg))
+      (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
   const auto& live = heard.empty() ? silent : heard;
   if (live.empty()) return std::nullopt;
   std::size_t turn = tunnel.next_leg++;

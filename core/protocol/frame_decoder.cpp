@@ -67,7 +67,8 @@ std::optional<Message> read_frame(kj::ArrayPtr<const capnp::word> frame, const F
 template <typename Message>
 FrameLimits FrameDecoder<Message>::default_limits() {
   if constexpr (std::is_same_v<Message, StreamHeader>) return FrameLimits::stream_header();
-  else if constexpr (std::is_same_v<Message, StreamReply>) return FrameLimits::stream_reply();
+  else if constexpr (std::is_same_v<Message, StreamReply>)
+    return FrameLimits::stream_reply();
   else return FrameLimits::control();
 }
 

@@ -4,6 +4,7 @@
 // same; a leg without replies passes bytes as before; attempts run out.
 
 #include "core/edge/replayable_stream.hpp"
+
 #include "core/protocol/frame_encoder.hpp"
 #include "core/splice/stream_splice.hpp"
 #include "stream_pair.hpp"
@@ -11,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-
 #include <catch2/catch.hpp>
 
 using namespace warren;

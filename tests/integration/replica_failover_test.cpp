@@ -99,8 +99,8 @@ TEST_CASE("SIGKILL of a replica under load loses no request started after the ki
   EchoServer backend_a, backend_b;
   Edge edge(dir.path);
   auto options = [&](std::string name, std::uint16_t backend) {
-    return ConnectorOptions{.pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = backend,
-                            .name = std::move(name)};
+    return ConnectorOptions{
+        .pin = edge.pin(), .edge_port = edge.quic_port(), .backend_port = backend, .name = std::move(name)};
   };
   Connector a(dir.path, options("a", backend_a.port()));
   REQUIRE(a.wait_registered(10s));

@@ -124,8 +124,10 @@ TEST_CASE("20k mutated stream replies neither crash nor throw", "[protocol][fuzz
     auto input = corpus[random.next_u64() % corpus.size()];
     // One to three bit flips or a truncation.
     for (auto n = 1 + random.next_u64() % 3; n > 0; --n) {
-      if (random.next_u64() % 4 == 0) input.resize(random.next_u64() % (input.size() + 1));
-      else if (!input.empty()) input[random.next_u64() % input.size()] ^= static_cast<std::uint8_t>(1u << (random.next_u64() % 8));
+      if (random.next_u64() % 4 == 0)
+        input.resize(random.next_u64() % (input.size() + 1));
+      else if (!input.empty())
+        input[random.next_u64() % input.size()] ^= static_cast<std::uint8_t>(1u << (random.next_u64() % 8));
     }
     REQUIRE_NOTHROW(fuzz_decoders(input.data(), input.size()));
     StreamReplyDecoder decoder;

@@ -88,7 +88,7 @@ while (( $(date +%s) < end )); do
   sleep "$kill_every"
   kill -9 "$pid_b"
   now_ms >> "$work/kills.txt"
-  wait "$pid_b" 2>/dev/null || true
+  { wait "$pid_b"; } 2>/dev/null || true
   sleep 1
   registered=$(grep -c 'registered from' "$work/edge.err" || true)
   start_b
@@ -117,6 +117,7 @@ awk -v kills="$(tr '\n' ' ' < "$work/kills.txt")" '
   }
   END { printf "failures in flight at a kill: %d; lost new connections: %d%s\n", f, lost, (lost ? " (started at ms:" at ")" : "") }
 ' "$work/requests.txt"
+awk '{ d = $2 - $1; s += d; if (d > m) m = d } END { if (NR) printf "request time: mean %.0f ms, max %d ms\n", s / NR, m }' "$work/requests.txt"
 echo "edge: $registered leg registrations, $replaced leg replacements, $refused refused registrations"
 admin=$(grep -m1 '^admin ' "$work/edge.out" | sed 's|^admin ||')
 curl -s "$admin" | grep -E '^warren_(streams_redispatched|streams_unanswered|stream_refusals|streams_aborted_leg_gone)' | sed 's/^/  edge: /'
