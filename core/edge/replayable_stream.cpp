@@ -63,8 +63,9 @@ void ReplayCore::write(boost::asio::const_buffer buffer, sdk::WriteHandler handl
 
 void ReplayCore::shutdown_send() {
   client_fin_ = true;
-  // While dispatching, resume() passes the FIN on after the kept bytes.
-  if (inner_ && state_.phase() != ReplayState::Phase::dispatching && !aborted_) inner_->shutdown_send();
+  // While dispatching or replaying, resume() passes the FIN on after the kept bytes.
+  if (inner_ && state_.phase() != ReplayState::Phase::dispatching && !inner_writing_ && !aborted_)
+    inner_->shutdown_send();
 }
 
 void ReplayCore::abort() {

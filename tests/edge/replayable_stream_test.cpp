@@ -183,3 +183,24 @@ TEST_CASE("a garbled reply resets the client rather than risk a second delivery"
   CHECK(rig.gave_up == sdk::make_error_code(sdk::errc::protocol_error));
   CHECK(rig.reopened.empty());
 }
+
+TEST_CASE("a client that half-closed before the reply has its bytes and its end replayed", "[edge][replay]") {
+  Rig rig;
+  rig.write_all(*rig.client, "ping");
+  rig.client->shutdown_send();
+  CHECK(rig.read_exactly(rig.connector(1), 4) == "ping");
+  rig.connector_ends[0].reset();
+  auto& second = rig.connector(2);
+  CHECK(rig.read_exactly(second, 4) == "ping");
+  char byte = 0;
+  sdk::error_code end;
+  bool done = false;
+  second.async_read_some(boost::asio::buffer(&byte, 1), [&](sdk::error_code ec, std::size_t) {
+    end = ec;
+    done = true;
+  });
+  REQUIRE(run_until(rig.io, [&] { return done; }));
+  CHECK(end == boost::asio::error::eof);
+  rig.reply(2, protocol::StreamReply{}, "pong");
+  CHECK(rig.read_exactly(*rig.client, 4) == "pong");
+}
