@@ -19,7 +19,9 @@ void ConnectorLeg::register_with(const protocol::RegisterConnection& request) {
     if (self->closed_) return;
     if (ec) return self->report_lost(ec);
     self->control_ = std::make_shared<ControlChannel>(std::move(stream));
-    self->control_->send(request);
+    auto offer = request;
+    offer.stream_replies = true;  // used only if the edge says it reads them
+    self->control_->send(offer);
     self->read_control();
   });
 }
@@ -37,6 +39,7 @@ void ConnectorLeg::on_control(sdk::error_code ec, protocol::ControlMessage messa
   if (ec) return report_lost(ec);
   if (auto* registered = std::get_if<protocol::Registered>(&message); registered && !registered_) {
     registered_ = true;
+    stream_replies_ = registered->stream_replies;
     accept_streams();
     events_.registered(*registered);
   } else if (auto* rejected = std::get_if<protocol::Rejected>(&message); rejected && !registered_) {
@@ -118,13 +121,58 @@ void ConnectorLeg::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHe
                              sdk::error_code e, sdk::ByteStreamPtr local) mutable {
                            if (!self->closed_ && self->events_.backend_result)
                              self->events_.backend_result(header.client_address, e);
-                           if (e || self->closed_) {
+                           if (local && (e || self->closed_)) local->abort();
+                           if (self->closed_) {
                              stream->abort();
-                             if (local) local->abort();
                              return self->stream_ended();
                            }
-                           self->start_splice(std::move(stream), std::move(local), std::move(rest));
+                           if (e) return self->refuse(std::move(stream), e);
+                           self->accept(std::move(stream), std::move(local), std::move(rest));
                          });
+}
+
+// The reply goes out before any backend byte: the edge keeps the client's
+// bytes until it reads it, and replays them on another leg if this stream
+// dies first. The one window where a request can reach two backends: this
+// process dies after the splice wrote client bytes to the backend but
+// before the packet carrying the reply left it (or that packet is lost and
+// never retransmitted). The reply is queued before the splice starts and
+// goes out in the next packet the loop sends, so that window is the rest of
+// one event-loop turn (plus a loss) — microseconds on a live process.
+void ConnectorLeg::accept(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {
+  if (!stream_replies_) return start_splice(std::move(stream), std::move(local), std::move(rest));
+  auto* raw = stream.get();
+  async_write_stream_reply(*raw, protocol::StreamReply{},
+                           [self = shared_from_this(), stream = std::move(stream), local = std::move(local),
+                            rest = std::move(rest)](sdk::error_code ec) mutable {
+                             if (ec || self->closed_) {
+                               stream->abort();
+                               local->abort();
+                               return self->stream_ended();
+                             }
+                             self->start_splice(std::move(stream), std::move(local), std::move(rest));
+                           });
+}
+
+// The backend did not take the stream. An edge that reads replies learns
+// why and may try another replica's leg (nothing reached any backend);
+// otherwise the stream is reset, as before replies.
+void ConnectorLeg::refuse(sdk::ByteStreamPtr stream, sdk::error_code why) {
+  if (!stream_replies_) {
+    stream->abort();
+    return stream_ended();
+  }
+  auto code = sdk::errc::backend_refused;
+  for (auto known : {sdk::errc::backend_timeout, sdk::errc::remote_not_allowed, sdk::errc::shutting_down})
+    if (why == known) code = known;
+  auto* raw = stream.get();
+  async_write_stream_reply(*raw, protocol::StreamReply{code},
+                           [self = shared_from_this(), stream = std::move(stream)](sdk::error_code ec) mutable {
+                             // The FIN follows the refusal; the edge resets the stream once it has read it.
+                             if (!ec) stream->shutdown_send();
+                             stream.reset();
+                             self->stream_ended();
+                           });
 }
 
 void ConnectorLeg::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {

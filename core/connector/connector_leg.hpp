@@ -65,6 +65,10 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   void accept_streams();
   void deliver(sdk::ByteStreamPtr stream);
   void connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header, std::vector<std::uint8_t> rest);
+  /// Writes the StreamReply (when the edge reads them), then splices.
+  void accept(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest);
+  /// Tells the edge the backend refused `stream` (or resets it for an older edge).
+  void refuse(sdk::ByteStreamPtr stream, sdk::error_code why);
   void start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest);
   void stream_ended();
   void report_lost(sdk::error_code ec);
@@ -77,6 +81,7 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   LegEvents events_;
   std::shared_ptr<ControlChannel> control_;
   bool registered_ = false;
+  bool stream_replies_ = false;  ///< the edge reads a StreamReply first on every data stream
   bool draining_ = false;
   std::optional<std::uint64_t> edge_opened_;  ///< from UnregisterAck
   std::uint64_t arrived_ = 0;

@@ -123,9 +123,12 @@ void async_read_stream_header(sdk::ByteStream& stream, HeaderHandler handler) {
   std::make_shared<HeaderRead>(stream, std::move(handler))->next();
 }
 
-void async_write_stream_header(sdk::ByteStream& stream, const protocol::StreamHeader& header,
-                               boost::asio::any_completion_handler<void(sdk::error_code)> handler) {
-  auto frame = protocol::encode(header);
+namespace {
+
+template <typename Message>
+void async_write_frame(sdk::ByteStream& stream, const Message& message,
+                       boost::asio::any_completion_handler<void(sdk::error_code)> handler) {
+  auto frame = protocol::encode(message);
   if (!frame) {
     return boost::asio::post(stream.get_executor(), [handler = std::move(handler)]() mutable {
       std::move(handler)(sdk::make_error_code(sdk::errc::protocol_error));
@@ -136,6 +139,18 @@ void async_write_stream_header(sdk::ByteStream& stream, const protocol::StreamHe
                            [bytes, handler = std::move(handler)](sdk::error_code ec, std::size_t) mutable {
                              std::move(handler)(ec);
                            });
+}
+
+}  // namespace
+
+void async_write_stream_header(sdk::ByteStream& stream, const protocol::StreamHeader& header,
+                               boost::asio::any_completion_handler<void(sdk::error_code)> handler) {
+  async_write_frame(stream, header, std::move(handler));
+}
+
+void async_write_stream_reply(sdk::ByteStream& stream, const protocol::StreamReply& reply,
+                              boost::asio::any_completion_handler<void(sdk::error_code)> handler) {
+  async_write_frame(stream, reply, std::move(handler));
 }
 
 }  // namespace warren::core

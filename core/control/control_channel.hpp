@@ -63,4 +63,9 @@ void async_read_stream_header(sdk::ByteStream& stream, HeaderHandler handler);
 void async_write_stream_header(sdk::ByteStream& stream, const protocol::StreamHeader& header,
                                boost::asio::any_completion_handler<void(sdk::error_code)> handler);
 
+/// Writes `reply` as the connector's first frame on a data stream (only when
+/// both sides set stream_replies; the edge reads it inside ReplayableStream).
+void async_write_stream_reply(sdk::ByteStream& stream, const protocol::StreamReply& reply,
+                              boost::asio::any_completion_handler<void(sdk::error_code)> handler);
+
 }  // namespace warren::core

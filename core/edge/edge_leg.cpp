@@ -94,6 +94,9 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
   registered.location = edge.id;
   registered.public_address = sdk::format_host_port(edge.public_host, admission.public_port);
   registered.heartbeat_interval = std::chrono::duration_cast<std::chrono::milliseconds>(edge.heartbeat_interval);
+  // This edge reads replies; it tells a connector that offered them to send them.
+  stream_replies_ = request->stream_replies;
+  registered.stream_replies = stream_replies_;
   if (!admission.token.empty()) {
     registered.tunnel_id = admission.tunnel_id;
     registered.token = admission.token;

@@ -31,6 +31,8 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   void open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready);
 
   LegId id() const { return id_; }
+  /// The connector answers each data stream with a StreamReply (both sides agreed at registration).
+  bool stream_replies() const { return stream_replies_; }
   const std::string& remote() const { return remote_; }
 
  private:
@@ -51,6 +53,7 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   boost::asio::steady_timer timer_;
   std::string tunnel_id_;
   unsigned conn_index_ = 0;
+  bool stream_replies_ = false;
   bool ended_ = false;
 };
 

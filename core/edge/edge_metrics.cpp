@@ -54,6 +54,15 @@ std::string EdgeMetrics::render() const {
          "Public connections closed after public_idle_timeout with no byte either way.", public_idle_closed);
   metric(out, "warren_streams_aborted_leg_gone_total", "counter",
          "Public connections reset because the connector leg carrying them ended.", streams_aborted_leg_gone);
+  metric(out, "warren_streams_redispatched_total", "counter",
+         "Data streams opened again on another leg (client bytes replayed) because the one before ended or was "
+         "refused before the connector answered.",
+         streams_redispatched);
+  metric(out, "warren_streams_unanswered_total", "counter",
+         "Public connections reset because no connector leg answered their stream within the attempts.",
+         streams_unanswered);
+  labeled(out, "warren_stream_refusals_total", "Data streams a connector refused, by reason.", "reason",
+          stream_refusals);
   out += "# HELP warren_bytes_total Bytes forwarded through tunnels.\n# TYPE warren_bytes_total counter\n";
   out += "warren_bytes_total{direction=\"to_connector\"} " + std::to_string(bytes_to_connector) + "\n";
   out += "warren_bytes_total{direction=\"from_connector\"} " + std::to_string(bytes_from_connector) + "\n";

@@ -27,6 +27,13 @@ struct EdgeMetrics {
   std::map<std::string, std::uint64_t> public_refused;
   std::uint64_t public_idle_closed = 0;  ///< public connections closed by public_idle_timeout
   std::uint64_t streams_aborted_leg_gone = 0;  ///< streams reset because their leg ended
+  /// Streams opened again on another leg because the one before died (or
+  /// was refused) before the connector answered; the client bytes replayed.
+  std::uint64_t streams_redispatched = 0;
+  /// Public connections reset because no leg answered within the attempts.
+  std::uint64_t streams_unanswered = 0;
+  /// Data streams a connector refused (StreamReply), by reason code name.
+  std::map<std::string, std::uint64_t> stream_refusals;
 
   EdgeMetrics();
 

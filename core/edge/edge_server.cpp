@@ -8,6 +8,7 @@
 #include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cctype>
@@ -255,15 +256,23 @@ void EdgeServer::leg_gone(LegId leg) {
   replica_left(registry_.remove_leg(leg, sdk::Clock::now()), "its last leg ended");
   legs_.erase(leg);
   metrics_.legs = registry_.leg_count();
-  if (auto it = leg_splices_.find(leg); it != leg_splices_.end()) {
-    auto tracker = std::move(it->second);
-    leg_splices_.erase(it);
-    if (auto n = tracker->active()) {
-      log().info("leg {} ended: resetting its {} public connection(s)", leg, n);
-      metrics_.streams_aborted_leg_gone += n;
-      tracker->abort_all(sdk::make_error_code(sdk::errc::peer_closed));
-    }
+  // Collected first: replaying and aborting both touch forwarded_ later.
+  std::vector<std::shared_ptr<ReplayCore>> unanswered;
+  std::vector<std::shared_ptr<SpliceTracker>> carried;
+  for (const auto& [id, f] : forwarded_) {
+    auto core = f.core.lock();
+    if (!core) continue;
+    if (core->waiting_on(leg))
+      unanswered.push_back(core);
+    else if (core->accepted_on(leg))
+      carried.push_back(f.splice);
   }
+  if (!unanswered.empty() || !carried.empty())
+    log().info("leg {} ended: re-dispatching {} unanswered public connection(s) to other legs, resetting {}", leg,
+               unanswered.size(), carried.size());
+  metrics_.streams_aborted_leg_gone += carried.size();
+  for (auto& splice : carried) splice->abort_all(sdk::make_error_code(sdk::errc::peer_closed));
+  for (auto& core : unanswered) core->leg_lost(leg);
   schedule_expiry();
 }
 
@@ -322,36 +331,81 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   protocol::StreamHeader header{endpoint_text(peer.address(), peer.port()), endpoint_text(local.address(), local.port()),
                                 protocol::StreamKind::tcp};
   auto public_side = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(client));
-  auto finish = [this, tunnel_id, source] {
-    registry_.close_stream(tunnel_id);
-    admission_.release(source, tunnel_id);
-    --metrics_.streams_active;
+  auto id = next_forwarded_++;
+  auto tracker = std::make_shared<SpliceTracker>();
+  auto connectors_tried = std::make_shared<std::set<std::string>>();
+  connectors_tried->insert(registry_.connector_of(*leg));
+  ReplayHooks hooks;
+  hooks.reopen = [this, tunnel_id, header, connectors_tried](const std::set<LegId>& tried, DispatchHandler done) {
+    redispatch(tunnel_id, header, tried, *connectors_tried, std::move(done));
   };
-  auto& tracker = leg_splices_[*leg];
-  if (!tracker) tracker = std::make_shared<SpliceTracker>();
-  legs_[*leg]->open_data_stream(
-      header, [this, public_side = std::move(public_side), finish, tunnel_id, leg = *leg, tracker](
-                  sdk::error_code e, sdk::ByteStreamPtr tunnel_side) mutable {
-        if (!e && !leg_splices_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
+  hooks.replaying = [this, tunnel_id, client = header.client_address](LegId from, sdk::error_code why,
+                                                                      unsigned attempt) {
+    ++metrics_.streams_redispatched;
+    log().debug("tunnel '{}': the stream of {} on leg {} ended unanswered ({}); attempt {} on another leg", tunnel_id,
+                client, from, sdk::name(why), attempt);
+  };
+  hooks.refused = [this](sdk::errc code) { ++metrics_.stream_refusals[std::string(sdk::name(code))]; };
+  hooks.gave_up = [this, tunnel_id, client = header.client_address, tracker](sdk::error_code why) {
+    ++metrics_.streams_unanswered;
+    log().debug("tunnel '{}': no leg answered the stream of {} ({}); resetting the client", tunnel_id, client,
+                sdk::name(why));
+    tracker->abort_all(why);
+  };
+  auto tunnel_side = std::make_unique<ReplayableStream>(io_.get_executor(), ReplayLimits{}, now, std::move(hooks));
+  auto core = tunnel_side->core();
+  forwarded_[id] = Forwarded{core, tracker};
+  SpliceOptions options;
+  options.tracker = tracker.get();
+  options.budget = buffer_budget_;
+  options.idle_timeout = config_.edge.public_idle_timeout;
+  splice(
+      std::move(public_side), std::move(tunnel_side), {},
+      [this, tunnel_id, source, id](const SpliceResult& r) {
+        metrics_.bytes_to_connector += r.a_to_b;
+        metrics_.bytes_from_connector += r.b_to_a;
+        if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
+        forwarded_.erase(id);
+        registry_.close_stream(tunnel_id);
+        admission_.release(source, tunnel_id);
+        --metrics_.streams_active;
+      },
+      options);
+  open_on_leg(*leg, header, [weak = std::weak_ptr(core)](sdk::error_code e, Dispatch d) {
+    if (auto c = weak.lock()) c->dispatched(e, std::move(d));
+  });
+}
+
+void EdgeServer::open_on_leg(LegId leg, const protocol::StreamHeader& header, DispatchHandler done) {
+  auto it = legs_.find(leg);
+  if (it == legs_.end() || stopped_) {
+    return boost::asio::post(io_, [leg, done = std::move(done)] {
+      done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{leg, nullptr, false});
+    });
+  }
+  bool replies = it->second->stream_replies();
+  it->second->open_data_stream(
+      header, [this, leg, replies, done = std::move(done)](sdk::error_code e, sdk::ByteStreamPtr stream) {
+        if (!e && !legs_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
         if (e) {
-          log().debug("tunnel '{}': cannot open a stream to the connector: {}", tunnel_id, e.message());
-          public_side->abort();
-          if (tunnel_side) tunnel_side->abort();
-          return finish();
+          log().debug("cannot open a stream on leg {}: {}", leg, e.message());
+          if (stream) stream->abort();
+          return done(e, Dispatch{leg, nullptr, replies});
         }
-        SpliceOptions options;
-        options.tracker = tracker.get();
-        options.budget = buffer_budget_;
-        options.idle_timeout = config_.edge.public_idle_timeout;
-        splice(std::move(public_side), std::move(tunnel_side), {},
-               [this, finish](const SpliceResult& r) {
-                 metrics_.bytes_to_connector += r.a_to_b;
-                 metrics_.bytes_from_connector += r.b_to_a;
-                 if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
-                 finish();
-               },
-               options);
+        done({}, Dispatch{leg, std::move(stream), replies});
       });
+}
+
+void EdgeServer::redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header,
+                            const std::set<LegId>& tried, std::set<std::string>& connectors_tried,
+                            DispatchHandler done) {
+  auto leg = stopped_ ? std::nullopt : registry_.redispatch_leg(tunnel_id, sdk::Clock::now(), tried, connectors_tried);
+  if (!leg || !legs_.count(*leg)) {
+    return boost::asio::post(
+        io_, [done = std::move(done)] { done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{}); });
+  }
+  connectors_tried.insert(registry_.connector_of(*leg));
+  open_on_leg(*leg, header, std::move(done));
 }
 
 }  // namespace warren::core

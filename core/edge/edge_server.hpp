@@ -3,10 +3,11 @@
 // through the TunnelRegistry, opens a public TCP listener per tunnel, and
 // forwards every public connection as a data stream on a live leg.
 
-#include "core/config/edge_config.hpp"
 #include "core/admin/admin_server.hpp"
+#include "core/config/edge_config.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
+#include "core/edge/replayable_stream.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/plugin/plugin_set.hpp"
 #include "core/splice/stream_splice.hpp"
@@ -57,6 +58,11 @@ class EdgeServer {
   void replica_left(const std::optional<ReplicaLeft>& left, const char* how);
   std::string render_replicas() const;
   void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
+  /// Opens a data stream on `leg` and writes `header`; `done` gets the leg either way.
+  void open_on_leg(LegId leg, const protocol::StreamHeader& header, DispatchHandler done);
+  /// Opens one on another leg of `tunnel_id` (see TunnelRegistry::redispatch_leg).
+  void redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header, const std::set<LegId>& tried,
+                  std::set<std::string>& connectors_tried, DispatchHandler done);
   void refuse(boost::asio::ip::tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
               const AdmissionDecision& decision);
   void schedule_expiry();
@@ -76,10 +82,16 @@ class EdgeServer {
   boost::asio::steady_timer expiry_timer_;
   PublicAdmission admission_;
   std::shared_ptr<BufferBudget> buffer_budget_;
-  /// The splices each leg carries: when the leg ends they end with it, at
-  /// once, even those whose public client reads nothing (their pending
-  /// operations are on the public socket, not on the dead tunnel stream).
-  std::map<LegId, std::shared_ptr<SpliceTracker>> leg_splices_;
+  /// Every forwarded public connection. When a leg ends, those it carries
+  /// for good end with it, at once, even those whose public client reads
+  /// nothing (their pending operations are on the public socket, not on the
+  /// dead tunnel stream); those it had not answered yet move to another leg.
+  struct Forwarded {
+    std::weak_ptr<ReplayCore> core;
+    std::shared_ptr<SpliceTracker> splice;
+  };
+  std::map<std::uint64_t, Forwarded> forwarded_;
+  std::uint64_t next_forwarded_ = 0;
   LegId next_leg_ = 1;
   bool stopped_ = false;
 };

@@ -264,10 +264,8 @@ void TunnelRegistry::listener_failed(const std::string& tunnel_id, LegId leg) {
   if (it->second.quick && it->second.legs.empty() && it->second.draining.empty()) tunnels_.erase(it);
 }
 
-std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, sdk::TimePoint now) {
-  auto it = tunnels_.find(tunnel_id);
-  if (it == tunnels_.end() || it->second.streams >= limits_.max_streams_per_tunnel) return std::nullopt;
-  Tunnel& tunnel = it->second;
+template <typename Usable>
+std::optional<LegId> TunnelRegistry::choose_leg(Tunnel& tunnel, sdk::TimePoint now, Usable usable) {
   // Legs heard from lately come first: one silent for suspect_after (its
   // connector killed, the heartbeat timeout not reached yet) takes a new
   // stream only when no other leg can. Draining legs are not in `legs`.
@@ -275,14 +273,40 @@ std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, s
   // whatever its leg count; `legs` is ordered by connector id, then index.
   std::map<std::string, std::vector<LegId>> heard, silent;
   for (const auto& [slot, leg] : tunnel.legs)
-    (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
+    if (usable(slot.first, leg))
+      (heard_within(leg, now, limits_.suspect_after) ? heard : silent)[slot.first].push_back(leg);
   const auto& live = heard.empty() ? silent : heard;
   if (live.empty()) return std::nullopt;
   std::size_t turn = tunnel.next_leg++;
   const auto& replica = std::next(live.begin(), static_cast<std::ptrdiff_t>(turn % live.size()))->second;
-  LegId chosen = replica[(turn / live.size()) % replica.size()];
-  ++tunnel.streams;
+  return replica[(turn / live.size()) % replica.size()];
+}
+
+std::optional<LegId> TunnelRegistry::open_stream(const std::string& tunnel_id, sdk::TimePoint now) {
+  auto it = tunnels_.find(tunnel_id);
+  if (it == tunnels_.end() || it->second.streams >= limits_.max_streams_per_tunnel) return std::nullopt;
+  auto chosen = choose_leg(it->second, now, [](const std::string&, LegId) { return true; });
+  if (chosen) ++it->second.streams;
   return chosen;
+}
+
+std::optional<LegId> TunnelRegistry::redispatch_leg(const std::string& tunnel_id, sdk::TimePoint now,
+                                                    const std::set<LegId>& tried,
+                                                    const std::set<std::string>& avoid_connectors) {
+  auto it = tunnels_.find(tunnel_id);
+  if (it == tunnels_.end()) return std::nullopt;
+  // A killed replica's other legs die with the one that failed, often
+  // before the edge has noticed: another replica is the better bet.
+  auto other_replica = choose_leg(it->second, now, [&](const std::string& connector, LegId leg) {
+    return !tried.count(leg) && !avoid_connectors.count(connector);
+  });
+  if (other_replica) return other_replica;
+  return choose_leg(it->second, now, [&](const std::string&, LegId leg) { return !tried.count(leg); });
+}
+
+std::string TunnelRegistry::connector_of(LegId leg) const {
+  auto it = legs_.find(leg);
+  return it == legs_.end() ? std::string() : it->second.connector_id;
 }
 
 void TunnelRegistry::close_stream(const std::string& tunnel_id) {

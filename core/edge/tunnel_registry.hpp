@@ -98,6 +98,14 @@ class TunnelRegistry {
   /// none was); nullopt if there is no leg or the stream limit is reached.
   std::optional<LegId> open_stream(const std::string& tunnel_id, sdk::TimePoint now);
   void close_stream(const std::string& tunnel_id);
+  /// Another leg for a public connection already counted by open_stream,
+  /// whose stream died before the connector answered: chosen as open_stream
+  /// does, never one of `tried`, and a leg of a replica not in
+  /// `avoid_connectors` (those tried already) whenever one can take it.
+  std::optional<LegId> redispatch_leg(const std::string& tunnel_id, sdk::TimePoint now, const std::set<LegId>& tried,
+                                      const std::set<std::string>& avoid_connectors);
+  /// The connector id of a live or draining leg; empty if unknown.
+  std::string connector_of(LegId leg) const;
 
   /// Quick tunnels whose last leg left more than the ttl ago: forget them
   /// (the server closes their listeners). Returns their ids.
@@ -149,6 +157,9 @@ class TunnelRegistry {
   std::string random_hex(sdk::RandomSource& random, std::size_t bytes) const;
   std::size_t active_tunnels() const;
   bool heard_within(LegId leg, sdk::TimePoint now, sdk::Duration within) const;
+  /// open_stream's choice among the legs `usable` admits; counts nothing.
+  template <typename Usable>
+  std::optional<LegId> choose_leg(Tunnel& tunnel, sdk::TimePoint now, Usable usable);
   std::size_t live_replicas(const Tunnel& tunnel, sdk::TimePoint now) const;
   /// Forgets the slot `leg` held; says so if that was its replica's last.
   std::optional<ReplicaLeft> free_slot(const std::string& tunnel_id, Tunnel& tunnel, const Leg& leg, LegId id,

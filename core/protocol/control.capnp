@@ -14,6 +14,11 @@
 # connector of version 2 is refused by an edge of version 1, so upgrade
 # edges first.
 #
+# Stream replies came later too, without a version bump: a connector offers
+# them (RegisterConnection.streamReplies) and sends them only when the edge
+# says it reads them (Registered.streamReplies). An older peer on either side
+# leaves the flag false, and data streams carry raw bytes as before.
+#
 # RegisterConnection.connectorId came later without a version bump: a new
 # field is read as empty from an older connector (the edge treats all such
 # connectors of a tunnel as one replica, as before), and an older edge
@@ -54,6 +59,8 @@ struct RegisterConnection {
                                 # address; with the assigned ones: join that quick tunnel
   connectorId @8 :Text;         # which connector process (replica) this leg belongs to;
                                 # empty from connectors before replicas
+  streamReplies @9 :Bool;       # this connector can answer each data stream with a
+                                # StreamReply (sent only if Registered.streamReplies)
 }
 
 # Edge -> connector: the registration was accepted.
@@ -64,6 +71,8 @@ struct Registered {
   heartbeatIntervalMs @3 :UInt32;  # 0: the connector keeps its own default
   tunnelId @4 :Text;            # assigned for a quick tunnel; else the id sent
   token @5 :Text;               # assigned for a quick tunnel; else empty
+  streamReplies @6 :Bool;       # the edge reads a StreamReply on every data stream of
+                                # this leg: the connector must send one (see StreamReply)
 }
 
 # Edge -> connector: the registration was refused.
@@ -124,4 +133,26 @@ struct StreamHeader {
   clientAddress @0 :Text;       # the public client's "address:port"
   listener @1 :Text;            # which public listener accepted it
   kind @2 :StreamKind;
+}
+
+# Why a connector refused a data stream. Mirrors warren::sdk::errc.
+enum StreamRefusal {
+  unspecified @0;
+  backendRefused @1;
+  backendTimeout @2;
+  remoteNotAllowed @3;
+  shuttingDown @4;
+  kindUnsupported @5;
+}
+
+# Connector -> edge, the first frame on a data stream when both sides set
+# streamReplies: written once the backend connection is up (accepted) or
+# has failed (refused), before any backend byte. Until it arrives the edge
+# keeps the client's bytes, so it can replay them on another leg if this
+# stream dies unanswered.
+struct StreamReply {
+  union {
+    accepted @0 :Void;
+    refused @1 :StreamRefusal;
+  }
 }

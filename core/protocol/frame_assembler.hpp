@@ -34,6 +34,9 @@ struct FrameLimits {
   static FrameLimits control() { return {}; }
   /// A data stream's header is a few short strings.
   static FrameLimits stream_header() { return {4 * 1024, 4, 4 * 1024 / 8, 8}; }
+  /// A stream reply is a union tag and an enum (24 bytes framed); the room
+  /// left is for a few fields a newer connector may add.
+  static FrameLimits stream_reply() { return {128, 1, 128 / 8, 2}; }
 };
 
 class FrameAssembler {

@@ -22,6 +22,10 @@ template <>
 struct SchemaOf<StreamHeader> {
   using type = wire::StreamHeader;
 };
+template <>
+struct SchemaOf<StreamReply> {
+  using type = wire::StreamReply;
+};
 
 // Converts one complete frame. Cap'n Proto reports malformed data (bad
 // pointers, limits exceeded, missing NUL) by throwing kj::Exception; it is
@@ -63,6 +67,8 @@ std::optional<Message> read_frame(kj::ArrayPtr<const capnp::word> frame, const F
 template <typename Message>
 FrameLimits FrameDecoder<Message>::default_limits() {
   if constexpr (std::is_same_v<Message, StreamHeader>) return FrameLimits::stream_header();
+  else if constexpr (std::is_same_v<Message, StreamReply>)
+    return FrameLimits::stream_reply();
   else return FrameLimits::control();
 }
 
@@ -92,5 +98,6 @@ ParseResult<Message> FrameDecoder<Message>::parse(const std::uint8_t* begin, con
 
 template class FrameDecoder<ControlMessage>;
 template class FrameDecoder<StreamHeader>;
+template class FrameDecoder<StreamReply>;
 
 }  // namespace warren::core::protocol

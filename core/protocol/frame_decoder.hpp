@@ -49,8 +49,11 @@ class FrameDecoder {
 
 using ControlDecoder = FrameDecoder<ControlMessage>;
 using StreamHeaderDecoder = FrameDecoder<StreamHeader>;
+/// A data stream's first frame from the connector, when both sides set stream_replies.
+using StreamReplyDecoder = FrameDecoder<StreamReply>;
 
 extern template class FrameDecoder<ControlMessage>;
 extern template class FrameDecoder<StreamHeader>;
+extern template class FrameDecoder<StreamReply>;
 
 }  // namespace warren::core::protocol

@@ -37,4 +37,8 @@ std::optional<FrameBytes> encode(const StreamHeader& header, std::string* why) {
   return encode_as<wire::StreamHeader>(header, why);
 }
 
+std::optional<FrameBytes> encode(const StreamReply& reply, std::string* why) {
+  return encode_as<wire::StreamReply>(reply, why);
+}
+
 }  // namespace warren::core::protocol

@@ -17,5 +17,6 @@ using FrameBytes = std::vector<std::uint8_t>;
 /// if given, says how). What this writes, FrameDecoder reads back equal.
 std::optional<FrameBytes> encode(const ControlMessage& message, std::string* why = nullptr);
 std::optional<FrameBytes> encode(const StreamHeader& header, std::string* why = nullptr);
+std::optional<FrameBytes> encode(const StreamReply& reply, std::string* why = nullptr);
 
 }  // namespace warren::core::protocol

@@ -54,6 +54,8 @@ int fuzz_decoders(const std::uint8_t* data, std::size_t size) noexcept {
   feed<ControlMessage>(data, size, size);
   feed<ControlMessage>(data, size, chunk);
   feed<StreamHeader>(data, size, size);
+  feed<StreamReply>(data, size, size);
+  feed<StreamReply>(data, size, chunk);
   return 0;
 }
 

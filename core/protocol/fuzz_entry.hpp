@@ -7,7 +7,7 @@
 
 namespace warren::core::protocol {
 
-/// Feeds `data` to a control decoder and a stream-header decoder, in chunk
+/// Feeds `data` to a control decoder, a stream-header decoder and a stream-reply decoder, in chunk
 /// sizes taken from the data itself. Every message that decodes must encode
 /// again and decode equal; a violation aborts (a finding). Returns 0.
 int fuzz_decoders(const std::uint8_t* data, std::size_t size) noexcept;

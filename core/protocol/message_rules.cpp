@@ -98,6 +98,13 @@ bool is_rejection_code(sdk::errc code) noexcept {
   return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
 }
 
+bool is_stream_refusal_code(sdk::errc code) noexcept {
+  using sdk::errc;
+  static constexpr errc codes[] = {errc::backend_refused, errc::backend_timeout, errc::remote_not_allowed,
+                                   errc::shutting_down, errc::protocol_error};
+  return std::find(std::begin(codes), std::end(codes), code) != std::end(codes);
+}
+
 std::optional<std::string> connector_id_problem(std::string_view id) {
   if (id.size() > TextLimits::connector_id)
     return "is " + std::to_string(id.size()) + " bytes, limit " + std::to_string(TextLimits::connector_id);
@@ -121,6 +128,12 @@ std::optional<std::string> find_problem(const StreamHeader& header) {
                       return std::string("unknown stream kind");
                     return std::nullopt;
                   });
+}
+
+std::optional<std::string> find_problem(const StreamReply& reply) {
+  if (reply.refused && !is_stream_refusal_code(*reply.refused))
+    return "error code " + std::to_string(static_cast<int>(*reply.refused)) + " cannot be sent as a stream refusal";
+  return std::nullopt;
 }
 
 }  // namespace warren::core::protocol

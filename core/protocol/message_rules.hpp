@@ -34,6 +34,9 @@ inline constexpr std::chrono::milliseconds kMaxHeartbeatInterval{std::chrono::mi
 /// True for the codes an edge may put in a Rejected (those with a wire form).
 bool is_rejection_code(sdk::errc code) noexcept;
 
+/// True for the codes a connector may put in a StreamReply refusal.
+bool is_stream_refusal_code(sdk::errc code) noexcept;
+
 /// Why `id` cannot be a connector id, or nullopt: at most
 /// TextLimits::connector_id bytes of ASCII letters, digits, '.', '_', '-'
 /// (the edge writes it into log lines and metrics). Empty is allowed on
@@ -43,5 +46,6 @@ std::optional<std::string> connector_id_problem(std::string_view id);
 /// Why `message` may not travel, or nullopt when it may.
 std::optional<std::string> find_problem(const ControlMessage& message);
 std::optional<std::string> find_problem(const StreamHeader& header);
+std::optional<std::string> find_problem(const StreamReply& reply);
 
 }  // namespace warren::core::protocol

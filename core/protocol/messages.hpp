@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -34,6 +35,8 @@ struct RegisterConnection {
   /// The connector process (replica) this leg belongs to: its legs replace
   /// only each other. Empty from connectors older than replicas.
   std::string connector_id;
+  /// This connector can answer each data stream with a StreamReply.
+  bool stream_replies = false;
   friend bool operator==(const RegisterConnection&, const RegisterConnection&) = default;
 };
 
@@ -45,6 +48,8 @@ struct Registered {
   std::chrono::milliseconds heartbeat_interval{0};  ///< zero: the connector keeps its default
   std::string tunnel_id;                            ///< assigned for a quick tunnel
   std::string token;                                ///< assigned for a quick tunnel
+  /// The edge reads a StreamReply first on every data stream of this leg.
+  bool stream_replies = false;
   friend bool operator==(const Registered&, const Registered&) = default;
 };
 
@@ -96,6 +101,16 @@ struct StreamHeader {
   std::string listener;        ///< the public listener that accepted it
   StreamKind kind = StreamKind::tcp;
   friend bool operator==(const StreamHeader&, const StreamHeader&) = default;
+};
+
+/// Connector -> edge: the first frame on a data stream when both sides set
+/// stream_replies, before any backend byte. `refused` empty: the backend
+/// connection is up; else why the connector will not serve the stream (one
+/// of backend_refused, backend_timeout, remote_not_allowed, shutting_down,
+/// protocol_error for a stream kind it does not serve).
+struct StreamReply {
+  std::optional<sdk::errc> refused;
+  friend bool operator==(const StreamReply&, const StreamReply&) = default;
 };
 
 }  // namespace warren::core::protocol

@@ -42,6 +42,20 @@ errc from_wire_code(wire::RejectCode code) {
   return errc::protocol_error;
 }
 
+struct RefusalPair {
+  errc code;
+  wire::StreamRefusal wire;
+};
+
+// Keep in step with is_stream_refusal_code().
+constexpr RefusalPair kStreamRefusals[] = {
+    {errc::backend_refused, wire::StreamRefusal::BACKEND_REFUSED},
+    {errc::backend_timeout, wire::StreamRefusal::BACKEND_TIMEOUT},
+    {errc::remote_not_allowed, wire::StreamRefusal::REMOTE_NOT_ALLOWED},
+    {errc::shutting_down, wire::StreamRefusal::SHUTTING_DOWN},
+    {errc::protocol_error, wire::StreamRefusal::KIND_UNSUPPORTED},
+};
+
 std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 std::uint32_t millis32(std::chrono::milliseconds d) { return static_cast<std::uint32_t>(d.count()); }
@@ -60,6 +74,7 @@ struct ToWire {
     b.setRequestedPublicPort(m.requested_public_port);
     b.setQuickTunnel(m.quick_tunnel);
     b.setConnectorId(m.connector_id);
+    b.setStreamReplies(m.stream_replies);
   }
   void operator()(const Registered& m) {
     auto b = out.initRegistered();
@@ -69,6 +84,7 @@ struct ToWire {
     b.setHeartbeatIntervalMs(millis32(m.heartbeat_interval));
     b.setTunnelId(m.tunnel_id);
     b.setToken(m.token);
+    b.setStreamReplies(m.stream_replies);
   }
   void operator()(const Rejected& m) {
     auto b = out.initRejected();
@@ -116,6 +132,7 @@ std::optional<ControlMessage> from_wire(wire::ControlMessage::Reader in, std::st
       m.requested_public_port = r.getRequestedPublicPort();
       m.quick_tunnel = r.getQuickTunnel();
       m.connector_id = text(r.getConnectorId());
+      m.stream_replies = r.getStreamReplies();
       return m;
     }
     case wire::ControlMessage::REGISTERED: {
@@ -127,6 +144,7 @@ std::optional<ControlMessage> from_wire(wire::ControlMessage::Reader in, std::st
       m.heartbeat_interval = milliseconds(r.getHeartbeatIntervalMs());
       m.tunnel_id = text(r.getTunnelId());
       m.token = text(r.getToken());
+      m.stream_replies = r.getStreamReplies();
       return m;
     }
     case wire::ControlMessage::REJECTED: {
@@ -165,6 +183,28 @@ std::optional<StreamHeader> from_wire(wire::StreamHeader::Reader in, std::string
   }
   // Unlike a rejection code, a stream kind we do not know cannot be served.
   why = "unknown stream kind " + std::to_string(static_cast<unsigned>(in.getKind()));
+  return std::nullopt;
+}
+
+void to_wire(wire::StreamReply::Builder out, const StreamReply& reply) {
+  if (!reply.refused) return out.setAccepted();
+  auto code = wire::StreamRefusal::UNSPECIFIED;
+  for (const auto& pair : kStreamRefusals)
+    if (pair.code == *reply.refused) code = pair.wire;
+  out.setRefused(code);
+}
+
+std::optional<StreamReply> from_wire(wire::StreamReply::Reader in, std::string& why) {
+  switch (in.which()) {
+    case wire::StreamReply::ACCEPTED: return StreamReply{};
+    case wire::StreamReply::REFUSED: {
+      // A refusal this build cannot name is still a refusal.
+      for (const auto& pair : kStreamRefusals)
+        if (pair.wire == in.getRefused()) return StreamReply{pair.code};
+      return StreamReply{errc::backend_refused};
+    }
+  }
+  why = "unknown stream reply kind " + std::to_string(static_cast<unsigned>(in.which()));
   return std::nullopt;
 }
 
