@@ -12,7 +12,7 @@ admission limits raised, and one connector; then, for each stream count:
 growth per stream = (held - idle) / N.
 
 Usage:  bench/memory.py [--build-dir build] [--streams 1000,10000] [--json FILE]
-        [--after-seconds 15] [--log-level LEVEL]
+        [--after-seconds 15] [--log-level LEVEL] [--keep] [--preload LIB]
 Library: measure(build_dir, streams) -> dict (one stream count, fresh processes).
 Every wait has a deadline; every process started is stopped, also on error.
 """
@@ -67,7 +67,7 @@ def wait_for(what, predicate, timeout, procs=()):
 class Run:
     """The processes of one measurement; stop() ends all of them."""
 
-    def __init__(self, build_dir, log_level=None):
+    def __init__(self, build_dir, log_level=None, preload=None):
         self.build_dir = os.path.abspath(build_dir)
         self.warren = os.path.join(self.build_dir, "bin", "warren")
         self.loadgen = os.path.join(self.build_dir, "tests", "bin", "warren-loadgen")
@@ -77,10 +77,14 @@ class Run:
         self.tmp = tempfile.mkdtemp(prefix="warren-memory-")
         self.procs = []
         self.flags = ["--log-level", log_level] if log_level else []
+        self.preload = preload  # LD_PRELOAD for edge and connector (another malloc, for comparison)
 
     def start(self, name, argv):
         log = open(os.path.join(self.tmp, name + ".log"), "w+")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        env = dict(os.environ)
+        if self.preload and name in ("edge", "connector"):
+            env["LD_PRELOAD"] = self.preload
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         self.procs.append((name, p, log))
         return p
 
@@ -218,9 +222,9 @@ def settle(pids, seconds=1.0, timeout=20):
             return
 
 
-def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False):
+def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False, preload=None):
     """One measurement with fresh processes; figures in KiB (RSS) and KiB per stream."""
-    run = Run(build_dir, log_level)
+    run = Run(build_dir, log_level, preload)
     try:
         edge, connector, public_port = setup(run, streams)
         pids = {"edge": edge, "connector": connector}
@@ -237,7 +241,7 @@ def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False):
         want = int(established * 0.99)
         wait_for(f"{want} streams held on both sides",
                  lambda: all(fd_count(pids[n]) - base[n] >= want for n in pids), 120,
-                 [("edge", run.procs[1][1]), ("connector", run.procs[2][1])])
+                 [(n, p) for n, p, _ in run.procs if n in pids])
         settle(pids, seconds=1.0)
         held = sample(pids)
         run.stop("holder")
@@ -287,6 +291,7 @@ def main():
     ap.add_argument("--json", help="also write the figures as JSON to this file")
     ap.add_argument("--log-level", default="warn")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
+    ap.add_argument("--preload", help="LD_PRELOAD for edge and connector, e.g. another malloc (comparison only)")
     args = ap.parse_args()
     counts = [int(x) for x in args.streams.split(",") if x]
     if max(counts) > 20000:
@@ -294,7 +299,7 @@ def main():
     results = []
     for n in counts:
         print(f"[memory] {n} streams ...", file=sys.stderr, flush=True)
-        results.append(measure(args.build_dir, n, args.after_seconds, args.log_level, args.keep))
+        results.append(measure(args.build_dir, n, args.after_seconds, args.log_level, args.keep, args.preload))
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:
