@@ -3,14 +3,13 @@
 #include "core/splice/heap_trim.hpp"
 #include "core/splice/idle_deadline.hpp"
 
-#include <boost/asio/error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-
 #include <warren/sdk/socket_stream.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <atomic>

@@ -8,7 +8,8 @@
 // once drained); a side that cannot be waited on (a transport's stream)
 // keeps a small one. Buffers grow (up to `buffer_size`) only while reads
 // fill them and shrink again when reads come back small, so an idle splice
-// costs at most 2 KiB, a busy one at most 2 x buffer_size.
+// costs at most 2 KiB per side that cannot be waited on, a busy one at
+// most 2 x buffer_size.
 // EOF on one side becomes a half-close on the other; an error or reset on
 // either side aborts both.
 
@@ -56,8 +57,9 @@ class SpliceTracker {
 };
 
 /// Memory that splice buffers may grow into, shared by many splices: a
-/// buffer starts at 2 KiB and grows past that only if the budget has room, so the sum of grown buffers never passes `limit` bytes.
-/// Past it, buffers stay small: copying goes slower, memory does not grow.
+/// buffer starts at 2 KiB and grows past that only if the budget has room,
+/// so the sum of grown buffers never passes `limit` bytes. Past it, buffers
+/// stay small: copying goes slower, memory does not grow.
 class BufferBudget {
  public:
   explicit BufferBudget(std::size_t limit) : limit_(limit) {}
