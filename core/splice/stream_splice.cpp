@@ -1,12 +1,19 @@
 #include "core/splice/stream_splice.hpp"
 
+#include "core/splice/heap_trim.hpp"
 #include "core/splice/idle_deadline.hpp"
 
+#include <warren/sdk/socket_stream.hpp>
+
 #include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 
 namespace warren::core {
 
@@ -51,7 +58,61 @@ void SpliceTracker::abort_all(sdk::error_code reason) {
 
 namespace {
 
-constexpr std::size_t initial_buffer = 4 * 1024;
+// What a buffer starts at: one QUIC packet's payload fits, so a trickle
+// (keystrokes, small requests) never grows it.
+constexpr std::size_t initial_buffer = 2 * 1024;
+
+std::atomic<std::size_t> buffered_total{0};
+
+/// A heap buffer counted in buffered_total while it exists.
+class CopyBuffer {
+ public:
+  CopyBuffer() = default;
+  ~CopyBuffer() { release(); }
+  CopyBuffer(const CopyBuffer&) = delete;
+  CopyBuffer& operator=(const CopyBuffer&) = delete;
+
+  std::uint8_t* data() { return data_.get(); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  /// Makes the buffer exactly `size` bytes; its contents are not kept.
+  void reset(std::size_t size) {
+    if (size == size_) return;
+    release();
+    data_ = std::make_unique_for_overwrite<std::uint8_t[]>(size);
+    size_ = size;
+    buffered_total += size;
+  }
+  void release() {
+    if (!data_) return;
+    buffered_total -= size_;
+    data_.reset();
+    size_ = 0;
+  }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> data_;
+  std::size_t size_ = 0;
+};
+
+/// A socket the splice can wait on until it is readable without holding a
+/// buffer meanwhile; null for streams that can only be read into one (a
+/// transport's streams: the SDK's ByteStream has no wait-for-readable).
+/// Type names compare by string across DSOs, so this also sees sockets a
+/// plugin made (the tcp backend's).
+std::function<void(std::function<void(sdk::error_code)>)> readable_waiter(sdk::ByteStream& stream) {
+  using Tcp = sdk::SocketStream<boost::asio::ip::tcp::socket>;
+  using Unix = sdk::SocketStream<boost::asio::local::stream_protocol::socket>;
+  auto wait = [](auto& socket) {
+    return [&socket](std::function<void(sdk::error_code)> done) {
+      socket.async_wait(boost::asio::socket_base::wait_read, std::move(done));
+    };
+  };
+  if (auto* tcp = dynamic_cast<Tcp*>(&stream)) return wait(tcp->socket());
+  if (auto* local = dynamic_cast<Unix*>(&stream)) return wait(local->socket());
+  return nullptr;
+}
 
 class Splice : public std::enable_shared_from_this<Splice> {
  public:
@@ -65,8 +126,9 @@ class Splice : public std::enable_shared_from_this<Splice> {
         budget_(options.budget),
         idle_(options.idle_timeout, sdk::Clock::now()),
         idle_timer_(a_->get_executor()) {
-    forward_.buffer.resize(std::min(initial_buffer, max_buffer_));
-    backward_.buffer.resize(std::min(initial_buffer, max_buffer_));
+    forward_.target = backward_.target = std::min(initial_buffer, max_buffer_);
+    forward_.wait = readable_waiter(*a_);
+    backward_.wait = readable_waiter(*b_);
   }
 
   ~Splice() {
@@ -82,8 +144,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
     if (initial.empty()) {
       read(forward_, *a_, *b_);
     } else {
-      if (initial.size() > forward_.buffer.size()) forward_.buffer.resize(initial.size());
-      std::copy(initial.begin(), initial.end(), forward_.buffer.begin());
+      forward_.buffer.reset(std::max(initial.size(), forward_.target));
+      std::copy(initial.begin(), initial.end(), forward_.buffer.data());
       write(forward_, *a_, *b_, initial.size());
     }
     read(backward_, *b_, *a_);
@@ -92,22 +154,37 @@ class Splice : public std::enable_shared_from_this<Splice> {
 
  private:
   struct Direction {
-    std::vector<std::uint8_t> buffer;
+    CopyBuffer buffer;
+    std::size_t target = 0;  ///< the size the next buffer gets
+    /// Set for a socket: wait until readable, then take a buffer.
+    std::function<void(std::function<void(sdk::error_code)>)> wait;
     std::uint64_t bytes = 0;
-    bool filled = false;  ///< the last read filled the buffer: grow it
+    std::size_t last_read = 0;
     bool finished = false;
   };
 
   void read(Direction& d, sdk::ByteStream& from, sdk::ByteStream& to) {
-    from.async_read_some(boost::asio::buffer(d.buffer),
+    if (d.wait && d.buffer.empty()) {
+      return d.wait([self = shared_from_this(), &d, &from, &to](sdk::error_code ec) {
+        if (ec) return self->fail(d, ec);
+        self->read_into_buffer(d, from, to);
+      });
+    }
+    read_into_buffer(d, from, to);
+  }
+
+  void read_into_buffer(Direction& d, sdk::ByteStream& from, sdk::ByteStream& to) {
+    if (d.buffer.size() != d.target) d.buffer.reset(d.target);
+    from.async_read_some(boost::asio::buffer(d.buffer.data(), d.buffer.size()),
                          [self = shared_from_this(), &d, &from, &to](sdk::error_code ec, std::size_t n) {
                            if (ec == boost::asio::error::eof) {
+                             d.buffer.release();
                              to.shutdown_send();
                              return self->finish(d);
                            }
                            if (ec) return self->fail(d, ec);
                            if (n) self->idle_.activity(sdk::Clock::now());
-                           d.filled = n == d.buffer.size();
+                           d.last_read = n;
                            self->write(d, from, to, n);
                          });
   }
@@ -119,18 +196,38 @@ class Splice : public std::enable_shared_from_this<Splice> {
                                d.bytes += written;
                                if (written) self->idle_.activity(sdk::Clock::now());
                                if (ec) return self->fail(d, ec);
-                               if (d.filled) self->grow(d);
+                               self->resize(d);
                                self->read(d, from, to);
                              });
   }
 
-  void grow(Direction& d) {
+  /// After each copy: a read that filled the buffer doubles it (bulk data
+  /// is flowing); one that came back small shrinks it towards what flowed.
+  /// A socket side that was not filled is drained: its buffer goes, and the
+  /// next read waits for readability first.
+  void resize(Direction& d) {
     auto size = d.buffer.size();
+    if (d.last_read == size) return grow(d);
+    auto floor = std::min(initial_buffer, max_buffer_);
+    if (d.last_read < d.target / 4 && d.target > floor) {
+      auto smaller = std::max(floor, std::bit_ceil(std::max<std::size_t>(d.last_read, 1) * 2));
+      if (budget_) {
+        auto given = std::min(d.target - smaller, borrowed_);
+        budget_->give(given);
+        borrowed_ -= given;
+      }
+      d.target = smaller;
+    }
+    if (d.wait) d.buffer.release();
+  }
+
+  void grow(Direction& d) {
+    auto size = d.target;
     if (size >= max_buffer_) return;
     auto bigger = std::min(size * 2, max_buffer_);
     if (budget_ && !budget_->take(bigger - size)) return;
     if (budget_) borrowed_ += bigger - size;
-    d.buffer.resize(bigger);
+    d.target = bigger;
   }
 
   void arm_idle(sdk::TimePoint at) {
@@ -153,6 +250,7 @@ class Splice : public std::enable_shared_from_this<Splice> {
 
   void fail(Direction& d, sdk::error_code ec) {
     if (!error_ && ec != boost::asio::error::operation_aborted) error_ = ec;
+    d.buffer.release();
     abort(error_);
     finish(d);
   }
@@ -167,6 +265,7 @@ class Splice : public std::enable_shared_from_this<Splice> {
     }
   }
 
+  HeapTrimTicket trim_ticket_;  // first: goes last, after the streams and buffers
   sdk::ByteStreamPtr a_, b_;
   std::function<void(const SpliceResult&)> done_;
   SpliceCounter counter_;
@@ -192,5 +291,7 @@ void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t
   splice(std::move(a), std::move(b), std::move(initial_a_to_b), std::move(done),
          SpliceOptions{tracker, nullptr, buffer_size, sdk::Duration::zero()});
 }
+
+std::size_t splice_buffer_bytes() { return buffered_total.load(); }
 
 }  // namespace warren::core

@@ -3,8 +3,13 @@
 // stream, or a tunnel stream and a backend) until both directions ended.
 // One buffer per direction and a read only after the previous write
 // completed: a slow side slows the other, nothing buffers without bound.
-// Buffers start small and grow (up to `buffer_size`) only while reads fill
-// them, so an idle splice costs a few KiB, a busy one at most 2 x buffer_size.
+// An idle splice holds almost no buffer: a socket side is first waited on
+// until readable and holds no buffer meanwhile (and gives its buffer back
+// once drained); a side that cannot be waited on (a transport's stream)
+// keeps a small one. Buffers grow (up to `buffer_size`) only while reads
+// fill them and shrink again when reads come back small, so an idle splice
+// costs at most 2 KiB per side that cannot be waited on, a busy one at
+// most 2 x buffer_size.
 // EOF on one side becomes a half-close on the other; an error or reset on
 // either side aborts both.
 
@@ -52,9 +57,9 @@ class SpliceTracker {
 };
 
 /// Memory that splice buffers may grow into, shared by many splices: a
-/// splice starts with 2 x 4 KiB of its own and grows a buffer only if the
-/// budget has room, so the sum of grown buffers never passes `limit` bytes.
-/// Past it, buffers stay small: copying goes slower, memory does not grow.
+/// buffer starts at 2 KiB and grows past that only if the budget has room,
+/// so the sum of grown buffers never passes `limit` bytes. Past it, buffers
+/// stay small: copying goes slower, memory does not grow.
 class BufferBudget {
  public:
   explicit BufferBudget(std::size_t limit) : limit_(limit) {}
@@ -90,5 +95,9 @@ void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t
 void splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::vector<std::uint8_t> initial_a_to_b,
             std::function<void(const SpliceResult&)> done, SpliceTracker* tracker = nullptr,
             std::size_t buffer_size = 64 * 1024);
+
+/// Bytes held right now by the copy buffers of every splice in the process
+/// (all threads): what idle and busy splices cost, for tests and metrics.
+std::size_t splice_buffer_bytes();
 
 }  // namespace warren::core

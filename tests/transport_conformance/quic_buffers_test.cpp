@@ -75,5 +75,33 @@ TEST_CASE("quic: SendBuffer offers unsent bytes and frees acknowledged ones", "[
   CHECK(buffer.held() == 0);
 }
 
+TEST_CASE("quic: an idle or drained stream holds no buffer storage", "[quic][buffers]") {
+  // Thousands of idle streams each keeping a ring or a chunk table would cost
+  // kilobytes per stream (issue 9's memory goals).
+  quic::ByteRing ring;
+  CHECK(ring.capacity() == 0);
+  auto header = pattern(40, 4);  // what the connector reads first on every stream
+  ring.append(header.data(), header.size());
+  CHECK(ring.capacity() > 0);
+  std::vector<std::uint8_t> out(100);
+  CHECK(ring.read(out.data(), out.size()) == header.size());
+  CHECK(ring.capacity() == 0);
+
+  quic::SendBuffer buffer;
+  CHECK(buffer.chunk_capacity() == 0);
+  buffer.append(header.data(), header.size());
+  CHECK(buffer.chunk_capacity() > 0);
+  buffer.mark_sent(header.size());
+  buffer.acknowledge(header.size());
+  CHECK(buffer.chunk_capacity() == 0);
+  // And it still works afterwards: offsets go on from where they were.
+  buffer.append(header.data(), header.size());
+  ngtcp2_vec vecs[2];
+  std::size_t total = 0;
+  REQUIRE(buffer.unsent(vecs, 2, total) == 1);
+  CHECK(total == header.size());
+  CHECK(buffer.end_offset() == 2 * header.size());
+}
+
 }  // namespace
 }  // namespace warren::test

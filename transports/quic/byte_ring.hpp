@@ -2,8 +2,9 @@
 // Received stream bytes the application has not read yet. Stream flow
 // control bounds how much can be here (stream credit is granted only as
 // bytes are read), so the ring grows on demand up to the stream's window and
-// never beyond. An idle stream holds no storage; a drained one keeps at most
-// keep_capacity.
+// never beyond. An idle stream holds no storage, and a drained one gives its
+// storage back: thousands of streams that each once held a few bytes (the
+// stream header the connector reads first) must not each keep a ring.
 
 #include <algorithm>
 #include <cstddef>
@@ -16,6 +17,8 @@ namespace warren::quic {
 class ByteRing {
  public:
   std::size_t size() const { return size_; }
+  /// Bytes of storage held (0 when empty).
+  std::size_t capacity() const { return capacity_; }
   bool empty() const { return size_ == 0; }
 
   void append(const std::uint8_t* data, std::size_t len) {
@@ -34,12 +37,7 @@ class ByteRing {
     if (n == 0) return 0;
     head_ = (head_ + n) % capacity_;
     size_ -= n;
-    if (size_ == 0) {
-      head_ = 0;
-      // A burst grew the ring towards the window; give that back once
-      // drained, so idle streams do not each keep a window's worth.
-      if (capacity_ > keep_capacity) clear();
-    }
+    if (size_ == 0) clear();
     return n;
   }
 
@@ -50,10 +48,6 @@ class ByteRing {
   }
 
  private:
-  // Enough for small exchanges without reallocating; a burst's larger ring
-  // is given back once drained.
-  static constexpr std::size_t keep_capacity = 16 * 1024;
-
   std::size_t copy_out(std::uint8_t* out, std::size_t len) const {
     std::size_t n = std::min(len, size_);
     if (n == 0) return 0;

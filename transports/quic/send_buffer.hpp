@@ -6,11 +6,12 @@
 
 #include <ngtcp2/ngtcp2.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <memory>
+#include <vector>
 
 namespace warren::quic {
 
@@ -58,15 +59,24 @@ class SendBuffer {
   /// The peer has every byte before `offset`: free the chunks it covers.
   void acknowledge(std::uint64_t offset) {
     if (offset > acked_) acked_ = offset;
-    // Acknowledged bytes were sent, so popped chunks all lie before first_unsent_.
-    while (!chunks_.empty() && chunks_.front().offset + chunks_.front().size <= acked_) {
-      chunks_.pop_front();
-      if (first_unsent_ > 0) --first_unsent_;
+    // Acknowledged bytes were sent, so dropped chunks all lie before first_unsent_.
+    std::size_t done = 0;
+    while (done < chunks_.size() && chunks_[done].offset + chunks_[done].size <= acked_) ++done;
+    if (done == 0) return;
+    if (done == chunks_.size()) {
+      std::vector<Chunk>().swap(chunks_);  // an idle stream keeps no chunk table
+    } else {
+      // At most a window's worth of chunks remain: shifting them is cheap.
+      chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(done));
     }
+    first_unsent_ -= std::min(first_unsent_, done);
   }
 
+  /// Capacity of the chunk table: 0 for a stream with nothing in flight.
+  std::size_t chunk_capacity() const { return chunks_.capacity(); }
+
   void clear() {
-    chunks_.clear();
+    std::vector<Chunk>().swap(chunks_);
     first_unsent_ = 0;
     acked_ = sent_ = end_;
   }
@@ -77,7 +87,9 @@ class SendBuffer {
     std::size_t size;
     std::uint64_t offset;
   };
-  std::deque<Chunk> chunks_;
+  // A vector, not a deque: libstdc++'s deque allocates ~600 bytes on
+  // construction, which every idle stream would pay.
+  std::vector<Chunk> chunks_;
   std::size_t first_unsent_ = 0;  ///< index of the chunk holding sent_
   std::uint64_t acked_ = 0;
   std::uint64_t sent_ = 0;
