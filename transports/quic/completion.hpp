@@ -1,48 +1,13 @@
 #pragma once
-// Completing a stored handler. Every completion goes through post: a handler
-// never runs inside the call that started it, nor inside an ngtcp2 callback,
-// and it runs on its own associated executor.
-//
-// Not boost::asio::append: in Boost 1.81 posting append(any_completion_handler)
-// re-wraps the handler in itself without end (infinite recursion).
+// The completion helpers live in the SDK (warren/sdk/completion.hpp), shared
+// by every transport; QUIC code names them unqualified.
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/post.hpp>
-
-#include <type_traits>
-#include <utility>
+#include <warren/sdk/completion.hpp>
 
 namespace warren::quic {
 
-template <typename Handler, typename... Args>
-void complete_later(const boost::asio::any_io_executor& executor, Handler&& handler, Args&&... args) {
-  static_assert(!std::is_lvalue_reference_v<Handler>, "pass the handler as an rvalue: it is moved from");
-  auto target = boost::asio::get_associated_executor(handler, executor);
-  boost::asio::post(executor, boost::asio::bind_executor(
-                                  target, [h = std::move(handler), ... a = std::forward<Args>(args)]() mutable {
-                                    std::move(h)(std::move(a)...);
-                                  }));
-}
-
-/// Stores `handler` into the empty slot `target`. Never `target = std::move(h)`
-/// for an any_completion_handler: Boost 1.81's move assignment copies from
-/// an lvalue through the wrapping constructor and recurses until the stack
-/// overflows (fixed in 1.82).
-template <typename Handler>
-void store_handler(Handler& target, Handler&& handler) {
-  Handler moved(std::move(handler));
-  target.swap(moved);
-}
-
-/// Completes `handler` if one is stored, leaving it empty.
-template <typename Handler, typename... Args>
-void complete_if_pending(const boost::asio::any_io_executor& executor, Handler& handler, Args&&... args) {
-  if (!handler) return;
-  Handler taken = std::move(handler);
-  handler = nullptr;
-  complete_later(executor, std::move(taken), std::forward<Args>(args)...);
-}
+using sdk::complete_if_pending;
+using sdk::complete_later;
+using sdk::store_handler;
 
 }  // namespace warren::quic

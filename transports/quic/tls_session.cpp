@@ -2,12 +2,7 @@
 
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
-#include <warren/sdk/certificate_pin.hpp>
-
-#include <gnutls/crypto.h>
-#include <gnutls/x509.h>
-
-#include <arpa/inet.h>
+#include <warren/sdk/tls_verification.hpp>
 
 #include <cstring>
 
@@ -42,18 +37,8 @@ int client_hello_hook(gnutls_session_t session, unsigned, unsigned, unsigned, co
   return selected_alpn_is_ours(session) ? 0 : GNUTLS_E_NO_APPLICATION_PROTOCOL;
 }
 
-bool equal_constant_time(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
-  volatile std::uint8_t diff = 0;
-  for (std::size_t i = 0; i < n; ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
-  return diff == 0;
-}
-
-bool is_ip_literal(const std::string& name) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, name.c_str(), buffer) == 1 || inet_pton(AF_INET6, name.c_str(), buffer) == 1;
-}
-
-std::string gnutls_text(int rv) { return std::string(gnutls_strerror(rv)); }
+using sdk::tls::gnutls_text;
+using sdk::tls::is_ip_literal;
 
 }  // namespace
 
@@ -163,45 +148,9 @@ TlsSession::~TlsSession() {
 bool TlsSession::alpn_agreed() const { return selected_alpn_is_ours(session_); }
 
 int TlsSession::verify_peer() {
-  if (check_.insecure) return 0;
-  unsigned count = 0;
-  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session_, &count);
-  if (!chain || count == 0) {
-    refusal_ = "the edge sent no certificate";
-    return GNUTLS_E_CERTIFICATE_ERROR;
-  }
-  if (check_.pin_sha256) {
-    std::array<std::uint8_t, 32> actual{};
-    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, chain[0].data, chain[0].size, actual.data()) < 0) {
-      refusal_ = "cannot hash the edge certificate";
-      return GNUTLS_E_CERTIFICATE_ERROR;
-    }
-    if (!equal_constant_time(actual.data(), check_.pin_sha256->data(), actual.size())) {
-      refusal_ = "the edge's certificate does not match edge_fingerprint: expected " +
-                 warren::sdk::format_certificate_pin(*check_.pin_sha256) + ", got " +
-                 warren::sdk::format_certificate_pin(actual);
-      return GNUTLS_E_CERTIFICATE_ERROR;
-    }
-    return 0;
-  }
-  unsigned status = 0;
-  const char* host = check_.server_name.empty() ? nullptr : check_.server_name.c_str();
-  if (int rv = gnutls_certificate_verify_peers3(session_, host, &status); rv < 0) {
-    refusal_ = "cannot verify the edge certificate: " + gnutls_text(rv);
-    return GNUTLS_E_CERTIFICATE_ERROR;
-  }
-  if (status != 0) {
-    gnutls_datum_t text{};
-    std::string reason = "untrusted";
-    if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
-      reason.assign(reinterpret_cast<const char*>(text.data), text.size);
-      gnutls_free(text.data);
-    }
-    refusal_ =
-        "the edge's certificate is refused by edge_ca '" + check_.ca_file + "' for '" + check_.server_name + "': " + reason;
-    return GNUTLS_E_CERTIFICATE_ERROR;
-  }
-  return 0;
+  // The one check every transport makes (warren/sdk/tls_verification.hpp).
+  sdk::EdgeVerification verify{check_.pin_sha256, check_.ca_file, check_.insecure};
+  return sdk::tls::verify_edge_certificate(session_, verify, check_.server_name, refusal_);
 }
 
 }  // namespace warren::quic

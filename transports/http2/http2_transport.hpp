@@ -1,0 +1,40 @@
+#pragma once
+// The plugin object: dials (the connector's side) and listens (the edge's).
+// One TCP connection per dial.
+
+#include "http2_connection.hpp"
+#include "http2_settings.hpp"
+
+#include <warren/sdk/plugin_object.hpp>
+#include <warren/sdk/transport.hpp>
+
+#include <memory>
+#include <unordered_map>
+
+namespace warren::http2 {
+
+/// Connections still in their handshake, so the transport can abort them.
+struct PendingDials {
+  std::unordered_map<Http2Connection*, std::weak_ptr<Http2Connection>> connections;
+};
+
+class Http2Transport final : public sdk::Transport {
+ public:
+  Http2Transport(const Http2Settings& settings, sdk::PluginContext& context);
+  /// Dials still in their handshake fail with operation_aborted; connections
+  /// already established live on.
+  ~Http2Transport() override;
+
+  sdk::ListenerPtr listen(const sdk::ListenOptions& options, sdk::error_code& ec) override;
+
+ private:
+  void async_dial_impl(sdk::DialOptions options, sdk::ConnectionHandler handler) override;
+
+  boost::asio::any_io_executor executor_;
+  sdk::Logger& logger_;
+  Http2Settings settings_;
+  std::shared_ptr<PendingDials> dials_;
+  bool warned_insecure_ = false;  ///< the insecure warning is said once
+};
+
+}  // namespace warren::http2
