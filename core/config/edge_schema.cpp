@@ -37,8 +37,8 @@ const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
                    "of edge buffers plus its QUIC stream window)",
                    count)
           .integer("max_stream_buffer_mib", &K::max_stream_buffer_mib,
-                   "MiB that public connections' copy buffers may grow into, all together; past it each keeps "
-                   "2 x 4 KiB (slower copying, no more memory)",
+                   "MiB that public connections' copy buffers may grow into, all together; past it each stays at "
+                   "its 2 KiB floor (slower copying, no more memory)",
                    count)
           .duration("public_idle_timeout", &K::public_idle_timeout,
                     "close a public connection that moved no byte either way for this long; \"0s\": never",
