@@ -99,12 +99,14 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   settings.initial_ts = now_ns();
   settings.handshake_timeout = to_ngtcp2(limits_.handshake_timeout);
   settings.max_tx_udp_payload_size = NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE;
-  // A stream starts with a small window that ngtcp2 doubles, up to
-  // stream_window, while its reader keeps up: a stream nobody reads holds
-  // little. The connection window stays fixed; it only bounds bytes in
-  // flight and on streams not yet accepted (see StreamState).
+  // A stream starts with a small window that doubles, up to stream_window,
+  // while its reader keeps up: a stream nobody reads holds little. The
+  // doubling is ours (StreamWindow), not ngtcp2's: its own tuning breaks
+  // flow control under loss in 0.12 (see stream_window.hpp). The connection
+  // window stays fixed; it only bounds bytes in flight and on streams not yet
+  // accepted (see StreamState).
   settings.max_window = 0;
-  settings.max_stream_window = limits_.settings.stream_window;
+  settings.max_stream_window = 0;
 
   ngtcp2_transport_params params;
   ngtcp2_transport_params_default(&params);

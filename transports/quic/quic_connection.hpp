@@ -146,6 +146,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void try_open_streams();
   void enqueue(const std::shared_ptr<StreamState>& stream);
   void consume(StreamState& stream, std::size_t n);
+  void give_stream_credit(StreamState& stream, std::size_t n);
   /// The application now holds `stream`: its buffered bytes stop counting
   /// against the connection window.
   void adopt(StreamState& stream);

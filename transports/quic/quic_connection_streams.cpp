@@ -5,6 +5,7 @@
 // application holds (see StreamState): each stream's window bounds what it
 // buffers, so streams nobody reads never use up the connection's credit.
 
+#include "clock.hpp"
 #include "completion.hpp"
 #include "quic_connection.hpp"
 #include "quic_stream.hpp"
@@ -100,8 +101,16 @@ void QuicConnection::read(const std::shared_ptr<StreamState>& stream, boost::asi
 void QuicConnection::consume(StreamState& stream, std::size_t n) {
   // Only stream credit: the connection's went back when the bytes arrived.
   if (failed_ || n == 0 || stream.closed) return;
-  ngtcp2_conn_extend_max_stream_offset(conn_, stream.id, n);
+  give_stream_credit(stream, n);
   schedule_flush();
+}
+
+void QuicConnection::give_stream_credit(StreamState& stream, std::size_t n) {
+  ngtcp2_conn_stat stat{};
+  ngtcp2_conn_get_conn_stat(conn_, &stat);
+  auto credit = stream.window.on_consumed(n, now_ns(), stat.smoothed_rtt, limits_.settings.initial_stream_window,
+                                          limits_.settings.stream_window);
+  ngtcp2_conn_extend_max_stream_offset(conn_, stream.id, credit);
 }
 
 void QuicConnection::adopt(StreamState& stream) {
@@ -236,7 +245,7 @@ int QuicConnection::on_recv_stream_data(std::uint32_t flags, std::int64_t id, co
     // A reader is waiting, so nothing is buffered: copy straight to it.
     delivered = std::min(len, s.read_buffer.size());
     std::memcpy(s.read_buffer.data(), data, delivered);
-    ngtcp2_conn_extend_max_stream_offset(conn_, id, delivered);
+    give_stream_credit(s, delivered);
     complete_if_pending(executor_, s.read_handler, sdk::error_code(), delivered);
   }
   s.received.append(data + delivered, len - delivered);

@@ -6,6 +6,7 @@
 
 #include "byte_ring.hpp"
 #include "send_buffer.hpp"
+#include "stream_window.hpp"
 
 #include <warren/sdk/byte_stream.hpp>
 
@@ -29,6 +30,7 @@ struct StreamState {
   // fresh streams. A peer's stream not yet accepted keeps its bytes charged
   // to the connection window (`uncredited`) until it is.
   ByteRing received;
+  StreamWindow window;           ///< grows the stream credit while the reader keeps up
   bool adopted = false;          ///< opened by us, or handed to the application by accept
   std::uint64_t uncredited = 0;  ///< bytes in `received` still charged to the connection window
   bool fin_received = false;    ///< the peer's FIN arrived; `received` holds the rest
