@@ -52,7 +52,7 @@ const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
 
 const sdk::ConfigSchema<ListenKeys>& listen_schema() {
   static const auto schema =
-      sdk::ConfigSchema<ListenKeys>("where the edge accepts connectors: one table per transport (QUIC listens on UDP)")
+      sdk::ConfigSchema<ListenKeys>("where the edge accepts connectors: one table per transport (quic listens on UDP, http2 on TCP)")
           .string("plugin", &ListenKeys::plugin, "the transport plugin to use, by name (see Plugins)")
           .endpoint("address", &ListenKeys::address, "where this transport listens, host:port (port 0: any)",
                     /*allow_port_zero=*/true)
