@@ -31,9 +31,12 @@ import sys
 import tempfile
 import time
 
+# The process-tree and /proc readers are the benchmark's (bench/procs.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import procs as bench_procs  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELF = os.path.abspath(__file__)
-HZ = os.sysconf("SC_CLK_TCK")
 NS_PUBLIC, NS_PRIVATE = "warrenab-pub", "warrenab-priv"
 ADDR_PUBLIC, ADDR_PRIVATE = "10.231.0.1", "10.231.0.2"
 
@@ -121,24 +124,9 @@ def wait_port(net, side, host, port, timeout=20):
     raise RuntimeError(f"{host}:{port} not listening")
 
 
-def tree_ticks(pids):
-    """utime+stime of the given processes and their descendants."""
-    total = 0
-    seen = set()
-    todo = list(pids)
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(f[11]) + int(f[12])
-            children = open(f"/proc/{pid}/task/{pid}/children").read().split()
-            todo += [int(c) for c in children]
-        except OSError:
-            pass
-    return total
+def tree_cpu_seconds(pids):
+    """utime+stime of the given processes and their descendants, in seconds."""
+    return bench_procs.cpu_seconds({d for p in pids for d in [p, *bench_procs.descendants(p)]})
 
 
 def udp_datagrams(net):
@@ -297,7 +285,7 @@ def run_variant(net, tmp, spec, args, service_port, echo_port):
             iport, eport, pids = start_warren(net, procs, tmp, binary, env, service_port, echo_port)
         row = {"label": label}
         for direction, rev in (("up", False), ("down", True)):
-            t0, u0 = tree_ticks(pids), udp_datagrams(net)
+            t0, u0 = tree_cpu_seconds(pids), udp_datagrams(net)
             perf = []
             if args.perf:
                 for who, pid in zip(("edge", "connector"), pids):
@@ -308,11 +296,11 @@ def run_variant(net, tmp, spec, args, service_port, echo_port):
             for p in perf:
                 p.send_signal(signal.SIGINT)
                 p.wait(20)
-            t1, u1 = tree_ticks(pids), udp_datagrams(net)
+            t1, u1 = tree_cpu_seconds(pids), udp_datagrams(net)
             row[direction] = bps / 1e9
             # iperf3 moved its bytes plus the omitted second's: CPU over all of them
             moved = nbytes * (args.seconds + 1) / args.seconds
-            row[direction + "_cpu"] = (t1 - t0) / HZ / (moved / 1e9)
+            row[direction + "_cpu"] = (t1 - t0) / (moved / 1e9)
             row[direction + "_dgrams"] = (u1 - u0) / (moved / 1e9) / 1000
         if args.pings:
             row["p50"], row["p99"] = ping(net, net.public, eport, args.pings)
