@@ -1,0 +1,135 @@
+// How a public connection reaches the connector: admission, a leg from the
+// registry, a stream on it, and re-dispatch to another leg (another replica
+// first) while the connector has not answered the stream.
+#include "core/edge/edge_leg.hpp"
+#include "core/edge/edge_server.hpp"
+#include "core/log/logging.hpp"
+
+#include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/socket_stream.hpp>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace warren::core {
+
+using boost::asio::ip::tcp;
+
+void EdgeServer::refuse(tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
+                        const AdmissionDecision& decision) {
+  ++metrics_.streams_refused;
+  ++metrics_.public_refused[std::string(refusal_name(decision.refusal))];
+  if (decision.log) {
+    auto more = decision.suppressed
+                    ? fmt::format(" ({} more from this source since its last line)", decision.suppressed)
+                    : std::string();
+    log().info("tunnel '{}': refused a public connection from {}: {}{}", tunnel_id, source.to_string(),
+               refusal_sentence(decision.refusal, admission_.limits()), more);
+  }
+  // RST at once: the client learns now, and no TIME_WAIT or FIN_WAIT state stays here.
+  boost::system::error_code ignored;
+  client.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  client.close(ignored);
+}
+
+void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
+  auto now = sdk::Clock::now();
+  boost::system::error_code ec;
+  auto peer = client.remote_endpoint(ec);
+  if (ec) return;  // gone already; the socket closes here
+  auto local = client.local_endpoint(ec);
+  auto source = SourceKey::of(peer.address());
+  auto decision = admission_.admit(source, tunnel_id, now);
+  if (!decision.admitted()) return refuse(client, tunnel_id, source, decision);
+  auto leg = registry_.open_stream(tunnel_id, now);
+  if (!leg || !legs_.count(*leg)) {
+    if (leg) registry_.close_stream(tunnel_id);
+    return refuse(client, tunnel_id, source,
+                  admission_.refuse_admitted(source, tunnel_id, PublicRefusal::no_live_leg, now));
+  }
+  ++metrics_.streams_total;
+  ++metrics_.streams_active;
+  protocol::StreamHeader header{sdk::format_host_port(peer.address().to_string(), peer.port()),
+                                sdk::format_host_port(local.address().to_string(), local.port()),
+                                protocol::StreamKind::tcp};
+  auto public_side = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(client));
+  auto id = next_forwarded_++;
+  auto tracker = std::make_shared<SpliceTracker>();
+  auto connectors_tried = std::make_shared<std::set<std::string>>();
+  connectors_tried->insert(registry_.connector_of(*leg));
+  ReplayHooks hooks;
+  hooks.reopen = [this, tunnel_id, header, connectors_tried](const std::set<LegId>& tried, DispatchHandler done) {
+    redispatch(tunnel_id, header, tried, *connectors_tried, std::move(done));
+  };
+  hooks.replaying = [this, tunnel_id, client = header.client_address](LegId from, sdk::error_code why,
+                                                                      unsigned attempt) {
+    ++metrics_.streams_redispatched;
+    log().debug("tunnel '{}': the stream of {} on leg {} ended unanswered ({}); attempt {} on another leg", tunnel_id,
+                client, from, sdk::name(why), attempt);
+  };
+  hooks.refused = [this](sdk::errc code) { ++metrics_.stream_refusals[std::string(sdk::name(code))]; };
+  hooks.gave_up = [this, tunnel_id, client = header.client_address, tracker](sdk::error_code why) {
+    ++metrics_.streams_unanswered;
+    log().debug("tunnel '{}': no leg answered the stream of {} ({}); resetting the client", tunnel_id, client,
+                sdk::name(why));
+    tracker->abort_all(why);
+  };
+  auto tunnel_side = std::make_unique<ReplayableStream>(io_.get_executor(), ReplayLimits{}, now, std::move(hooks));
+  auto core = tunnel_side->core();
+  forwarded_[id] = Forwarded{core, tracker};
+  SpliceOptions options;
+  options.tracker = tracker.get();
+  options.budget = buffer_budget_;
+  options.idle_timeout = config_.edge.public_idle_timeout;
+  splice(
+      std::move(public_side), std::move(tunnel_side), {},
+      [this, tunnel_id, source, id](const SpliceResult& r) {
+        metrics_.bytes_to_connector += r.a_to_b;
+        metrics_.bytes_from_connector += r.b_to_a;
+        if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
+        forwarded_.erase(id);
+        registry_.close_stream(tunnel_id);
+        admission_.release(source, tunnel_id);
+        --metrics_.streams_active;
+      },
+      options);
+  open_on_leg(*leg, header, [weak = std::weak_ptr(core)](sdk::error_code e, Dispatch d) {
+    if (auto c = weak.lock()) c->dispatched(e, std::move(d));
+  });
+}
+
+void EdgeServer::open_on_leg(LegId leg, const protocol::StreamHeader& header, DispatchHandler done) {
+  auto it = legs_.find(leg);
+  if (it == legs_.end() || stopped_) {
+    return boost::asio::post(io_, [leg, done = std::move(done)] {
+      done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{leg, nullptr, false});
+    });
+  }
+  bool replies = it->second->stream_replies();
+  it->second->open_data_stream(
+      header, [this, leg, replies, done = std::move(done)](sdk::error_code e, sdk::ByteStreamPtr stream) {
+        if (!e && !legs_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
+        if (e) {
+          log().debug("cannot open a stream on leg {}: {}", leg, e.message());
+          if (stream) stream->abort();
+          return done(e, Dispatch{leg, nullptr, replies});
+        }
+        done({}, Dispatch{leg, std::move(stream), replies});
+      });
+}
+
+void EdgeServer::redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header,
+                            const std::set<LegId>& tried, std::set<std::string>& connectors_tried,
+                            DispatchHandler done) {
+  auto leg = stopped_ ? std::nullopt : registry_.redispatch_leg(tunnel_id, sdk::Clock::now(), tried, connectors_tried);
+  if (!leg || !legs_.count(*leg)) {
+    return boost::asio::post(
+        io_, [done = std::move(done)] { done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{}); });
+  }
+  connectors_tried.insert(registry_.connector_of(*leg));
+  open_on_leg(*leg, header, std::move(done));
+}
+
+}  // namespace warren::core
