@@ -12,8 +12,8 @@ TEST_CASE("the built-in fallback policy moves on after N failures and wraps", "[
   CountingFallbackPolicy policy(2);
   warren::sdk::FallbackState state;
   auto now = warren::sdk::TimePoint{};
-  CHECK(policy.on_error(state, errc::quic_broken, 3, now) == 0);
-  CHECK(policy.on_error(state, errc::quic_broken, 3, now) == 1);
+  CHECK(policy.on_error(state, errc::handshake_timeout, 3, now) == 0);
+  CHECK(policy.on_error(state, errc::handshake_timeout, 3, now) == 1);
   CHECK(state.dial_failures == 0);
   policy.on_connected(state, now);
   CHECK(policy.on_error(state, errc::dial_failed, 3, now) == 1);
@@ -35,4 +35,17 @@ TEST_CASE("the built-in fallback policy moves on at once on a connectivity error
   CHECK(state.dial_failures == 0);
   state.connectivity_error = false;
   CHECK(policy.on_error(state, errc::dial_failed, 2, now) == 1);
+}
+
+TEST_CASE("the built-in fallback policy moves on at once when the transport says UDP is blocked", "[supervisor]") {
+  CountingFallbackPolicy policy(3);
+  warren::sdk::FallbackState state;
+  auto now = warren::sdk::TimePoint{};
+  CHECK(policy.on_error(state, errc::handshake_timeout, 2, now) == 0);
+  CHECK(policy.on_error(state, errc::quic_broken, 2, now) == 1);
+  CHECK(state.dial_failures == 0);
+  // On the fallback it counts like any failure: back after N, never at once.
+  CHECK(policy.on_error(state, errc::dial_failed, 2, now) == 1);
+  CHECK(policy.on_error(state, errc::dial_failed, 2, now) == 1);
+  CHECK(policy.on_error(state, errc::dial_failed, 2, now) == 0);
 }

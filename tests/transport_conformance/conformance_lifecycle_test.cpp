@@ -254,7 +254,7 @@ TEST_CASE("destroying a connection fails its streams' pending operations", "[con
   CHECK(later_write.error);
 }
 
-TEST_CASE("a dial to a silent address fails with handshake_timeout", "[conformance][lifecycle]") {
+TEST_CASE("a dial to a silent address fails at its handshake timeout", "[conformance][lifecycle]") {
   auto transport = EACH_TRANSPORT();
   Harness h(transport);
   // Something holds the port and never answers.
@@ -272,7 +272,10 @@ TEST_CASE("a dial to a silent address fails with handshake_timeout", "[conforman
   options.handshake_timeout = 300ms;
   auto start = std::chrono::steady_clock::now();
   auto [ec, connection] = h.dial(options);
-  CHECK(ec == sdk::make_error_code(sdk::errc::handshake_timeout));
+  // A datagram transport that heard nothing at all may say so: UDP looks
+  // blocked (quic_broken, which moves a leg to the next transport at once).
+  bool blocked = transport.datagram && ec == sdk::make_error_code(sdk::errc::quic_broken);
+  CHECK((ec == sdk::make_error_code(sdk::errc::handshake_timeout) || blocked));
   CHECK_FALSE(connection);
   CHECK(std::chrono::steady_clock::now() - start < 2s);
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace warren::quic {
 namespace {
@@ -297,6 +298,12 @@ bool QuicConnection::write_packets() {
   }
   batch.flush();
   bytes_sent_ += batch.bytes();
+  // Only a dial fails at once on a refused send: an established connection
+  // rides out a firewall reload; a rule that stays ends it by silence.
+  if (int error = batch.send_error(); (error == EPERM || error == EACCES) && !server_ && !handshake_completed_) {
+    fail_blocked(error);
+    return false;
+  }
   if (batch.bytes() > 0) reachability_.on_sent(now);
   // Pacing only once the handshake is over: with no RTT sample yet it
   // would hold back the handshake itself.

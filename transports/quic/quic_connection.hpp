@@ -135,6 +135,13 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   bool check_reachability(ngtcp2_tstamp now);
   void account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered);
   void log_handshake_failure(const std::string& line);
+  /// A dial whose Initial the local host refused to send (`error`:
+  /// EPERM/EACCES, a firewall drop on output) or that heard nothing back
+  /// (`error` 0) fails with errc::quic_broken: UDP looks blocked.
+  void fail_blocked(int error);
+  /// Any datagram of this connection came back from the peer (a client that
+  /// heard nothing before its handshake timed out suspects UDP is blocked).
+  bool heard_from_peer() const { return bytes_received_ > 0; }
   void handle_read_error(int rv);
   void fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error);
   /// Sends CONNECTION_CLOSE; returns the packet (empty if none was due).

@@ -1,5 +1,6 @@
 // QuicConnection's clock side: the one asio timer that follows ngtcp2's
-// expiry, and the posted flush that batches writes made in one loop pass.
+// expiry, the posted flush that batches writes made in one loop pass, and
+// the verdicts that end a dial for lack of an answer (ICMP, silence, EPERM).
 
 #include "quic_connection.hpp"
 
@@ -8,6 +9,8 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <string>
 
 namespace warren::quic {
@@ -73,11 +76,28 @@ void QuicConnection::on_timer() {
   flush();
 }
 
+void QuicConnection::fail_blocked(int error) {
+  // Said here, where the cause is known; the host says what it does about it
+  // (a fallback policy moves the leg to the next transport).
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.handshake_timeout);
+  std::string cause = error ? std::string("sendmsg: ") + std::strerror(error)
+                            : "no reply to any Initial in " + std::to_string(waited.count()) + " ms";
+  logger_.info("UDP to " + remote_address() + " looks blocked (" + cause + ")");
+  fail(sdk::make_error_code(sdk::errc::quic_broken), nullptr);
+}
+
 bool QuicConnection::handle_expiry(ngtcp2_tstamp now) {
   int rv = ngtcp2_conn_handle_expiry(conn_, now);
   if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
-    // Silence before the handshake ends is a handshake that never finished.
+    // Silence before the handshake ends is a handshake that never finished;
+    // a dial that heard nothing at all, not even a Retry or a CONNECTION_CLOSE,
+    // suggests UDP never gets through (a peer that answered and then stalled
+    // is a plain timeout). ICMP "nothing listens" ends a dial sooner, above.
     bool in_handshake = !handshake_completed_;
+    if (in_handshake && !server_ && !heard_from_peer()) {
+      fail_blocked(0);
+      return false;
+    }
     fail(sdk::make_error_code(in_handshake ? sdk::errc::handshake_timeout : sdk::errc::idle_timeout), nullptr);
     return false;
   }

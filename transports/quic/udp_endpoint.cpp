@@ -274,17 +274,28 @@ void UdpEndpoint::remove_route(const ngtcp2_cid& cid, const PacketSink* owner) {
   if (it != routes_.end() && it->second.owner == owner) routes_.erase(it);
 }
 
-void UdpEndpoint::send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment) {
-  if (len > segment && gso_ && send_segmented(to, data, len, segment)) return;
+namespace {
+
+// A send that failed only because the socket buffer was full: the datagram
+// is dropped and loss recovery resends it, as on a congested link.
+bool buffer_full(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS; }
+
+}  // namespace
+
+int UdpEndpoint::send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment) {
+  int error = 0;
+  if (len > segment && gso_ && send_segmented(to, data, len, segment, error)) return error;
   for (std::size_t offset = 0; offset < len; offset += segment) {
     sdk::error_code ec;
-    // A full socket buffer drops the datagram; QUIC loss recovery resends it.
     socket_.send_to(boost::asio::buffer(data + offset, std::min(segment, len - offset)), to, 0, ec);
+    if (ec && !error && ec.category() == boost::system::system_category() && !buffer_full(ec.value()))
+      error = ec.value();
   }
+  return error;
 }
 
 bool UdpEndpoint::send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len,
-                                 std::size_t segment) {
+                                 std::size_t segment, int& error) {
   iovec iov{const_cast<std::uint8_t*>(data), len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
   msghdr msg{};
@@ -304,8 +315,13 @@ bool UdpEndpoint::send_segmented(const udp::endpoint& to, const std::uint8_t* da
   do {
     rv = ::sendmsg(socket_.native_handle(), &msg, 0);
   } while (rv < 0 && errno == EINTR);
-  if (rv >= 0) return true;
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return true;  // dropped; loss recovery resends
+  if (rv >= 0 || buffer_full(errno)) return true;
+  // A firewall's verdict (an nftables/iptables output drop) says nothing
+  // about GSO: keep it, and tell the connection its peer looks blocked.
+  if (errno == EPERM || errno == EACCES) {
+    error = errno;
+    return true;
+  }
   // No GSO on this path (old kernel, a device without it): never try again.
   gso_ = false;
   return false;
@@ -319,7 +335,8 @@ void PacketBatch::commit(std::size_t n) {
   } else if (n > segment_) {
     // A bigger packet cannot follow smaller segments: send those, keep it.
     std::size_t previous = length_;
-    endpoint_.send(to_, buffer_, previous, segment_);
+    int error = endpoint_.send(to_, buffer_, previous, segment_);
+    if (!send_error_) send_error_ = error;
     std::memmove(buffer_, buffer_ + previous, n);
     segment_ = length_ = n;
     count_ = 1;
@@ -334,7 +351,8 @@ void PacketBatch::commit(std::size_t n) {
 
 void PacketBatch::flush() {
   if (length_ == 0) return;
-  endpoint_.send(to_, buffer_, length_, segment_);
+  int error = endpoint_.send(to_, buffer_, length_, segment_);
+  if (!send_error_) send_error_ = error;
   length_ = segment_ = count_ = 0;
 }
 

@@ -90,7 +90,10 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   /// everything runs on one thread and a flush completes before the next.
   std::uint8_t* tx_buffer() { return tx_buffer_.data(); }
   /// Sends `len` bytes as datagrams of `segment` bytes (the last may be shorter).
-  void send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
+  /// Returns 0, or the errno of a send the kernel refused for a reason other
+  /// than a full buffer (EPERM/EACCES: a local firewall drops UDP to `to`).
+  /// Such a datagram is lost; QUIC loss recovery resends it.
+  int send(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
 
   /// Datagrams for no known connection dropped unread because the acceptor
   /// had used its share of the loop's time (AcceptBudget: a flood of Initials).
@@ -113,7 +116,10 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   void accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
   void deliver(std::shared_ptr<PacketSink> sink, const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
                ngtcp2_tstamp now);
-  bool send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment);
+  /// One GSO send; false if this path has no GSO (then send datagram by
+  /// datagram). `error` as for send().
+  bool send_segmented(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, std::size_t segment,
+                      int& error);
 
   boost::asio::any_io_executor executor_;
   udp::socket socket_;
@@ -168,6 +174,8 @@ class PacketBatch {
   void commit(std::size_t n);
   void flush();
   std::uint64_t bytes() const { return bytes_; }
+  /// The first error a send of this batch returned (see UdpEndpoint::send); 0 if none.
+  int send_error() const { return send_error_; }
 
  private:
   UdpEndpoint& endpoint_;
@@ -178,6 +186,7 @@ class PacketBatch {
   std::size_t segment_ = 0;
   std::size_t count_ = 0;
   std::uint64_t bytes_ = 0;
+  int send_error_ = 0;
 };
 
 }  // namespace warren::quic
