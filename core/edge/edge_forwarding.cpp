@@ -4,6 +4,7 @@
 #include "core/edge/edge_leg.hpp"
 #include "core/edge/edge_server.hpp"
 #include "core/log/logging.hpp"
+#include "core/protocol/frame_encoder.hpp"
 
 #include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/socket_stream.hpp>
@@ -43,6 +44,20 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   auto source = SourceKey::of(peer.address());
   auto decision = admission_.admit(source, tunnel_id, now);
   if (!decision.admitted()) return refuse(client, tunnel_id, source, decision);
+  protocol::StreamHeader header{sdk::format_host_port(peer.address().to_string(), peer.port()),
+                                sdk::format_host_port(local.address().to_string(), local.port()),
+                                protocol::StreamKind::tcp};
+  // Encoded once: every attempt writes the same bytes, ahead of the client's.
+  std::string encode_problem;
+  auto encoded = protocol::encode(header, &encode_problem);
+  if (!encoded) {
+    // Socket addresses always fit a header; this guards against the encoder's rules changing.
+    log().error("tunnel '{}': cannot encode the stream header of {}: {}", tunnel_id, header.client_address,
+                encode_problem);
+    admission_.release(source, tunnel_id);
+    return;  // the client's socket closes here
+  }
+  auto header_bytes = std::make_shared<const protocol::FrameBytes>(std::move(*encoded));
   auto leg = registry_.open_stream(tunnel_id, now);
   if (!leg || !legs_.count(*leg)) {
     if (leg) registry_.close_stream(tunnel_id);
@@ -51,17 +66,15 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   }
   ++metrics_.streams_total;
   ++metrics_.streams_active;
-  protocol::StreamHeader header{sdk::format_host_port(peer.address().to_string(), peer.port()),
-                                sdk::format_host_port(local.address().to_string(), local.port()),
-                                protocol::StreamKind::tcp};
   auto public_side = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(client));
   auto id = next_forwarded_++;
   auto tracker = std::make_shared<SpliceTracker>();
   auto connectors_tried = std::make_shared<std::set<std::string>>();
   connectors_tried->insert(registry_.connector_of(*leg));
   ReplayHooks hooks;
-  hooks.reopen = [this, tunnel_id, header, connectors_tried](const std::set<LegId>& tried, DispatchHandler done) {
-    redispatch(tunnel_id, header, tried, *connectors_tried, std::move(done));
+  hooks.reopen = [this, tunnel_id, header_bytes, connectors_tried](const std::set<LegId>& tried,
+                                                                   DispatchHandler done) {
+    redispatch(tunnel_id, header_bytes, tried, *connectors_tried, std::move(done));
   };
   hooks.replaying = [this, tunnel_id, client = header.client_address](LegId from, sdk::error_code why,
                                                                       unsigned attempt) {
@@ -95,32 +108,32 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
         --metrics_.streams_active;
       },
       options);
-  open_on_leg(*leg, header, [weak = std::weak_ptr(core)](sdk::error_code e, Dispatch d) {
+  open_on_leg(*leg, header_bytes, [weak = std::weak_ptr(core)](sdk::error_code e, Dispatch d) {
     if (auto c = weak.lock()) c->dispatched(e, std::move(d));
   });
 }
 
-void EdgeServer::open_on_leg(LegId leg, const protocol::StreamHeader& header, DispatchHandler done) {
+void EdgeServer::open_on_leg(LegId leg, const HeaderBytes& header, DispatchHandler done) {
   auto it = legs_.find(leg);
   if (it == legs_.end() || stopped_) {
     return boost::asio::post(io_, [leg, done = std::move(done)] {
-      done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{leg, nullptr, false});
+      done(sdk::make_error_code(sdk::errc::peer_closed), Dispatch{leg, nullptr, false, {}});
     });
   }
   bool replies = it->second->stream_replies();
   it->second->open_data_stream(
-      header, [this, leg, replies, done = std::move(done)](sdk::error_code e, sdk::ByteStreamPtr stream) {
+      [this, leg, replies, header, done = std::move(done)](sdk::error_code e, sdk::ByteStreamPtr stream) {
         if (!e && !legs_.count(leg)) e = sdk::make_error_code(sdk::errc::peer_closed);  // the leg ended meanwhile
         if (e) {
           log().debug("cannot open a stream on leg {}: {}", leg, e.message());
           if (stream) stream->abort();
-          return done(e, Dispatch{leg, nullptr, replies});
+          return done(e, Dispatch{leg, nullptr, replies, {}});
         }
-        done({}, Dispatch{leg, std::move(stream), replies});
+        done({}, Dispatch{leg, std::move(stream), replies, *header});
       });
 }
 
-void EdgeServer::redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header,
+void EdgeServer::redispatch(const std::string& tunnel_id, const HeaderBytes& header,
                             const std::set<LegId>& tried, std::set<std::string>& connectors_tried,
                             DispatchHandler done) {
   auto leg = stopped_ ? std::nullopt : registry_.redispatch_leg(tunnel_id, sdk::Clock::now(), tried, connectors_tried);

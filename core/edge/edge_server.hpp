@@ -58,10 +58,13 @@ class EdgeServer {
   void replica_left(const std::optional<ReplicaLeft>& left, const char* how);
   std::string render_replicas() const;
   void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
-  /// Opens a data stream on `leg` and writes `header`; `done` gets the leg either way.
-  void open_on_leg(LegId leg, const protocol::StreamHeader& header, DispatchHandler done);
+  /// The encoded StreamHeader of one public connection, shared by its attempts.
+  using HeaderBytes = std::shared_ptr<const std::vector<std::uint8_t>>;
+  /// Opens a data stream on `leg`; the Dispatch carries `header` to write
+  /// first; `done` gets the leg either way.
+  void open_on_leg(LegId leg, const HeaderBytes& header, DispatchHandler done);
   /// Opens one on another leg of `tunnel_id` (see TunnelRegistry::redispatch_leg).
-  void redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header, const std::set<LegId>& tried,
+  void redispatch(const std::string& tunnel_id, const HeaderBytes& header, const std::set<LegId>& tried,
                   std::set<std::string>& connectors_tried, DispatchHandler done);
   void refuse(boost::asio::ip::tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
               const AdmissionDecision& decision);

@@ -57,7 +57,7 @@ struct Rig {
     auto [edge_end, connector_end] = stream_pair(io);
     connector_ends.push_back(std::move(connector_end));
     LegId leg = connector_ends.size();
-    done({}, Dispatch{leg, std::move(edge_end), leg_replies.at(leg - 1)});
+    done({}, Dispatch{leg, std::move(edge_end), leg_replies.at(leg - 1), {}});
   }
 
   UnixStream& connector(LegId leg) {
