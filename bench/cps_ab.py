@@ -10,7 +10,11 @@ alternating rounds, and prints medians of:
     (user + system from /proc over the wrk run, divided by the requests),
   - with --instructions, instructions per connection of the edge and the
     connector (`perf stat -e instructions -p PID` over the wrk run): load on
-    the other cores moves this far less than time,
+    the other cores moves this far less than time (needs a PMU: under KVM
+    without one perf says <not supported> and the rows read 0),
+  - with --syscalls N, system calls per connection of the edge and the
+    connector by name (`strace -c -f -p PID` over N sequential connections,
+    after the rounds): exact, whatever the load,
   - time to first byte p50 / p99 (warren-bench-client ttfb, sequential).
 Loopback only; QUIC by default. Needs no root.
 
@@ -23,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure  # noqa: E402
@@ -50,6 +55,33 @@ def perf_instructions(pids, seconds_fn):
                     total += int(fields[0])
             counts[pid] = total
     return result, counts
+
+
+def syscalls_per_connection(a, procs, path, count):
+    """strace -c on the edge and the connector over `count` sequential connections; {side: {call: per conn}}."""
+    host, port = path.public["http"]
+    out = {}
+    tracers = {}
+    for side, pids in (("edge", path.edge_pids()), ("connector", path.connector_pids())):
+        argv = (["strace", "-f", "-ttt", "-o", f"{a.trace}.{side}"] if a.trace else
+                ["strace", "-c", "-f", "-U", "name,calls"])
+        for pid in pids:
+            argv += ["-p", str(pid)]
+        tracers[side] = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # strace attaches to every thread
+        measure.latency(procs, a.client, None, "ttfb", host, port, count, 1)
+    finally:
+        for side, p in tracers.items():
+            p.send_signal(2)
+            _, err = p.communicate(timeout=20)
+            calls = {}
+            for line in err.splitlines():
+                m = re.match(r"\s*(\w+)\s+(\d+)\s*$", line)
+                if m and m.group(1) not in ("total", "syscall"):
+                    calls[m.group(1)] = int(m.group(2)) / (count + 1)
+            out[side] = calls
+    return out
 
 
 def one_round(a, procs, label, path, nginx_pid, results):
@@ -92,6 +124,8 @@ def main(argv):
     ap.add_argument("--ttfb", type=int, default=300, help="sequential connections for TTFB per round (0: skip)")
     ap.add_argument("--instructions", action="store_true", help="count instructions per connection with perf stat")
     ap.add_argument("--no-direct", action="store_true")
+    ap.add_argument("--syscalls", type=int, default=0, help="count system calls over N sequential connections")
+    ap.add_argument("--trace", help="with --syscalls: write the timed system calls to TRACE.edge / TRACE.connector")
     a = ap.parse_args(argv)
     builds = [b.split("=", 1) for b in a.build]
     if not builds:
@@ -118,6 +152,15 @@ def main(argv):
             order = targets if i % 2 == 0 else targets[::-1]  # neither build always runs right after direct
             for label, path in order:
                 one_round(a, procs, label, path, nginx.pid, results)
+        if a.syscalls:
+            for label, path in targets:
+                if not path.edge_pids:
+                    continue
+                calls = syscalls_per_connection(a, procs, path, a.syscalls)
+                for side, per in calls.items():
+                    total = sum(per.values())
+                    top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])[:12])
+                    print(f"syscalls per connection, {label} {side}: {total:.1f} ({top})")
     except BenchError as e:
         print(f"cps_ab: {e}", file=sys.stderr)
         return 1

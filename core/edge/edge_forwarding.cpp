@@ -18,6 +18,28 @@ namespace warren::core {
 
 using boost::asio::ip::tcp;
 
+namespace {
+
+/// What the client sent already (most clients speak first: an HTTP request,
+/// a TLS ClientHello), read without waiting. It goes out with the stream
+/// header in the first write on the data stream: one packet, and the
+/// connector has the request as soon as its backend is connected. Without
+/// this the splice reads it one loop pass later, after the header left alone.
+std::vector<std::uint8_t> read_waiting_bytes(tcp::socket& client) {
+  constexpr std::size_t first_read = 2048;  // the splice's first buffer is as large
+  boost::system::error_code ec;
+  client.non_blocking(true, ec);  // async operations are unaffected; sync ones must not block the loop
+  if (ec) return {};
+  std::vector<std::uint8_t> bytes(first_read);
+  std::size_t n = client.read_some(boost::asio::buffer(bytes), ec);
+  // would_block: nothing yet; an end or an error: the splice's own read meets it again.
+  if (ec || n == 0) return {};
+  bytes.resize(n);
+  return bytes;
+}
+
+}  // namespace
+
 void EdgeServer::refuse(tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
                         const AdmissionDecision& decision) {
   ++metrics_.streams_refused;
@@ -66,6 +88,7 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   }
   ++metrics_.streams_total;
   ++metrics_.streams_active;
+  auto first = read_waiting_bytes(client);
   auto public_side = std::make_unique<sdk::SocketStream<tcp::socket>>(std::move(client));
   auto id = next_forwarded_++;
   auto tracker = std::make_shared<SpliceTracker>();
@@ -97,7 +120,7 @@ void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
   options.budget = buffer_budget_;
   options.idle_timeout = config_.edge.public_idle_timeout;
   splice(
-      std::move(public_side), std::move(tunnel_side), {},
+      std::move(public_side), std::move(tunnel_side), std::move(first),
       [this, tunnel_id, source, id](const SpliceResult& r) {
         metrics_.bytes_to_connector += r.a_to_b;
         metrics_.bytes_from_connector += r.b_to_a;
