@@ -126,6 +126,8 @@ def main(argv):
     ap.add_argument("--no-direct", action="store_true")
     ap.add_argument("--syscalls", type=int, default=0, help="count system calls over N sequential connections")
     ap.add_argument("--trace", help="with --syscalls: write the timed system calls to TRACE.edge / TRACE.connector")
+    ap.add_argument("--profile", help="perf record -e cpu-clock the edge and the connector of the last build during "
+                                      "one more wrk run: PROFILE.edge.data / PROFILE.connector.data")
     a = ap.parse_args(argv)
     builds = [b.split("=", 1) for b in a.build]
     if not builds:
@@ -152,6 +154,17 @@ def main(argv):
             order = targets if i % 2 == 0 else targets[::-1]  # neither build always runs right after direct
             for label, path in order:
                 one_round(a, procs, label, path, nginx.pid, results)
+        if a.profile:
+            label, path = targets[-1]
+            recorders = [subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-g", "-o",
+                                           f"{a.profile}.{side}.data", "-p", ",".join(map(str, pids()))],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         for side, pids in (("edge", path.edge_pids), ("connector", path.connector_pids))]
+            time.sleep(0.5)
+            measure.conns_per_second(procs, None, *path.public["http"], a.seconds, a.concurrency)
+            for r in recorders:
+                r.send_signal(2)
+                r.wait(timeout=60)
         if a.syscalls:
             for label, path in targets:
                 if not path.edge_pids:

@@ -57,12 +57,11 @@ void EdgeServer::refuse(tcp::socket& client, const std::string& tunnel_id, const
   client.close(ignored);
 }
 
-void EdgeServer::forward(const std::string& tunnel_id, tcp::socket client) {
+void EdgeServer::forward(const std::string& tunnel_id, AcceptedClient accepted) {
   auto now = sdk::Clock::now();
-  boost::system::error_code ec;
-  auto peer = client.remote_endpoint(ec);
-  if (ec) return;  // gone already; the socket closes here
-  auto local = client.local_endpoint(ec);
+  auto& client = accepted.socket;
+  const auto& peer = accepted.peer;
+  const auto& local = accepted.local;
   auto source = SourceKey::of(peer.address());
   auto decision = admission_.admit(source, tunnel_id, now);
   if (!decision.admitted()) return refuse(client, tunnel_id, source, decision);

@@ -7,6 +7,7 @@
 #include "core/config/edge_config.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
+#include "core/edge/public_listener.hpp"
 #include "core/edge/replayable_stream.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/plugin/plugin_set.hpp"
@@ -26,7 +27,6 @@
 namespace warren::core {
 
 class EdgeLeg;
-class PublicListener;
 
 class EdgeServer {
  public:
@@ -57,7 +57,7 @@ class EdgeServer {
   void leg_draining(LegId leg);
   void replica_left(const std::optional<ReplicaLeft>& left, const char* how);
   std::string render_replicas() const;
-  void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
+  void forward(const std::string& tunnel_id, AcceptedClient accepted);
   /// The encoded StreamHeader of one public connection, shared by its attempts.
   using HeaderBytes = std::shared_ptr<const std::vector<std::uint8_t>>;
   /// Opens a data stream on `leg`; the Dispatch carries `header` to write
