@@ -124,6 +124,7 @@ def main(argv):
     ap.add_argument("--ttfb", type=int, default=300, help="sequential connections for TTFB per round (0: skip)")
     ap.add_argument("--instructions", action="store_true", help="count instructions per connection with perf stat")
     ap.add_argument("--no-direct", action="store_true")
+    ap.add_argument("--client", help="warren-bench-client (default: the first build's tests/bin)")
     ap.add_argument("--syscalls", type=int, default=0, help="count system calls over N sequential connections")
     ap.add_argument("--trace", help="with --syscalls: write the timed system calls to TRACE.edge / TRACE.connector")
     ap.add_argument("--profile", help="perf record -e cpu-clock the edge and the connector of the last build during "
@@ -133,7 +134,7 @@ def main(argv):
     if not builds:
         ap.error("give at least one --build LABEL=DIR")
     clients = [os.path.join(b, "tests", "bin", "warren-bench-client") for _, b in builds]
-    a.client = next((c for c in clients if os.access(c, os.X_OK)), None)
+    a.client = a.client or next((c for c in clients if os.access(c, os.X_OK)), None)
     if not a.client:
         ap.error("no build has tests/bin/warren-bench-client")
     raise_nofile()
