@@ -94,8 +94,7 @@ void EdgeServer::forward(const std::string& tunnel_id, AcceptedClient accepted) 
   auto connectors_tried = std::make_shared<std::set<std::string>>();
   connectors_tried->insert(registry_.connector_of(*leg));
   ReplayHooks hooks;
-  hooks.reopen = [this, tunnel_id, header_bytes, connectors_tried](const std::set<LegId>& tried,
-                                                                   DispatchHandler done) {
+  hooks.reopen = [this, tunnel_id, header_bytes, connectors_tried](const std::set<LegId>& tried, DispatchHandler done) {
     redispatch(tunnel_id, header_bytes, tried, *connectors_tried, std::move(done));
   };
   hooks.replaying = [this, tunnel_id, client = header.client_address](LegId from, sdk::error_code why,
@@ -155,9 +154,8 @@ void EdgeServer::open_on_leg(LegId leg, const HeaderBytes& header, DispatchHandl
       });
 }
 
-void EdgeServer::redispatch(const std::string& tunnel_id, const HeaderBytes& header,
-                            const std::set<LegId>& tried, std::set<std::string>& connectors_tried,
-                            DispatchHandler done) {
+void EdgeServer::redispatch(const std::string& tunnel_id, const HeaderBytes& header, const std::set<LegId>& tried,
+                            std::set<std::string>& connectors_tried, DispatchHandler done) {
   auto leg = stopped_ ? std::nullopt : registry_.redispatch_leg(tunnel_id, sdk::Clock::now(), tried, connectors_tried);
   if (!leg || !legs_.count(*leg)) {
     return boost::asio::post(

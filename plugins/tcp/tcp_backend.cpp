@@ -63,7 +63,8 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
     auto literal = asio::ip::make_address(config.address.host, literal_error);
     if (!literal_error) {
       if (!config.allow_remote && !is_loopback(literal)) {
-        logger.error("backend " + config.address.to_string() + " is not a loopback address; set allow_remote = true "
+        logger.error("backend " + config.address.to_string() +
+                     " is not a loopback address; set allow_remote = true "
                      "to permit it");
         return finish(sdk::make_error_code(sdk::errc::remote_not_allowed));
       }

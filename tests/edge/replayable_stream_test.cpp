@@ -233,8 +233,7 @@ std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.en
 
 }  // namespace
 
-TEST_CASE("the stream header and the client bytes that waited for the stream go out in one write",
-          "[edge][replay]") {
+TEST_CASE("the stream header and the client bytes that waited for the stream go out in one write", "[edge][replay]") {
   boost::asio::io_context io;
   auto [client, public_side] = stream_pair(io);
   std::vector<std::string> writes;
@@ -257,9 +256,8 @@ TEST_CASE("the stream header and the client bytes that waited for the stream go 
   dispatch(1);
   std::string got(22, '\0');
   bool read = false;
-  boost::asio::async_read(*connector_ends[0], boost::asio::buffer(got), [&](sdk::error_code, std::size_t) {
-    read = true;
-  });
+  boost::asio::async_read(*connector_ends[0], boost::asio::buffer(got),
+                          [&](sdk::error_code, std::size_t) { read = true; });
   REQUIRE(run_until(io, [&] { return read; }));
   CHECK(got == "HDR1GET / HTTP/1.0\r\n\r\n");
   CHECK(writes == std::vector<std::string>{"HDR1GET / HTTP/1.0\r\n\r\n"});
@@ -269,9 +267,8 @@ TEST_CASE("the stream header and the client bytes that waited for the stream go 
   core->leg_lost(1);
   dispatch(2);
   read = false;
-  boost::asio::async_read(*connector_ends[1], boost::asio::buffer(got), [&](sdk::error_code, std::size_t) {
-    read = true;
-  });
+  boost::asio::async_read(*connector_ends[1], boost::asio::buffer(got),
+                          [&](sdk::error_code, std::size_t) { read = true; });
   REQUIRE(run_until(io, [&] { return read; }));
   CHECK(got == "HDR2GET / HTTP/1.0\r\n\r\n");
   CHECK(writes == std::vector<std::string>{"HDR2GET / HTTP/1.0\r\n\r\n"});
@@ -290,14 +287,13 @@ TEST_CASE("a stream header goes out alone when the client has sent nothing yet",
   auto core = tunnel->core();
   splice(std::move(public_side), std::move(tunnel), {}, [](const SpliceResult&) {});
   auto [edge_end, connector_end] = stream_pair(io);
-  core->dispatched({}, Dispatch{1, std::make_unique<CountingStream>(std::move(edge_end), writes), true,
-                                bytes_of("HDR1")});
+  core->dispatched({},
+                   Dispatch{1, std::make_unique<CountingStream>(std::move(edge_end), writes), true, bytes_of("HDR1")});
   auto read_exactly = [&](std::size_t n) {
     std::string got(n, '\0');
     bool read = false;
-    boost::asio::async_read(*connector_end, boost::asio::buffer(got), [&](sdk::error_code, std::size_t) {
-      read = true;
-    });
+    boost::asio::async_read(*connector_end, boost::asio::buffer(got),
+                            [&](sdk::error_code, std::size_t) { read = true; });
     REQUIRE(run_until(io, [&] { return read; }));
     return got;
   };
