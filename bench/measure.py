@@ -46,8 +46,13 @@ def latency(procs, client, ns, mode, host, port, count, warmup, size=64):
         raise BenchError(f"{mode} to {host}:{port} printed no summary: {r.stdout[-200:]} {r.stderr[-200:]}")
 
 
-def conns_per_second(procs, ns, host, port, seconds, connections, threads=2):
-    """wrk with Connection: close: every request is a new TCP connection through the path."""
+def conns_per_second(procs, ns, host, port, seconds, connections, threads=2, cpu_pids=None):
+    """wrk with Connection: close: every request is a new TCP connection through the path.
+
+    With cpu_pids (() -> pids of the tunnel's own processes for this service), also the CPU
+    microseconds (user + system) those processes spent per connection."""
+    pids = cpu_pids() if cpu_pids else []
+    cpu0 = cpu_seconds(pids)
     argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "3s",
             "-H", "Connection: close", f"http://{host}:{port}/"]
     r = procs.run(argv, ns=ns, timeout=seconds + 30)
@@ -62,7 +67,10 @@ def conns_per_second(procs, ns, host, port, seconds, connections, threads=2):
     if n:
         errors += int(n.group(1))
     total = re.search(r"(\d+) requests in", r.stdout)
-    return {"per_s": float(m.group(1)), "errors": errors, "requests": int(total.group(1)) if total else None}
+    out = {"per_s": float(m.group(1)), "errors": errors, "requests": int(total.group(1)) if total else None}
+    if pids and out["requests"]:
+        out["cpu_us_per_conn"] = (cpu_seconds(pids) - cpu0) * 1e6 / out["requests"]
+    return out
 
 
 def _wait(cond, timeout, what):

@@ -25,12 +25,13 @@ class Net:
 
 
 class Path:
-    def __init__(self, name, public, edge_pids=None, connector_pids=None, cpu_pids=None, note=""):
+    def __init__(self, name, public, edge_pids=None, connector_pids=None, cpu_pids=None, note="", conn_cpu_pids=None):
         self.name = name
         self.public = public            # service -> (host, port) the public client dials
         self.edge_pids = edge_pids      # () -> pids on the public side (edge; sshd's session processes)
         self.connector_pids = connector_pids  # () -> pids on the private side (connector; ssh)
         self.cpu_pids = cpu_pids        # () -> pids whose CPU moves the iperf3 bytes
+        self.conn_cpu_pids = conn_cpu_pids  # () -> pids whose CPU carries the connections to nginx (http)
         self.note = note
 
 
@@ -154,9 +155,11 @@ plugin = "backoff"
         public[name] = ("127.0.0.1", port)
     first = next(iter(connectors))
     cpu_connector = connectors.get("iperf", connectors[first])
+    http_connector = connectors.get("http", connectors[first])
     return Path(transport, public, edge_pids=lambda: [edge.pid],
                 connector_pids=lambda: [connectors[first].pid],
-                cpu_pids=lambda: [edge.pid, cpu_connector.pid], note=f"edge {addr}")
+                cpu_pids=lambda: [edge.pid, cpu_connector.pid], note=f"edge {addr}",
+                conn_cpu_pids=lambda: [edge.pid, http_connector.pid])
 
 
 def ssh_keys(procs, tmp):
@@ -214,5 +217,7 @@ LogLevel ERROR
         cipher = next((l.split()[1].split(",")[0] for l in g.stdout.splitlines() if l.startswith("ciphers ")), "?")
     # sshd forks a process (or two, privilege separation) per connection; the listener itself is idle
     session = lambda: descendants(sshd.pid)
+    # the session's sshd accepts the forwarded connections itself: no process per connection
     return Path(name, public, edge_pids=session, connector_pids=lambda: [ssh.pid],
-                cpu_pids=lambda: session() + [ssh.pid], note=f"cipher {cipher}")
+                cpu_pids=lambda: session() + [ssh.pid], note=f"cipher {cipher}",
+                conn_cpu_pids=lambda: session() + [ssh.pid])

@@ -132,8 +132,11 @@ def measure_path(a, procs, tools, net, path, res, ref):
             res["added_p99_us"] = r["p99"] - ref["ping_p99_us"]
     if "cps" in a.figures:
         say(f"{net.name} {path.name}: wrk Connection: close {a.conn_seconds}s")
-        r = measure.conns_per_second(procs, ns, *path.public["http"], a.conn_seconds, a.conn_concurrency)
+        r = measure.conns_per_second(procs, ns, *path.public["http"], a.conn_seconds, a.conn_concurrency,
+                                     cpu_pids=path.conn_cpu_pids)
         res["conn_per_s"], res["conn_errors"] = r["per_s"], r["errors"]
+        if "cpu_us_per_conn" in r:
+            res["conn_cpu_us"] = r["cpu_us_per_conn"]
     if "ttfb" in a.figures:
         say(f"{net.name} {path.name}: time to first byte x {a.ttfb_count}")
         r = measure.latency(procs, tools["client"], ns, "ttfb", *path.public["http"], a.ttfb_count,

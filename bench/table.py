@@ -19,6 +19,7 @@ NETWORK_ROWS = (
     ("added_p99_us", "added p99, us", 0, False, True),
     ("conn_per_s", "new connections/s", 0, True, True),
     ("conn_errors", "  errors", 0, False, False),
+    ("conn_cpu_us", "  CPU us per connection (tunnel procs)", 1, False, True),
     ("ttfb_p50_us", "time to first byte p50, us", 0, True, True),
     ("ttfb_p99_us", "time to first byte p99, us", 0, True, True),
 )

@@ -153,35 +153,26 @@ void EdgeLeg::on_message(sdk::error_code ec, protocol::ControlMessage message) {
   read_next();
 }
 
-void EdgeLeg::open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready) {
+void EdgeLeg::open_data_stream(sdk::StreamHandler ready) {
   if (ended_ || !engine_.accepts_streams()) {
     return boost::asio::post(connection_->get_executor(), [ready = std::move(ready)]() mutable {
       std::move(ready)(sdk::make_error_code(sdk::errc::peer_closed), nullptr);
     });
   }
   engine_.handle_stream_open_started();
-  connection_->async_open_stream([self = shared_from_this(), header, ready = std::move(ready)](
-                                     sdk::error_code ec, sdk::ByteStreamPtr stream) mutable {
-    if (ec) {
-      self->engine_.handle_stream_open_finished(false);
-      self->pump();
-      return std::move(ready)(ec, nullptr);
-    }
-    auto* raw = stream.get();
-    async_write_stream_header(*raw, header, [self, stream = std::move(stream), ready = std::move(ready)](
-                                                sdk::error_code e) mutable {
-      self->engine_.handle_stream_open_finished(!e);
-      self->pump();
-      if (e) return std::move(ready)(e, nullptr);
-      auto tracked = std::make_unique<TrackedStream>(std::move(stream), [weak = std::weak_ptr(self)] {
-        if (auto session = weak.lock()) {
-          session->engine_.handle_stream_closed();
-          session->pump();
-        }
+  connection_->async_open_stream(
+      [self = shared_from_this(), ready = std::move(ready)](sdk::error_code ec, sdk::ByteStreamPtr stream) mutable {
+        self->engine_.handle_stream_open_finished(!ec);
+        self->pump();
+        if (ec) return std::move(ready)(ec, nullptr);
+        auto tracked = std::make_unique<TrackedStream>(std::move(stream), [weak = std::weak_ptr(self)] {
+          if (auto session = weak.lock()) {
+            session->engine_.handle_stream_closed();
+            session->pump();
+          }
+        });
+        std::move(ready)(sdk::error_code{}, std::move(tracked));
       });
-      std::move(ready)(sdk::error_code{}, std::move(tracked));
-    });
-  });
 }
 
 void EdgeLeg::end(sdk::error_code reason) {

@@ -26,9 +26,12 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   void start();
   /// Closes the connection telling the peer `reason`; the registry forgets the leg.
   void end(sdk::error_code reason);
-  /// Opens a data stream, writes `header`, and hands the stream to `ready`
-  /// (or an error: the leg died or drains, stream limit).
-  void open_data_stream(const protocol::StreamHeader& header, sdk::StreamHandler ready);
+  /// Opens a data stream and hands it to `ready` (or an error: the leg died
+  /// or drains, stream limit). The caller writes the StreamHeader first, in
+  /// the same write as the client bytes that wait (ReplayCore does): one
+  /// packet instead of two, and no loop pass between them. It counts as
+  /// opened for the Unregister ack from here.
+  void open_data_stream(sdk::StreamHandler ready);
 
   LegId id() const { return id_; }
   /// The connector answers each data stream with a StreamReply (both sides agreed at registration).

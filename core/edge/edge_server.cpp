@@ -157,9 +157,8 @@ void EdgeServer::open_fixed_public_ports() {
 }
 
 void EdgeServer::open_public_listener(const std::string& tunnel_id, const tcp::endpoint& at) {
-  auto listener = std::make_shared<PublicListener>(io_.get_executor(), at, [this, tunnel_id](tcp::socket client) {
-    forward(tunnel_id, std::move(client));
-  });
+  auto listener = std::make_shared<PublicListener>(
+      io_.get_executor(), at, [this, tunnel_id](AcceptedClient client) { forward(tunnel_id, std::move(client)); });
   listener->start();
   public_listeners_[tunnel_id] = listener;
 }

@@ -7,6 +7,7 @@
 #include "core/config/edge_config.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
+#include "core/edge/public_listener.hpp"
 #include "core/edge/replayable_stream.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/plugin/plugin_set.hpp"
@@ -26,7 +27,6 @@
 namespace warren::core {
 
 class EdgeLeg;
-class PublicListener;
 
 class EdgeServer {
  public:
@@ -57,11 +57,14 @@ class EdgeServer {
   void leg_draining(LegId leg);
   void replica_left(const std::optional<ReplicaLeft>& left, const char* how);
   std::string render_replicas() const;
-  void forward(const std::string& tunnel_id, boost::asio::ip::tcp::socket client);
-  /// Opens a data stream on `leg` and writes `header`; `done` gets the leg either way.
-  void open_on_leg(LegId leg, const protocol::StreamHeader& header, DispatchHandler done);
+  void forward(const std::string& tunnel_id, AcceptedClient accepted);
+  /// The encoded StreamHeader of one public connection, shared by its attempts.
+  using HeaderBytes = std::shared_ptr<const std::vector<std::uint8_t>>;
+  /// Opens a data stream on `leg`; the Dispatch carries `header` to write
+  /// first; `done` gets the leg either way.
+  void open_on_leg(LegId leg, const HeaderBytes& header, DispatchHandler done);
   /// Opens one on another leg of `tunnel_id` (see TunnelRegistry::redispatch_leg).
-  void redispatch(const std::string& tunnel_id, const protocol::StreamHeader& header, const std::set<LegId>& tried,
+  void redispatch(const std::string& tunnel_id, const HeaderBytes& header, const std::set<LegId>& tried,
                   std::set<std::string>& connectors_tried, DispatchHandler done);
   void refuse(boost::asio::ip::tcp::socket& client, const std::string& tunnel_id, const SourceKey& source,
               const AdmissionDecision& decision);

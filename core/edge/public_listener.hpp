@@ -11,9 +11,17 @@
 
 namespace warren::core {
 
+/// A client just accepted, with both ends of its connection (from accept()
+/// itself and the listener's address: no getpeername/getsockname per client).
+struct AcceptedClient {
+  boost::asio::ip::tcp::socket socket;
+  boost::asio::ip::tcp::endpoint peer;
+  boost::asio::ip::tcp::endpoint local;
+};
+
 class PublicListener : public std::enable_shared_from_this<PublicListener> {
  public:
-  using OnClient = std::function<void(boost::asio::ip::tcp::socket)>;
+  using OnClient = std::function<void(AcceptedClient)>;
 
   /// Binds at once; throws boost::system::system_error (e.g. address in use).
   PublicListener(boost::asio::any_io_executor executor, const boost::asio::ip::tcp::endpoint& at, OnClient on_client);
@@ -23,10 +31,13 @@ class PublicListener : public std::enable_shared_from_this<PublicListener> {
 
  private:
   void accept();
+  void hand_over(boost::asio::ip::tcp::socket client);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
   OnClient on_client_;
+  boost::asio::ip::tcp::endpoint bound_;  ///< the listener's address; unspecified: each client's is asked
+  boost::asio::ip::tcp::endpoint peer_;   ///< filled by the pending async_accept
 };
 
 }  // namespace warren::core

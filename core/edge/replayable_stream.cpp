@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 
 #include <cstring>
+#include <span>
 
 namespace warren::core {
 
@@ -213,16 +214,31 @@ void ReplayCore::dispatched(sdk::error_code ec, Dispatch dispatch) {
   inner_ = std::move(dispatch.stream);
   state_.dispatched(dispatch.leg, dispatch.expects_reply);
   if (dispatch.expects_reply) decoder_.emplace();
-  if (state_.kept().empty()) return resume();
+  // The header, the bytes kept from an earlier attempt and the client bytes
+  // the splice is waiting to write (a request read at accept) go out in one
+  // write: the connector gets them in one packet and connects its backend
+  // with the request at hand.
+  std::size_t take = (write_handler_ && write_kept_ == 0) ? state_.room(write_buffer_.size()) : 0;
+  if (dispatch.prefix.empty() && state_.kept().empty() && take == 0) return resume();
   // A copy: the reply may arrive (and free the kept bytes) before this write completes.
-  auto copy = std::make_shared<std::vector<std::uint8_t>>(state_.kept());
+  auto copy = std::make_shared<std::vector<std::uint8_t>>(std::move(dispatch.prefix));
+  copy->reserve(copy->size() + state_.kept().size() + take);
+  copy->insert(copy->end(), state_.kept().begin(), state_.kept().end());
+  if (take > 0) {
+    std::span<const std::uint8_t> waiting(static_cast<const std::uint8_t*>(write_buffer_.data()), take);
+    copy->insert(copy->end(), waiting.begin(), waiting.end());
+    state_.sent(waiting);
+    write_kept_ = take;
+  }
   inner_writing_ = true;
   boost::asio::async_write(*inner_, boost::asio::buffer(*copy),
                            [weak = weak_from_this(), generation = generation_, copy](sdk::error_code e, std::size_t) {
                              auto self = weak.lock();
                              if (!self || generation != self->generation_) return;
                              self->inner_writing_ = false;
+                             // On failure the splice's bytes are kept: replay_elsewhere() answers its write.
                              if (e) return self->failed(e);
+                             if (self->write_kept_ > 0) self->complete_write({}, self->write_kept_);
                              self->resume();
                            });
   issue_read();

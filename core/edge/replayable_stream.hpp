@@ -19,14 +19,19 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <vector>
 
 namespace warren::core {
 
-/// A data stream opened on a leg, its StreamHeader written.
+/// A data stream opened on a leg.
 struct Dispatch {
   LegId leg = 0;  ///< 0: no leg was left to try
   sdk::ByteStreamPtr stream;
   bool expects_reply = false;  ///< the leg's connector sends a StreamReply first
+  /// Bytes that go out on `stream` before any other (its encoded
+  /// StreamHeader), in one write with the kept bytes and the client bytes
+  /// already waiting. Empty when the header is written already.
+  std::vector<std::uint8_t> prefix;
 };
 using DispatchHandler = std::function<void(sdk::error_code, Dispatch)>;
 

@@ -57,7 +57,7 @@ struct Rig {
     auto [edge_end, connector_end] = stream_pair(io);
     connector_ends.push_back(std::move(connector_end));
     LegId leg = connector_ends.size();
-    done({}, Dispatch{leg, std::move(edge_end), leg_replies.at(leg - 1)});
+    done({}, Dispatch{leg, std::move(edge_end), leg_replies.at(leg - 1), {}});
   }
 
   UnixStream& connector(LegId leg) {
@@ -203,4 +203,103 @@ TEST_CASE("a client that half-closed before the reply has its bytes and its end 
   CHECK(end == boost::asio::error::eof);
   rig.reply(2, protocol::StreamReply{}, "pong");
   CHECK(rig.read_exactly(*rig.client, 4) == "pong");
+}
+
+namespace {
+
+/// A leg's data stream that records each write the edge makes on it.
+class CountingStream final : public sdk::ByteStream {
+ public:
+  CountingStream(sdk::ByteStreamPtr inner, std::vector<std::string>& writes)
+      : inner_(std::move(inner)), writes_(writes) {}
+  executor_type get_executor() override { return inner_->get_executor(); }
+  void shutdown_send() override { inner_->shutdown_send(); }
+  void abort() override { inner_->abort(); }
+
+ private:
+  void async_read_some_impl(boost::asio::mutable_buffer buffer, sdk::ReadHandler handler) override {
+    inner_->async_read_some(buffer, std::move(handler));
+  }
+  void async_write_some_impl(boost::asio::const_buffer buffer, sdk::WriteHandler handler) override {
+    writes_.emplace_back(static_cast<const char*>(buffer.data()), buffer.size());
+    inner_->async_write_some(buffer, std::move(handler));
+  }
+
+  sdk::ByteStreamPtr inner_;
+  std::vector<std::string>& writes_;
+};
+
+std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+}  // namespace
+
+TEST_CASE("the stream header and the client bytes that waited for the stream go out in one write", "[edge][replay]") {
+  boost::asio::io_context io;
+  auto [client, public_side] = stream_pair(io);
+  std::vector<std::string> writes;
+  std::vector<std::unique_ptr<UnixStream>> connector_ends;
+  DispatchHandler open = [&](sdk::error_code, Dispatch) {};
+  ReplayHooks hooks;
+  hooks.reopen = [&](const std::set<LegId>&, DispatchHandler done) { open = std::move(done); };
+  auto tunnel = std::make_unique<ReplayableStream>(io.get_executor(), ReplayLimits{}, sdk::Clock::now(), hooks);
+  auto core = tunnel->core();
+  // The request was read at accept: the splice writes it before any stream is open.
+  splice(std::move(public_side), std::move(tunnel), bytes_of("GET / HTTP/1.0\r\n\r\n"), [](const SpliceResult&) {});
+  io.restart();
+  io.poll();
+  auto dispatch = [&](LegId leg) {
+    auto [edge_end, connector_end] = stream_pair(io);
+    connector_ends.push_back(std::move(connector_end));
+    core->dispatched({}, Dispatch{leg, std::make_unique<CountingStream>(std::move(edge_end), writes), true,
+                                  bytes_of("HDR" + std::to_string(leg))});
+  };
+  dispatch(1);
+  std::string got(22, '\0');
+  bool read = false;
+  boost::asio::async_read(*connector_ends[0], boost::asio::buffer(got),
+                          [&](sdk::error_code, std::size_t) { read = true; });
+  REQUIRE(run_until(io, [&] { return read; }));
+  CHECK(got == "HDR1GET / HTTP/1.0\r\n\r\n");
+  CHECK(writes == std::vector<std::string>{"HDR1GET / HTTP/1.0\r\n\r\n"});
+
+  // Replayed on another leg: that leg's header and the kept bytes, again in one write.
+  writes.clear();
+  core->leg_lost(1);
+  dispatch(2);
+  read = false;
+  boost::asio::async_read(*connector_ends[1], boost::asio::buffer(got),
+                          [&](sdk::error_code, std::size_t) { read = true; });
+  REQUIRE(run_until(io, [&] { return read; }));
+  CHECK(got == "HDR2GET / HTTP/1.0\r\n\r\n");
+  CHECK(writes == std::vector<std::string>{"HDR2GET / HTTP/1.0\r\n\r\n"});
+  CHECK(core->state().kept().size() == 18);
+}
+
+TEST_CASE("a stream header goes out alone when the client has sent nothing yet", "[edge][replay]") {
+  // A server-speaks-first protocol (SSH, SMTP): the connector must get the
+  // header, and reach its backend, before any client byte.
+  boost::asio::io_context io;
+  auto [client, public_side] = stream_pair(io);
+  std::vector<std::string> writes;
+  ReplayHooks hooks;
+  hooks.reopen = [](const std::set<LegId>&, DispatchHandler) {};
+  auto tunnel = std::make_unique<ReplayableStream>(io.get_executor(), ReplayLimits{}, sdk::Clock::now(), hooks);
+  auto core = tunnel->core();
+  splice(std::move(public_side), std::move(tunnel), {}, [](const SpliceResult&) {});
+  auto [edge_end, connector_end] = stream_pair(io);
+  core->dispatched({},
+                   Dispatch{1, std::make_unique<CountingStream>(std::move(edge_end), writes), true, bytes_of("HDR1")});
+  auto read_exactly = [&](std::size_t n) {
+    std::string got(n, '\0');
+    bool read = false;
+    boost::asio::async_read(*connector_end, boost::asio::buffer(got),
+                            [&](sdk::error_code, std::size_t) { read = true; });
+    REQUIRE(run_until(io, [&] { return read; }));
+    return got;
+  };
+  CHECK(read_exactly(4) == "HDR1");
+  auto late = std::make_shared<std::string>("late");
+  boost::asio::async_write(*client, boost::asio::buffer(*late), [late](sdk::error_code, std::size_t) {});
+  CHECK(read_exactly(4) == "late");
+  CHECK(writes == std::vector<std::string>{"HDR1", "late"});
 }
