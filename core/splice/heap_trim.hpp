@@ -15,7 +15,10 @@ namespace warren::core {
 /// peak since the last trim, by at least `min_released` streams. Each trim
 /// restarts the peak at the live count, so a burst of N closes costs about
 /// log2(N / min_released) trims, and steady churn below min_released none.
-/// Sans-io: counts in, yes/no out.
+/// A burst that trimmed on the way down trims once more when its last stream
+/// is gone: the halvings stop at a few hundred live streams, and what those
+/// and the rest of the burst freed after the last halving stayed resident
+/// (bench/MEMORY.md). Sans-io: counts in, yes/no out.
 class HeapTrimPolicy {
  public:
   explicit HeapTrimPolicy(std::size_t min_released = 256) : min_released_(min_released) {}
@@ -25,8 +28,11 @@ class HeapTrimPolicy {
   /// True: trim now.
   bool closed() {
     if (live_ > 0) --live_;
-    if (peak_ - live_ < min_released_ || live_ > peak_ / 2) return false;
+    bool halved = peak_ - live_ >= min_released_ && live_ <= peak_ / 2;
+    bool emptied = live_ == 0 && burst_trimmed_ && peak_ > 0;
+    if (!halved && !emptied) return false;
     peak_ = live_;
+    burst_trimmed_ = live_ > 0;
     return true;
   }
 
@@ -37,6 +43,7 @@ class HeapTrimPolicy {
   std::size_t min_released_;
   std::size_t live_ = 0;
   std::size_t peak_ = 0;
+  bool burst_trimmed_ = false;  ///< a halving trimmed and streams are still live
 };
 
 /// Counts one stream's memory for the process-wide policy while it lives;
