@@ -459,6 +459,59 @@ def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False, 
         run.cleanup(keep)
 
 
+def _cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def churn(build_dir, mib, transport="quic", log_level=None, env=None, preload=None):
+    """Echoes `mib` MiB through one tunnelled connection; counts the brk/mmap/munmap calls and
+    CPU seconds of edge and connector meanwhile (perf stat on syscall tracepoints)."""
+    run = Run(build_dir, log_level, preload, env)
+    try:
+        edge, connector, public_port = setup(run, 16, transport)
+        pids = {"edge": edge, "connector": connector}
+        settle(pids, seconds=1.0)
+        events = ",".join(f"syscalls:sys_enter_{c}" for c in ("brk", "mmap", "munmap", "madvise"))
+        out = os.path.join(run.tmp, "perf.txt")
+        perf = subprocess.Popen(["perf", "stat", "-x", ",", "-o", out, "-e", events, "-p", f"{edge},{connector}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        cpu0 = {n: _cpu_seconds(p) for n, p in pids.items()}
+        block = bytes(range(256)) * 256  # 64 KiB
+        total = mib << 20
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", public_port), timeout=30) as s:
+            import threading
+            def send():
+                for _ in range(total // len(block)):
+                    s.sendall(block)
+            t = threading.Thread(target=send)
+            t.start()
+            got = 0
+            while got < total:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    raise RuntimeError("the echo closed early")
+                got += len(chunk)
+            t.join()
+        seconds = time.monotonic() - start
+        cpu = {n: round(_cpu_seconds(p) - cpu0[n], 2) for n, p in pids.items()}
+        perf.send_signal(signal.SIGINT)
+        perf.wait(timeout=30)
+        counts = {}
+        with open(out) as f:
+            for line in f:
+                parts = line.strip().split(",")
+                if len(parts) > 2 and parts[2].startswith("syscalls:sys_enter_"):
+                    counts[parts[2].split("_enter_")[1]] = int(parts[0]) if parts[0].isdigit() else parts[0]
+        return {"mib": mib, "transport": transport, "seconds": round(seconds, 2), "cpu_s": cpu,
+                "syscalls": counts}
+    finally:
+        run.cleanup()
+
+
 def table(results):
     lines = [f"{'streams':>8} {'side':<10} {'idle MiB':>9} {'held MiB':>9} {'KiB/stream':>11} "
              f"{'after MiB':>10} {'after/idle':>10} {'threads':>7}"]
@@ -493,6 +546,8 @@ def main():
                     help="attach heaptrack to this side after idle; print what the load left allocated")
     ap.add_argument("--edge-key", action="append", default=[], metavar="KEY=VALUE",
                     help="an extra [edge] key, as TOML (e.g. max_stream_buffer_mib=1)")
+    ap.add_argument("--churn", type=int, metavar="MIB",
+                    help="instead: echo MIB MiB through one stream; count edge+connector brk/mmap/munmap and CPU")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for edge and connector (e.g. GLIBC_TUNABLES=glibc.malloc.arena_max=1)")
     args = ap.parse_args()
@@ -500,6 +555,9 @@ def main():
     if max(counts) > 20000:
         ap.error("--streams: at most 20000 (warren-loadgen idle's limit)")
     env = dict(e.split("=", 1) for e in args.env)
+    if args.churn:
+        print(json.dumps(churn(args.build_dir, args.churn, args.transport, args.log_level, env, args.preload)))
+        return 0
     results = []
     for n in counts:
         print(f"[memory] {n} streams ...", file=sys.stderr, flush=True)

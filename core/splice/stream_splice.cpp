@@ -118,7 +118,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
  public:
   Splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::function<void(const SpliceResult&)> done,
          const SpliceOptions& options)
-      : a_(std::move(a)),
+      : trim_ticket_(a->get_executor()),
+        a_(std::move(a)),
         b_(std::move(b)),
         done_(std::move(done)),
         counter_(options.tracker),

@@ -25,8 +25,7 @@ std::vector<std::size_t> burst(HeapTrimPolicy& policy, std::size_t open) {
 
 TEST_CASE("a burst of closes trims at each halving, a few times in all") {
   HeapTrimPolicy policy(256);
-  // The last trim comes when the burst's last stream is gone.
-  CHECK(burst(policy, 10000) == std::vector<std::size_t>{5000, 2500, 1250, 625, 312, 56, 0});
+  CHECK(burst(policy, 10000) == std::vector<std::size_t>{5000, 2500, 1250, 625, 312, 56});
   CHECK(policy.live() == 0);
 }
 
@@ -35,7 +34,7 @@ TEST_CASE("churn below the minimum never trims, and a new peak starts a new coun
   for (int round = 0; round < 100; ++round) CHECK(burst(policy, 200).empty());
   // 300 open with 200 already closed before: the peak is 300, so the trim
   // comes once 256 of them have gone (44 left, under half of 300).
-  CHECK(burst(policy, 300) == std::vector<std::size_t>{44, 0});
+  CHECK(burst(policy, 300) == std::vector<std::size_t>{44});
 }
 
 TEST_CASE("closes that keep the live count above half the peak do not trim") {
@@ -51,24 +50,38 @@ TEST_CASE("closes that keep the live count above half the peak do not trim") {
   CHECK(policy.live() == 40);
 }
 
-TEST_CASE("the last close of a burst that trimmed trims once more, and only once") {
+TEST_CASE("a burst that trimmed owes one settle trim when its last stream is gone") {
   HeapTrimPolicy policy(256);
-  // 1,000 open, 700 close: one halving trim (at 500), 300 still live.
+  // 1,000 open, 700 close: one halving trim (at 500 live), no settle yet.
   for (int i = 0; i < 1000; ++i) policy.opened();
   std::vector<std::size_t> trims;
-  for (int i = 0; i < 700; ++i)
+  for (int i = 0; i < 700; ++i) {
     if (policy.closed()) trims.push_back(policy.live());
+    CHECK_FALSE(policy.settle_due());
+  }
   CHECK(trims == std::vector<std::size_t>{500});
-  // New streams come and go while 300 live: no trim (below min_released).
-  for (int i = 0; i < 100; ++i) policy.opened();
-  for (int i = 0; i < 100; ++i) CHECK_FALSE(policy.closed());
-  // The rest close: one more halving (244 live, under half of 500), then the
-  // emptying trim, then nothing more.
+  // The rest close: one more halving (at 244, under half of 500), then the
+  // close that empties the burst asks for the settle trim, once.
   trims.clear();
-  for (int i = 0; i < 300; ++i)
+  std::vector<std::size_t> settles;
+  for (int i = 0; i < 300; ++i) {
     if (policy.closed()) trims.push_back(policy.live());
-  CHECK(trims == std::vector<std::size_t>{244, 0});
-  CHECK_FALSE(policy.closed());  // a stray close at zero
-  policy.opened();
-  CHECK_FALSE(policy.closed());  // a lone stream after the burst
+    if (policy.settle_due()) settles.push_back(policy.live());
+  }
+  CHECK(trims == std::vector<std::size_t>{244});
+  CHECK(settles == std::vector<std::size_t>{0});
+  CHECK_FALSE(policy.settle_due());
+  // Churn below min_released after it: neither kind of trim.
+  for (int round = 0; round < 10; ++round) {
+    CHECK(burst(policy, 100).empty());
+    CHECK_FALSE(policy.settle_due());
+  }
+}
+
+TEST_CASE("churn that never trimmed owes no settle trim") {
+  HeapTrimPolicy policy(256);
+  for (int round = 0; round < 20; ++round) {
+    CHECK(burst(policy, 200).empty());
+    CHECK_FALSE(policy.settle_due());
+  }
 }
