@@ -67,9 +67,15 @@ TEST_CASE("http2: SpareBuffers frees what is past its bounds", "[http2][buffers]
     CHECK(spares.count() == 0);
     for (std::size_t i = 0; i < SpareBuffers::max_count + 3; ++i) spares.give(std::vector<std::uint8_t>(1024));
     CHECK(spares.count() == SpareBuffers::max_count);
+    CHECK(spares.bytes() == SpareBuffers::max_count * 1024);
     auto taken = spares.take();
     CHECK(taken.empty());
     CHECK(taken.capacity() >= 1024);
+    // The byte bound: two full-size spares fill it, a third is freed.
+    SpareBuffers large;
+    for (int i = 0; i < 3; ++i) large.give(std::vector<std::uint8_t>(SpareBuffers::max_capacity));
+    CHECK(large.count() == SpareBuffers::max_bytes / SpareBuffers::max_capacity);
+    CHECK(large.bytes() <= SpareBuffers::max_bytes);
   }).join();
 }
 

@@ -18,31 +18,39 @@
 namespace warren::http2 {
 
 /// Drained queue storage kept for the next queue on the same thread that
-/// fills. Bounded in count and size: what the spare list holds is the most
-/// an idle process keeps after traffic (max_count x max_capacity per thread).
+/// fills. Bounded in count and bytes: what the spare list holds is the most
+/// an idle process keeps after traffic (max_bytes per thread). A received
+/// queue of a bulk stream grows to its stream window (1 MiB by default);
+/// with a smaller cap it was freed at each drain and regrown by copying,
+/// which cost HTTP/2 bulk ~10 % more CPU (bench/MEMORY.md).
 class SpareBuffers {
  public:
   static constexpr std::size_t max_count = 4;
-  static constexpr std::size_t max_capacity = 128 << 10;
+  static constexpr std::size_t max_capacity = 1 << 20;
+  static constexpr std::size_t max_bytes = 2 << 20;
 
   /// An empty vector, with capacity when a spare is at hand.
   std::vector<std::uint8_t> take() {
     if (spares_.empty()) return {};
     auto bytes = std::move(spares_.back());
     spares_.pop_back();
+    held_ -= bytes.capacity();
     return bytes;
   }
   /// Keeps `bytes`' storage if there is room; frees it otherwise.
   void give(std::vector<std::uint8_t>&& bytes) {
     if (bytes.capacity() == 0) return;
-    if (spares_.size() >= max_count || bytes.capacity() > max_capacity) {
+    if (spares_.size() >= max_count || bytes.capacity() > max_capacity || held_ + bytes.capacity() > max_bytes) {
       std::vector<std::uint8_t>().swap(bytes);
       return;
     }
     bytes.clear();
+    held_ += bytes.capacity();
     spares_.push_back(std::move(bytes));
   }
   std::size_t count() const { return spares_.size(); }
+  /// Bytes of storage the spares hold.
+  std::size_t bytes() const { return held_; }
 
   /// This thread's list (each I/O thread drives its own connections).
   static SpareBuffers& local() {
@@ -52,6 +60,7 @@ class SpareBuffers {
 
  private:
   std::vector<std::vector<std::uint8_t>> spares_;
+  std::size_t held_ = 0;
 };
 
 class ByteQueue {
