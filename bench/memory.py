@@ -15,10 +15,17 @@ With --breakdown it also prints where each idle process's RSS lies, read
 from /proc/PID/smaps: file-backed pages per mapped object (text and data of
 the binary and each shared library: counted in full by VmRSS although other
 processes map the same pages; Pss splits them), the main heap, other malloc
-arenas, thread stacks and other anonymous memory.
+arenas, thread stacks and other anonymous memory; and in the "after" state
+glibc's malloc_stats(), free heap by chunk size (malloc_info) and what one
+more malloc_trim(0) would give back (both called through gdb).
+--touch B makes each stream echo B bytes before it idles; --churn MIB
+instead echoes MIB MiB through one stream and counts edge + connector
+brk/mmap/munmap calls (perf stat) and CPU seconds. bench/MEMORY.md has
+the figures.
 
 Usage:  bench/memory.py [--build-dir build] [--streams 1000,10000] [--json FILE]
-        [--transport quic|http2] [--breakdown] [--env NAME=VALUE ...]
+        [--transport quic|http2] [--touch BYTES] [--breakdown] [--churn MIB]
+        [--edge-key KEY=VALUE ...] [--env NAME=VALUE ...]
         [--after-seconds 15] [--log-level LEVEL] [--keep] [--preload LIB]
 Library: measure(build_dir, streams) -> dict (one stream count, fresh processes).
 Every wait has a deadline; every process started is stopped, also on error.
@@ -387,7 +394,7 @@ def _hold(run, public_port, streams, touch, pids, base):
 
 
 def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False, preload=None, transport="quic",
-            touch=0, env=None, show_breakdown=False, heaptrack_side=None, edge_keys=None):
+            touch=0, env=None, show_breakdown=False, edge_keys=None):
     """One measurement with fresh processes; figures in KiB (RSS) and KiB per stream."""
     run = Run(build_dir, log_level, preload, env)
     run.edge_keys = "\n".join(edge_keys or [])
@@ -401,14 +408,6 @@ def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False, 
             for n in pids:
                 print(breakdown_table(n, cats[n]), flush=True)
         base = {n: idle[n]["fds"] for n in pids}
-        tracker = None
-        if heaptrack_side:  # records every allocation from now on; what is unfreed at "after" stayed
-            out = os.path.join(run.tmp, f"heaptrack.{heaptrack_side}")
-            tracker = subprocess.Popen(["heaptrack", "-o", out, "-p", str(pids[heaptrack_side])],
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            wait_for("heaptrack to attach", lambda: any(f.startswith(f"heaptrack.{heaptrack_side}")
-                                                      for f in os.listdir(run.tmp)), 60)
-            time.sleep(2.0)
         established, release = _hold(run, public_port, streams, touch, pids, base)
         # Every public connection became a socket on the edge and a backend
         # socket on the connector: wait for both before reading RSS.
@@ -424,16 +423,6 @@ def measure(build_dir, streams, after_seconds=15.0, log_level=None, keep=False, 
         closed_at = time.monotonic()
         time.sleep(max(0.0, after_seconds - (time.monotonic() - closed_at)))
         after = sample(pids)
-        if tracker:
-            tracker.send_signal(signal.SIGINT)
-            tracker.wait(timeout=120)
-            data = next(os.path.join(run.tmp, f) for f in sorted(os.listdir(run.tmp))
-                        if f.startswith(f"heaptrack.{heaptrack_side}"))
-            report = subprocess.run(["heaptrack_print", "--print-leaks", "1", "--print-peaks", "0",
-                                     "--print-allocators", "0", "--print-temporary", "0", "-n", "25", data],
-                                    capture_output=True, text=True, timeout=600).stdout
-            print(f"{heaptrack_side}: allocated during the load and not freed 15 s after it (heaptrack):")
-            print(report, flush=True)
         if show_breakdown:
             for n, p in pids.items():
                 print(breakdown_table(f"{n} after", breakdown(p)), flush=True)
@@ -542,8 +531,6 @@ def main():
     ap.add_argument("--touch", type=int, default=0,
                     help="bytes each stream echoes through the tunnel before it idles (0: none)")
     ap.add_argument("--breakdown", action="store_true", help="print where idle (and after) RSS lies, from smaps")
-    ap.add_argument("--heaptrack", choices=("edge", "connector"),
-                    help="attach heaptrack to this side after idle; print what the load left allocated")
     ap.add_argument("--edge-key", action="append", default=[], metavar="KEY=VALUE",
                     help="an extra [edge] key, as TOML (e.g. max_stream_buffer_mib=1)")
     ap.add_argument("--churn", type=int, metavar="MIB",
@@ -562,8 +549,7 @@ def main():
     for n in counts:
         print(f"[memory] {n} streams ...", file=sys.stderr, flush=True)
         results.append(measure(args.build_dir, n, args.after_seconds, args.log_level, args.keep, args.preload,
-                               args.transport, args.touch, env, args.breakdown, args.heaptrack,
-                               args.edge_key))
+                               args.transport, args.touch, env, args.breakdown, args.edge_key))
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:
