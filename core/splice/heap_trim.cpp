@@ -1,6 +1,9 @@
 #include "core/splice/heap_trim.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
+#include <memory>
 #include <mutex>
 
 #if defined(__GLIBC__)
@@ -23,18 +26,27 @@ void trim_heap() {
 
 }  // namespace
 
-HeapTrimTicket::HeapTrimTicket() {
+HeapTrimTicket::HeapTrimTicket(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {
   std::lock_guard lock(policy_mutex);
   policy.opened();
 }
 
 HeapTrimTicket::~HeapTrimTicket() {
-  bool trim = false;
+  bool trim = false, settle = false;
   {
     std::lock_guard lock(policy_mutex);
     trim = policy.closed();
+    settle = policy.settle_due();
   }
   if (trim) trim_heap();
+  if (settle && executor_) {
+    // The timer owns itself through its handler; an executor that shuts
+    // down first destroys the handler unrun, which is fine.
+    auto timer = std::make_shared<boost::asio::steady_timer>(executor_, settle_delay);
+    timer->async_wait([timer](const boost::system::error_code& ec) {
+      if (!ec) trim_heap();
+    });
+  }
 }
 
 std::size_t heap_trims() { return trims.load(); }

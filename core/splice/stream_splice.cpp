@@ -118,7 +118,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
  public:
   Splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::function<void(const SpliceResult&)> done,
          const SpliceOptions& options)
-      : a_(std::move(a)),
+      : trim_ticket_(a->get_executor()),
+        a_(std::move(a)),
         b_(std::move(b)),
         done_(std::move(done)),
         counter_(options.tracker),
@@ -155,7 +156,9 @@ class Splice : public std::enable_shared_from_this<Splice> {
  private:
   struct Direction {
     CopyBuffer buffer;
-    std::size_t target = 0;  ///< the size the next buffer gets
+    std::size_t target = 0;  ///< the size a buffer grows to while reads fill it
+    /// The size of the next read's buffer when it is below target (0: target).
+    std::size_t next = 0;
     /// Set for a socket: wait until readable, then take a buffer.
     std::function<void(std::function<void(sdk::error_code)>)> wait;
     std::uint64_t bytes = 0;
@@ -174,7 +177,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
   }
 
   void read_into_buffer(Direction& d, sdk::ByteStream& from, sdk::ByteStream& to) {
-    if (d.buffer.size() != d.target) d.buffer.reset(d.target);
+    auto want = d.next ? d.next : d.target;
+    if (d.buffer.size() != want) d.buffer.reset(want);
     from.async_read_some(boost::asio::buffer(d.buffer.data(), d.buffer.size()),
                          [self = shared_from_this(), &d, &from, &to](sdk::error_code ec, std::size_t n) {
                            if (ec == boost::asio::error::eof) {
@@ -205,10 +209,21 @@ class Splice : public std::enable_shared_from_this<Splice> {
   /// is flowing); one that came back small shrinks it towards what flowed.
   /// A socket side that was not filled is drained: its buffer goes, and the
   /// next read waits for readability first.
+  ///
+  /// A side that cannot be waited on holds its next buffer for as long as
+  /// its peer stays quiet, which may be for good: after a read that did not
+  /// fill the buffer, the next one is sized by what that read brought
+  /// (target stays, so a read that fills it goes straight back to target).
+  /// 1,000 HTTP/2 streams that each echoed 64 KiB held ~38 KiB more each on
+  /// the edge while every one of them waited with its grown buffer.
   void resize(Direction& d) {
     auto size = d.buffer.size();
-    if (d.last_read == size) return grow(d);
     auto floor = std::min(initial_buffer, max_buffer_);
+    if (d.last_read == size) {
+      if (d.next == 0) return grow(d);
+      d.next = 0;  // a small read filled up: back to target
+      return;
+    }
     if (d.last_read < d.target / 4 && d.target > floor) {
       auto smaller = std::max(floor, std::bit_ceil(std::max<std::size_t>(d.last_read, 1) * 2));
       if (budget_) {
@@ -218,7 +233,9 @@ class Splice : public std::enable_shared_from_this<Splice> {
       }
       d.target = smaller;
     }
-    if (d.wait) d.buffer.release();
+    if (d.wait) return d.buffer.release();  // a socket side holds no buffer while it waits
+    auto tail = std::clamp(std::bit_ceil(std::max<std::size_t>(d.last_read, 1)), floor, d.target);
+    d.next = tail < d.target ? tail : 0;
   }
 
   void grow(Direction& d) {

@@ -49,3 +49,39 @@ TEST_CASE("closes that keep the live count above half the peak do not trim") {
   CHECK(policy.closed());
   CHECK(policy.live() == 40);
 }
+
+TEST_CASE("a burst that trimmed owes one settle trim when its last stream is gone") {
+  HeapTrimPolicy policy(256);
+  // 1,000 open, 700 close: one halving trim (at 500 live), no settle yet.
+  for (int i = 0; i < 1000; ++i) policy.opened();
+  std::vector<std::size_t> trims;
+  for (int i = 0; i < 700; ++i) {
+    if (policy.closed()) trims.push_back(policy.live());
+    CHECK_FALSE(policy.settle_due());
+  }
+  CHECK(trims == std::vector<std::size_t>{500});
+  // The rest close: one more halving (at 244, under half of 500), then the
+  // close that empties the burst asks for the settle trim, once.
+  trims.clear();
+  std::vector<std::size_t> settles;
+  for (int i = 0; i < 300; ++i) {
+    if (policy.closed()) trims.push_back(policy.live());
+    if (policy.settle_due()) settles.push_back(policy.live());
+  }
+  CHECK(trims == std::vector<std::size_t>{244});
+  CHECK(settles == std::vector<std::size_t>{0});
+  CHECK_FALSE(policy.settle_due());
+  // Churn below min_released after it: neither kind of trim.
+  for (int round = 0; round < 10; ++round) {
+    CHECK(burst(policy, 100).empty());
+    CHECK_FALSE(policy.settle_due());
+  }
+}
+
+TEST_CASE("churn that never trimmed owes no settle trim") {
+  HeapTrimPolicy policy(256);
+  for (int round = 0; round < 20; ++round) {
+    CHECK(burst(policy, 200).empty());
+    CHECK_FALSE(policy.settle_due());
+  }
+}

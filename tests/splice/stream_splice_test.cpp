@@ -308,3 +308,48 @@ TEST_CASE("an idle splice holds at most a small buffer, grows under bulk data an
   io.poll();
   CHECK(splice_buffer_bytes() == before);
 }
+
+TEST_CASE("an opaque side that goes quiet after a burst waits with a buffer the size of the burst's tail") {
+  // The last read of a burst that did not fill the grown buffer (a stream
+  // that echoed a reply, then idles for good) used to leave the next read
+  // waiting with the whole grown buffer: 64 KiB per idle HTTP/2 stream.
+  boost::asio::io_context io;
+  auto before = splice_buffer_bytes();
+  auto [client, a] = test::stream_pair(io);
+  auto [b, server] = test::stream_pair(io);
+  std::optional<SpliceResult> result;
+  splice(std::move(a), std::make_unique<OpaqueStream>(std::move(b)), {},
+         [&](const SpliceResult& r) { result = r; });
+
+  // Bulk from the opaque side grows its buffer to 64 KiB.
+  auto bulk = random_bytes(2 * 1024 * 1024, 7);
+  std::vector<std::uint8_t> at_client;
+  std::thread writer([&, &srv = server->socket()] { boost::asio::write(srv, boost::asio::buffer(bulk)); });
+  std::vector<std::uint8_t> chunk(65536);
+  auto read_until = [&](std::size_t want) {
+    return test::run_until(io, [&] {
+      boost::system::error_code ec;
+      while (client->socket().available(ec) > 0 && !ec) {
+        auto n = client->socket().read_some(boost::asio::buffer(chunk), ec);
+        at_client.insert(at_client.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      return at_client.size() >= want;
+    });
+  };
+  REQUIRE(read_until(bulk.size()));
+  writer.join();
+
+  // Then one 20 KiB reply (more than a quarter of 64 KiB: the target stays)
+  // and silence: the waiting read holds at most 32 KiB.
+  auto tail = random_bytes(20 * 1024, 8);
+  boost::asio::write(server->socket(), boost::asio::buffer(tail));
+  REQUIRE(read_until(bulk.size() + tail.size()));
+  io.poll();
+  CHECK(splice_buffer_bytes() - before <= 32 * 1024);
+
+  client->socket().shutdown(boost::asio::socket_base::shutdown_send);
+  server->socket().shutdown(boost::asio::socket_base::shutdown_send);
+  REQUIRE(test::run_until(io, [&] { return result.has_value(); }));
+  CHECK_FALSE(result->error);
+  CHECK(std::equal(bulk.begin(), bulk.end(), at_client.begin()));
+}
