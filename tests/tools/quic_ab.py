@@ -214,6 +214,8 @@ address = "127.0.0.1:{port}"
         ports[t] = int(wait_line(os.path.join(tmp, f"connect-{t}.out"), f"tunnel {t} ", c, 30)[2].rsplit(":", 1)[1])
         if t == "iperf":
             pids.append(c.pid)
+        else:
+            procs.echo_pids = [edge.pid, c.pid]  # the ping-pong's edge and connector
     for t in ports:
         wait_port(net, "public", net.public, ports[t])
     return ports["iperf"], ports["echo"], pids
@@ -316,7 +318,20 @@ def run_variant(net, tmp, spec, args, service_port, echo_port):
                 for event, count in read_stat(out).items():
                     row[f"{direction}_{who}_{event}"] = count / (moved / 1e9)
         if args.pings:
+            stats = []
+            for who, pid in zip(("edge", "connector"), getattr(procs, "echo_pids", [])):
+                if args.stat or args.packets:
+                    out = os.path.join(tmp, f"stat-ping-{who}.csv")
+                    stats.append((who, out, subprocess.Popen(
+                        ["perf", "stat", "-x,", "-o", out, "-e", ",".join(stat_events(args)), "-p", str(pid)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             row["p50"], row["p99"] = ping(net, net.public, eport, args.pings)
+            for who, out, p in stats:
+                p.send_signal(signal.SIGINT)
+                p.wait(20)
+                # per round trip (the warm-up's 200 included)
+                for event, count in read_stat(out).items():
+                    row[f"ping_{who}_{event}"] = count / (args.pings + 200)
         return row
     finally:
         procs.stop_all()
@@ -462,11 +477,14 @@ def main():
             if "p50" in med:
                 line += f"  added p50 {med['p50'] - direct['p50']:+.0f} p99 {med['p99'] - direct['p99']:+.0f} us"
             print(line)
-            for direction in ("up", "down"):
+            for direction in ("up", "down", "ping"):
                 for who in ("edge", "connector"):
                     prefix = f"{direction}_{who}_"
                     found = {k[len(prefix):]: v for k, v in med.items() if k.startswith(prefix)}
-                    if found:
+                    if found and direction == "ping":
+                        print(f"  per round trip {who:9s} " + "  ".join(
+                            f"{k} {v:.2f}" for k, v in sorted(found.items()) if v))
+                    elif found:
                         print(f"  per GB {direction:4s} {who:9s} " + "  ".join(
                             f"{k} {v / 1e9:.2f}G" if k in ("instructions", "cycles") else f"cpu {v / 1e3:.2f}s" if k == "task-clock" else
                             f"{k} {v / 1e3:.1f}k" for k, v in sorted(found.items()) if v))
