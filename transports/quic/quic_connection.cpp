@@ -99,14 +99,6 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   settings.initial_ts = now_ns();
   settings.handshake_timeout = to_ngtcp2(limits_.handshake_timeout);
   settings.max_tx_udp_payload_size = NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE;
-  if (auto payload = loopback_max_udp_payload(remote_)) {
-    // The path's MTU is known (loopback: 65536): packets that large from the
-    // start, and no discovery, which in ngtcp2 0.12 would stop at 1452 bytes.
-    // ~45x fewer packets per byte: fewer encryptions, ACKs and loop passes.
-    settings.max_tx_udp_payload_size = payload;
-    settings.no_tx_udp_payload_size_shaping = 1;
-    settings.no_pmtud = 1;
-  }
   // A stream starts with a small window that doubles, up to stream_window,
   // while its reader keeps up: a stream nobody reads holds little. The
   // doubling is ours (StreamWindow), not ngtcp2's: its own tuning breaks
@@ -222,14 +214,6 @@ void QuicConnection::handle_read_error(int rv) {
   }
 }
 
-std::size_t QuicConnection::packet_room() const {
-  std::size_t room = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
-  // ngtcp2 pads Initial packets to the room given: until the handshake is
-  // done, the size every path carries (1200, as PMTUD starts from), however
-  // large the loopback MTU lets later packets be.
-  return handshake_completed_ ? room : std::min<std::size_t>(room, NGTCP2_MAX_UDP_PAYLOAD_SIZE);
-}
-
 void QuicConnection::flush() {
   // Timers already due when the packets are out (typically the pacer's
   // next-send time, a few microseconds after a small send) are handled
@@ -251,7 +235,7 @@ void QuicConnection::flush() {
 
 bool QuicConnection::write_packets() {
   ngtcp2_tstamp now = now_ns();
-  std::size_t max_packet = packet_room();
+  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
   std::size_t burst = max_burst;
   if (handshake_completed_)
     burst = std::clamp<std::size_t>(ngtcp2_conn_get_send_quantum(conn_) / max_packet, 1, max_burst);
@@ -377,7 +361,7 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
 
 std::vector<std::uint8_t> QuicConnection::send_connection_close(const ngtcp2_connection_close_error& close_error) {
   if (ngtcp2_conn_is_in_closing_period(conn_) || ngtcp2_conn_is_in_draining_period(conn_)) return {};
-  std::size_t max_packet = packet_room();
+  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
   PacketBatch batch(*endpoint_, remote_, max_packet);
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);

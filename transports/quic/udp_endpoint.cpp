@@ -9,9 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -311,27 +309,6 @@ bool UdpEndpoint::send_segmented(const udp::endpoint& to, const std::uint8_t* da
   // No GSO on this path (old kernel, a device without it): never try again.
   gso_ = false;
   return false;
-}
-
-std::size_t loopback_max_udp_payload(const udp::endpoint& remote) {
-  udp::endpoint peer = remote;
-  if (peer.address().is_v6() && peer.address().to_v6().is_v4_mapped())
-    peer = udp::endpoint(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, peer.address().to_v6()),
-                         peer.port());
-  if (!peer.address().is_loopback()) return 0;
-  bool v6 = peer.address().is_v6();
-  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  // Connecting a UDP socket sends nothing; it looks up the route, whose MTU
-  // is then readable.
-  int mtu = 0;
-  socklen_t len = sizeof(mtu);
-  bool known = ::connect(fd, peer.data(), static_cast<socklen_t>(peer.size())) == 0 &&
-               ::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0;
-  ::close(fd);
-  std::size_t headers = (v6 ? 40 : 20) + 8;
-  if (!known || static_cast<std::size_t>(mtu) <= headers + NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE) return 0;
-  return std::min(static_cast<std::size_t>(mtu) - headers, UdpEndpoint::tx_capacity);
 }
 
 void PacketBatch::commit(std::size_t n) {

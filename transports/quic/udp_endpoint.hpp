@@ -148,15 +148,6 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   bool gso_ = true;
 };
 
-/// The largest UDP payload a packet to `remote` may carry, where the path's
-/// MTU is known without discovery: for a loopback peer (127.0.0.0/8, ::1,
-/// or a v4-mapped loopback address) the loopback interface's MTU as the
-/// kernel's route reports it (IP_MTU; 65536 on Linux) less the IP and UDP
-/// headers, at most UdpEndpoint::tx_capacity. 0 for any other peer: beyond
-/// the first hop only path MTU discovery can tell (ngtcp2 0.12 probes up to
-/// 1452 bytes, NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE).
-std::size_t loopback_max_udp_payload(const udp::endpoint& remote);
-
 /// Gathers packets written by one connection flush into as few sends as
 /// possible: a run of equal-size packets (the last may be shorter) is one
 /// GSO datagram train.
