@@ -5,7 +5,7 @@ Not a test and not the user-facing benchmark (that is bench/): a tool for
 measuring one transport lever at a time, back to back (A, B, A, B, ...), so
 that a busy shared machine moves both sides alike.
 
-  quic_ab.py [--veth] [--rounds N] [--seconds S] [--pings N] VARIANT...
+  quic_ab.py [--veth] [--rounds N] [--seconds S] [--pings N] [--stat] [--packets] [--perf DIR] VARIANT...
 
 VARIANT is  LABEL=WARREN_BINARY[,ENV=VALUE...]  (the warren binary of the
 build to measure, and environment for its edge and connector), or  LABEL=ssh
@@ -18,6 +18,10 @@ joined by a veth pair at MTU 1500 (needs root; torn down on exit).
 Per run: iperf3 up and down (-R) for S seconds each, CPU seconds of the
 tunnel's own processes per GB moved (edge + connector, or sshd + ssh, from
 /proc), and a 64 B ping-pong p50/p99. Prints each run and the medians.
+--seconds 0 skips the bulk runs (ping-pong only). --stat adds per process
+and per GB: CPU seconds (task-clock), syscalls by name, page faults and
+context switches (perf stat; this VM has no hardware counters, so no
+instruction counts). --packets counts QUIC packets sealed and opened.
 """
 import argparse
 import json
@@ -210,6 +214,8 @@ address = "127.0.0.1:{port}"
         ports[t] = int(wait_line(os.path.join(tmp, f"connect-{t}.out"), f"tunnel {t} ", c, 30)[2].rsplit(":", 1)[1])
         if t == "iperf":
             pids.append(c.pid)
+        else:
+            procs.echo_pids = [edge.pid, c.pid]  # the ping-pong's edge and connector
     for t in ports:
         wait_port(net, "public", net.public, ports[t])
     return ports["iperf"], ports["echo"], pids
@@ -284,16 +290,22 @@ def run_variant(net, tmp, spec, args, service_port, echo_port):
             env = dict(e.split("=", 1) for e in envs)
             iport, eport, pids = start_warren(net, procs, tmp, binary, env, service_port, echo_port)
         row = {"label": label}
-        for direction, rev in (("up", False), ("down", True)):
+        for direction, rev in (("up", False), ("down", True)) if args.seconds > 0 else ():
             t0, u0 = tree_cpu_seconds(pids), udp_datagrams(net)
-            perf = []
+            perf, stats = [], []
+            for who, pid in zip(("edge", "connector"), pids):
+                if args.stat or args.packets:
+                    out = os.path.join(tmp, f"stat-{who}.csv")
+                    stats.append((who, out, subprocess.Popen(
+                        ["perf", "stat", "-x,", "-o", out, "-e", ",".join(stat_events(args)), "-p", str(pid)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             if args.perf:
                 for who, pid in zip(("edge", "connector"), pids):
                     out = os.path.join(args.perf, f"{label}-{direction}-{who}.data")
-                    perf.append(subprocess.Popen(["perf", "record", "-q", "-F", "499", "-g", "-o", out, "-p", str(pid)],
+                    perf.append(subprocess.Popen(["perf", "record", "-q", *args.perf_args.split(), "-o", out, "-p", str(pid)],
                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             bps, nbytes = iperf(net, net.public, iport, args.seconds, rev)
-            for p in perf:
+            for p in perf + [s[2] for s in stats]:
                 p.send_signal(signal.SIGINT)
                 p.wait(20)
             t1, u1 = tree_cpu_seconds(pids), udp_datagrams(net)
@@ -302,11 +314,62 @@ def run_variant(net, tmp, spec, args, service_port, echo_port):
             moved = nbytes * (args.seconds + 1) / args.seconds
             row[direction + "_cpu"] = (t1 - t0) / (moved / 1e9)
             row[direction + "_dgrams"] = (u1 - u0) / (moved / 1e9) / 1000
+            for who, out, _ in stats:
+                for event, count in read_stat(out).items():
+                    row[f"{direction}_{who}_{event}"] = count / (moved / 1e9)
         if args.pings:
+            stats = []
+            for who, pid in zip(("edge", "connector"), getattr(procs, "echo_pids", [])):
+                if args.stat or args.packets:
+                    out = os.path.join(tmp, f"stat-ping-{who}.csv")
+                    stats.append((who, out, subprocess.Popen(
+                        ["perf", "stat", "-x,", "-o", out, "-e", ",".join(stat_events(args)), "-p", str(pid)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             row["p50"], row["p99"] = ping(net, net.public, eport, args.pings)
+            for who, out, p in stats:
+                p.send_signal(signal.SIGINT)
+                p.wait(20)
+                # per round trip (the warm-up's 200 included)
+                for event, count in read_stat(out).items():
+                    row[f"ping_{who}_{event}"] = count / (args.pings + 200)
         return row
     finally:
         procs.stop_all()
+
+
+# Syscalls counted with --stat (tracepoints: cheap enough not to move the figures).
+STAT_SYSCALLS = ("sendmsg", "sendmmsg", "sendto", "recvmmsg", "recvmsg", "recvfrom", "read", "write", "readv",
+                 "writev", "epoll_wait", "epoll_ctl", "brk", "mmap", "munmap", "madvise")
+# QUIC packets sealed and opened (uprobes on ngtcp2's crypto callbacks, set up
+# once with: perf probe -x libngtcp2_crypto_gnutls.so.2 ngtcp2_crypto_encrypt_cb,
+# and the same for ngtcp2_crypto_decrypt_cb). Each hit costs ~1 us, so --packets
+# runs are for counts, not for CPU figures.
+PACKET_PROBES = ("probe_libngtcp2_crypto_gnutls:ngtcp2_crypto_encrypt_cb",
+                 "probe_libngtcp2_crypto_gnutls:ngtcp2_crypto_decrypt_cb")
+
+
+def stat_events(args):
+    events = []
+    if args.stat:
+        events += ["instructions", "cycles", "task-clock", "page-faults", "context-switches", "raw_syscalls:sys_enter"]
+        events += [f"syscalls:sys_enter_{name}" for name in STAT_SYSCALLS]
+    if args.packets:
+        events += list(PACKET_PROBES)
+    return events
+
+
+def read_stat(path):
+    """perf stat -x, output: {short event name: count}."""
+    counts = {}
+    for line in open(path):
+        parts = line.strip().split(",")
+        if len(parts) < 3 or line.startswith("#") or not parts[0].replace(".", "").isdigit():
+            continue
+        name = parts[2].split(":")[-1].replace("sys_enter_", "").replace("ngtcp2_crypto_", "")
+        if parts[2] == "raw_syscalls:sys_enter":
+            name = "syscalls"
+        counts[name] = float(parts[0])
+    return counts
 
 
 def echo_server(host, port_file):
@@ -358,6 +421,13 @@ def main():
     ap.add_argument("--pings", type=int, default=2000)
     ap.add_argument("variants", nargs="+")
     ap.add_argument("--perf", help="directory for perf record profiles of the warren processes")
+    ap.add_argument("--perf-args", default="-F 499 -g",
+                    help="what perf record samples (default: -F 499 -g; e.g. '-e page-faults --call-graph dwarf')")
+    ap.add_argument("--stat", action="store_true",
+                    help="perf stat per process: instructions, cycles and syscalls per GB moved")
+    ap.add_argument("--packets", action="store_true",
+                    help="QUIC packets sealed/opened per GB per process (needs the uprobes named in PACKET_PROBES)")
+    ap.add_argument("--json", help="write every run's row here")
     ap.add_argument("--nice", type=int, default=0, help="run everything at this nice value (root: negative)")
     args = ap.parse_args()
     if args.nice:
@@ -388,8 +458,9 @@ def main():
             for spec in args.variants:
                 row = run_variant(net, tmp, spec, args, service_port, echo_port)
                 rows.append(row)
-                print("run {label:10s} up {up:6.2f} Gbit/s ({up_cpu:.2f} s/GB)  down {down:6.2f} Gbit/s "
-                      "({down_cpu:.2f} s/GB)  UDP kdgram/GB up {up_dgrams:.0f} down {down_dgrams:.0f}".format(**row)
+                bulk = ("up {up:6.2f} Gbit/s ({up_cpu:.2f} s/GB)  down {down:6.2f} Gbit/s ({down_cpu:.2f} s/GB)  "
+                        "UDP kdgram/GB up {up_dgrams:.0f} down {down_dgrams:.0f}".format(**row) if "up" in row else "")
+                print(f"run {row['label']:10s} {bulk}"
                       + (f"  p50 {row['p50']:.0f} p99 {row['p99']:.0f} us" if "p50" in row else ""), flush=True)
         print(f"load average {os.getloadavg()}")
         if "p50" in direct:
@@ -398,12 +469,28 @@ def main():
             label = spec.split("=", 1)[0]
             mine = [r for r in rows if r["label"] == label]
             med = {k: statistics.median(r[k] for r in mine) for k in mine[0] if k != "label"}
-            line = (f"median {label:10s} up {med['up']:6.2f} Gbit/s ({med['up_cpu']:.2f} s/GB)  "
-                    f"down {med['down']:6.2f} Gbit/s ({med['down_cpu']:.2f} s/GB)  "
-                    f"UDP kdgram/GB {med['up_dgrams']:.0f}/{med['down_dgrams']:.0f}")
+            line = f"median {label:10s}"
+            if "up" in med:
+                line += (f" up {med['up']:6.2f} Gbit/s ({med['up_cpu']:.2f} s/GB)  "
+                         f"down {med['down']:6.2f} Gbit/s ({med['down_cpu']:.2f} s/GB)  "
+                         f"UDP kdgram/GB {med['up_dgrams']:.0f}/{med['down_dgrams']:.0f}")
             if "p50" in med:
                 line += f"  added p50 {med['p50'] - direct['p50']:+.0f} p99 {med['p99'] - direct['p99']:+.0f} us"
             print(line)
+            for direction in ("up", "down", "ping"):
+                for who in ("edge", "connector"):
+                    prefix = f"{direction}_{who}_"
+                    found = {k[len(prefix):]: v for k, v in med.items() if k.startswith(prefix)}
+                    if found and direction == "ping":
+                        print(f"  per round trip {who:9s} " + "  ".join(
+                            f"{k} {v:.2f}" for k, v in sorted(found.items()) if v))
+                    elif found:
+                        print(f"  per GB {direction:4s} {who:9s} " + "  ".join(
+                            f"{k} {v / 1e9:.2f}G" if k in ("instructions", "cycles") else f"cpu {v / 1e3:.2f}s" if k == "task-clock" else
+                            f"{k} {v / 1e3:.1f}k" for k, v in sorted(found.items()) if v))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"direct": direct, "runs": rows}, f, indent=1)
     finally:
         services.stop_all()
         net.teardown()

@@ -77,7 +77,10 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
 
   // PacketSink
   void on_datagram(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) override;
-  void end_of_batch() override { flush(); }
+  void end_of_batch() override {
+    complete_filled_reads();
+    flush();
+  }
   void on_unreachable(ngtcp2_tstamp now) override;
 
   // What sdk::Connection offers, for ConnectionHandle.
@@ -161,6 +164,10 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void discard_received(StreamState& stream);
   void return_stream_credit(StreamState& stream);
   void fail_streams(sdk::error_code reason);
+  /// Completes every read that datagrams of this batch filled (in part).
+  void complete_filled_reads();
+  /// Completes the pending read: with the bytes it holds, if any, else `ec`.
+  void complete_read(StreamState& stream, sdk::error_code ec);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<UdpEndpoint> endpoint_;
@@ -187,6 +194,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   std::unordered_map<std::int64_t, std::shared_ptr<StreamState>> streams_;
   std::deque<std::shared_ptr<StreamState>> send_queue_;
   std::deque<std::shared_ptr<StreamState>> accept_queue_;
+  std::vector<std::shared_ptr<StreamState>> filled_reads_;  ///< reads to complete at end_of_batch
   sdk::StreamHandler accept_handler_;
   std::deque<sdk::StreamHandler> open_handlers_;
 

@@ -96,6 +96,7 @@ void QuicConnection::read(const std::shared_ptr<StreamState>& stream, boost::asi
   if (failed_) return finish(reason_, 0);
   store_handler(s.read_handler, std::move(handler));
   s.read_buffer = buffer;
+  s.read_filled = 0;
 }
 
 void QuicConnection::consume(StreamState& stream, std::size_t n) {
@@ -157,6 +158,7 @@ void QuicConnection::abort(const std::shared_ptr<StreamState>& stream) {
   StreamState& s = *stream;
   if (s.aborted) return;
   s.aborted = true;
+  s.read_filled = 0;
   complete_if_pending(executor_, s.read_handler, boost::asio::error::operation_aborted, std::size_t{0});
   complete_if_pending(executor_, s.write_handler, boost::asio::error::operation_aborted, std::size_t{0});
   discard_received(s);
@@ -172,6 +174,7 @@ void QuicConnection::release(const std::shared_ptr<StreamState>& stream) {
   return_stream_credit(s);
   if (!s.fin_requested || s.stop_sending_received || s.closed || failed_) return abort(stream);
   // Half-closed: let the written bytes and the FIN go out; refuse the rest.
+  s.read_filled = 0;
   complete_if_pending(executor_, s.read_handler, boost::asio::error::operation_aborted, std::size_t{0});
   complete_if_pending(executor_, s.write_handler, boost::asio::error::operation_aborted, std::size_t{0});
   discard_received(s);
@@ -203,10 +206,27 @@ void QuicConnection::enqueue(const std::shared_ptr<StreamState>& stream) {
   send_queue_.push_back(stream);
 }
 
+void QuicConnection::complete_filled_reads() {
+  auto filled = std::move(filled_reads_);
+  filled_reads_.clear();
+  for (auto& stream : filled) {
+    std::size_t n = std::exchange(stream->read_filled, 0);
+    if (n > 0) complete_if_pending(executor_, stream->read_handler, sdk::error_code(), n);
+  }
+}
+
+void QuicConnection::complete_read(StreamState& stream, sdk::error_code ec) {
+  std::size_t n = std::exchange(stream.read_filled, 0);
+  if (n > 0)
+    complete_if_pending(executor_, stream.read_handler, sdk::error_code(), n);
+  else
+    complete_if_pending(executor_, stream.read_handler, ec, std::size_t{0});
+}
+
 void QuicConnection::fail_streams(sdk::error_code reason) {
   for (auto& [id, stream] : streams_) {
     stream->failure = reason;
-    complete_if_pending(executor_, stream->read_handler, reason, std::size_t{0});
+    complete_read(*stream, reason);
     complete_if_pending(executor_, stream->write_handler, reason, std::size_t{0});
     // ngtcp2 will write nothing more: no pointers into these remain in use.
     stream->outgoing.clear();
@@ -242,11 +262,25 @@ int QuicConnection::on_recv_stream_data(std::uint32_t flags, std::int64_t id, co
   StreamState& s = *stream;
   std::size_t delivered = 0;
   if (s.read_handler && len > 0) {
-    // A reader is waiting, so nothing is buffered: copy straight to it.
-    delivered = std::min(len, s.read_buffer.size());
-    std::memcpy(s.read_buffer.data(), data, delivered);
-    give_stream_credit(s, delivered);
-    complete_if_pending(executor_, s.read_handler, sdk::error_code(), delivered);
+    // A reader is waiting, so nothing is buffered: copy straight to it. The
+    // read completes at the end of this batch of datagrams (end_of_batch),
+    // so it carries every packet the batch brought, not only the first:
+    // one write on the other side of the splice instead of two or three.
+    // Once its buffer is full, the rest waits in `received`, in order.
+    delivered = std::min(len, s.read_buffer.size() - s.read_filled);
+    if (delivered > 0) {
+      std::memcpy(static_cast<std::uint8_t*>(s.read_buffer.data()) + s.read_filled, data, delivered);
+      bool first = s.read_filled == 0;
+      s.read_filled += delivered;
+      give_stream_credit(s, delivered);
+      if (first) {
+        auto it = streams_.find(id);
+        if (it != streams_.end())
+          filled_reads_.push_back(it->second);
+        else
+          complete_read(s, {});  // not ours to hold until end_of_batch: complete now
+      }
+    }
   }
   s.received.append(data + delivered, len - delivered);
   if (s.adopted) {
@@ -256,7 +290,7 @@ int QuicConnection::on_recv_stream_data(std::uint32_t flags, std::int64_t id, co
   }
   if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) {
     s.fin_received = true;
-    complete_if_pending(executor_, s.read_handler, sdk::error_code(boost::asio::error::eof), std::size_t{0});
+    complete_read(s, boost::asio::error::eof);  // bytes filled first: the next read gets the EOF
   }
   return 0;
 }
@@ -270,7 +304,7 @@ int QuicConnection::on_stream_close(std::int64_t id, StreamState* stream) {
   if (stream) {
     stream->closed = true;
     stream->outgoing.clear();  // ngtcp2 holds no pointers into it any more
-    complete_if_pending(executor_, stream->read_handler, stream_reset(), std::size_t{0});
+    complete_read(*stream, stream_reset());
     complete_if_pending(executor_, stream->write_handler, stream_reset(), std::size_t{0});
     return_stream_credit(*stream);
   }
@@ -282,7 +316,7 @@ int QuicConnection::on_stream_reset(StreamState* stream) {
   if (!stream) return 0;
   stream->reset_received = true;
   discard_received(*stream);
-  complete_if_pending(executor_, stream->read_handler, stream_reset(), std::size_t{0});
+  complete_read(*stream, stream_reset());
   return 0;
 }
 

@@ -37,6 +37,9 @@ struct StreamState {
   bool reset_received = false;  ///< the peer sent RESET_STREAM
   sdk::ReadHandler read_handler;
   boost::asio::mutable_buffer read_buffer;
+  /// Bytes already copied into read_buffer for the pending read, which
+  /// completes at the end of the batch of datagrams that brought them.
+  std::size_t read_filled = 0;
 
   // Sending: the pending write completes once ngtcp2 has taken its bytes.
   SendBuffer outgoing;
