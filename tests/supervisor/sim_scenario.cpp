@@ -36,7 +36,7 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
     c.heartbeat_timeout = c.heartbeat_interval * static_cast<int>(3 + r.next_u64() % 14);
   }
   c.connect_timeout = between(r, 2s, 15s);
-  c.max_dial_failures = 1 + static_cast<std::uint32_t>(r.next_u64() % 4);
+  s.fallback.max_failures = 1 + static_cast<std::uint32_t>(r.next_u64() % 4);
   c.grace_period = between(r, 0s, 30s);
   c.address_refresh = between(r, 10s, 5min);
   c.max_retry_after = between(r, 5s, 60s);
@@ -67,7 +67,7 @@ std::string SimScenario::describe() const {
   out << "legs=" << config.ha_connections << " transports=" << config.transport_count << " edges=" << edge_count
       << " stagger=" << ms(config.stagger) << " heartbeat=" << ms(config.heartbeat_interval) << "/"
       << ms(config.heartbeat_timeout) << " connect_timeout=" << ms(config.connect_timeout)
-      << " max_dial_failures=" << config.max_dial_failures << " grace=" << ms(config.grace_period)
+      << " max_failures=" << fallback.max_failures << " grace=" << ms(config.grace_period)
       << " no_reconnect=" << config.no_reconnect << " quic_blocked=" << quic_blocked << " auth_fails=" << auth_fails
       << " custom_address_policy=" << custom_address_policy
       << " max_edge_addr_retries=" << rotation.max_edge_addr_retries

@@ -218,7 +218,7 @@ void SimReplica::execute_dial(const Dial& a) {
   }
 
   if (config.transport_count > 1) {
-    if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= config.max_dial_failures)
+    if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= scenario_.fallback.max_failures)
       return violate("still dialing transport 0 after max_dial_failures failures");
     if (a.transport != 0) {
       if (dial_failures_on_quic_[a.leg] > 0) ++stats_.fallbacks;

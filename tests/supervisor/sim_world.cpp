@@ -89,7 +89,9 @@ SimReplica::SimReplica(unsigned index, Net& net, const SimScenario& scenario, st
     rotation_ = rotation.get();
     address_ = std::move(rotation);
   }
-  supervisor_ = std::make_unique<Supervisor>(scenario_.config, *backoff_, policy_random_, address_.get());
+  fallback_ = std::make_unique<fallback::CountingFallback>(scenario_.fallback);
+  supervisor_ =
+      std::make_unique<Supervisor>(scenario_.config, *backoff_, policy_random_, address_.get(), fallback_.get());
   unsigned n = scenario_.config.ha_connections;
   legs_.resize(n);
   register_sent_.assign(n, false);

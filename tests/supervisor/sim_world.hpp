@@ -15,6 +15,7 @@
 
 #include "core/edge/tunnel_registry.hpp"
 #include "core/supervisor/supervisor.hpp"
+#include "plugins/fallback/fallback.hpp"
 #include "plugins/ip-rotation/rotation.hpp"
 #include "test_policies.hpp"
 
@@ -40,6 +41,7 @@ struct SimScenario {
   bool auth_fails = false;               ///< every registration is refused fatally
   bool custom_address_policy = false;    ///< a careless third-party policy instead of ip-rotation
   ip_rotation::RotationConfig rotation;  ///< the ip-rotation plugin's keys for this run
+  fallback::FallbackConfig fallback{.probe_interval = {}, .max_failures = 3};  ///< the fallback plugin's keys
   double ack_loss = 0;
   double reject_rate = 0;
   double resolve_failure_rate = 0;
@@ -273,6 +275,7 @@ class SimReplica {
   std::unique_ptr<sdk::BackoffPolicy> policy_;
   std::unique_ptr<RecordingBackoff> backoff_;
   std::unique_ptr<sdk::AddressPolicy> address_;
+  std::unique_ptr<fallback::CountingFallback> fallback_;
   sim::RecordingRotation* rotation_ = nullptr;  ///< address_, unless the scenario uses a careless policy
   std::unique_ptr<Supervisor> supervisor_;
 
