@@ -204,9 +204,9 @@ void ConnectorShell::dial(const Dial& d) {
   if (d.moved) log_move(d);
   auto& leg = legs_[d.leg];
   auto attempt = ++leg.next_id;
-  auto& slot = d.probe ? leg.probe : leg.current;
-  slot.close(sdk::errc::shutting_down);  // none is open here; a stale one must not linger
-  slot.id = attempt;
+  auto& target = d.probe ? leg.probe : leg.current;
+  target.close(sdk::errc::shutting_down);  // none is open here; a stale one must not linger
+  target.id = attempt;
   sdk::DialOptions options;
   options.address = d.address.address;
   options.port = d.address.port;
