@@ -36,12 +36,13 @@ inline bool heartbeats_run(LegPhase p) { return p == LegPhase::registered || p =
 enum class ProbePhase {
   none,
   dialing,         ///< Dial{.probe} issued; gives up at `Probe::deadline`
-  unregistering,   ///< the probe connected; Unregister sent on the leg's connection, awaiting its ack
+  unregistering,   ///< the probe connected; Unregister + Heartbeat{fence} sent on the leg's connection
 };
 
 struct Probe {
   ProbePhase phase = ProbePhase::none;
-  sdk::TimePoint deadline{};  ///< the dial and the old connection's UnregisterAck, together
+  sdk::TimePoint deadline{};  ///< the dial and the fence's ack, together
+  std::uint64_t fence = 0;    ///< the heartbeat sent right after the Unregister: its ack proves the edge read it
 };
 
 /// A leg's previous connection after a return to the preferred transport (or

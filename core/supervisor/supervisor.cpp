@@ -167,6 +167,8 @@ void Supervisor::handle_heartbeat_ack(TimePoint now, unsigned leg, std::uint64_t
   if (sequence <= l->last_acked || sequence > l->last_sent) return;  // stale or never sent
   l->last_acked = sequence;
   l->ack_deadline = now + l->heartbeat_timeout;
+  if (l->phase == LegPhase::registered && l->probe.phase == ProbePhase::unregistering && sequence >= l->probe.fence)
+    promote_probe(now, leg, std::nullopt);
 }
 
 void Supervisor::handle_connection_lost(TimePoint now, unsigned leg, sdk::error_code error) {
@@ -250,7 +252,7 @@ void Supervisor::handle_stream_closed(TimePoint, unsigned leg) {
 void Supervisor::handle_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened) {
   LegState* l = live_leg(leg);
   if (l && l->phase == LegPhase::registered && l->probe.phase == ProbePhase::unregistering)
-    return handle_unregister_acked_for_probe(now, leg, streams_opened);
+    return promote_probe(now, leg, streams_opened);
   if (!l || l->phase != LegPhase::unregistering || l->streams_opened_by_edge) return;
   l->streams_opened_by_edge = streams_opened;
   note(now, leg, LegEvent::unregistered);

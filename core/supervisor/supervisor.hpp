@@ -151,9 +151,9 @@ class Supervisor {
   /// Ends the probe (closing its connection when `close`); the fallback connection stays.
   void drop_probe(TimePoint now, unsigned leg, sdk::error_code why, bool close);
   /// The leg's current connection, Unregister already sent, becomes its retiring one.
-  void retire_current(TimePoint now, unsigned leg, bool promote_probe);
+  void retire_current(TimePoint now, unsigned leg, bool promote);
   void close_retiring_if_drained(TimePoint now, unsigned leg);
-  void handle_unregister_acked_for_probe(TimePoint now, unsigned leg, std::uint64_t streams_opened);
+  void promote_probe(TimePoint now, unsigned leg, std::optional<std::uint64_t> streams_opened);
   void close_retiring(TimePoint now, unsigned leg, sdk::error_code why);
   /// The leg's connections the drain still waits for (current and retiring).
   bool holds_any_connection(const LegState& leg) const;

@@ -4,19 +4,25 @@
 // policy when to probe; then it dials transport 0 to the same edge address
 // beside its live connection. The edge refuses a registration for a leg index
 // a LIVE connection holds (duplicate_registration) and frees the index as soon
-// as that connection unregisters, so the order is:
+// as it reads that connection's Unregister, so the order is:
 //
-//   Dial{probe} -> connected -> Unregister on the fallback connection ->
-//   UnregisterAck -> RetireConnection{promote} + Register on the probe ->
-//   the fallback connection serves the streams the edge opened on it until
-//   they end (heartbeats go on; the grace period bounds it) -> CloseLeg.
+//   Dial{probe} -> connected -> Unregister + Heartbeat{fence} on the fallback
+//   connection -> the fence's HeartbeatAck (or the UnregisterAck, whichever
+//   comes first) -> RetireConnection{promote} + Register on the probe -> the
+//   fallback connection serves the streams the edge opened on it until they
+//   end (heartbeats go on; the grace period bounds it) -> CloseLeg.
+//
+// Why the fence: the edge sends UnregisterAck only once every stream of the
+// connection has finished (its count must be final), which under a long
+// transfer is minutes, not a round trip. Control messages are read in order,
+// so the ack of a heartbeat sent after the Unregister proves the edge has
+// read the Unregister and freed the index, one RTT later.
 //
 // We chose this over a protocol flag that moves the index atomically: it
 // needs nothing new from the edge or the protocol (older edges keep working),
-// and the one RTT between UnregisterAck and Registered, in which this leg's
-// index is not live, costs nothing: the edge gives new public connections to
-// the tunnel's other legs (and any stream already opened on the old
-// connection runs to its end there). The dial — where a blocked or broken
+// and the one RTT in which this leg's index is not live costs nothing: the
+// edge gives new public connections to the tunnel's other legs (and every
+// stream already opened on the old connection runs to its end there). The dial — where a blocked or broken
 // QUIC path fails — happens before anything is given up, so a failed probe
 // leaves the fallback connection untouched. Only a probe lost in the one RTT
 // after the Unregister went out costs the leg its registration; it then
@@ -54,6 +60,8 @@ void Supervisor::handle_probe_dial_succeeded(TimePoint, unsigned leg) {
   // The preferred path works: free the leg's index at the edge (see above).
   l->probe.phase = ProbePhase::unregistering;
   actions_.emplace_back(Unregister{leg, config_.grace_period});
+  l->probe.fence = ++l->last_sent;
+  actions_.emplace_back(SendHeartbeat{leg, l->probe.fence});
 }
 
 void Supervisor::handle_probe_failed(TimePoint now, unsigned leg, sdk::error_code error) {
@@ -77,7 +85,7 @@ void Supervisor::drop_probe(TimePoint now, unsigned leg, sdk::error_code why, bo
   fail_leg(now, leg, {why, FailedIn::session, false, false, {}});
 }
 
-void Supervisor::retire_current(TimePoint now, unsigned leg, bool promote_probe) {
+void Supervisor::retire_current(TimePoint now, unsigned leg, bool promote) {
   auto& l = legs_[leg];
   l.retiring = Retiring{.active = true,
                         .transport = l.fallback.current,
@@ -88,7 +96,7 @@ void Supervisor::retire_current(TimePoint now, unsigned leg, bool promote_probe)
                         .deadline = now + config_.grace_period,
                         .next_heartbeat = l.next_heartbeat,
                         .last_sent = l.last_sent};
-  actions_.emplace_back(RetireConnection{leg, promote_probe, l.fallback.current, 0});
+  actions_.emplace_back(RetireConnection{leg, promote, l.fallback.current, 0});
   l.streams_arrived = 0;
   l.streams_open = 0;
   l.streams_opened_by_edge.reset();
@@ -112,11 +120,11 @@ void Supervisor::run_probe_timers(TimePoint now, unsigned leg) {
     start_probe(now, leg);
 }
 
-// The old connection answered our Unregister while the probe waits: the
-// index is free at the edge, the probe takes it.
-void Supervisor::handle_unregister_acked_for_probe(TimePoint now, unsigned leg, std::uint64_t streams_opened) {
+// The edge read the old connection's Unregister (the fence's ack, or the
+// UnregisterAck with its count): the index is free, the probe takes it.
+void Supervisor::promote_probe(TimePoint now, unsigned leg, std::optional<std::uint64_t> streams_opened) {
   auto& l = legs_[leg];
-  l.streams_opened_by_edge = streams_opened;
+  if (streams_opened) l.streams_opened_by_edge = streams_opened;
   const std::size_t from = l.fallback.current;
   retire_current(now, leg, true);
   l.probe = {};

@@ -74,9 +74,11 @@ TEST_CASE("a leg on its fallback transport probes the preferred one and returns 
   CHECK(until_probe(h) == Lines{"Probe leg=0 " + at + " transport=0"});
   CHECK(s.legs()[0].phase == LegPhase::registered);  // the fallback connection carries on meanwhile
   s.handle_probe_dial_succeeded(h.now(), 0);
-  CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s"});
+  CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
   s.handle_stream_opened(h.now(), 0);  // opened by the edge before it read the Unregister
-  s.handle_unregister_acked(h.now(), 0, 2);
+  // The fence's ack: the edge read the Unregister and freed the index. Its
+  // UnregisterAck comes only when both streams have finished.
+  s.handle_heartbeat_ack(h.now(), 0, 1);
   CHECK(h.drain() == Lines{"Retire leg=0 transport=1 -> transport=0", "Register leg=0 replace=no"});
   CHECK(s.legs()[0].fallback.current == 0);
   s.handle_registered(h.now(), 0, {});
@@ -84,8 +86,9 @@ TEST_CASE("a leg on its fallback transport probes the preferred one and returns 
   // Both old streams keep running on the retiring connection; new ones arrive on the new.
   s.handle_stream_opened(h.now(), 0);
   s.handle_retired_stream_closed(h.now(), 0);
-  CHECK(h.drain().empty());
   s.handle_retired_stream_closed(h.now(), 0);
+  CHECK(h.drain().empty());  // the edge has not said it opens no more
+  s.handle_retired_unregister_acked(h.now(), 0, 2);
   CHECK(h.drain() == Lines{"CloseLeg leg=0 retiring (shutting down)"});
   CHECK(s.legs()[0].streams_open == 1);
 
@@ -147,7 +150,7 @@ TEST_CASE("a probe lost after the fallback connection unregistered: the old one 
   s.handle_stream_opened(h.now(), 0);
   until_probe(h);
   s.handle_probe_dial_succeeded(h.now(), 0);
-  CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s"});
+  CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
   s.handle_probe_failed(h.now(), 0, errc::peer_closed);
   CHECK(h.drain() == Lines{"Retire leg=0 transport=1 (probe failed)", "RetryScheduled leg=0 in 1s (peer closed the connection)"});
   s.handle_retired_unregister_acked(h.now(), 0, 1);
@@ -173,7 +176,7 @@ TEST_CASE("shutdown during a probe closes the probe and drains the leg", "[probe
     register_on_fallback(h);
     until_probe(h);
     s.handle_probe_dial_succeeded(h.now(), 0);
-    CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s"});
+    CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
     s.handle_shutdown(h.now());
     CHECK(h.drain() == Lines{"StopAcceptingStreams", "CloseLeg leg=0 probe (shutting down)"});
     s.handle_unregister_acked(h.now(), 0, 0);
