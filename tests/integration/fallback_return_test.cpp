@@ -99,7 +99,7 @@ std::unique_ptr<BackgroundProcess> start_connector(const NetnsPair& net, const s
                       << "[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << backend_port << "\"\n"
                       << "[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n"
                       << "[[policy]]\nplugin = \"fallback\"\nprobe_interval = \"3s\"\nmax_failures = 1\n";
-  return std::make_unique<BackgroundProcess>(net.exec_argv(Side::b, {warren_binary(), "connect", "--log-level", "debug", "--config", file.string()}),
+  return std::make_unique<BackgroundProcess>(net.exec_argv(Side::b, {warren_binary(), "connect", "--config", file.string()}),
                                              dir / "connector.err");
 }
 
@@ -117,13 +117,10 @@ bool wait_for_log(BackgroundProcess& p, const std::regex& pattern, std::size_t n
   return count_matches(p.stderr_text(), pattern) >= n;
 }
 
-/// One echo stream: a thread writes `data` slowly (64 KiB every 40 ms, about
-/// 1.6 MiB/s), so the stream stays open for seconds while the legs move
-/// under it; another reads the echo back as fast as it comes. (A slow
-/// reader instead stalls the stream at its flow-control window; over the
-/// http2 transport that held the fallback connection's control stream too,
-/// and with it the UnregisterAck the return waits for, until the transfer
-/// ended: see the report of issue 10.)
+/// One echo stream: a thread writes all of `data`; the reader takes it back
+/// slowly (64 KiB every 40 ms, about 1.6 MiB/s), so the stream stays open
+/// for seconds, stalled at its flow-control windows, while the legs move
+/// under it.
 class SlowEcho {
  public:
   SlowEcho(int fd, std::vector<std::uint8_t> data) : fd_(fd), data_(std::move(data)) {
@@ -133,7 +130,6 @@ class SlowEcho {
         auto n = ::send(fd_, data_.data() + off, std::min<std::size_t>(64 << 10, data_.size() - off), MSG_NOSIGNAL);
         if (n <= 0) return;
         off += static_cast<std::size_t>(n);
-        std::this_thread::sleep_for(40ms);
       }
       ::shutdown(fd_, SHUT_WR);
     });
@@ -143,6 +139,7 @@ class SlowEcho {
         auto n = ::recv(fd_, buf.data(), buf.size(), 0);
         if (n <= 0) break;
         back_.insert(back_.end(), buf.begin(), buf.begin() + n);
+        std::this_thread::sleep_for(40ms);
       }
       done_ = true;
     });
