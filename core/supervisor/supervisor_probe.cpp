@@ -130,8 +130,8 @@ void Supervisor::promote_probe(TimePoint now, unsigned leg, std::optional<std::u
   l.probe = {};
   l.fallback.current = 0;
   fallback_.on_connected(l.fallback, now);
-  history_[leg].record({.at = now, .event = LegEvent::returned_transport, .address = l.edge, .transport = 0,
-                        .from_transport = from});
+  history_[leg].record(
+      {.at = now, .event = LegEvent::returned_transport, .address = l.edge, .transport = 0, .from_transport = from});
   history_[leg].record({.at = now, .event = LegEvent::dialing, .address = l.edge, .transport = 0});
   note(now, leg, LegEvent::connected);
   l.phase = LegPhase::registering;
@@ -171,8 +171,11 @@ void Supervisor::handle_retired_lost(TimePoint now, unsigned leg, sdk::error_cod
     if (!cut_reason_) cut_reason_ = error;
     streams_cut_ += l->retiring.streams_open;
   }
-  history_[leg].record({.at = now, .event = LegEvent::retired, .address = l->retiring.edge,
-                        .transport = l->retiring.transport, .error = error});
+  history_[leg].record({.at = now,
+                        .event = LegEvent::retired,
+                        .address = l->retiring.edge,
+                        .transport = l->retiring.transport,
+                        .error = error});
   l->retiring = {};
   finish_if_drained();
 }
@@ -181,8 +184,7 @@ void Supervisor::close_retiring_if_drained(TimePoint now, unsigned leg) {
   auto& r = legs_[leg].retiring;
   if (!r.active || !r.streams_opened_by_edge) return;
   if (r.streams_arrived < *r.streams_opened_by_edge || r.streams_open > 0) return;
-  history_[leg].record({.at = now, .event = LegEvent::retired,
-                        .address = r.edge, .transport = r.transport});
+  history_[leg].record({.at = now, .event = LegEvent::retired, .address = r.edge, .transport = r.transport});
   actions_.emplace_back(CloseLeg{leg, errc::shutting_down, LegConnection::retiring});
   r = {};
   finish_if_drained();
@@ -195,8 +197,8 @@ void Supervisor::close_retiring(TimePoint now, unsigned leg, sdk::error_code why
     if (!cut_reason_) cut_reason_ = why;
     streams_cut_ += r.streams_open;
   }
-  history_[leg].record({.at = now, .event = LegEvent::retired, .address = r.edge, .transport = r.transport,
-                        .error = why});
+  history_[leg].record(
+      {.at = now, .event = LegEvent::retired, .address = r.edge, .transport = r.transport, .error = why});
   actions_.emplace_back(CloseLeg{leg, why, LegConnection::retiring});
   r = {};
   finish_if_drained();

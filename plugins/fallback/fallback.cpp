@@ -29,7 +29,8 @@ std::size_t CountingFallback::on_error(sdk::FallbackState& state, const sdk::err
                                        std::size_t transport_count, sdk::TimePoint) const {
   if (state.current >= transport_count) state.current = 0;
   ++state.dial_failures;
-  bool move = state.connectivity_error || error == sdk::errc::quic_broken || state.dial_failures >= config_.max_failures;
+  bool move =
+      state.connectivity_error || error == sdk::errc::quic_broken || state.dial_failures >= config_.max_failures;
   if (move && transport_count > 1) {
     state.current = (state.current + 1) % transport_count;
     state.dial_failures = 0;

@@ -66,11 +66,12 @@ class InNamespace {
   int home_ = -1;
 };
 
-constexpr std::uint16_t kEdgePort = 7844;     // namespace a is fresh: every port is free there
+constexpr std::uint16_t kEdgePort = 7844;  // namespace a is fresh: every port is free there
 constexpr std::uint16_t kPublicPort = 20000;
 constexpr auto kProbeInterval = 3s;
 
-std::unique_ptr<BackgroundProcess> start_edge(const NetnsPair& net, const std::filesystem::path& dir, std::string& pin) {
+std::unique_ptr<BackgroundProcess> start_edge(const NetnsPair& net, const std::filesystem::path& dir,
+                                              std::string& pin) {
   auto host = NetnsPair::address_of(Side::a) + ":" + std::to_string(kEdgePort);
   std::ofstream(dir / "edge.toml") << "[edge]\nid = \"edge-a\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
                                    << "public_ports = \"" << kPublicPort << "-" << kPublicPort << "\"\n"
@@ -99,8 +100,8 @@ std::unique_ptr<BackgroundProcess> start_connector(const NetnsPair& net, const s
                       << "[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << backend_port << "\"\n"
                       << "[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n"
                       << "[[policy]]\nplugin = \"fallback\"\nprobe_interval = \"3s\"\nmax_failures = 1\n";
-  return std::make_unique<BackgroundProcess>(net.exec_argv(Side::b, {warren_binary(), "connect", "--config", file.string()}),
-                                             dir / "connector.err");
+  return std::make_unique<BackgroundProcess>(
+      net.exec_argv(Side::b, {warren_binary(), "connect", "--config", file.string()}), dir / "connector.err");
 }
 
 std::size_t count_matches(const std::string& text, const std::regex& pattern) {
@@ -177,8 +178,9 @@ int connect_public() {
 
 }  // namespace
 
-TEST_CASE("fault: legs fall back to http2 while UDP is blocked and return to quic once it heals, a 20 MiB echo "
-          "running across the return byte-exact") {
+TEST_CASE(
+    "fault: legs fall back to http2 while UDP is blocked and return to quic once it heals, a 20 MiB echo "
+    "running across the return byte-exact") {
   if (auto why = NetnsPair::unavailable_reason()) skip_test(*why);
   auto net = std::make_unique<NetnsPair>();
   TempDir dir;

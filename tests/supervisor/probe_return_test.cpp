@@ -137,7 +137,8 @@ TEST_CASE("the leg lost during a probe takes the probe with it", "[probe]") {
   const std::string at = register_on_fallback(h);
   until_probe(h);
   s.handle_connection_lost(h.now(), 0, errc::peer_closed);
-  CHECK(h.drain() == Lines{"CloseLeg leg=0 probe (peer closed the connection)", "RetryScheduled leg=0 in 1s (peer closed the connection)"});
+  CHECK(h.drain() == Lines{"CloseLeg leg=0 probe (peer closed the connection)",
+                           "RetryScheduled leg=0 in 1s (peer closed the connection)"});
   s.handle_probe_dial_succeeded(h.now(), 0);  // late: ignored
   CHECK(h.drain().empty());
 }
@@ -152,7 +153,8 @@ TEST_CASE("a probe lost after the fallback connection unregistered: the old one 
   s.handle_probe_dial_succeeded(h.now(), 0);
   CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
   s.handle_probe_failed(h.now(), 0, errc::peer_closed);
-  CHECK(h.drain() == Lines{"Retire leg=0 transport=1 (probe failed)", "RetryScheduled leg=0 in 1s (peer closed the connection)"});
+  CHECK(h.drain() ==
+        Lines{"Retire leg=0 transport=1 (probe failed)", "RetryScheduled leg=0 in 1s (peer closed the connection)"});
   s.handle_retired_unregister_acked(h.now(), 0, 1);
   CHECK(h.drain().empty());  // its stream still runs
   s.handle_retired_stream_closed(h.now(), 0);
@@ -166,7 +168,8 @@ TEST_CASE("shutdown during a probe closes the probe and drains the leg", "[probe
     register_on_fallback(h);
     until_probe(h);
     s.handle_shutdown(h.now());
-    CHECK(h.drain() == Lines{"StopAcceptingStreams", "CloseLeg leg=0 probe (shutting down)", "Unregister leg=0 grace=30s"});
+    CHECK(h.drain() ==
+          Lines{"StopAcceptingStreams", "CloseLeg leg=0 probe (shutting down)", "Unregister leg=0 grace=30s"});
     s.handle_unregister_acked(h.now(), 0, 0);
     CHECK(h.drain() == Lines{"CloseLeg leg=0 (shutting down)", "Exit 0 (none)"});
   }
@@ -231,6 +234,6 @@ TEST_CASE("a retiring connection beats and is closed when its grace period ends"
   lines = h.advance(1500ms);
   CHECK(has(lines, "CloseLeg leg=0 retiring (shutting down)"));
   CHECK_FALSE(s.legs()[0].retiring.active);
-  CHECK(to_string(s.leg_history(0).entries().back()) == "retired " + s.legs()[0].edge->to_string() +
-                                                            " transport=1 shutting_down");
+  CHECK(to_string(s.leg_history(0).entries().back()) ==
+        "retired " + s.legs()[0].edge->to_string() + " transport=1 shutting_down");
 }
