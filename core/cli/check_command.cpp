@@ -17,7 +17,7 @@ std::string names(const std::vector<core::PluginSection>& sections, const std::v
   return out.empty() ? "none" : out;
 }
 
-/// "backoff ← backoff (bundled default), address ← my-policy, fallback ← built-in":
+/// "backoff ← backoff (bundled default), address ← my-policy, fallback ← fallback (bundled default)":
 /// which plugin plays each policy role, as the supervisor will pick them.
 std::string roles_line(const std::vector<core::PolicyRole>& roles) {
   std::string out;

@@ -74,7 +74,8 @@ boost::json::object entry_json(const LegHistoryEntry& e, const ConnectorIdentity
   o["transport"] = transport_name(identity, e.transport);
   if (e.error) o["error"] = sdk::name(e.error);
   if (e.event == LegEvent::moved_address && e.from) o["from"] = e.from->to_string();
-  if (e.event == LegEvent::moved_transport) o["from_transport"] = transport_name(identity, e.from_transport);
+  if (e.event == LegEvent::moved_transport || e.event == LegEvent::returned_transport)
+    o["from_transport"] = transport_name(identity, e.from_transport);
   if (e.event == LegEvent::retry_scheduled)
     o["delay_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(e.delay).count();
   return o;

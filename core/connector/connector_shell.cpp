@@ -77,7 +77,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfi
 
 ConnectorShell::~ConnectorShell() {
   for (auto& leg : legs_)
-    if (leg.connection) leg.connection->close(sdk::errc::shutting_down);
+    for (auto* slot : {&leg.current, &leg.probe, &leg.retiring}) slot->close(sdk::errc::shutting_down);
 }
 
 void ConnectorShell::start() {
@@ -121,8 +121,13 @@ void ConnectorShell::pump() {
   }
 }
 
-bool ConnectorShell::current(unsigned leg, std::uint64_t attempt) const {
-  return !exit_code_ && legs_[leg].attempt == attempt;
+std::optional<LegConnection> ConnectorShell::which(unsigned leg, std::uint64_t id) const {
+  if (exit_code_ || id == 0) return std::nullopt;
+  const auto& l = legs_[leg];
+  if (l.current.id == id) return LegConnection::current;
+  if (l.probe.id == id) return LegConnection::probe;
+  if (l.retiring.id == id) return LegConnection::retiring;
+  return std::nullopt;
 }
 
 void ConnectorShell::execute(const SupervisorAction& action) {
@@ -153,17 +158,16 @@ void ConnectorShell::execute(const SupervisorAction& action) {
         } else if constexpr (std::is_same_v<A, Register>) {
           register_leg(a);
         } else if constexpr (std::is_same_v<A, SendHeartbeat>) {
-          if (auto& connection = legs_[a.leg].connection) connection->send_heartbeat(a.sequence);
+          if (auto& connection = legs_[a.leg].slot(a.which).connection) connection->send_heartbeat(a.sequence);
         } else if constexpr (std::is_same_v<A, CloseLeg>) {
-          auto& leg = legs_[a.leg];
-          ++leg.attempt;
-          if (leg.connection) leg.connection->close(a.reason);
-          leg.connection.reset();
+          legs_[a.leg].slot(a.which).close(a.reason);
+        } else if constexpr (std::is_same_v<A, RetireConnection>) {
+          retire(a);
         } else if constexpr (std::is_same_v<A, supervisor::Unregister>) {
-          if (auto& connection = legs_[a.leg].connection) connection->send_unregister(a.grace_period);
+          if (auto& connection = legs_[a.leg].current.connection) connection->send_unregister(a.grace_period);
         } else if constexpr (std::is_same_v<A, StopAcceptingStreams>) {
           for (auto& leg : legs_)
-            if (leg.connection) leg.connection->stop_accepting_streams();
+            if (leg.current.connection) leg.current.connection->stop_accepting_streams();
         } else if constexpr (std::is_same_v<A, RetryScheduled>) {
           retry_scheduled(a);
         } else if constexpr (std::is_same_v<A, Exit>) {
@@ -199,18 +203,35 @@ sdk::EdgeVerification ConnectorShell::verification() const {
 void ConnectorShell::dial(const Dial& d) {
   if (d.moved) log_move(d);
   auto& leg = legs_[d.leg];
-  auto attempt = ++leg.attempt;
+  auto attempt = ++leg.next_id;
+  auto& target = d.probe ? leg.probe : leg.current;
+  target.close(sdk::errc::shutting_down);  // none is open here; a stale one must not linger
+  target.id = attempt;
   sdk::DialOptions options;
   options.address = d.address.address;
   options.port = d.address.port;
   options.server_name = d.address.host.empty() ? d.address.address.to_string() : d.address.host;
   options.verify = verification();
-  log().debug("leg {}: dialing {} with {}", d.leg, d.address.to_string(), config_.transports[d.transport].plugin);
+  log().debug("leg {}: {} {} with {}", d.leg, d.probe ? "probing" : "dialing", d.address.to_string(),
+              config_.transports[d.transport].plugin);
   plugins_.transports[d.transport]->async_dial(
       options, [this, index = d.leg, attempt, edge = d.address.to_string()](sdk::error_code ec,
                                                                             sdk::ConnectionPtr connection) {
-        if (!current(index, attempt)) return;
+        auto slot = which(index, attempt);
+        if (!slot) return;
         auto now = sdk::Clock::now();
+        if (*slot == LegConnection::probe) {
+          if (ec) {
+            legs_[index].probe = {};
+            log().info("leg {}: the preferred transport is still unavailable at {}: {}", index, edge, ec.message());
+            supervisor_->handle_probe_failed(now, index, ec);
+          } else {
+            legs_[index].probe.connection = std::make_shared<ConnectorLeg>(index, std::move(connection), *plugins_.backend,
+                                                                           splices_, events_for(index, attempt));
+            supervisor_->handle_probe_dial_succeeded(now, index);
+          }
+          return pump();
+        }
         if (ec) {
           // Said with the retry or the exit that follows, once. For a refused
           // certificate the transport has said what exactly did not match.
@@ -221,7 +242,7 @@ void ConnectorShell::dial(const Dial& d) {
           supervisor_->handle_dial_failed(now, index, ec);
           return pump();
         }
-        legs_[index].connection =
+        legs_[index].current.connection =
             std::make_shared<ConnectorLeg>(index, std::move(connection), *plugins_.backend, splices_, events_for(index, attempt));
         supervisor_->handle_dial_succeeded(now, index);
         pump();
@@ -255,25 +276,34 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     pump();
   };
   e.heartbeat_ack = [this, index, attempt](std::uint64_t sequence, sdk::Duration round_trip) {
-    if (!current(index, attempt)) return;
+    if (!current(index, attempt)) return;  // a retiring connection's acks do not matter
     // Every half second per leg: trace, for tests and for chasing a stall.
     log().trace("leg {}: heartbeat round trip {}", index, sdk::human_duration(round_trip));
     supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
     pump();
   };
+  // Streams arrive on the current connection and on a retiring one alike;
+  // both serve them (the ConnectorLeg does), the supervisor counts them apart.
   e.unregister_acked = [this, index, attempt](std::uint64_t streams_opened) {
-    if (!current(index, attempt)) return;
-    supervisor_->handle_unregister_acked(sdk::Clock::now(), index, streams_opened);
+    auto slot = which(index, attempt);
+    if (slot == LegConnection::current) supervisor_->handle_unregister_acked(sdk::Clock::now(), index, streams_opened);
+    else if (slot == LegConnection::retiring)
+      supervisor_->handle_retired_unregister_acked(sdk::Clock::now(), index, streams_opened);
+    else return;
     pump();
   };
   e.stream_opened = [this, index, attempt] {
-    if (!current(index, attempt)) return;
-    supervisor_->handle_stream_opened(sdk::Clock::now(), index);
+    auto slot = which(index, attempt);
+    if (slot == LegConnection::current) supervisor_->handle_stream_opened(sdk::Clock::now(), index);
+    else if (slot == LegConnection::retiring) supervisor_->handle_retired_stream_opened(sdk::Clock::now(), index);
+    else return;
     pump();
   };
   e.stream_closed = [this, index, attempt] {
-    if (!current(index, attempt)) return;
-    supervisor_->handle_stream_closed(sdk::Clock::now(), index);
+    auto slot = which(index, attempt);
+    if (slot == LegConnection::current) supervisor_->handle_stream_closed(sdk::Clock::now(), index);
+    else if (slot == LegConnection::retiring) supervisor_->handle_retired_stream_closed(sdk::Clock::now(), index);
+    else return;
     pump();
   };
   e.backend_result = [this](const std::string& client, sdk::error_code ec) {
@@ -289,7 +319,14 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
       log().warn("{}", *line);
   };
   e.lost = [this, index, attempt](sdk::error_code ec) {
-    if (!current(index, attempt)) return;
+    auto slot = which(index, attempt);
+    if (slot == LegConnection::probe || slot == LegConnection::retiring) {
+      legs_[index].slot(*slot) = {};
+      if (slot == LegConnection::probe) supervisor_->handle_probe_failed(sdk::Clock::now(), index, ec);
+      else supervisor_->handle_retired_lost(sdk::Clock::now(), index, ec);
+      return pump();
+    }
+    if (slot != LegConnection::current) return;
     legs_[index].failure = "connection lost: " + ec.message();
     last_failure_ = legs_[index].failure;
     supervisor_->handle_connection_lost(sdk::Clock::now(), index, ec);
@@ -298,8 +335,32 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   return e;
 }
 
+// Make-before-break: the current connection (unregistered) keeps serving
+// its streams as the retiring one; the probe, when promoted, registers next.
+void ConnectorShell::retire(const RetireConnection& r) {
+  auto& leg = legs_[r.leg];
+  leg.retiring.close(sdk::errc::shutting_down);  // the supervisor retires one at a time
+  leg.retiring = std::move(leg.current);
+  leg.current = {};
+  auto transport = [this](std::size_t i) {
+    return i < config_.transports.size() ? config_.transports[i].plugin : std::to_string(i);
+  };
+  auto open = leg.retiring.connection ? leg.retiring.connection->open_streams() : 0;
+  if (r.promote_probe) {
+    leg.current = std::move(leg.probe);
+    leg.probe = {};
+    log().info("leg {}: moving back to {} from {} (the probe of the preferred transport connected); the {} "
+               "connection drains its {} open stream(s)",
+               r.leg, transport(r.to_transport), transport(r.from_transport), transport(r.from_transport), open);
+  } else {
+    log().warn("leg {}: the probe of {} failed after the {} connection unregistered; it drains its {} open "
+               "stream(s) while the leg reconnects",
+               r.leg, transport(r.to_transport), transport(r.from_transport), open);
+  }
+}
+
 void ConnectorShell::register_leg(const supervisor::Register& r) {
-  auto& connection = legs_[r.leg].connection;
+  auto& connection = legs_[r.leg].current.connection;
   if (!connection) return;
   protocol::RegisterConnection request;
   request.conn_index = static_cast<std::uint8_t>(r.leg);
@@ -336,11 +397,9 @@ void ConnectorShell::exit(const Exit& e) {
   else
     log().info("every stream finished; stopped");
   timer_.cancel();
-  for (auto& leg : legs_) {
-    ++leg.attempt;
-    if (leg.connection) leg.connection->close(e.code == 0 ? sdk::make_error_code(sdk::errc::shutting_down) : e.reason);
-    leg.connection.reset();
-  }
+  for (auto& leg : legs_)
+    for (auto* slot : {&leg.current, &leg.probe, &leg.retiring})
+      slot->close(e.code == 0 ? sdk::make_error_code(sdk::errc::shutting_down) : e.reason);
   // Let the closes go out before the loop stops.
   boost::asio::post(io_, [this] { io_.stop(); });
 }

@@ -47,9 +47,13 @@ class ConnectorShell {
   void execute(const supervisor::SupervisorAction& action);
   void dial(const supervisor::Dial& dial);
   void register_leg(const supervisor::Register& reg);
+  void retire(const supervisor::RetireConnection& retire);
   void exit(const supervisor::Exit& exit);
-  LegEvents events_for(unsigned leg, std::uint64_t attempt);
-  bool current(unsigned leg, std::uint64_t attempt) const;
+  LegEvents events_for(unsigned leg, std::uint64_t id);
+  /// Which of the leg's connections `id` still is, if any (callbacks of
+  /// closed ones are ignored).
+  std::optional<supervisor::LegConnection> which(unsigned leg, std::uint64_t id) const;
+  bool current(unsigned leg, std::uint64_t id) const { return which(leg, id) == supervisor::LegConnection::current; }
   sdk::EdgeVerification verification() const;
 
   boost::asio::io_context& io_;
@@ -59,9 +63,27 @@ class ConnectorShell {
   SecureRandom random_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   boost::asio::steady_timer timer_;
+  /// One of a leg's connections: `id` names the attempt (0: none), so
+  /// callbacks of older attempts are ignored; `connection` is null while
+  /// dialing.
+  struct Slot {
+    std::uint64_t id = 0;
+    std::shared_ptr<ConnectorLeg> connection;
+    void close(sdk::error_code reason) {
+      if (connection) connection->close(reason);
+      *this = {};
+    }
+  };
   struct Leg {
-    std::uint64_t attempt = 0;  ///< callbacks of older attempts are ignored
-    std::shared_ptr<ConnectorLeg> connection;  ///< null while the leg has no live connection
+    std::uint64_t next_id = 0;
+    Slot current;   ///< the leg's connection: registers, carries new streams
+    Slot probe;     ///< a dial of the preferred transport beside a fallback connection
+    Slot retiring;  ///< the previous connection after a return: drains its streams
+    Slot& slot(supervisor::LegConnection which) {
+      return which == supervisor::LegConnection::probe      ? probe
+             : which == supervisor::LegConnection::retiring ? retiring
+                                                            : current;
+    }
     /// What the last failure was, in words, for the one line that also says
     /// when the retry is (the supervisor's RetryScheduled follows the event).
     std::optional<std::string> failure;

@@ -32,8 +32,8 @@ PluginPtr<T> make_plugin(PluginSetBase& set, const PluginLoader& loader, const P
 namespace {
 
 /// A role the connector needs from some policy, and the bundled plugin that
-/// plays it when no [[policy]] does (null: the supervisor has it built in).
-/// The fallback role becomes a plugin with the HTTP/2 transport.
+/// plays it when no [[policy]] does (every role has one: the supervisor has
+/// no policy of its own).
 struct PolicyRoleSpec {
   const char* role;
   const char* bundled_plugin;
@@ -43,7 +43,7 @@ struct PolicyRoleSpec {
 constexpr PolicyRoleSpec policy_roles[] = {
     {"backoff", "backoff", [](const sdk::Policy& p) { return p.backoff() != nullptr; }},
     {"address", "ip-rotation", [](const sdk::Policy& p) { return p.address() != nullptr; }},
-    {"fallback", nullptr, [](const sdk::Policy& p) { return p.fallback() != nullptr; }},
+    {"fallback", "fallback", [](const sdk::Policy& p) { return p.fallback() != nullptr; }},
 };
 
 /// Who plays each role: the first policy offering it (the supervisor's rule).

@@ -55,11 +55,10 @@ struct EdgePlugins : PluginSetBase {
 
 /// Makes every plugin of `config`; each problem (unknown plugin, refused
 /// library, invalid table) becomes a diagnostic at the config's location.
-/// A connector needs a backoff and an address role: when no [[policy]]
-/// offers one, its bundled plugin (`backoff`, `ip-rotation`) is loaded with
-/// its defaults, so `check` and `connect` (both call this) accept and refuse
-/// the same configs. The fallback role is built into the supervisor unless
-/// a [[policy]] offers it.
+/// A connector needs a backoff, an address and a fallback role: when no
+/// [[policy]] offers one, its bundled plugin (`backoff`, `ip-rotation`,
+/// `fallback`) is loaded with its defaults, so `check` and `connect` (both
+/// call this) accept and refuse the same configs.
 std::unique_ptr<ConnectorPlugins> make_connector_plugins(const ConnectorConfig& config, const PluginLoader& loader,
                                                          const boost::asio::any_io_executor& executor,
                                                          sdk::Diagnostics& diagnostics);

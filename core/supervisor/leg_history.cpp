@@ -15,6 +15,10 @@ std::string_view name(LegEvent event) {
     case LegEvent::moved_transport: return "moved_transport";
     case LegEvent::unregistering: return "unregistering";
     case LegEvent::unregistered: return "unregistered";
+    case LegEvent::probing: return "probing";
+    case LegEvent::probe_failed: return "probe_failed";
+    case LegEvent::returned_transport: return "returned_transport";
+    case LegEvent::retired: return "retired";
   }
   return "unknown";
 }
@@ -42,7 +46,8 @@ void LegHistory::record(LegHistoryEntry entry) {
       break;
     case LegEvent::registered: ++totals_.registrations; break;
     case LegEvent::moved_address: ++totals_.address_moves; break;
-    case LegEvent::moved_transport: ++totals_.transport_moves; break;
+    case LegEvent::moved_transport:
+    case LegEvent::returned_transport: ++totals_.transport_moves; break;
     case LegEvent::lost:
       ++totals_.losses[sdk::name(entry.error)];
       last_error_ = entry.error;
@@ -62,7 +67,7 @@ std::string to_string(const LegHistoryEntry& e) {
   std::string out(name(e.event));
   if (e.event == LegEvent::moved_address && e.from) out += " " + e.from->to_string() + " ->";
   if (e.address) out += " " + e.address->to_string();
-  if (e.event == LegEvent::moved_transport) out += " transport=" + std::to_string(e.from_transport) + " ->";
+  if (e.event == LegEvent::moved_transport || e.event == LegEvent::returned_transport) out += " transport=" + std::to_string(e.from_transport) + " ->";
   out += " transport=" + std::to_string(e.transport);
   if (e.event == LegEvent::retry_scheduled) out += " in " + sdk::format_duration(e.delay);
   if (e.error) out += " " + sdk::name(e.error);

@@ -32,6 +32,10 @@ enum class LegEvent {
   moved_transport,  ///< the next dial uses `transport`, not `from_transport`: after `error`
   unregistering,    ///< shutdown: Unregister sent
   unregistered,     ///< the edge acknowledged the Unregister
+  probing,          ///< a probe of `transport` (the preferred one) started, beside the fallback connection
+  probe_failed,     ///< the probe failed (`error`); the fallback connection stays
+  returned_transport,  ///< the probe connected: the leg moves to `transport` from `from_transport`, which drains
+  retired,          ///< the retiring connection is closed: drained, or `error` (lost, or the grace period ended)
 };
 
 /// Stable snake_case names, for logs, /status and metric labels.

@@ -28,6 +28,11 @@ const sdk::AddressPolicy& required(const sdk::AddressPolicy* address) {
   return *address;
 }
 
+const sdk::FallbackPolicy& required(const sdk::FallbackPolicy* fallback) {
+  if (!fallback) throw std::invalid_argument("supervisor: no fallback policy (the bundled fallback plays the role)");
+  return *fallback;
+}
+
 }  // namespace
 
 Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
@@ -35,9 +40,8 @@ Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backof
     : config_(checked(config)),
       backoff_(backoff),
       random_(random),
-      builtin_fallback_(config_.max_dial_failures),
       address_(required(address)),
-      fallback_(fallback ? *fallback : builtin_fallback_),
+      fallback_(required(fallback)),
       legs_(config_.ha_connections),
       history_(config_.ha_connections) {}
 
@@ -142,6 +146,7 @@ void Supervisor::handle_registered(TimePoint now, unsigned leg, RegisteredInfo i
   l->next_heartbeat = now + l->heartbeat_interval;
   l->ack_deadline = now + l->heartbeat_timeout;
   l->last_acked = l->last_sent;  // acks for an earlier connection's beats do not count
+  schedule_probe(now, leg);
   if (leg == 0 && !first_registration_) {
     first_registration_ = true;
     start_other_legs(now);
@@ -162,6 +167,8 @@ void Supervisor::handle_heartbeat_ack(TimePoint now, unsigned leg, std::uint64_t
   if (sequence <= l->last_acked || sequence > l->last_sent) return;  // stale or never sent
   l->last_acked = sequence;
   l->ack_deadline = now + l->heartbeat_timeout;
+  if (l->phase == LegPhase::registered && l->probe.phase == ProbePhase::unregistering && sequence >= l->probe.fence)
+    promote_probe(now, leg, std::nullopt);
 }
 
 void Supervisor::handle_connection_lost(TimePoint now, unsigned leg, sdk::error_code error) {
@@ -190,7 +197,10 @@ void Supervisor::handle_timeout(TimePoint now) {
     resolve_retry_at_.reset();
     request_resolve();
   }
-  for (unsigned i = 0; i < legs_.size() && !finished(); ++i) run_leg_timers(now, i);
+  for (unsigned i = 0; i < legs_.size() && !finished(); ++i) {
+    run_leg_timers(now, i);
+    if (!finished()) run_probe_timers(now, i);
+  }
   if (phase_ == RunPhase::draining && drain_deadline_ && *drain_deadline_ <= now) finish(0, {}, true);
 }
 
@@ -206,10 +216,16 @@ void Supervisor::handle_shutdown(TimePoint now) {
   actions_.emplace_back(StopAcceptingStreams{});
   for (unsigned i = 0; i < legs_.size(); ++i) {
     auto& leg = legs_[i];
+    // A probe is not needed any more. If it got as far as the Unregister of
+    // the fallback connection, that Unregister is this leg's drain.
+    const bool unregister_sent = leg.probe.phase == ProbePhase::unregistering;
+    if (leg.probe.phase != ProbePhase::none) actions_.emplace_back(CloseLeg{i, errc::shutting_down, LegConnection::probe});
+    leg.probe = {};
+    leg.next_probe.reset();
     if (leg.phase == LegPhase::registered) {
       leg.phase = LegPhase::unregistering;
       note(now, i, LegEvent::unregistering);
-      actions_.emplace_back(Unregister{i, config_.grace_period});
+      if (!unregister_sent) actions_.emplace_back(Unregister{i, config_.grace_period});
     } else {
       if (holds_connection(leg.phase)) actions_.emplace_back(CloseLeg{i, errc::shutting_down});
       leg.phase = LegPhase::closed;
@@ -235,6 +251,8 @@ void Supervisor::handle_stream_closed(TimePoint, unsigned leg) {
 
 void Supervisor::handle_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened) {
   LegState* l = live_leg(leg);
+  if (l && l->phase == LegPhase::registered && l->probe.phase == ProbePhase::unregistering)
+    return promote_probe(now, leg, streams_opened);
   if (!l || l->phase != LegPhase::unregistering || l->streams_opened_by_edge) return;
   l->streams_opened_by_edge = streams_opened;
   note(now, leg, LegEvent::unregistered);
@@ -263,7 +281,7 @@ void Supervisor::count_cut(LegState& leg, sdk::error_code why) {
 void Supervisor::finish_if_drained() {
   if (phase_ != RunPhase::draining) return;
   for (const auto& leg : legs_)
-    if (holds_connection(leg.phase)) return;
+    if (holds_any_connection(leg)) return;
   if (streams_cut_ > 0) return finish(1, cut_reason_);
   finish(0, {});
 }
@@ -272,9 +290,18 @@ void Supervisor::finish(int code, sdk::error_code reason, bool grace_expired) {
   sdk::error_code close_reason = reason ? reason : sdk::error_code(errc::shutting_down);
   std::uint64_t cut = streams_cut_;
   for (unsigned i = 0; i < legs_.size(); ++i) {
-    if (holds_connection(legs_[i].phase)) actions_.emplace_back(CloseLeg{i, close_reason});
-    if (heartbeats_run(legs_[i].phase)) cut += legs_[i].streams_open;
-    legs_[i].phase = LegPhase::closed;
+    auto& leg = legs_[i];
+    if (holds_connection(leg.phase)) actions_.emplace_back(CloseLeg{i, close_reason});
+    if (heartbeats_run(leg.phase)) cut += leg.streams_open;
+    if (leg.probe.phase != ProbePhase::none) actions_.emplace_back(CloseLeg{i, close_reason, LegConnection::probe});
+    if (leg.retiring.active) {
+      actions_.emplace_back(CloseLeg{i, close_reason, LegConnection::retiring});
+      cut += leg.retiring.streams_open;
+    }
+    leg.phase = LegPhase::closed;
+    leg.probe = {};
+    leg.retiring = {};
+    leg.next_probe.reset();
   }
   actions_.emplace_back(Exit{code, reason, cut, grace_expired});
   phase_ = RunPhase::finished;
@@ -308,6 +335,14 @@ std::optional<TimePoint> Supervisor::next_timeout() const {
         consider(leg.ack_deadline);
         break;
       default: break;
+    }
+    if (leg.phase == LegPhase::registered && leg.probe.phase == ProbePhase::none && leg.next_probe &&
+        phase_ == RunPhase::running)
+      consider(*leg.next_probe);
+    if (leg.probe.phase != ProbePhase::none) consider(leg.probe.deadline);
+    if (leg.retiring.active) {
+      consider(leg.retiring.deadline);
+      consider(leg.retiring.next_heartbeat);
     }
   }
   return earliest;

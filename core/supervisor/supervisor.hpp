@@ -17,7 +17,6 @@
 // was lost mid-drain with streams still open (they were cut, not drained).
 // A fatal error ends the run at once (Exit 2 or 3).
 
-#include "core/supervisor/default_policies.hpp"
 #include "core/supervisor/leg_history.hpp"
 #include "core/supervisor/leg_state.hpp"
 #include "core/supervisor/supervisor_action.hpp"
@@ -56,13 +55,13 @@ struct DiscoveryStatus {
 
 class Supervisor {
  public:
-  /// The policies and `random` must outlive the supervisor. `address` is
-  /// required (the connector takes it from its plugin set, where the bundled
-  /// `ip-rotation` plays the role by default); a null `fallback` selects the
-  /// built-in CountingFallbackPolicy. Throws std::invalid_argument when
-  /// `address` is null or find_problem(config) finds a problem.
+  /// The policies and `random` must outlive the supervisor. `address` and
+  /// `fallback` are required (the connector takes them from its plugin set,
+  /// where the bundled `ip-rotation` and `fallback` plugins play the roles
+  /// by default). Throws std::invalid_argument when one is null or
+  /// find_problem(config) finds a problem.
   Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
-             const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback = nullptr);
+             const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback);
 
   // Events. Each one out of place (a late answer for an attempt already
   // abandoned, an unknown leg) is ignored.
@@ -87,6 +86,18 @@ class Supervisor {
   /// The edge answered our Unregister: it opened `streams_opened` data
   /// streams on this connection in all and opens no more.
   void handle_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened);
+
+  // The return to the preferred transport (supervisor_probe.cpp). A leg
+  // registered on a fallback transport dials transport 0 beside it (Dial with
+  // `probe`) when the fallback policy says; these report on that connection.
+  void handle_probe_dial_succeeded(TimePoint now, unsigned leg);
+  /// The probe's dial failed, or its connection ended before it took over.
+  void handle_probe_failed(TimePoint now, unsigned leg, sdk::error_code error);
+  // And these on the connection a RetireConnection set aside.
+  void handle_retired_stream_opened(TimePoint now, unsigned leg);
+  void handle_retired_stream_closed(TimePoint now, unsigned leg);
+  void handle_retired_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened);
+  void handle_retired_lost(TimePoint now, unsigned leg, sdk::error_code error);
 
   /// The next thing to do, in order; nullopt when there is nothing.
   std::optional<SupervisorAction> poll_action();
@@ -133,10 +144,23 @@ class Supervisor {
   /// The leg's connection is gone while draining: its open streams were cut.
   void count_cut(LegState& leg, sdk::error_code why);
 
+  // The return (supervisor_probe.cpp).
+  void schedule_probe(TimePoint now, unsigned leg);
+  void start_probe(TimePoint now, unsigned leg);
+  void run_probe_timers(TimePoint now, unsigned leg);
+  /// Ends the probe (closing its connection when `close`); the fallback connection stays.
+  void drop_probe(TimePoint now, unsigned leg, sdk::error_code why, bool close);
+  /// The leg's current connection, Unregister already sent, becomes its retiring one.
+  void retire_current(TimePoint now, unsigned leg, bool promote);
+  void close_retiring_if_drained(TimePoint now, unsigned leg);
+  void promote_probe(TimePoint now, unsigned leg, std::optional<std::uint64_t> streams_opened);
+  void close_retiring(TimePoint now, unsigned leg, sdk::error_code why);
+  /// The leg's connections the drain still waits for (current and retiring).
+  bool holds_any_connection(const LegState& leg) const;
+
   SupervisorConfig config_;
   const sdk::BackoffPolicy& backoff_;
   sdk::RandomSource& random_;
-  CountingFallbackPolicy builtin_fallback_;
   const sdk::AddressPolicy& address_;
   const sdk::FallbackPolicy& fallback_;
   sdk::AddressHealth address_health_;  ///< the address policy's memory across legs

@@ -8,15 +8,24 @@ std::string why(const sdk::error_code& ec) { return ec ? ec.message() : std::str
 struct Describe {
   std::string operator()(const Resolve&) const { return "Resolve"; }
   std::string operator()(const Dial& a) const {
-    return "Dial leg=" + std::to_string(a.leg) + " " + a.address.to_string() + " transport=" + std::to_string(a.transport);
+    return std::string(a.probe ? "Probe" : "Dial") + " leg=" + std::to_string(a.leg) + " " + a.address.to_string() +
+           " transport=" + std::to_string(a.transport);
   }
   std::string operator()(const Register& a) const {
     return "Register leg=" + std::to_string(a.leg) + " replace=" + (a.replace_existing ? "yes" : "no");
   }
   std::string operator()(const SendHeartbeat& a) const {
-    return "SendHeartbeat leg=" + std::to_string(a.leg) + " seq=" + std::to_string(a.sequence);
+    return "SendHeartbeat leg=" + std::to_string(a.leg) + (a.which == LegConnection::retiring ? " retiring" : "") +
+           " seq=" + std::to_string(a.sequence);
   }
-  std::string operator()(const CloseLeg& a) const { return "CloseLeg leg=" + std::to_string(a.leg) + " (" + why(a.reason) + ")"; }
+  std::string operator()(const CloseLeg& a) const {
+    const char* which = a.which == LegConnection::probe ? " probe" : a.which == LegConnection::retiring ? " retiring" : "";
+    return "CloseLeg leg=" + std::to_string(a.leg) + which + " (" + why(a.reason) + ")";
+  }
+  std::string operator()(const RetireConnection& a) const {
+    return "Retire leg=" + std::to_string(a.leg) + " transport=" + std::to_string(a.from_transport) +
+           (a.promote_probe ? " -> transport=" + std::to_string(a.to_transport) : std::string(" (probe failed)"));
+  }
   std::string operator()(const Unregister& a) const {
     return "Unregister leg=" + std::to_string(a.leg) + " grace=" + sdk::format_duration(a.grace_period);
   }

@@ -29,12 +29,20 @@ struct LegMove {
 
 /// Dial `address` for `leg` with the transport at `transport` in the
 /// configured list; answer with handle_dial_succeeded or handle_dial_failed.
+/// A probe (`probe`) is a second connection for a leg registered on a
+/// fallback transport, beside its current one; answer with
+/// handle_probe_dial_succeeded or handle_probe_failed (also when it is lost).
 struct Dial {
   unsigned leg = 0;
   sdk::EdgeAddress address;
   std::size_t transport = 0;
   std::optional<LegMove> moved;  ///< unset for a first dial and for one to the same place
+  bool probe = false;
 };
+
+/// Which of a leg's connections an action means: its current one, its probe,
+/// or the one retiring after a return.
+enum class LegConnection { current, probe, retiring };
 
 /// Send RegisterConnection on the leg's control stream; answer with
 /// handle_registered or handle_rejected.
@@ -47,6 +55,9 @@ struct Register {
 struct SendHeartbeat {
   unsigned leg = 0;
   std::uint64_t sequence = 0;
+  /// A retiring connection beats too (the edge holds a draining connector to
+  /// its heartbeat deadline); its acks are not reported.
+  LegConnection which = LegConnection::current;
 };
 
 /// Abort the leg's dial or close its connection, telling the edge `reason`.
@@ -54,6 +65,18 @@ struct SendHeartbeat {
 struct CloseLeg {
   unsigned leg = 0;
   sdk::error_code reason;
+  LegConnection which = LegConnection::current;
+};
+
+/// The leg's current connection (already sent Unregister) retires: it serves
+/// the streams the edge opened on it until they end, reported with
+/// handle_retired_*. With `promote_probe`, the probe becomes the leg's
+/// current connection (Register follows); without, the leg has none.
+struct RetireConnection {
+  unsigned leg = 0;
+  bool promote_probe = false;
+  std::size_t from_transport = 0;  ///< the retiring connection's, for the one log line of a return
+  std::size_t to_transport = 0;
 };
 
 /// Send Unregister{grace_period} on the leg; report the edge's UnregisterAck
@@ -84,7 +107,8 @@ struct Exit {
 };
 
 using SupervisorAction =
-    std::variant<Resolve, Dial, Register, SendHeartbeat, CloseLeg, Unregister, StopAcceptingStreams, RetryScheduled, Exit>;
+    std::variant<Resolve, Dial, Register, SendHeartbeat, CloseLeg, RetireConnection, Unregister, StopAcceptingStreams,
+                 RetryScheduled, Exit>;
 
 }  // namespace warren::core::supervisor
 

@@ -14,7 +14,6 @@ std::optional<std::string> find_problem(const SupervisorConfig& c) {
   if (c.heartbeat_timeout <= c.heartbeat_interval)
     return std::string("heartbeat timeout must be longer than the heartbeat interval");
   if (c.connect_timeout <= Duration::zero()) return std::string("connect timeout must be positive");
-  if (c.max_dial_failures < 1) return std::string("max dial failures must be at least 1");
   if (c.grace_period < Duration::zero()) return std::string("grace period is negative");
   if (c.address_refresh <= Duration::zero()) return std::string("address refresh must be positive");
   if (c.max_retry_after < Duration::zero()) return std::string("max retry-after is negative");

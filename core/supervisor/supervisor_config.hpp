@@ -24,7 +24,6 @@ struct SupervisorConfig {
   Duration heartbeat_interval = std::chrono::milliseconds(500);  ///< unless the edge assigns one
   Duration heartbeat_timeout = std::chrono::seconds(8);    ///< no ack for this long: the leg is dead
   Duration connect_timeout = std::chrono::seconds(15);     ///< dial + register, per attempt
-  std::uint32_t max_dial_failures = 3;                     ///< per transport, for the built-in fallback
   Duration grace_period = std::chrono::seconds(30);        ///< streams drain this long on shutdown
   Duration address_refresh = std::chrono::minutes(5);      ///< re-resolve before dialing with older addresses
   Duration max_retry_after = std::chrono::minutes(10);     ///< cap on an edge's retry-after hint

@@ -103,6 +103,10 @@ sdk::AddressChoice Supervisor::choose_address(TimePoint now, unsigned leg) {
 void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
   auto& l = legs_[leg];
   if (failure.close) actions_.emplace_back(CloseLeg{leg, failure.error});
+  // A probe needs the leg it probes for; a retiring connection goes on draining.
+  if (l.probe.phase != ProbePhase::none) actions_.emplace_back(CloseLeg{leg, failure.error, LegConnection::probe});
+  l.probe = {};
+  l.next_probe.reset();
   if (phase_ == RunPhase::draining) count_cut(l, failure.error);
   l.streams_open = 0;  // the connection's streams end with it
   l.phase = LegPhase::closed;

@@ -28,7 +28,7 @@ TEST_CASE("check names the bundled plugins that play the policy roles no [[polic
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\npolicies: backoff \u2190 backoff (bundled default), "
-                                    "address \u2190 ip-rotation (bundled default), fallback \u2190 built-in\n"));
+                                    "address \u2190 ip-rotation (bundled default), fallback \u2190 fallback (bundled default)\n"));
 }
 
 TEST_CASE("check names a configured ip-rotation policy, and reads its keys") {
@@ -39,7 +39,7 @@ TEST_CASE("check names a configured ip-rotation policy, and reads its keys") {
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\npolicies: backoff \u2190 backoff, address \u2190 ip-rotation, "
-                                    "fallback \u2190 built-in\n"));
+                                    "fallback \u2190 fallback (bundled default)\n"));
 }
 
 TEST_CASE("check refuses a bad ip-rotation key at its line and column") {

@@ -172,8 +172,7 @@ TEST_CASE("after enough dial failures a leg falls back to the next transport, an
   SupervisorConfig config = quiet();
   config.ha_connections = 1;
   config.transport_count = 2;
-  config.max_dial_failures = 2;
-  Harness h(config);
+  Harness h(config, 1s, {}, {}, no_probes(2));
   auto& s = h.supervisor;
   // One edge: after each failure its only address is used up, so the
   // supervisor asks discovery again (and gets the same edge) before it dials.
@@ -188,11 +187,10 @@ TEST_CASE("after enough dial failures a leg falls back to the next transport, an
   s.handle_start(h.now());
   s.handle_addresses_resolved(h.now(), {edge("10.0.0.1")});
   CHECK(h.drain() == Lines{"Resolve", "Dial leg=0 10.0.0.1:7844 transport=0"});
-  // (quic_broken would move at once: default_policies_test.cpp)
-  s.handle_dial_failed(h.now(), 0, errc::handshake_timeout);
+  s.handle_dial_failed(h.now(), 0, errc::dial_failed);  // (quic_broken moves at once: see probe_return_test)
   h.drain();
   CHECK(redial() == Lines{"Dial leg=0 10.0.0.1:7844 transport=0"});
-  s.handle_dial_failed(h.now(), 0, errc::handshake_timeout);
+  s.handle_dial_failed(h.now(), 0, errc::dial_failed);
   h.drain();
   CHECK(redial() == Lines{"Dial leg=0 10.0.0.1:7844 transport=1"});
 

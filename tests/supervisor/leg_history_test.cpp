@@ -100,8 +100,7 @@ TEST_CASE("a retry on the same address after a kept error records no move", "[hi
 
 TEST_CASE("dial failures move the leg to the next transport and say so", "[history]") {
   SupervisorConfig c = one_leg(2);
-  c.max_dial_failures = 1;  // the built-in fallback moves after one failed dial
-  Harness h(c);
+  Harness h(c, 1s, {}, {}, no_probes(1));  // the fallback plugin moves after one failed dial
   auto& s = h.supervisor;
   const auto t0 = h.now();
   s.handle_start(h.now());

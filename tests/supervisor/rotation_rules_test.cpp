@@ -92,10 +92,9 @@ TEST_CASE("a connectivity error after max_edge_addr_retries moves a leg to its n
   SupervisorConfig config = quiet();
   config.ha_connections = 1;
   config.transport_count = 2;
-  config.max_dial_failures = 100;  // only the connectivity error moves it
   warren::ip_rotation::RotationConfig rotation;
   rotation.max_edge_addr_retries = 2;
-  Harness h(config, 1s, {}, rotation);
+  Harness h(config, 1s, {}, rotation, no_probes(100));  // only the connectivity error moves it
   auto& s = h.supervisor;
   s.handle_start(h.now());
   s.handle_addresses_resolved(h.now(), three_edges());

@@ -38,6 +38,18 @@ void SimWorld::edge_goes_down(std::size_t edge) {
 }
 
 void SimReplica::edge_went_down(std::size_t edge) {
+  for (auto* others : {&probes_, &retiring_})
+    for (unsigned i = 0; i < others->size(); ++i) {
+      auto& c = (*others)[i];
+      if (!c || c->edge != edge || c->silent_since) continue;
+      if (edge_silent_[edge]) {
+        c->silent_since = now_;
+      } else {
+        auto e = event_for(*c, lost, latency(1ms, 50ms), i);
+        e->ec = errc::peer_closed;
+        schedule(e);
+      }
+    }
   for (unsigned i = 0; i < legs_.size(); ++i) {
     auto& c = legs_[i];
     if (!c || c->edge != edge || c->silent_since) continue;
@@ -130,6 +142,8 @@ void SimReplica::deliver(Event& e) {
 }
 
 void SimReplica::deliver_to_leg(Event& e) {
+  if (probes_[e.leg] && probes_[e.leg]->attempt == e.attempt) return deliver_to_probe(e);
+  if (retiring_[e.leg] && retiring_[e.leg]->attempt == e.attempt) return deliver_to_retiring(e);
   auto& c = legs_[e.leg];
   // The shell drops news about a connection it already closed, and a
   // silent edge says nothing at all.
@@ -156,6 +170,7 @@ void SimReplica::deliver_to_leg(Event& e) {
       c->since = now_;
       if (e.leg == 0) leg0_registered_once_ = true;
       ++stats_.registrations;
+      if (c->was_probe) ++stats_.returns_registered;
       if (last_registered_edge_[e.leg] && *last_registered_edge_[e.leg] != c->edge) ++stats_.rehomes;
       last_registered_edge_[e.leg] = c->edge;
       streak_[e.leg] = 0;
@@ -205,14 +220,61 @@ void SimReplica::deliver_to_leg(Event& e) {
       return;
     case stream_edge_open:
     case stream_arrive:
-    case stream_close: return deliver_stream_event(e);
+    case stream_close: return deliver_stream_event(e, *c, false);
     default: return;
   }
 }
 
-void SimReplica::deliver_stream_event(Event& e) {
-  auto& c = legs_[e.leg];
+void SimReplica::deliver_to_probe(Event& e) {
+  auto& p = probes_[e.leg];
+  if (p->silent_since && e.kind != lost) return;
   std::string leg = " leg=" + std::to_string(e.leg);
+  switch (e.kind) {
+    case dial_ok:
+      trace("event: probe connected" + leg);
+      p->state = Connection::State::connected;
+      p->since = now_;
+      supervisor_->handle_probe_dial_succeeded(now_, e.leg);
+      return;
+    case dial_failed:
+    case lost:
+      trace("event: probe failed" + leg + " (" + std::string(sdk::name(e.ec)) + ")");
+      ++stats_.probe_failures;
+      p.reset();
+      supervisor_->handle_probe_failed(now_, e.leg, e.ec);
+      return;
+    default: return;
+  }
+}
+
+void SimReplica::deliver_to_retiring(Event& e) {
+  auto& r = retiring_[e.leg];
+  if (r->silent_since && e.kind != lost) return;
+  std::string leg = " leg=" + std::to_string(e.leg);
+  switch (e.kind) {
+    case lost:
+      trace("event: retiring lost" + leg + " (" + e.ec.message() + ")");
+      if (shutdown_requested_) cut_by_loss_ += r->open;
+      forget_at_edge(*r);
+      r.reset();
+      supervisor_->handle_retired_lost(now_, e.leg, e.ec);
+      return;
+    case unregister_acked:
+      r->edge_unregistered = true;
+      r->ack_count = r->edge_opened;
+      trace("event: retiring unregister acked" + leg + " opened=" + std::to_string(r->edge_opened));
+      supervisor_->handle_retired_unregister_acked(now_, e.leg, r->edge_opened);
+      return;
+    case stream_edge_open:
+    case stream_arrive:
+    case stream_close: return deliver_stream_event(e, *r, true);
+    default: return;
+  }
+}
+
+void SimReplica::deliver_stream_event(Event& e, Connection& conn, bool retiring) {
+  auto* c = &conn;
+  std::string leg = (retiring ? " retiring leg=" : " leg=") + std::to_string(e.leg);
   switch (e.kind) {
     case stream_edge_open: {
       if (c->edge_unregistered || !edge_up_[c->edge]) return;
@@ -230,13 +292,15 @@ void SimReplica::deliver_stream_event(Event& e) {
       auto close = event(stream_close, chance(0.7) ? latency(10ms, 5s) : latency(5s, 60s), e.leg);
       close->attempt = c->attempt;
       schedule(close);
-      supervisor_->handle_stream_opened(now_, e.leg);
+      if (retiring) supervisor_->handle_retired_stream_opened(now_, e.leg);
+      else supervisor_->handle_stream_opened(now_, e.leg);
       return;
     }
     case stream_close:
       --c->open;
       trace("event: stream closes" + leg);
-      supervisor_->handle_stream_closed(now_, e.leg);
+      if (retiring) supervisor_->handle_retired_stream_closed(now_, e.leg);
+      else supervisor_->handle_stream_closed(now_, e.leg);
       return;
     default: return;
   }

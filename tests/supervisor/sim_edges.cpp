@@ -75,6 +75,10 @@ void SimReplica::admit_at_edge(const Register& a, Event& outcome) {
                        return held.first != c.attempt && o.replica == index_ && o.leg == a.leg && o.edge == c.edge &&
                               o.epoch == net_.edge_epoch[c.edge];
                      });
+    // The return's order (Unregister, its ack, then Register) must satisfy the
+    // real registry: the old connection's index is free once it drains.
+    if (c.was_probe && refused->code == errc::duplicate_registration)
+      return violate("the edge refused a returning probe: " + refused->message);
     if (own_stale) {
       ++stats_.stale_slot_refusals;
       return;

@@ -39,6 +39,25 @@ void SimReplica::check_after_step() {
       violate("an attempt outlived the connect timeout");
   }
   if (holding > config.ha_connections) violate("more legs hold connections than configured");
+  // The return: the supervisor and the world agree on each leg's probe and
+  // retiring connection; a leg has at most one live registration (its
+  // current connection) besides the retiring one, which is unregistered,
+  // drains for no longer than its grace period, and closes once drained.
+  for (unsigned i = 0; i < legs.size() && !exit_code_; ++i) {
+    const bool probing = legs[i].probe.phase != ProbePhase::none;
+    if (probing != static_cast<bool>(probes_[i]))
+      violate("leg " + std::to_string(i) + ": the supervisor " + (probing ? "has" : "has no") + " probe, the world " +
+              (probes_[i] ? "has one" : "has none"));
+    if (legs[i].retiring.active != static_cast<bool>(retiring_[i]))
+      violate("leg " + std::to_string(i) + ": the supervisor and the world disagree on a retiring connection");
+    if (probes_[i] && now_ - probes_[i]->since > config.connect_timeout)
+      violate("a probe outlived the connect timeout");
+    const auto& r = retiring_[i];
+    if (!r) continue;
+    if (r->state != Connection::State::unregistering) violate("a retiring connection that never unregistered");
+    if (now_ - retired_at_[i] > config.grace_period) violate("a retiring connection outlived its grace period");
+    if (r->drained() && !r->silent_since) violate("a retiring connection drained but is still open");
+  }
   if (fatal_this_step_ && !shutdown_requested_ && !exit_code_) violate("a fatal error did not end the run at once");
   if (!backoff_->answers.empty() && !exit_code_) violate("a backoff answer led to no RetryScheduled");
   fatal_this_step_ = false;

@@ -36,7 +36,7 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
     c.heartbeat_timeout = c.heartbeat_interval * static_cast<int>(3 + r.next_u64() % 14);
   }
   c.connect_timeout = between(r, 2s, 15s);
-  c.max_dial_failures = 1 + static_cast<std::uint32_t>(r.next_u64() % 4);
+  s.fallback.max_failures = 1 + static_cast<std::uint32_t>(r.next_u64() % 4);
   c.grace_period = between(r, 0s, 30s);
   c.address_refresh = between(r, 10s, 5min);
   c.max_retry_after = between(r, 5s, 60s);
@@ -58,6 +58,10 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
   s.replicas = r.uniform01() < 0.4 ? 2 : 1;
   s.dns_changes = r.uniform01() < 0.6;
   s.dead_edge_unreachable = r.uniform01() < 0.5 ? 0.0 : r.uniform(0.2, 1.0);
+  // The return to the preferred transport (drawn last, so the draws above
+  // stay what they were): probes on most runs, and blocked QUIC that heals.
+  if (r.uniform01() < 0.7) s.fallback.probe_interval = between(r, 1s, 20s);
+  if (s.quic_blocked && r.uniform01() < 0.6) s.quic_heals_at = between(r, 2s, 40s);
   return s;
 }
 
@@ -67,8 +71,10 @@ std::string SimScenario::describe() const {
   out << "legs=" << config.ha_connections << " transports=" << config.transport_count << " edges=" << edge_count
       << " stagger=" << ms(config.stagger) << " heartbeat=" << ms(config.heartbeat_interval) << "/"
       << ms(config.heartbeat_timeout) << " connect_timeout=" << ms(config.connect_timeout)
-      << " max_dial_failures=" << config.max_dial_failures << " grace=" << ms(config.grace_period)
-      << " no_reconnect=" << config.no_reconnect << " quic_blocked=" << quic_blocked << " auth_fails=" << auth_fails
+      << " max_failures=" << fallback.max_failures << " grace=" << ms(config.grace_period)
+      << " no_reconnect=" << config.no_reconnect << " quic_blocked=" << quic_blocked
+      << " quic_heals_at=" << (quic_heals_at ? ms(*quic_heals_at) : std::string("never"))
+      << " probe_interval=" << ms(fallback.probe_interval) << " auth_fails=" << auth_fails
       << " custom_address_policy=" << custom_address_policy
       << " max_edge_addr_retries=" << rotation.max_edge_addr_retries
       << " give_back_after=" << ms(rotation.give_back_after) << " ack_loss=" << ack_loss

@@ -27,10 +27,21 @@ void SimReplica::execute(const SupervisorAction& action) {
   if (std::holds_alternative<Resolve>(action)) {
     execute_resolve();
   } else if (auto* dial = std::get_if<Dial>(&action)) {
-    execute_dial(*dial);
+    if (dial->probe) execute_probe(*dial);
+    else execute_dial(*dial);
+  } else if (auto* retire = std::get_if<RetireConnection>(&action)) {
+    execute_retire(*retire);
   } else if (auto* reg = std::get_if<Register>(&action)) {
     execute_register(*reg);
   } else if (auto* beat = std::get_if<SendHeartbeat>(&action)) {
+    if (beat->which == LegConnection::retiring) {
+      // The edge holds a draining connection to its heartbeats; its acks do not matter.
+      auto& r = retiring_.at(beat->leg);
+      if (!r) return violate("a heartbeat on a retiring connection that does not exist");
+      if (r->at_edge && r->edge_epoch == net_.edge_epoch[r->edge] && !r->silent_since && edge_up_[r->edge])
+        net_.registries[r->edge]->heard_from(r->attempt, now_);
+      return;
+    }
     auto& c = legs_.at(beat->leg);
     if (!c || (c->state != Connection::State::registered && c->state != Connection::State::unregistering))
       return violate("a heartbeat on a leg that is not registered");
@@ -43,10 +54,20 @@ void SimReplica::execute(const SupervisorAction& action) {
     e->seq = beat->sequence;
     schedule(e);
   } else if (auto* close_leg = std::get_if<CloseLeg>(&action)) {
-    close(close_leg->leg, close_leg->reason);
+    if (close_leg->which == LegConnection::probe) {
+      if (close_leg->leg >= probes_.size() || !probes_[close_leg->leg]) return violate("CloseLeg for a probe that does not exist");
+      if (!shutdown_requested_ && !fatal_this_step_) ++stats_.probes_cut_short;
+      probes_[close_leg->leg].reset();  // never admitted at the edge
+    } else if (close_leg->which == LegConnection::retiring) {
+      close_retiring(close_leg->leg);
+    } else {
+      close(close_leg->leg, close_leg->reason);
+    }
   } else if (auto* unreg = std::get_if<Unregister>(&action)) {
     auto& c = legs_.at(unreg->leg);
-    if (!shutdown_requested_) return violate("Unregister before shutdown");
+    // Outside a shutdown only a return unregisters: the probe connected.
+    bool for_return = probes_.at(unreg->leg) && probes_[unreg->leg]->state == Connection::State::connected;
+    if (!shutdown_requested_ && !for_return) return violate("Unregister before shutdown, and no probe connected");
     if (!c || c->state != Connection::State::registered) return violate("Unregister for a leg that is not registered");
     if (unreg->grace_period != config.grace_period) return violate("Unregister with the wrong grace period");
     c->state = Connection::State::unregistering;
@@ -108,11 +129,12 @@ void SimReplica::execute(const SupervisorAction& action) {
                      sdk::format_duration(expected));
   } else if (auto* done = std::get_if<Exit>(&action)) {
     check_exit(*done);
-    for (auto& c : legs_)
-      if (c) {
-        forget_at_edge(*c);
-        c.reset();  // the process is gone
-      }
+    for (auto* conns : {&legs_, &probes_, &retiring_})
+      for (auto& c : *conns)
+        if (c) {
+          forget_at_edge(*c);
+          c.reset();  // the process is gone
+        }
   }
 }
 
@@ -154,7 +176,7 @@ void SimReplica::check_exit(const Exit& done_ref) {
     // the Exit, no leg left in a live phase, no timer left to fire.
     ++stats_.fatal_exits_checked;
     for (unsigned i = 0; i < legs_.size(); ++i)
-      if (legs_[i])
+      if (legs_[i] || probes_[i] || retiring_[i])
         return violate("a fatal error (" + std::string(sdk::name(done->reason)) + ") left leg " + std::to_string(i) +
                        "'s connection open");
     for (const auto& leg : supervisor_->legs())
@@ -218,7 +240,7 @@ void SimReplica::execute_dial(const Dial& a) {
   }
 
   if (config.transport_count > 1) {
-    if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= config.max_dial_failures)
+    if (a.transport == 0 && dial_failures_on_quic_[a.leg] >= scenario_.fallback.max_failures)
       return violate("still dialing transport 0 after max_dial_failures failures");
     if (a.transport != 0) {
       if (dial_failures_on_quic_[a.leg] > 0) ++stats_.fallbacks;
@@ -252,7 +274,7 @@ void SimReplica::execute_dial(const Dial& a) {
       fail(errc::dial_failed, 1ms, 100ms);
       ++stats_.dead_dial_failed;
     }
-  } else if (scenario_.quic_blocked && a.transport == 0) {
+  } else if (quic_blocked_now() && a.transport == 0) {
     if (chance(0.2))
       conn->silent_since = now_;
     else
@@ -311,9 +333,13 @@ void SimReplica::execute_register(const Register& a) {
   auto& c = legs_[a.leg];
   if (streams_stopped_) return violate("Register after StopAcceptingStreams");
   if (!c || c->state != Connection::State::connected) return violate("Register on a leg whose dial has not succeeded");
-  if (a.replace_existing != register_sent_[a.leg])
-    return violate(std::string("replace_existing should be ") + (register_sent_[a.leg] ? "true" : "false"));
+  // A promoted probe registers without replace_existing: the edge freed the
+  // index when the old connection unregistered, and nothing is evicted.
+  const bool expected = promoted_[a.leg] ? false : register_sent_[a.leg];
+  if (a.replace_existing != expected)
+    return violate(std::string("replace_existing should be ") + (expected ? "true" : "false"));
   register_sent_[a.leg] = true;
+  promoted_[a.leg] = false;
   if (c->silent_since) return;
   if (!edge_up_[c->edge]) {
     if (edge_silent_[c->edge]) {
@@ -373,6 +399,83 @@ void SimReplica::close(unsigned leg, const sdk::error_code& reason) {
   }
   forget_at_edge(*c);
   c.reset();
+}
+
+// A probe: transport 0, to the address of the leg's registered connection on
+// a fallback transport, beside it; one at a time, none while an older
+// connection still retires, none once the run stops.
+void SimReplica::execute_probe(const Dial& a) {
+  if (a.leg >= legs_.size()) return violate("Probe for a leg that does not exist");
+  auto& c = legs_[a.leg];
+  if (shutdown_requested_) return violate("Probe after shutdown");
+  if (!c || c->state != Connection::State::registered) return violate("Probe for a leg that is not registered");
+  if (c->transport == 0) return violate("Probe from a leg already on the preferred transport");
+  if (a.transport != 0) return violate("Probe of a transport other than the preferred one");
+  if (!same_endpoint(edges_[c->edge], a.address)) return violate("Probe to another address than the leg's");
+  if (probes_[a.leg]) return violate("a second probe for one leg");
+  if (retiring_[a.leg]) return violate("a probe while the leg's previous connection still retires");
+  ++stats_.probes;
+  auto p = std::make_unique<Connection>();
+  p->attempt = ++net_.next_attempt;
+  p->edge = c->edge;
+  p->transport = 0;
+  p->since = now_;
+  auto fail = [&](sdk::error_code ec, sdk::Duration lo, sdk::Duration hi) {
+    auto e = event_for(*p, dial_failed, latency(lo, hi), a.leg);
+    e->ec = ec;
+    schedule(e);
+  };
+  if (!edge_up_[p->edge] || edge_silent_[p->edge]) {
+    if (edge_silent_[p->edge]) p->silent_since = now_;
+    else fail(errc::dial_failed, 1ms, 100ms);
+  } else if (quic_blocked_now()) {
+    if (chance(0.2)) p->silent_since = now_;
+    else fail(errc::quic_broken, 100ms, 3s);
+  } else if (chance(0.05)) {
+    fail(errc::tls_failed, 5ms, 500ms);
+  } else {
+    schedule(event_for(*p, dial_ok, latency(5ms, 300ms), a.leg));
+  }
+  probes_[a.leg] = std::move(p);
+}
+
+void SimReplica::execute_retire(const RetireConnection& a) {
+  if (a.leg >= legs_.size()) return violate("Retire for a leg that does not exist");
+  auto& c = legs_[a.leg];
+  if (!c || c->state != Connection::State::unregistering)
+    return violate("Retire of a connection that was not unregistered");
+  if (retiring_[a.leg]) return violate("Retire while another connection of the leg retires");
+  stats_.retiring_streams += c->open + (c->edge_opened - c->arrived);  // running (or on their way) across it
+  retiring_[a.leg] = std::move(c);
+  retired_at_[a.leg] = now_;
+  if (a.promote_probe) {
+    auto& p = probes_[a.leg];
+    if (!p || p->state != Connection::State::connected) return violate("Retire promotes a probe that is not connected");
+    ++stats_.returns;
+    c = std::move(p);
+    c->was_probe = true;
+    c->since = now_;  // its registration's connect timeout starts now
+    promoted_[a.leg] = true;
+  } else if (probes_[a.leg]) {
+    return violate("Retire without promotion while the probe is still open");
+  }
+}
+
+void SimReplica::close_retiring(unsigned leg) {
+  if (leg >= retiring_.size() || !retiring_[leg]) return violate("CloseLeg for a retiring connection that does not exist");
+  auto& r = retiring_[leg];
+  const bool grace_over = now_ - retired_at_[leg] >= scenario_.config.grace_period;
+  if (r->drained()) {
+    ++stats_.retirements_drained;
+  } else if (grace_over) {
+    ++stats_.retirements_cut_by_grace;
+    if (shutdown_requested_) cut_by_loss_ += r->open;  // the supervisor counts it as cut in the drain
+  } else {
+    retiring_closed_early_ = true;  // fine only if this step ends the run
+    cut_at_exit_ += r->open;
+  }
+  forget_at_edge(*r);
+  r.reset();
 }
 
 }  // namespace warren::core::supervisor::test

@@ -89,9 +89,15 @@ SimReplica::SimReplica(unsigned index, Net& net, const SimScenario& scenario, st
     rotation_ = rotation.get();
     address_ = std::move(rotation);
   }
-  supervisor_ = std::make_unique<Supervisor>(scenario_.config, *backoff_, policy_random_, address_.get());
+  fallback_ = std::make_unique<fallback::CountingFallback>(scenario_.fallback);
+  supervisor_ =
+      std::make_unique<Supervisor>(scenario_.config, *backoff_, policy_random_, address_.get(), fallback_.get());
   unsigned n = scenario_.config.ha_connections;
   legs_.resize(n);
+  probes_.resize(n);
+  retiring_.resize(n);
+  retired_at_.assign(n, {});
+  promoted_.assign(n, false);
   register_sent_.assign(n, false);
   retry_at_.assign(n, std::nullopt);
   last_heartbeat_.assign(n, 0);
@@ -119,6 +125,16 @@ std::shared_ptr<Event> SimReplica::event(sim::Kind kind, sdk::Duration after, un
   e->replica = index_;
   if (leg < legs_.size() && legs_[leg]) e->attempt = legs_[leg]->attempt;
   return e;
+}
+
+std::shared_ptr<Event> SimReplica::event_for(const Connection& c, sim::Kind kind, sdk::Duration after, unsigned leg) {
+  auto e = event(kind, after, leg);
+  e->attempt = c.attempt;
+  return e;
+}
+
+bool SimReplica::quic_blocked_now() const {
+  return scenario_.quic_blocked && !(scenario_.quic_heals_at && now_ - start_ >= *scenario_.quic_heals_at);
 }
 
 void SimReplica::schedule(std::shared_ptr<Event> e) {
@@ -167,6 +183,11 @@ void SimReplica::drain() {
     if (exit_code_) violate("an action after Exit: " + to_string(*action));
     execute(*action);
   }
+  // No stream is cut by a return: a retiring connection closes drained, at
+  // the end of its grace period, or when the run ends.
+  if (retiring_closed_early_ && !exit_code_)
+    violate("a retiring connection closed with streams open before its grace period ended");
+  retiring_closed_early_ = false;
 }
 
 void SimReplica::finish_at_horizon() {

@@ -15,6 +15,7 @@
 
 #include "core/edge/tunnel_registry.hpp"
 #include "core/supervisor/supervisor.hpp"
+#include "plugins/fallback/fallback.hpp"
 #include "plugins/ip-rotation/rotation.hpp"
 #include "test_policies.hpp"
 
@@ -36,10 +37,12 @@ namespace warren::core::supervisor::test {
 struct SimScenario {
   SupervisorConfig config;
   std::size_t edge_count = 1;
-  bool quic_blocked = false;             ///< transport 0 always fails with quic_broken
+  bool quic_blocked = false;             ///< transport 0 fails with quic_broken (or hangs) …
+  std::optional<sdk::Duration> quic_heals_at;  ///< … until this long after the start (probes then return)
   bool auth_fails = false;               ///< every registration is refused fatally
   bool custom_address_policy = false;    ///< a careless third-party policy instead of ip-rotation
   ip_rotation::RotationConfig rotation;  ///< the ip-rotation plugin's keys for this run
+  fallback::FallbackConfig fallback{.probe_interval = {}, .max_failures = 3};  ///< the fallback plugin's keys
   double ack_loss = 0;
   double reject_rate = 0;
   double resolve_failure_rate = 0;
@@ -73,6 +76,10 @@ struct SimStats {
   std::uint64_t fatal_exits_checked = 0, retry_streaks_at_limit = 0;
   std::uint64_t shared_live_edge = 0;         ///< Dials to a held address because every free one failed lately
   std::uint64_t max_resolves_per_minute = 0;  ///< the busiest virtual minute of any replica
+  // The return to the preferred transport: probes dialed, failed, and the
+  // returns that registered the probe while the old connection drained.
+  std::uint64_t probes = 0, probe_failures = 0, returns = 0, returns_registered = 0, retirements_drained = 0,
+                retirements_cut_by_grace = 0, retiring_streams = 0, probes_cut_short = 0;
 };
 
 namespace sim {
@@ -167,6 +174,7 @@ struct Connection {
   bool edge_unregistered = false;          ///< the edge got Unregister: no more opens
   std::optional<std::uint64_t> ack_count;  ///< UnregisterAck delivered with this count
   bool at_edge = false;                    ///< admitted by the edge's TunnelRegistry (LegId = attempt)
+  bool was_probe = false;                  ///< a probe promoted by a return
   std::uint64_t edge_epoch = 0;            ///< the edge process's life it was admitted in
   /// Acknowledged, every stream arrived and finished: nothing keeps it open.
   bool drained() const { return ack_count && arrived == *ack_count && open == 0; }
@@ -240,6 +248,14 @@ class SimReplica {
   using Connection = sim::Connection;
 
   void deliver_to_leg(Event& e);
+  void deliver_to_probe(Event& e);
+  void deliver_to_retiring(Event& e);
+  void execute_probe(const Dial& a);
+  void execute_retire(const RetireConnection& a);
+  void close_retiring(unsigned leg);
+  bool quic_blocked_now() const;
+  /// An event about `c` (not necessarily the leg's current connection).
+  std::shared_ptr<Event> event_for(const Connection& c, sim::Kind kind, sdk::Duration after, unsigned leg);
   void request_shutdown();
   void execute(const SupervisorAction& action);
   void execute_resolve();
@@ -250,7 +266,7 @@ class SimReplica {
   void check_exit(const Exit& done);
   void close(unsigned leg, const sdk::error_code& reason);
   void forget_at_edge(const Connection& c);
-  void deliver_stream_event(Event& e);
+  void deliver_stream_event(Event& e, Connection& c, bool retiring);
   void schedule(std::shared_ptr<Event> e);
   std::shared_ptr<Event> event(sim::Kind kind, sdk::Duration after, unsigned leg = 0);
   sdk::Duration latency(sdk::Duration lo, sdk::Duration hi);
@@ -273,12 +289,18 @@ class SimReplica {
   std::unique_ptr<sdk::BackoffPolicy> policy_;
   std::unique_ptr<RecordingBackoff> backoff_;
   std::unique_ptr<sdk::AddressPolicy> address_;
+  std::unique_ptr<fallback::CountingFallback> fallback_;
   sim::RecordingRotation* rotation_ = nullptr;  ///< address_, unless the scenario uses a careless policy
   std::unique_ptr<Supervisor> supervisor_;
 
   sdk::TimePoint& start_;
   sdk::TimePoint& now_;
   std::vector<std::unique_ptr<Connection>> legs_;  ///< the world's view of each leg's connection
+  std::vector<std::unique_ptr<Connection>> probes_;    ///< a leg's probe of transport 0, beside legs_
+  std::vector<std::unique_ptr<Connection>> retiring_;  ///< a leg's old connection after a return, draining
+  std::vector<sdk::TimePoint> retired_at_;
+  std::vector<bool> promoted_;         ///< the leg's next Register is its promoted probe's
+  bool retiring_closed_early_ = false;  ///< a retiring connection closed undrained before its grace: only an Exit may
   std::vector<bool> register_sent_;
   std::vector<std::optional<sdk::TimePoint>> retry_at_;
   std::vector<std::uint64_t> last_heartbeat_;

@@ -61,7 +61,11 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
             << stats.replicas_registered_together << ", sharing an edge " << stats.replicas_sharing_an_edge
             << "\n  fatal exits checked " << stats.fatal_exits_checked << ", dials at the retry limit "
             << stats.retry_streaks_at_limit << ", dials sharing a live edge over dead free ones "
-            << stats.shared_live_edge << "\n";
+            << stats.shared_live_edge << "\n  returns: " << stats.probes << " probes (" << stats.probe_failures
+            << " failed, " << stats.probes_cut_short << " closed by the supervisor), " << stats.returns
+            << " returns (" << stats.returns_registered << " registered), " << stats.retiring_streams
+            << " streams running across a return, " << stats.retirements_drained << " drained, "
+            << stats.retirements_cut_by_grace << " ended by their grace period\n";
 
   if (seeds >= 1000) {
     // The world must keep reaching every outcome, or the invariants above
@@ -98,6 +102,13 @@ TEST_CASE("seeded simulation: the supervisor keeps its invariants under random f
     CHECK(stats.stale_slot_refusals > seeds / 100);
     CHECK(stats.fatal_exits_checked > seeds / 100);
     CHECK(stats.retry_streaks_at_limit > 0);
+    // The return to the preferred transport (issue 10).
+    CHECK(stats.probes > seeds / 10);
+    CHECK(stats.probe_failures > seeds / 100);
+    CHECK(stats.returns > seeds / 20);
+    CHECK(stats.returns_registered > seeds / 20);
+    CHECK(stats.retiring_streams > seeds / 200);
+    CHECK(stats.retirements_drained > seeds / 100);
   }
 }
 

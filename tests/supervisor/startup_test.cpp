@@ -109,14 +109,16 @@ TEST_CASE("discovery failures are retried with backoff and an old list is reused
 TEST_CASE("an invalid config is refused at construction", "[supervisor]") {
   FixedBackoff backoff(1s);
   warren::ip_rotation::IpRotationPolicy address({});
+  warren::fallback::CountingFallback fallback({});
   warren::sdk::SeededRandom random(1);
   SupervisorConfig config;
   config.ha_connections = 5;
-  CHECK_THROWS_AS(Supervisor(config, backoff, random, &address), std::invalid_argument);
+  CHECK_THROWS_AS(Supervisor(config, backoff, random, &address, &fallback), std::invalid_argument);
   config.ha_connections = 0;
-  CHECK_THROWS_AS(Supervisor(config, backoff, random, &address), std::invalid_argument);
-  // The address role is always a policy now (the bundled ip-rotation by default).
-  CHECK_THROWS_AS(Supervisor(SupervisorConfig{}, backoff, random, nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(Supervisor(config, backoff, random, &address, &fallback), std::invalid_argument);
+  // The address and fallback roles are always policies now (bundled plugins by default).
+  CHECK_THROWS_AS(Supervisor(SupervisorConfig{}, backoff, random, nullptr, &fallback), std::invalid_argument);
+  CHECK_THROWS_AS(Supervisor(SupervisorConfig{}, backoff, random, &address, nullptr), std::invalid_argument);
   config = {};
   config.heartbeat_timeout = config.heartbeat_interval;
   CHECK(find_problem(config).value() == "heartbeat timeout must be longer than the heartbeat interval");

@@ -1,9 +1,12 @@
 #pragma once
 // A supervisor on a manual clock, with helpers that drain its actions as
 // strings (see to_string), so rule tests state exact action sequences. Its
-// address policy is the bundled ip-rotation plugin's, with its defaults.
+// address policy is the bundled ip-rotation plugin's, with its defaults, and
+// its fallback policy the bundled fallback plugin's, never probing unless a
+// test asks (the rule tests that do not test the return see no probe).
 
 #include "core/supervisor/supervisor.hpp"
+#include "plugins/fallback/fallback.hpp"
 #include "plugins/ip-rotation/rotation.hpp"
 #include "test_policies.hpp"
 
@@ -40,10 +43,19 @@ inline SupervisorConfig quiet(SupervisorConfig c = {}) {
   return c;
 }
 
+/// The fallback plugin's keys with `max_failures`, never probing.
+inline fallback::FallbackConfig no_probes(std::uint32_t max_failures = 3) {
+  return {.probe_interval = sdk::Duration::zero(), .max_failures = max_failures};
+}
+
 struct Harness {
   explicit Harness(SupervisorConfig c = quiet(), sdk::Duration delay = 1s, std::optional<std::uint32_t> give_up = {},
-                   ip_rotation::RotationConfig rotation = {})
-      : config(c), backoff(delay, give_up), address(std::move(rotation)), supervisor(config, backoff, random, &address) {}
+                   ip_rotation::RotationConfig rotation = {}, fallback::FallbackConfig fallback_config = no_probes())
+      : config(c),
+        backoff(delay, give_up),
+        address(std::move(rotation)),
+        fallback(fallback_config),
+        supervisor(config, backoff, random, &address, &fallback) {}
 
   /// Every pending action, in order.
   Lines drain() {
@@ -83,6 +95,7 @@ struct Harness {
   SupervisorConfig config;
   FixedBackoff backoff;
   ip_rotation::IpRotationPolicy address;
+  fallback::CountingFallback fallback;
   sdk::SeededRandom random{1};
   sdk::testing::ManualClock clock;
   Supervisor supervisor;

@@ -117,7 +117,8 @@ struct FallbackState {
   bool connectivity_error = false;
 };
 
-/// When a leg moves to the next configured transport.
+/// When a leg moves to the next configured transport, and when a leg on a
+/// fallback transport (index > 0) tries the preferred one (index 0) again.
 class FallbackPolicy {
  public:
   virtual ~FallbackPolicy() = default;
@@ -127,6 +128,19 @@ class FallbackPolicy {
   virtual std::size_t on_error(FallbackState& state, const error_code& error, std::size_t transport_count,
                                TimePoint now) const = 0;
   virtual void on_connected(FallbackState& state, TimePoint now) const = 0;
+  /// ABI 1.2. A leg registered on transport `state.current` at `now`, or its
+  /// last probe failed then: when it dials transport 0 again as a probe (a
+  /// second connection to the same edge address; when that one registers,
+  /// the fallback connection drains make-before-break; when it fails, the
+  /// fallback connection stays and this is asked again). nullopt: never.
+  /// Called only for `state.current` > 0. The caller dials no earlier than
+  /// the answer; jitter it with `random` so many legs do not probe in step.
+  /// The default never probes: a policy written for ABI 1.1 keeps a leg on
+  /// its fallback transport until the leg fails.
+  virtual std::optional<TimePoint> next_probe(FallbackState& /*state*/, TimePoint /*now*/,
+                                              RandomSource& /*random*/) const {
+    return std::nullopt;
+  }
 };
 
 /// The object a policy plugin's factory returns.
