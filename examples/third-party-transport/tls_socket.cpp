@@ -164,4 +164,28 @@ void TlsSocket::close() {
   socket_.close(ignored);
 }
 
+/// Reads exactly `size` bytes into `*buffer`.
+void read_exact(std::shared_ptr<TlsSocket> tls, std::shared_ptr<std::vector<std::uint8_t>> buffer, std::size_t got,
+                std::function<void(sdk::error_code)> done) {
+  if (got == buffer->size()) return done({});
+  auto* tls_ptr = tls.get();
+  tls_ptr->read_some(boost::asio::buffer(buffer->data() + got, buffer->size() - got),
+                     [tls = std::move(tls), buffer, got, done](sdk::error_code ec, std::size_t n) {
+                       if (ec) return done(ec);
+                       read_exact(tls, buffer, got + n, done);
+                     });
+}
+
+/// Writes all of `*data`.
+void write_all(std::shared_ptr<TlsSocket> tls, std::shared_ptr<const std::string> data, std::size_t sent,
+               std::function<void(sdk::error_code)> done) {
+  if (sent == data->size()) return done({});
+  auto* tls_ptr = tls.get();
+  tls_ptr->write_some(boost::asio::buffer(data->data() + sent, data->size() - sent),
+                      [tls = std::move(tls), data, sent, done](sdk::error_code ec, std::size_t n) {
+                        if (ec) return done(ec);
+                        write_all(tls, data, sent + n, done);
+                      });
+}
+
 }  // namespace tcptls

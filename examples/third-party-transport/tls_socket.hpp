@@ -10,9 +10,11 @@
 #include <gnutls/gnutls.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tcptls {
 
@@ -72,5 +74,12 @@ class TlsSocket : public std::enable_shared_from_this<TlsSocket> {
   std::string refusal_;
   bool sent_bye_ = false;
 };
+
+/// Reads exactly `buffer->size() - got` more bytes into `*buffer`.
+void read_exact(std::shared_ptr<TlsSocket> tls, std::shared_ptr<std::vector<std::uint8_t>> buffer, std::size_t got,
+                std::function<void(sdk::error_code)> done);
+/// Writes all of `*data` from `sent` on.
+void write_all(std::shared_ptr<TlsSocket> tls, std::shared_ptr<const std::string> data, std::size_t sent,
+               std::function<void(sdk::error_code)> done);
 
 }  // namespace tcptls

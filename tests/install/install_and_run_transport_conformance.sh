@@ -22,7 +22,8 @@ grep -q "^transport tcptls 0.1.0 $plugin$" "$work/listed.txt" || fail "not liste
 
 step "the installed conformance suite, against it"
 count=$(ctest --test-dir "$work/example/build" -N | sed -n 's/^Total Tests: //p')
-listed=$("$work/example/build/transport_conformance_tcptls" --list-test-names-only | grep -c .)
+# Catch2 2 exits with the number of cases it listed, hence the "|| true".
+listed=$({ "$work/example/build/transport_conformance_tcptls" --list-test-names-only || true; } | grep -c .)
 echo "conformance cases: $listed in the binary, $count registered with CTest"
 [ "${count:-0}" -gt 0 ] && [ "$count" = "$listed" ] || fail "CTest registered $count cases, the binary has $listed"
 ctest --test-dir "$work/example/build" -j2 --output-on-failure --timeout 120 \
