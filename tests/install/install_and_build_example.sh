@@ -4,15 +4,9 @@
 # name from a config. Prints what it checks; exits non-zero on the first miss.
 set -euo pipefail
 build_dir=$1 example=$2 cxx=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-prefix=$work/prefix
+source "$(dirname "$0")/out_of_tree.sh"
 
-step() { echo "== $*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-step "install warren to $prefix"
-cmake --install "$build_dir" --prefix "$prefix" > "$work/install.log"
+install_warren "$build_dir"
 [ -x "$prefix/bin/warren" ] || fail "no warren binary installed"
 [ -f "$prefix/include/warren/sdk/plugin.hpp" ] || fail "SDK headers not installed"
 ls "$prefix"/lib*/cmake/warren/warrenConfig.cmake > /dev/null || fail "no CMake package installed"
@@ -22,14 +16,7 @@ step "bundled plugins are found after install, with no flag"
 cat "$work/bundled.txt"
 grep -q "^backend tcp [0-9.]* $prefix/.*libwarren-backend-tcp.so$" "$work/bundled.txt" || fail "tcp not found in install"
 
-step "build the third-party plugin out of tree, against the install only"
-# A copy outside warren's tree, so nothing but find_package(warren) can help.
-cp -r "$example" "$work/example"
-rm -rf "$work/example/build"
-cmake -S "$work/example" -B "$work/example/build" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$work/configure.log" \
-  || { cat "$work/configure.log"; fail "configure"; }
-cmake --build "$work/example/build" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
+build_out_of_tree "$example" "$cxx"
 plugin=$work/example/build/libwarren-policy-decorrelated.so
 [ -f "$plugin" ] || fail "no $plugin"
 

@@ -15,7 +15,8 @@
 namespace warren::test {
 namespace {
 
-#define EACH_TRANSPORT() GENERATE(from_range(transports_under_test()))
+// The binary tests one transport (warren_add_transport_conformance).
+#define EACH_TRANSPORT() transport_under_test()
 
 /// A file that disappears with the test case.
 struct TempFile {
@@ -90,7 +91,10 @@ TEST_CASE("dial and listen over IPv6 loopback", "[conformance][security]") {
 
 TEST_CASE("garbage datagrams are dropped and harm nothing", "[conformance][security]") {
   auto transport = EACH_TRANSPORT();
-  if (!transport.datagram) return;
+  if (!transport.datagram) {
+    WARN("applies to datagram transports only (a UDP relay cuts or degrades the path): " << transport.name);
+    return;
+  }
   Harness h(transport);
   auto port = h.listen();
   auto [client, server] = h.connect();

@@ -4,18 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include <filesystem>
-
 namespace warren::test {
-
-std::vector<TransportUnderTest> transports_under_test() {
-  static const std::vector<TransportUnderTest> known = {{"quic", true}, {"http2", false}};
-  std::vector<TransportUnderTest> built;
-  for (const auto& t : known)
-    if (std::filesystem::exists(std::filesystem::path(WARREN_PLUGIN_DIR) / ("libwarren-transport-" + t.name + ".so")))
-      built.push_back(t);
-  return built;
-}
 
 std::vector<std::string> create_errors(const sdk::ConfigTable& table, const std::string& plugin) {
   LoadedPlugin loaded(plugin);

@@ -3,6 +3,12 @@
 // created through its descriptor's factory, driven by one io_context on
 // this thread. Each conformance case gets an edge-side and a connector-side
 // transport from the same plugin and a deadline for everything it runs.
+//
+// Installed with the SDK as the library warren::transport_harness (this
+// code, core's plugin loader and the self-signed certificate maker, built
+// in): see cmake/WarrenTransportConformance.cmake. A binary linking it
+// defines plugin_directory() (and, for the generic suite,
+// transport_under_test()); warren_add_transport_conformance generates both.
 
 #include "core/plugin/plugin_loader.hpp"
 #include "core/tls/self_signed.hpp"
@@ -40,7 +46,14 @@ struct TransportUnderTest {
   friend std::ostream& operator<<(std::ostream& os, const TransportUnderTest& t) { return os << t.name; }
 };
 
-/// The transports to test: every known one whose library was built.
+/// The folder the plugins under test are loaded from. Defined by the binary
+/// (warren_add_transport_conformance generates it, with the two below).
+std::string plugin_directory();
+std::string conformance_transport_name();
+bool conformance_transport_datagram();
+/// The one transport a generic conformance binary tests (conformance_target.cpp).
+const TransportUnderTest& transport_under_test();
+/// warren's own transports whose library was built (in-tree tests only).
 std::vector<TransportUnderTest> transports_under_test();
 
 /// Creates transport `plugin` from `table` and returns its diagnostics as
@@ -56,7 +69,7 @@ class LoadedPlugin {
                                          sdk::Diagnostics& diagnostics);
 
  private:
-  core::PluginLoader loader_{{WARREN_PLUGIN_DIR}};
+  core::PluginLoader loader_{{plugin_directory()}};
   std::optional<core::LoadedPlugin> plugin_;
 };
 

@@ -69,7 +69,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   void open_stream(sdk::StreamHandler handler);
   void accept_stream(sdk::StreamHandler handler);
 
-  // Stream operations, called by Http2Stream.
+  // Stream operations, called by sdk::StreamHandle.
   void read(const std::shared_ptr<StreamState>& stream, boost::asio::mutable_buffer buffer, sdk::ReadHandler handler);
   void write(const std::shared_ptr<StreamState>& stream, boost::asio::const_buffer buffer, sdk::WriteHandler handler);
   void shutdown_send(const std::shared_ptr<StreamState>& stream);

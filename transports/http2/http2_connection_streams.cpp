@@ -3,9 +3,9 @@
 
 #include "h2_session.hpp"
 #include "http2_connection.hpp"
-#include "http2_stream.hpp"
 
 #include <warren/sdk/completion.hpp>
+#include <warren/sdk/engine_handles.hpp>
 
 #include <cstring>
 
@@ -35,7 +35,7 @@ sdk::ByteStreamPtr Http2Connection::adopt(const std::shared_ptr<StreamState>& st
   if (stream->uncredited > 0 && session_ && !stream->closed)
     nghttp2_session_consume_connection(session_, stream->uncredited);
   stream->uncredited = 0;
-  return std::make_unique<Http2Stream>(shared_from_this(), stream);
+  return std::make_unique<sdk::StreamHandle<Http2Connection, StreamState>>(shared_from_this(), stream);
 }
 
 std::shared_ptr<StreamState> Http2Connection::submit_request(bool reverse) {

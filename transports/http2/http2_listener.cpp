@@ -1,9 +1,8 @@
 #include "http2_listener.hpp"
 
-#include "connection_handle.hpp"
-
 #include <warren/sdk/completion.hpp>
 #include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/engine_handles.hpp>
 
 #include <boost/asio/ip/v6_only.hpp>
 
@@ -12,6 +11,16 @@ namespace warren::http2 {
 using sdk::complete_if_pending;
 using sdk::complete_later;
 using sdk::store_handler;
+
+namespace {
+
+/// Destroying the handle says operation_aborted to the peer (GOAWAY).
+std::unique_ptr<sdk::Connection> make_handle(Http2Connection::Ptr connection) {
+  return std::make_unique<sdk::ConnectionHandle<Http2Connection>>(std::move(connection),
+                                                                  boost::asio::error::operation_aborted);
+}
+
+}  // namespace
 
 struct Http2Listener::State : std::enable_shared_from_this<State> {
   State(boost::asio::any_io_executor ex, std::shared_ptr<sdk::tls::Credentials> creds, const ConnectionLimits& lim,
@@ -70,7 +79,7 @@ struct Http2Listener::State : std::enable_shared_from_this<State> {
       store_handler(handler, std::move(waiting));
       waiting = nullptr;
       complete_later(executor, std::move(handler), sdk::error_code(),
-                     sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(connection))));
+                     sdk::ConnectionPtr(make_handle(std::move(connection))));
       return;
     }
     ready.push_back(std::move(connection));
@@ -129,7 +138,7 @@ void Http2Listener::async_accept_impl(sdk::ConnectionHandler handler) {
     auto connection = std::move(state_->ready.front());
     state_->ready.pop_front();
     return complete_later(state_->executor, std::move(handler), sdk::error_code(),
-                          sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(connection))));
+                          sdk::ConnectionPtr(make_handle(std::move(connection))));
   }
   if (state_->closed)
     return complete_later(state_->executor, std::move(handler), sdk::error_code(boost::asio::error::operation_aborted),

@@ -1,6 +1,5 @@
 #include "http2_transport.hpp"
 
-#include "connection_handle.hpp"
 #include "http2_listener.hpp"
 
 #include <warren/sdk/completion.hpp>
@@ -14,13 +13,9 @@ Http2Transport::Http2Transport(const Http2Settings& settings, sdk::PluginContext
     : executor_(context.executor),
       logger_(context.logger),
       settings_(settings),
-      dials_(std::make_shared<PendingDials>()) {}
+      dials_(std::make_shared<sdk::PendingDials<Http2Connection>>()) {}
 
-Http2Transport::~Http2Transport() {
-  auto pending = std::move(dials_->connections);
-  for (auto& [key, weak] : pending)
-    if (auto connection = weak.lock()) connection->close(boost::asio::error::operation_aborted);
-}
+Http2Transport::~Http2Transport() { dials_->abort_all(); }
 
 void Http2Transport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHandler handler) {
   std::string target = sdk::format_host_port(options.address.to_string(), options.port);
@@ -28,16 +23,9 @@ void Http2Transport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHa
     logger_.error("cannot dial " + target + ": " + why);
     complete_later(executor_, std::move(handler), sdk::make_error_code(code), sdk::ConnectionPtr());
   };
+  if (auto why = sdk::check_edge_verification(options, target, logger_, warned_insecure_); !why.empty())
+    return refuse(sdk::errc::config_invalid, why);
   const auto& verify = options.verify;
-  if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
-    return refuse(sdk::errc::config_invalid, "no way to verify the edge (give a pin, a CA file, or insecure)");
-  // Said once per transport (the first insecure dial), not at every dial.
-  if (verify.insecure && !warned_insecure_) {
-    warned_insecure_ = true;
-    logger_.warn("insecure: dialing " + target +
-                 " WITHOUT verifying its certificate, here and at every later dial; anyone on the path can "
-                 "impersonate the edge");
-  }
   std::string server_name = options.server_name.empty() ? options.address.to_string() : options.server_name;
   std::string why;
   auto tls = TlsChannel::client(verify, server_name, why);
@@ -45,23 +33,9 @@ void Http2Transport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHa
   ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, options.keepalive};
   auto connection = Http2Connection::client(executor_, std::move(tls), limits, logger_);
 
-  Http2Connection* key = connection.get();
-  dials_->connections.emplace(key, connection);
-  // std::function needs a copyable callable; the handler is move-only.
-  auto shared_handler = std::make_shared<sdk::ConnectionHandler>(std::move(handler));
-  connection->dial(tcp::endpoint(options.address, options.port), [registry = std::weak_ptr(dials_), key,
-                                                                  weak = std::weak_ptr(connection), shared_handler,
-                                                                  executor = executor_](const sdk::error_code& result) {
-    if (auto dials = registry.lock()) dials->connections.erase(key);
-    auto established = weak.lock();
-    if (!result && established) {
-      complete_later(executor, std::move(*shared_handler), result,
-                     sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(established))));
-    } else {
-      complete_later(executor, std::move(*shared_handler),
-                     result ? result : sdk::error_code(boost::asio::error::operation_aborted), sdk::ConnectionPtr());
-    }
-  });
+  // Destroying the handle says operation_aborted to the peer (GOAWAY).
+  connection->dial(tcp::endpoint(options.address, options.port),
+                   dials_->track(connection, executor_, std::move(handler), boost::asio::error::operation_aborted));
 }
 
 sdk::ListenerPtr Http2Transport::listen(const sdk::ListenOptions& options, sdk::error_code& ec) {

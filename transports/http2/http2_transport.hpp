@@ -5,18 +5,13 @@
 #include "http2_connection.hpp"
 #include "http2_settings.hpp"
 
+#include <warren/sdk/pending_dials.hpp>
 #include <warren/sdk/plugin_object.hpp>
 #include <warren/sdk/transport.hpp>
 
 #include <memory>
-#include <unordered_map>
 
 namespace warren::http2 {
-
-/// Connections still in their handshake, so the transport can abort them.
-struct PendingDials {
-  std::unordered_map<Http2Connection*, std::weak_ptr<Http2Connection>> connections;
-};
 
 class Http2Transport final : public sdk::Transport {
  public:
@@ -33,7 +28,7 @@ class Http2Transport final : public sdk::Transport {
   boost::asio::any_io_executor executor_;
   sdk::Logger& logger_;
   Http2Settings settings_;
-  std::shared_ptr<PendingDials> dials_;
+  std::shared_ptr<sdk::PendingDials<Http2Connection>> dials_;
   bool warned_insecure_ = false;  ///< the insecure warning is said once
 };
 

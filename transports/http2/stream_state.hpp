@@ -2,7 +2,7 @@
 // Everything about one HTTP/2 stream that outlives a single call: bytes in
 // both directions and the one pending read and write. Shared by the
 // connection (until nghttp2 closes the stream) and the application's
-// Http2Stream handle (until it is destroyed).
+// sdk::StreamHandle (until it is destroyed).
 
 #include "byte_queue.hpp"
 

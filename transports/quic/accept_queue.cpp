@@ -2,7 +2,8 @@
 
 #include "clock.hpp"
 #include "completion.hpp"
-#include "connection_handle.hpp"
+
+#include <warren/sdk/engine_handles.hpp>
 
 #include <cstdio>
 
@@ -154,8 +155,9 @@ void AcceptQueue::on_handshake(QuicConnection* key, const sdk::error_code& ec) {
   ++counters_.handshakes_completed;
   if (closed_) return;
   if (waiting_) {
-    complete_if_pending(executor_, waiting_, sdk::error_code(),
-                        sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(connection))));
+    complete_if_pending(
+        executor_, waiting_, sdk::error_code(),
+        sdk::ConnectionPtr(std::make_unique<sdk::ConnectionHandle<QuicConnection>>(std::move(connection))));
   } else {
     ready_.push_back(std::move(connection));
   }
@@ -177,7 +179,7 @@ AcceptCounters AcceptQueue::counters_now() const {
 void AcceptQueue::async_accept(sdk::ConnectionHandler handler) {
   const auto& executor = executor_;
   if (!ready_.empty()) {
-    sdk::ConnectionPtr connection = std::make_unique<ConnectionHandle>(std::move(ready_.front()));
+    sdk::ConnectionPtr connection = std::make_unique<sdk::ConnectionHandle<QuicConnection>>(std::move(ready_.front()));
     ready_.pop_front();
     complete_later(executor, std::move(handler), sdk::error_code(), std::move(connection));
   } else if (closed_) {

@@ -1,7 +1,7 @@
 #pragma once
 // One QUIC connection: owns the ngtcp2_conn, its TLS session and its timer.
 // Fed datagrams by the UdpEndpoint and driven by ngtcp2's expiry; the
-// application reaches it through ConnectionHandle and QuicStream.
+// application reaches it through sdk::ConnectionHandle and sdk::StreamHandle.
 //
 // Lifetime: shared. The application's handles hold it; a connection still
 // in its handshake holds itself until the handshake ends. Asynchronous work
@@ -83,7 +83,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   }
   void on_unreachable(ngtcp2_tstamp now) override;
 
-  // What sdk::Connection offers, for ConnectionHandle.
+  // What sdk::Connection offers, for sdk::ConnectionHandle.
   boost::asio::any_io_executor get_executor() const { return executor_; }
   void open_stream(sdk::StreamHandler handler);
   void accept_stream(sdk::StreamHandler handler);
@@ -96,7 +96,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   bool address_validated() const { return address_validated_; }
   HandshakeTraffic handshake_traffic() const;
 
-  // What sdk::ByteStream offers, for QuicStream.
+  // What sdk::ByteStream offers, for sdk::StreamHandle.
   void read(const std::shared_ptr<StreamState>& stream, boost::asio::mutable_buffer buffer, sdk::ReadHandler handler);
   void write(const std::shared_ptr<StreamState>& stream, boost::asio::const_buffer buffer, sdk::WriteHandler handler);
   void shutdown_send(const std::shared_ptr<StreamState>& stream);

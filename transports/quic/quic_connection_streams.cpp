@@ -8,7 +8,8 @@
 #include "clock.hpp"
 #include "completion.hpp"
 #include "quic_connection.hpp"
-#include "quic_stream.hpp"
+
+#include <warren/sdk/engine_handles.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -57,7 +58,8 @@ void QuicConnection::try_open_streams() {
     }
     auto state = add_stream(id);
     state->adopted = true;
-    sdk::ByteStreamPtr stream = std::make_unique<QuicStream>(shared_from_this(), std::move(state));
+    sdk::ByteStreamPtr stream =
+        std::make_unique<sdk::StreamHandle<QuicConnection, StreamState>>(shared_from_this(), std::move(state));
     complete_later(executor_, std::move(handler), sdk::error_code(), std::move(stream));
   }
 }
@@ -67,7 +69,8 @@ void QuicConnection::accept_stream(sdk::StreamHandler handler) {
     auto state = std::move(accept_queue_.front());
     accept_queue_.pop_front();
     adopt(*state);
-    sdk::ByteStreamPtr stream = std::make_unique<QuicStream>(shared_from_this(), std::move(state));
+    sdk::ByteStreamPtr stream =
+        std::make_unique<sdk::StreamHandle<QuicConnection, StreamState>>(shared_from_this(), std::move(state));
     complete_later(executor_, std::move(handler), sdk::error_code(), std::move(stream));
   } else if (failed_) {
     complete_later(executor_, std::move(handler), reason_, sdk::ByteStreamPtr());
@@ -248,7 +251,8 @@ int QuicConnection::on_stream_open(std::int64_t id) {
   stream->remote = true;
   if (accept_handler_) {
     stream->adopted = true;
-    sdk::ByteStreamPtr handle = std::make_unique<QuicStream>(shared_from_this(), std::move(stream));
+    sdk::ByteStreamPtr handle =
+        std::make_unique<sdk::StreamHandle<QuicConnection, StreamState>>(shared_from_this(), std::move(stream));
     complete_if_pending(executor_, accept_handler_, sdk::error_code(), std::move(handle));
   } else {
     accept_queue_.push_back(std::move(stream));

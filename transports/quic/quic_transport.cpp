@@ -1,19 +1,11 @@
 #include "quic_transport.hpp"
 
 #include "completion.hpp"
-#include "connection_handle.hpp"
 #include "quic_listener.hpp"
 
 #include <warren/sdk/endpoint.hpp>
-#include <unordered_map>
 
 namespace warren::quic {
-
-/// Connections still in their handshake, so the transport can abort them.
-class DialRegistry {
- public:
-  std::unordered_map<QuicConnection*, std::weak_ptr<QuicConnection>> pending;
-};
 
 namespace {
 
@@ -29,13 +21,9 @@ QuicTransport::QuicTransport(const QuicSettings& settings, const HandshakeLimits
       logger_(context.logger),
       settings_(settings),
       handshake_limits_(handshake_limits),
-      dials_(std::make_shared<DialRegistry>()) {}
+      dials_(std::make_shared<sdk::PendingDials<QuicConnection>>()) {}
 
-QuicTransport::~QuicTransport() {
-  auto pending = std::move(dials_->pending);
-  for (auto& [key, weak] : pending)
-    if (auto connection = weak.lock()) connection->close(boost::asio::error::operation_aborted);
-}
+QuicTransport::~QuicTransport() { dials_->abort_all(); }
 
 std::shared_ptr<UdpEndpoint> QuicTransport::client_endpoint(bool v6, sdk::error_code& ec) {
   auto& endpoint = v6 ? v6_ : v4_;
@@ -53,16 +41,9 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
     logger_.error("cannot dial " + target + ": " + why);
     complete_later(executor_, std::move(handler), sdk::make_error_code(code), sdk::ConnectionPtr());
   };
+  if (auto why = sdk::check_edge_verification(options, target, logger_, warned_insecure_); !why.empty())
+    return refuse(sdk::errc::config_invalid, why);
   const auto& verify = options.verify;
-  if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
-    return refuse(sdk::errc::config_invalid, "no way to verify the edge (give a pin, a CA file, or insecure)");
-  // Said once per transport (the first insecure dial), not at every dial.
-  if (verify.insecure && !warned_insecure_) {
-    warned_insecure_ = true;
-    logger_.warn("insecure: dialing " + target +
-                 " WITHOUT verifying its certificate, here and at every later dial; anyone on the path can "
-                 "impersonate the edge");
-  }
   sdk::error_code ec;
   auto endpoint = client_endpoint(options.address.is_v6(), ec);
   if (!endpoint) return refuse(sdk::errc::dial_failed, "cannot open a UDP socket: " + ec.message());
@@ -75,22 +56,8 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
       QuicConnection::dial(endpoint, udp::endpoint(options.address, options.port), check, limits, logger_, why);
   if (!connection) return refuse(sdk::errc::tls_failed, why);
 
-  QuicConnection* key = connection.get();
-  dials_->pending.emplace(key, connection);
-  // std::function needs a copyable callable; the handler is move-only.
-  auto shared_handler = std::make_shared<sdk::ConnectionHandler>(std::move(handler));
-  connection->start([registry = std::weak_ptr(dials_), key, weak = std::weak_ptr(connection), shared_handler,
-                     executor = executor_](const sdk::error_code& result) {
-    if (auto dials = registry.lock()) dials->pending.erase(key);
-    auto established = weak.lock();
-    if (!result && established) {
-      complete_later(executor, std::move(*shared_handler), result,
-                     sdk::ConnectionPtr(std::make_unique<ConnectionHandle>(std::move(established))));
-    } else {
-      complete_later(executor, std::move(*shared_handler),
-                     result ? result : sdk::error_code(boost::asio::error::operation_aborted), sdk::ConnectionPtr());
-    }
-  });
+  // Destroying the handle closes without an error code: a plain CONNECTION_CLOSE.
+  connection->start(dials_->track(connection, executor_, std::move(handler)));
 }
 
 sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::error_code& ec) {

@@ -6,14 +6,13 @@
 #include "quic_connection.hpp"
 #include "quic_settings.hpp"
 
+#include <warren/sdk/pending_dials.hpp>
 #include <warren/sdk/plugin_object.hpp>
 #include <warren/sdk/transport.hpp>
 
 #include <memory>
 
 namespace warren::quic {
-
-class DialRegistry;
 
 class QuicTransport final : public sdk::Transport {
  public:
@@ -35,7 +34,7 @@ class QuicTransport final : public sdk::Transport {
   HandshakeLimits handshake_limits_;
   std::shared_ptr<UdpEndpoint> v4_;
   std::shared_ptr<UdpEndpoint> v6_;
-  std::shared_ptr<DialRegistry> dials_;
+  std::shared_ptr<sdk::PendingDials<QuicConnection>> dials_;
   bool warned_insecure_ = false;  ///< the insecure warning is said once
 };
 

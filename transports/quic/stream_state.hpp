@@ -2,7 +2,7 @@
 // Everything about one QUIC stream that must outlive a single call: bytes in
 // both directions and the one pending read and write. Shared by the
 // connection (until ngtcp2 forgets the stream) and the application's
-// QuicStream handle (until it is destroyed).
+// sdk::StreamHandle (until it is destroyed).
 
 #include "byte_ring.hpp"
 #include "send_buffer.hpp"

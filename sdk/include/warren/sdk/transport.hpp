@@ -3,6 +3,47 @@
 // connector and an edge. One plugin gives both sides: dial (connector) and
 // listen (edge). One Transport object is one endpoint: every connection it
 // dials shares its socket (all legs of a connector use one UDP socket).
+//
+// The async contract, for every async_* here and in byte_stream.hpp:
+//  - A completion never runs inside the call that started it, even when the
+//    result is known at once (a refused dial, a closed connection): it is
+//    posted (completion.hpp: complete_later), so callers may start an
+//    operation while holding locks on their own state or inside a loop.
+//  - Nor inside a protocol library's callback (ngtcp2, nghttp2, GnuTLS).
+//  - Every handler runs on its associated executor (bind_executor), by
+//    default the transport's: the executor in sdk::PluginContext.
+//  - Threading: one io_context run by one thread, the loop's. Every call
+//    into a transport object comes from that thread; objects need no locks
+//    and must not run work on other threads (a plugin that must, posts the
+//    result back to the loop's executor).
+//  - Each handler completes exactly once. Destroying an object completes
+//    its pending handlers with boost::asio::error::operation_aborted.
+//  - At most one async_accept, one async_accept_stream per connection, and
+//    one read plus one write per stream may be pending at once.
+//
+// What each error code means (sdk::errc, error.hpp; names by sdk::name):
+//   dial:   dial_failed        no route, refused, unreachable: nothing answered
+//                              the transport at the address (fails fast)
+//           handshake_timeout  something may be there but the handshake did not
+//                              finish within DialOptions::handshake_timeout
+//           certificate_mismatch  the edge's certificate failed the pin or CA check
+//           tls_failed         TLS failed otherwise (no common version, ALPN …)
+//           config_invalid     the options cannot work (no way to verify the edge)
+//           operation_aborted  the transport was destroyed during the dial
+//   listen: port_in_use (or boost::asio::error::address_in_use) for a taken
+//           port; config_invalid for an unusable certificate or key
+//   accept (async_accept, async_accept_stream) and every pending operation
+//   when a connection ends:
+//           idle_timeout       nothing arrived for idle_timeout
+//           peer_closed        the peer closed the connection (close(), or
+//                              its process or handle went away cleanly)
+//           peer_unreachable   the network said the peer is gone (ICMP)
+//           protocol_error     the peer broke the protocol; the connection is closed
+//           operation_aborted  this side closed or destroyed the object
+//   read:   boost::asio::error::eof after the peer's shutdown_send (clean end);
+//           stream_reset when the peer aborted or destroyed its stream
+//   write:  stream_reset when the peer stopped reading (STOP_SENDING, RST);
+//           the connection's error when the connection ended
 
 #include <warren/sdk/byte_stream.hpp>
 #include <warren/sdk/certificate_pin.hpp>
@@ -22,36 +63,63 @@ namespace warren::sdk {
 
 using StreamHandler = boost::asio::any_completion_handler<void(error_code, ByteStreamPtr)>;
 
-/// How the dialing side verifies the edge. Exactly one way is chosen.
+/// How the dialing side verifies the edge. Exactly one way is chosen; core
+/// fills it from the tunnel's edge_fingerprint / edge_ca / insecure keys. With
+/// none of them the transport refuses the dial with errc::config_invalid
+/// (pending_dials.hpp: check_edge_verification).
 struct EdgeVerification {
   std::optional<CertificatePin> pin_sha256;  ///< SHA-256 of the edge's DER leaf certificate
   std::string ca_file;                                     ///< PEM bundle of trusted CAs
   bool insecure = false;                                   ///< accept any certificate (loudly)
 };
 
+/// What the connector gives a dial. Core sets address, port, server_name
+/// and verify for each dial (from discovery and the tunnel config); the
+/// durations are left at these defaults today.
 struct DialOptions {
-  boost::asio::ip::address address;
-  std::uint16_t port = 0;
-  std::string server_name;  ///< TLS SNI; the edge's host name or address text
-  EdgeVerification verify;
+  boost::asio::ip::address address;  ///< the edge's address, v4 or v6; never unspecified
+  std::uint16_t port = 0;            ///< the edge's port; 0 is invalid for a dial
+  std::string server_name;           ///< TLS SNI; the edge's host name or address text. Empty: the address text.
+                                     ///< A CA-verified certificate must carry it; an IP literal is not sent as SNI.
+  EdgeVerification verify;           ///< how the edge is checked
+  /// Time from the first packet to a completed handshake (TLS included);
+  /// past it the dial fails with errc::handshake_timeout. Zero: no limit
+  /// (the transport's own, if the protocol has one).
   Duration handshake_timeout = std::chrono::seconds(5);
+  /// An established connection with nothing received for this long ends
+  /// with errc::idle_timeout (QUIC: max_idle_timeout, RFC 9000 §10.1).
+  /// Zero: never idle-closed.
   Duration idle_timeout = std::chrono::seconds(30);
+  /// The dialer sends something (a PING) after this long without sending,
+  /// so a healthy but quiet connection stays within idle_timeout on both
+  /// ends and NAT bindings stay open. Zero: no keepalive. Should be well
+  /// under idle_timeout.
   Duration keepalive = std::chrono::seconds(5);
 };
 
+/// What the edge gives listen(). Core sets address and port from a
+/// [[listen]] table, the certificate from the edge identity, and
+/// handshake_timeout from the edge's handshake_timeout key.
 struct ListenOptions {
-  boost::asio::ip::address address;
+  boost::asio::ip::address address;  ///< local address; unspecified (0.0.0.0, ::) listens on all
   std::uint16_t port = 0;  ///< 0 picks a free port; see Listener::local_port
-  std::string cert_pem;    ///< leaf first, then chain
-  std::string key_pem;
+  std::string cert_pem;    ///< PEM text, leaf first, then chain
+  std::string key_pem;     ///< PEM text of the leaf's private key
+  /// Time an incoming connection has to complete its handshake; one that
+  /// does not is dropped without reaching async_accept. Zero: no limit.
   Duration handshake_timeout = std::chrono::seconds(5);
+  /// As DialOptions::idle_timeout, for accepted connections. Zero: never.
   Duration idle_timeout = std::chrono::seconds(30);
 };
 
+/// A snapshot of one connection, taken on the loop's thread; set by the
+/// transport, read by core for leg history and metrics.
 struct ConnectionStats {
+  /// The transport's smoothed round-trip time (QUIC: RFC 9002 §5.3; TCP:
+  /// the kernel's tcpi_rtt). Zero: not measured yet, or not measurable.
   Duration smoothed_rtt{};
-  std::uint64_t bytes_sent = 0;
-  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;      ///< bytes on the wire this connection sent, headers and TLS included
+  std::uint64_t bytes_received = 0;  ///< bytes on the wire it received, likewise
 };
 
 class BOOST_SYMBOL_VISIBLE Connection {

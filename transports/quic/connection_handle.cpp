@@ -1,7 +1,0 @@
-#include "connection_handle.hpp"
-
-namespace warren::quic {
-
-ConnectionHandle::~ConnectionHandle() { connection_->close(sdk::error_code()); }
-
-}  // namespace warren::quic
