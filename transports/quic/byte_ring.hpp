@@ -2,14 +2,9 @@
 // Received stream bytes the application has not read yet. Stream flow
 // control bounds how much can be here (stream credit is granted only as
 // bytes are read), so the ring grows on demand up to the stream's window and
-// never beyond. An idle stream holds no storage: thousands of streams that
-// each once held a few bytes (the stream header the connector reads first)
-// must not each keep a ring. A drained ring keeps its storage until its
-// owner's next sweep finds it drained and untouched since the sweep before
-// (release_if_idle): a stream read in bulk drains its ring after every batch
-// of datagrams, and freeing and regrowing the storage each time cost the
-// receiver a page fault per 4 KiB (bench/WHERE_CYCLES_GO.md: 3.9 -> 1.2 CPU
-// s/GB on loopback without them).
+// never beyond. An idle stream holds no storage, and a drained one gives its
+// storage back: thousands of streams that each once held a few bytes (the
+// stream header the connector reads first) must not each keep a ring.
 
 #include <algorithm>
 #include <cstddef>
@@ -34,7 +29,6 @@ class ByteRing {
     std::memcpy(storage_.get() + tail, data, first);
     std::memcpy(storage_.get(), data + first, len - first);
     size_ += len;
-    touched_ = true;
   }
 
   /// Moves up to `len` bytes into `out`; returns how many.
@@ -43,27 +37,14 @@ class ByteRing {
     if (n == 0) return 0;
     head_ = (head_ + n) % capacity_;
     size_ -= n;
-    if (size_ == 0) head_ = 0;
+    if (size_ == 0) clear();
     return n;
-  }
-
-  /// True when the ring is drained but still holds storage (a sweep's work).
-  bool holds_drained_storage() const { return size_ == 0 && capacity_ != 0; }
-
-  /// For a periodic sweep: frees the storage of a drained ring that no
-  /// append touched since the previous call, and returns true while the
-  /// ring still holds storage (the sweep should come back).
-  bool release_if_idle() {
-    if (size_ == 0 && !touched_) clear();
-    touched_ = false;
-    return capacity_ != 0;
   }
 
   /// Drops everything and frees the storage.
   void clear() {
     storage_.reset();
     capacity_ = head_ = size_ = 0;
-    touched_ = false;
   }
 
  private:
@@ -92,7 +73,6 @@ class ByteRing {
   std::size_t capacity_ = 0;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
-  bool touched_ = false;  ///< an append since the last release_if_idle
 };
 
 }  // namespace warren::quic

@@ -168,12 +168,6 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void complete_filled_reads();
   /// Completes the pending read: with the bytes it holds, if any, else `ec`.
   void complete_read(StreamState& stream, sdk::error_code ec);
-  /// Arms a sweep of the streams' receive rings, kRingSweepInterval from
-  /// now, unless one is armed (quic_connection_timers.cpp).
-  void schedule_ring_sweep();
-  /// Frees the rings drained and untouched since the last sweep; re-arms
-  /// while any ring still holds storage.
-  void sweep_rings(ngtcp2_tstamp now);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<UdpEndpoint> endpoint_;
@@ -189,11 +183,6 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   ngtcp2_tstamp armed_expiry_ = 0;  ///< the timer's deadline, while timer_armed_
   bool timer_armed_ = false;
   bool flush_scheduled_ = false;
-  /// A drained ring keeps its storage for one to two sweep intervals after
-  /// its last bytes, so a stream read in bulk does not free and refault it
-  /// after every batch, and an idle one gives it back within 2 s.
-  static constexpr ngtcp2_tstamp kRingSweepInterval = 1'000'000'000;  // ns
-  ngtcp2_tstamp ring_sweep_at_ = 0;                                   ///< 0: no sweep armed
 
   Ptr handshake_owner_;  ///< self-reference held while the handshake runs
   HandshakeDone handshake_done_;

@@ -90,11 +90,6 @@ void QuicConnection::read(const std::shared_ptr<StreamState>& stream, boost::asi
   if (buffer.size() == 0) return finish({}, 0);
   if (!s.received.empty()) {
     std::size_t n = s.received.read(static_cast<std::uint8_t*>(buffer.data()), buffer.size());
-    if (s.received.holds_drained_storage()) {
-      // ngtcp2 forgot a closed stream: no sweep reaches its ring any more.
-      if (s.closed) s.received.clear();
-      else schedule_ring_sweep();
-    }
     consume(s, n);
     return finish({}, n);
   }
@@ -313,7 +308,6 @@ int QuicConnection::on_stream_close(std::int64_t id, StreamState* stream) {
   if (stream) {
     stream->closed = true;
     stream->outgoing.clear();  // ngtcp2 holds no pointers into it any more
-    if (stream->received.holds_drained_storage()) stream->received.clear();  // no sweep reaches it now
     complete_read(*stream, stream_reset());
     complete_if_pending(executor_, stream->write_handler, stream_reset(), std::size_t{0});
     return_stream_credit(*stream);

@@ -50,7 +50,6 @@ void QuicConnection::arm_timer() {
   if (failed_) return;
   ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
   if (auto due = reachability_.deadline(ngtcp2_conn_get_pto(conn_))) expiry = std::min(expiry, *due);
-  if (ring_sweep_at_ != 0) expiry = std::min(expiry, ring_sweep_at_);
   if (expiry == UINT64_MAX) {
     // Nothing to wait for. A timer still armed fires once and finds nothing
     // due; cheaper than cancelling it here and arming it again later.
@@ -73,22 +72,8 @@ void QuicConnection::on_timer() {
   timer_armed_ = false;
   if (failed_) return;
   ngtcp2_tstamp now = now_ns();
-  if (ring_sweep_at_ != 0 && ring_sweep_at_ <= now) sweep_rings(now);
   if (!check_reachability(now) || !handle_expiry(now)) return;
   flush();
-}
-
-void QuicConnection::schedule_ring_sweep() {
-  if (ring_sweep_at_ != 0 || failed_) return;
-  ring_sweep_at_ = now_ns() + kRingSweepInterval;
-  arm_timer();
-}
-
-void QuicConnection::sweep_rings(ngtcp2_tstamp now) {
-  bool again = false;
-  for (auto& [id, stream] : streams_)
-    if (stream->received.capacity() != 0) again = stream->received.release_if_idle() || again;
-  ring_sweep_at_ = again ? now + kRingSweepInterval : 0;
 }
 
 void QuicConnection::fail_blocked(int error) {
