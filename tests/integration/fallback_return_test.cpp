@@ -12,6 +12,7 @@
 #include "background_process.hpp"
 #include "loopback_services.hpp"
 #include "netns_pair.hpp"
+#include "netns_tunnel.hpp"
 #include "tunnel_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,13 +20,9 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <csignal>
-#include <cstdlib>
-#include <fcntl.h>
-#include <fstream>
 #include <memory>
 #include <netinet/in.h>
 #include <regex>
-#include <sched.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
@@ -39,70 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string warren_binary() {
-  const char* other = std::getenv("WARREN_TEST_BINARY");
-  return other && *other ? other : WARREN_BINARY;
-}
-
-/// Puts the calling thread in a namespace of `net` until destroyed (sockets
-/// keep the namespace they were made in).
-class InNamespace {
- public:
-  InNamespace(const NetnsPair& net, Side side) {
-    home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    int target = ::open(("/run/netns/" + net.name(side)).c_str(), O_RDONLY | O_CLOEXEC);
-    bool entered = home_ >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0;
-    if (target >= 0) ::close(target);
-    if (!entered) throw std::runtime_error("cannot enter namespace " + net.name(side));
-  }
-  ~InNamespace() {
-    ::setns(home_, CLONE_NEWNET);
-    ::close(home_);
-  }
-  InNamespace(const InNamespace&) = delete;
-  InNamespace& operator=(const InNamespace&) = delete;
-
- private:
-  int home_ = -1;
-};
-
-constexpr std::uint16_t kEdgePort = 7844;  // namespace a is fresh: every port is free there
-constexpr std::uint16_t kPublicPort = 20000;
 constexpr auto kProbeInterval = 3s;
-
-std::unique_ptr<BackgroundProcess> start_edge(const NetnsPair& net, const std::filesystem::path& dir,
-                                              std::string& pin) {
-  auto host = NetnsPair::address_of(Side::a) + ":" + std::to_string(kEdgePort);
-  std::ofstream(dir / "edge.toml") << "[edge]\nid = \"edge-a\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
-                                   << "public_ports = \"" << kPublicPort << "-" << kPublicPort << "\"\n"
-                                   << "heartbeat_interval = \"200ms\"\n"
-                                   << "[[listen]]\nplugin = \"quic\"\naddress = \"" << host << "\"\n"
-                                   << "[[listen]]\nplugin = \"http2\"\naddress = \"" << host << "\"\n"
-                                   << "[[tunnels]]\nid = \"web\"\ntoken = \"s3cret\"\n";
-  auto edge = std::make_unique<BackgroundProcess>(
-      net.exec_argv(Side::a, {warren_binary(), "edge", "--config", (dir / "edge.toml").string()}), dir / "edge.err");
-  auto pinned = edge->wait_for_line(std::regex(R"(^pin (sha256:[0-9a-f]{64})$)"), 10s);
-  auto http2 = edge->wait_for_line(std::regex(R"(^listen http2 )"), 10s);
-  if (!pinned || !http2) throw std::runtime_error("the edge did not start:\n" + edge->stderr_text());
-  pin = (*pinned)[1];
-  return edge;
-}
-
-std::unique_ptr<BackgroundProcess> start_connector(const NetnsPair& net, const std::filesystem::path& dir,
-                                                   const std::string& pin, std::uint16_t backend_port) {
-  auto file = dir / "connector.toml";
-  std::ofstream(file) << "[tunnel]\nid = \"web\"\ntoken = \"s3cret\"\nha_connections = 2\n"
-                      << "edge_fingerprint = \"" << pin << "\"\ngrace_period = \"30s\"\nstagger = \"100ms\"\n"
-                      << "[[transport]]\nplugin = \"quic\"\n"
-                      << "[[transport]]\nplugin = \"http2\"\n"
-                      << "[discovery]\nplugin = \"static\"\nedges = [\"" << NetnsPair::address_of(Side::a) << ":"
-                      << kEdgePort << "\"]\n"
-                      << "[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << backend_port << "\"\n"
-                      << "[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n"
-                      << "[[policy]]\nplugin = \"fallback\"\nprobe_interval = \"3s\"\nmax_failures = 1\n";
-  return std::make_unique<BackgroundProcess>(
-      net.exec_argv(Side::b, {warren_binary(), "connect", "--config", file.string()}), dir / "connector.err");
-}
 
 std::size_t count_matches(const std::string& text, const std::regex& pattern) {
   return static_cast<std::size_t>(std::distance(std::sregex_iterator(text.begin(), text.end(), pattern), {}));
@@ -169,7 +103,7 @@ int connect_public() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in to{};
   to.sin_family = AF_INET;
-  to.sin_port = htons(kPublicPort);
+  to.sin_port = htons(kNetnsPublicPort);
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0)
     throw std::runtime_error("cannot connect to the public port");
@@ -189,10 +123,13 @@ TEST_CASE(
     InNamespace in_b(*net, Side::b);
     echo = std::make_unique<EchoServer>();
   }
-  std::string pin;
-  auto edge = start_edge(*net, dir.path, pin);
-  net->drop_udp_to_port(Side::a, kEdgePort, Direction::in);
-  auto connector = start_connector(*net, dir.path, pin, echo->port());
+  NamespacedEdge edge(*net, dir.path, /*http2=*/true);
+  net->drop_udp_to_port(Side::a, edge.quic_port, Direction::in);
+  NamespacedConnectorOptions options;
+  options.http2_fallback = true;
+  options.grace_period = "30s";
+  options.extra_config = "[[policy]]\nplugin = \"fallback\"\nprobe_interval = \"3s\"\nmax_failures = 1\n";
+  auto connector = start_namespaced_connector(*net, dir.path, edge, echo->port(), options);
 
   // Each leg's QUIC dial times out (5 s handshake), max_failures = 1 moves it to http2.
   const std::regex fell_back(R"(leg \d: moving from quic to http2)");
@@ -231,8 +168,8 @@ TEST_CASE(
   {
     InNamespace in_a(*net, Side::a);
     auto small = random_bytes(256 << 10, 7);
-    CHECK(echo_round_trip(kPublicPort, small, 10s) == small);
+    CHECK(echo_round_trip(kNetnsPublicPort, small, 10s) == small);
   }
   connector->stop(SIGTERM, 10s);
-  edge->stop(SIGTERM, 10s);
+  edge.process->stop(SIGTERM, 10s);
 }

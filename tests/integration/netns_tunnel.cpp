@@ -71,7 +71,7 @@ std::unique_ptr<BackgroundProcess> start_namespaced_connector(const NetnsPair& n
   auto file = dir / (options.name + ".toml");
   std::ofstream config(file);
   config << "[tunnel]\nid = \"web\"\ntoken = \"s3cret\"\nha_connections = 2\n"
-         << "edge_fingerprint = \"" << edge.pin << "\"\ngrace_period = \"1s\"\nstagger = \"100ms\"\n"
+         << "edge_fingerprint = \"" << edge.pin << "\"\ngrace_period = \"" << options.grace_period << "\"\nstagger = \"100ms\"\n"
          << "[[transport]]\nplugin = \"quic\"\n";
   if (options.http2_fallback) config << "[[transport]]\nplugin = \"http2\"\n";
   config << "[discovery]\nplugin = \"static\"\nedges = [\"" << NetnsPair::address_of(Side::a) << ":" << edge.quic_port
@@ -79,6 +79,7 @@ std::unique_ptr<BackgroundProcess> start_namespaced_connector(const NetnsPair& n
          << "[backend]\nplugin = \"tcp\"\naddress = \"127.0.0.1:" << backend_port << "\"\n"
          << "[[policy]]\nplugin = \"backoff\"\nbase = \"100ms\"\nmax = \"1s\"\n";
   if (options.admin_port) config << "[admin]\naddress = \"127.0.0.1:" << options.admin_port << "\"\n";
+  config << options.extra_config;
   config.close();
   std::vector<std::string> argv{warren_binary(), "connect", "--config", file.string()};
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());

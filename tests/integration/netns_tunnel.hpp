@@ -57,6 +57,8 @@ struct NamespacedConnectorOptions {
   /// `[[transport]] plugin = "http2"` after quic: the fallback.
   bool http2_fallback = false;
   std::uint16_t admin_port = 0;  ///< 0: no [admin]; else 127.0.0.1:PORT inside namespace b
+  std::string grace_period = "1s";
+  std::string extra_config;  ///< TOML appended to the config (e.g. a [[policy]] table)
   std::vector<std::string> extra_args;
 };
 
