@@ -13,6 +13,10 @@ void Supervisor::start_other_legs(TimePoint now) {
   for (unsigned i = 1; i < legs_.size(); ++i) {
     auto& leg = legs_[i];
     if (leg.phase != LegPhase::idle) continue;
+    // Start on the transport leg 0 registered over: when QUIC was blocked
+    // for leg 0, each later leg would otherwise pay its own handshake timeout
+    // before falling back. Their probes bring them back like leg 0's.
+    leg.fallback.current = legs_[0].fallback.current;
     Duration offset = config_.stagger * i;
     if (offset <= Duration::zero()) {
       begin_attempt(now, i);
@@ -72,10 +76,18 @@ std::optional<LegMove> Supervisor::note_dial(TimePoint now, unsigned leg, const 
               .from = h.last_address()});
     move = LegMove{h.entries().back().from, std::nullopt, why};
   }
-  if (auto before = h.last_transport(); before && *before != transport) {
-    h.record({.at = now, .event = LegEvent::moved_transport, .address = to, .transport = transport, .error = why,
-              .from_transport = *before});
-    if (!move) move = LegMove{std::nullopt, std::nullopt, why};
+  auto before = h.last_transport();
+  sdk::error_code transport_why = why;
+  if (!before && transport != 0) {
+    // A first dial on a fallback transport: leg 0's move, taken over at
+    // start (start_other_legs); said once for this leg too, with its reason.
+    before = 0;
+    transport_why = history_[0].last_error();
+  }
+  if (before && *before != transport) {
+    h.record({.at = now, .event = LegEvent::moved_transport, .address = to, .transport = transport,
+              .error = transport_why, .from_transport = *before});
+    if (!move) move = LegMove{std::nullopt, std::nullopt, transport_why};
     move->from_transport = *before;
   }
   h.record({.at = now, .event = LegEvent::dialing, .address = to, .transport = transport});

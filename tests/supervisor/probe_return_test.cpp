@@ -237,3 +237,31 @@ TEST_CASE("a retiring connection beats and is closed when its grace period ends"
   CHECK(to_string(s.leg_history(0).entries().back()) ==
         "retired " + s.legs()[0].edge->to_string() + " transport=1 shutting_down");
 }
+
+TEST_CASE("later legs start on the transport leg 0 fell back to and probe their way back too", "[probe]") {
+  SupervisorConfig c = quiet();
+  c.ha_connections = 2;
+  c.stagger = 0s;
+  c.transport_count = 2;
+  Harness h(c, 1s, {}, {}, {.probe_interval = kProbe, .max_failures = 3});
+  auto& s = h.supervisor;
+  s.handle_start(h.now());
+  s.handle_addresses_resolved(h.now(), three_edges());
+  REQUIRE(h.drain() == Lines{"Resolve", "Dial leg=0 10.0.0.1:7844 transport=0"});
+  s.handle_dial_failed(h.now(), 0, errc::quic_broken);
+  h.drain();
+  h.advance(1s);
+  s.handle_dial_succeeded(h.now(), 0);
+  h.drain();
+  s.handle_registered(h.now(), 0, {});
+  auto lines = h.drain();
+  REQUIRE(lines.size() == 1);
+  // Leg 1 does not pay a handshake timeout of its own on the blocked transport.
+  CHECK(lines[0].find("Dial leg=1 ") == 0);
+  CHECK(lines[0].find("transport=1") != std::string::npos);
+  s.handle_dial_succeeded(h.now(), 1);
+  h.drain();
+  s.handle_registered(h.now(), 1, {});
+  h.drain();
+  CHECK(s.legs()[1].next_probe.has_value());
+}
