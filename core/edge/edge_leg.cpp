@@ -186,4 +186,9 @@ void EdgeLeg::end(sdk::error_code reason) {
   server_.leg_gone(id_);
 }
 
+std::string EdgeLeg::name() const {
+  if (tunnel_id_.empty()) return "the connection from " + remote_;
+  return "tunnel '" + tunnel_id_ + "' leg " + std::to_string(conn_index_) + " (from " + remote_ + ")";
+}
+
 }  // namespace warren::core

@@ -37,6 +37,10 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   /// The connector answers each data stream with a StreamReply (both sides agreed at registration).
   bool stream_replies() const { return stream_replies_; }
   const std::string& remote() const { return remote_; }
+  /// For logs: "tunnel 'web' leg 0 (from ADDRESS)" once registered, the
+  /// connector's address alone before. The edge's LegId is not the leg
+  /// number a connector knows.
+  std::string name() const;
 
  private:
   void on_register(sdk::error_code ec, protocol::ControlMessage message);

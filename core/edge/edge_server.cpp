@@ -253,6 +253,8 @@ void EdgeServer::leg_draining(LegId leg) { replica_left(registry_.drain_leg(leg,
 
 void EdgeServer::leg_gone(LegId leg) {
   replica_left(registry_.remove_leg(leg, sdk::Clock::now()), "its last leg ended");
+  auto gone = legs_.find(leg);
+  std::string name = gone != legs_.end() ? gone->second->name() : "a leg";
   legs_.erase(leg);
   metrics_.legs = registry_.leg_count();
   // Collected first: replaying and aborting both touch forwarded_ later.
@@ -267,7 +269,7 @@ void EdgeServer::leg_gone(LegId leg) {
       carried.push_back(f.splice);
   }
   if (!unanswered.empty() || !carried.empty())
-    log().info("leg {} ended: re-dispatching {} unanswered public connection(s) to other legs, resetting {}", leg,
+    log().info("{} ended: re-dispatching {} unanswered public connection(s) to other legs, resetting {}", name,
                unanswered.size(), carried.size());
   metrics_.streams_aborted_leg_gone += carried.size();
   for (auto& splice : carried) splice->abort_all(sdk::make_error_code(sdk::errc::peer_closed));

@@ -15,6 +15,7 @@ std::optional<std::string> find_problem(const SupervisorConfig& c) {
     return std::string("heartbeat timeout must be longer than the heartbeat interval");
   if (c.connect_timeout <= Duration::zero()) return std::string("connect timeout must be positive");
   if (c.grace_period < Duration::zero()) return std::string("grace period is negative");
+  if (c.return_drain < Duration::zero()) return std::string("return drain is negative");
   if (c.address_refresh <= Duration::zero()) return std::string("address refresh must be positive");
   if (c.max_retry_after < Duration::zero()) return std::string("max retry-after is negative");
   if (c.discovery_retry_max <= Duration::zero()) return std::string("discovery retry cap must be positive");

@@ -25,6 +25,11 @@ struct SupervisorConfig {
   Duration heartbeat_timeout = std::chrono::seconds(8);    ///< no ack for this long: the leg is dead
   Duration connect_timeout = std::chrono::seconds(15);     ///< dial + register, per attempt
   Duration grace_period = std::chrono::seconds(30);        ///< streams drain this long on shutdown
+  /// How long the old connection of a return to the preferred transport may
+  /// carry the streams it has: a return is not a shutdown, and a download or
+  /// an SSH session running on it should end on its own. The edge caps a
+  /// drain at 1 h (EdgeLegEngine max_grace), so that is the default.
+  Duration return_drain = std::chrono::hours(1);
   Duration address_refresh = std::chrono::minutes(5);      ///< re-resolve before dialing with older addresses
   Duration max_retry_after = std::chrono::minutes(10);     ///< cap on an edge's retry-after hint
   /// Cap on the delay before discovery is asked again after it failed with no

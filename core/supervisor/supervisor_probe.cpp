@@ -10,7 +10,8 @@
 //   connection -> the fence's HeartbeatAck (or the UnregisterAck, whichever
 //   comes first) -> RetireConnection{promote} + Register on the probe -> the
 //   fallback connection serves the streams the edge opened on it until they
-//   end (heartbeats go on; the grace period bounds it) -> CloseLeg.
+//   end (heartbeats go on; return_drain, 1 h by default, bounds it; a
+//   shutdown bounds it by the grace period like every other leg) -> CloseLeg.
 //
 // Why the fence: the edge sends UnregisterAck only once every stream of the
 // connection has finished (its count must be final), which under a long
@@ -59,7 +60,7 @@ void Supervisor::handle_probe_dial_succeeded(TimePoint, unsigned leg) {
   if (!l || l->probe.phase != ProbePhase::dialing || phase_ != RunPhase::running) return;
   // The preferred path works: free the leg's index at the edge (see above).
   l->probe.phase = ProbePhase::unregistering;
-  actions_.emplace_back(Unregister{leg, config_.grace_period});
+  actions_.emplace_back(Unregister{leg, config_.return_drain});
   l->probe.fence = ++l->last_sent;
   actions_.emplace_back(SendHeartbeat{leg, l->probe.fence});
 }
@@ -93,7 +94,7 @@ void Supervisor::retire_current(TimePoint now, unsigned leg, bool promote) {
                         .streams_arrived = l.streams_arrived,
                         .streams_open = l.streams_open,
                         .streams_opened_by_edge = l.streams_opened_by_edge,
-                        .deadline = now + config_.grace_period,
+                        .deadline = now + config_.return_drain,
                         .next_heartbeat = l.next_heartbeat,
                         .last_sent = l.last_sent};
   actions_.emplace_back(RetireConnection{leg, promote, l.fallback.current, 0});
@@ -107,7 +108,7 @@ void Supervisor::run_probe_timers(TimePoint now, unsigned leg) {
   auto& l = legs_[leg];
   if (l.retiring.active) {
     if (l.retiring.deadline <= now) {
-      close_retiring(now, leg, errc::shutting_down);  // the grace period is over
+      close_retiring(now, leg, errc::shutting_down);  // its return_drain is over
     } else if (l.retiring.next_heartbeat <= now) {
       actions_.emplace_back(SendHeartbeat{leg, ++l.retiring.last_sent, LegConnection::retiring});
       l.retiring.next_heartbeat = now + l.heartbeat_interval;

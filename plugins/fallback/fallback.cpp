@@ -9,7 +9,7 @@ const sdk::ConfigSchema<FallbackConfig>& fallback_schema() {
       sdk::ConfigSchema<C>("when a leg moves to the next [[transport]], and when it tries the preferred one again")
           .duration("probe_interval", &C::probe_interval,
                     "how often a leg on a fallback transport dials the preferred (first) transport to return to "
-                    "it, jittered by 20 %; \"0s\": never return",
+                    "it, jittered by 20 %; \"0s\": never return; else at least 1s",
                     {.min = 0s, .max = 24h})
           .integer("max_failures", &C::max_failures,
                    "consecutive dial failures on one transport before a leg moves to the next (at once on "

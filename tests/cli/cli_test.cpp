@@ -68,7 +68,7 @@ TEST_CASE("a typo in [backend] exits 2 with FILE:LINE:COL and a suggestion") {
                             "adress = \"127.0.0.1:8080\""));
   auto r = run_process({warren_binary, "check", "--config", config.file.string()});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains(config.file.string() + ":22:1: unknown key 'adress' in [backend]; did you mean "
+  CHECK_THAT(r.err, Catch::Contains(config.file.string() + ":25:1: unknown key 'adress' in [backend]; did you mean "
                                                            "'address'?"));
 }
 
@@ -76,7 +76,7 @@ TEST_CASE("an unknown plugin exits 2 and lists the available ones") {
   TempConfig config(replace(read_file(examples / "tunnel.toml"), "plugin = \"tcp\"", "plugin = \"tpc\""));
   auto r = run_process({warren_binary, "check", "--config", config.file.string()});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains(config.file.string() + ":21:10: unknown backend plugin 'tpc'; did you mean 'tcp'?"));
+  CHECK_THAT(r.err, Catch::Contains(config.file.string() + ":24:10: unknown backend plugin 'tpc'; did you mean 'tcp'?"));
   CHECK_THAT(r.err, Catch::Contains("libwarren-backend-tcp.so"));
 }
 

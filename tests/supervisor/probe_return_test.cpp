@@ -74,7 +74,7 @@ TEST_CASE("a leg on its fallback transport probes the preferred one and returns 
   CHECK(until_probe(h) == Lines{"Probe leg=0 " + at + " transport=0"});
   CHECK(s.legs()[0].phase == LegPhase::registered);  // the fallback connection carries on meanwhile
   s.handle_probe_dial_succeeded(h.now(), 0);
-  CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
+  CHECK(h.drain() == Lines{"Unregister leg=0 grace=1h", "SendHeartbeat leg=0 seq=1"});
   s.handle_stream_opened(h.now(), 0);  // opened by the edge before it read the Unregister
   // The fence's ack: the edge read the Unregister and freed the index. Its
   // UnregisterAck comes only when both streams have finished.
@@ -151,7 +151,7 @@ TEST_CASE("a probe lost after the fallback connection unregistered: the old one 
   s.handle_stream_opened(h.now(), 0);
   until_probe(h);
   s.handle_probe_dial_succeeded(h.now(), 0);
-  CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
+  CHECK(h.drain() == Lines{"Unregister leg=0 grace=1h", "SendHeartbeat leg=0 seq=1"});
   s.handle_probe_failed(h.now(), 0, errc::peer_closed);
   CHECK(h.drain() ==
         Lines{"Retire leg=0 transport=1 (probe failed)", "RetryScheduled leg=0 in 1s (peer closed the connection)"});
@@ -179,7 +179,7 @@ TEST_CASE("shutdown during a probe closes the probe and drains the leg", "[probe
     register_on_fallback(h);
     until_probe(h);
     s.handle_probe_dial_succeeded(h.now(), 0);
-    CHECK(h.drain() == Lines{"Unregister leg=0 grace=30s", "SendHeartbeat leg=0 seq=1"});
+    CHECK(h.drain() == Lines{"Unregister leg=0 grace=1h", "SendHeartbeat leg=0 seq=1"});
     s.handle_shutdown(h.now());
     CHECK(h.drain() == Lines{"StopAcceptingStreams", "CloseLeg leg=0 probe (shutting down)"});
     s.handle_unregister_acked(h.now(), 0, 0);
@@ -204,11 +204,11 @@ TEST_CASE("shutdown during a probe closes the probe and drains the leg", "[probe
   }
 }
 
-TEST_CASE("a retiring connection beats and is closed when its grace period ends", "[probe]") {
+TEST_CASE("a retiring connection beats and is closed when its return drain ends", "[probe]") {
   SupervisorConfig c;  // heartbeats every 500 ms
   c.ha_connections = 1;
   c.transport_count = 2;
-  c.grace_period = 2s;
+  c.return_drain = 2s;
   Harness h(c, 1s, {}, {}, {.probe_interval = kProbe, .max_failures = 3});
   auto& s = h.supervisor;
   s.handle_start(h.now());

@@ -55,7 +55,7 @@ void SimReplica::check_after_step() {
     const auto& r = retiring_[i];
     if (!r) continue;
     if (r->state != Connection::State::unregistering) violate("a retiring connection that never unregistered");
-    if (now_ - retired_at_[i] > config.grace_period) violate("a retiring connection outlived its grace period");
+    if (now_ - retired_at_[i] > config.return_drain) violate("a retiring connection outlived its return_drain");
     if (r->drained() && !r->silent_since) violate("a retiring connection drained but is still open");
   }
   if (fatal_this_step_ && !shutdown_requested_ && !exit_code_) violate("a fatal error did not end the run at once");

@@ -38,6 +38,7 @@ SimScenario SimScenario::draw(sdk::RandomSource& r) {
   c.connect_timeout = between(r, 2s, 15s);
   s.fallback.max_failures = 1 + static_cast<std::uint32_t>(r.next_u64() % 4);
   c.grace_period = between(r, 0s, 30s);
+  c.return_drain = between(r, 0s, 60s);
   c.address_refresh = between(r, 10s, 5min);
   c.max_retry_after = between(r, 5s, 60s);
   c.no_reconnect = r.uniform01() < 0.1;

@@ -69,7 +69,8 @@ void SimReplica::execute(const SupervisorAction& action) {
     bool for_return = probes_.at(unreg->leg) && probes_[unreg->leg]->state == Connection::State::connected;
     if (!shutdown_requested_ && !for_return) return violate("Unregister before shutdown, and no probe connected");
     if (!c || c->state != Connection::State::registered) return violate("Unregister for a leg that is not registered");
-    if (unreg->grace_period != config.grace_period) return violate("Unregister with the wrong grace period");
+    if (unreg->grace_period != (for_return && !shutdown_requested_ ? config.return_drain : config.grace_period))
+      return violate("Unregister with the wrong grace period");
     c->state = Connection::State::unregistering;
     must_unregister_.erase(unreg->leg);
     ++stats_.unregisters;
@@ -464,7 +465,8 @@ void SimReplica::execute_retire(const RetireConnection& a) {
 void SimReplica::close_retiring(unsigned leg) {
   if (leg >= retiring_.size() || !retiring_[leg]) return violate("CloseLeg for a retiring connection that does not exist");
   auto& r = retiring_[leg];
-  const bool grace_over = now_ - retired_at_[leg] >= scenario_.config.grace_period;
+  const bool grace_over = now_ - retired_at_[leg] >= scenario_.config.return_drain ||
+                          (shutdown_requested_ && now_ - shutdown_time_ >= scenario_.config.grace_period);
   if (r->drained()) {
     ++stats_.retirements_drained;
   } else if (grace_over) {
