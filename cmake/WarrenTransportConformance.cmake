@@ -36,6 +36,11 @@ function(warren_add_transport_conformance)
   if(NOT TARGET warren::transport_conformance)
     # Installed package: the suite's targets load on first use, so a plugin
     # that never runs the suite needs neither Catch2 nor GnuTLS.
+    if(NOT EXISTS "${_WARREN_CONFORMANCE_DIR}/../../libwarren-transport-conformance.a")
+      message(FATAL_ERROR "warren_add_transport_conformance: the transport conformance suite is not installed "
+                          "in ${_WARREN_CONFORMANCE_DIR}/../..: warren was installed from a build of only its "
+                          "binary and plugins. Build all of warren (scripts/build.sh), then cmake --install again.")
+    endif()
     include(CMakeFindDependencyMacro)
     find_dependency(GnuTLS 3.7)
     include("${_WARREN_CONFORMANCE_DIR}/warrenConformanceTargets.cmake")
