@@ -35,13 +35,13 @@ TEST_CASE("warren plugins lists the bundled plugins as KIND NAME VERSION FILE") 
 TEST_CASE("warren plugins --plugin-dir adds a folder and reports refused files") {
   auto r = run_process({warren_binary, "plugins", "--plugin-dir", WARREN_TEST_PLUGIN_DIR});
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("policy fixed 1.0.0 " WARREN_TEST_PLUGIN_DIR "/libwarren-policy-fixed.so"));
+  CHECK_THAT(r.out, Catch::Contains(std::string("policy fixed 1.0.0 ") + WARREN_TEST_PLUGIN_DIR + "/libwarren-policy-fixed.so"));
   CHECK_THAT(r.out, Catch::Contains("policy backoff"));  // bundled ones still found
-  CHECK_THAT(r.err, Catch::Contains("refused " WARREN_TEST_PLUGIN_DIR "/libwarren-policy-future.so"));
+  CHECK_THAT(r.err, Catch::Contains(std::string("refused ") + WARREN_TEST_PLUGIN_DIR + "/libwarren-policy-future.so"));
 }
 
 TEST_CASE("WARREN_PLUGIN_PATH is searched too") {
-  auto r = run_process({warren_binary, "plugins"}, std::chrono::seconds(30), {"WARREN_PLUGIN_PATH=" WARREN_TEST_PLUGIN_DIR});
+  auto r = run_process({warren_binary, "plugins"}, std::chrono::seconds(30), {std::string("WARREN_PLUGIN_PATH=") + WARREN_TEST_PLUGIN_DIR});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("policy fixed"));
 }
@@ -89,7 +89,7 @@ TEST_CASE("a config selecting a mismatched plugin is refused before it runs") {
 
 TEST_CASE("plugin_dirs in the config are searched, relative to the config file") {
   auto text = replace(read_file(examples / "tunnel.toml"), "plugin_dirs = []",
-                      "plugin_dirs = [\"" WARREN_TEST_PLUGIN_DIR "\"]");
+                      std::string("plugin_dirs = [\"") + WARREN_TEST_PLUGIN_DIR + "\"]");
   TempConfig config(replace(text, "plugin = \"backoff\"\nbase = \"1s\"\nmax = \"30s\"", "plugin = \"fixed\"\ndelay = \"2s\""));
   auto r = run_process({warren_binary, "check", "--config", config.file.string()});
   INFO(r.err);

@@ -97,7 +97,7 @@ TEST_CASE("the config reference describes each plugin's keys, or says it declare
 TEST_CASE("the config reference is the same for every caller and names no path of this machine") {
   auto plain = run_process({warren_binary, "config-reference"});
   auto with_env = run_process({warren_binary, "config-reference"}, std::chrono::seconds(30),
-                              {"WARREN_PLUGIN_PATH=" WARREN_TEST_PLUGIN_DIR});
+                              {std::string("WARREN_PLUGIN_PATH=") + WARREN_TEST_PLUGIN_DIR});
   REQUIRE(plain.exit_code == 0);
   CHECK(with_env.out == plain.out);
   CHECK_THAT(plain.out, !Catch::Contains(WARREN_SOURCE_DIR) && !Catch::Contains(WARREN_PLUGIN_DIR) &&
