@@ -89,6 +89,7 @@ Connector::Connector(const std::filesystem::path& dir, ConnectorOptions o) : tun
                       << "grace_period = \"" << o.grace_period << "\"\nstagger = \"100ms\"\n"
                       << o.tunnel_extra << "\n"
                       << "[[transport]]\nplugin = \"quic\"\n"
+                      << o.transport_extra << "\n"
                       << "[discovery]\n"
                       << (o.discovery.empty()
                               ? "plugin = \"static\"\nedges = [\"127.0.0.1:" + std::to_string(o.edge_port) + "\"]"

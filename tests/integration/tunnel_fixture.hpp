@@ -69,6 +69,7 @@ struct ConnectorOptions {
   bool quick = false;        ///< no id and token: ask the edge for a quick tunnel
   std::string name = "connector";  ///< files NAME.toml and NAME.err, so several can share a folder
   std::string discovery;           ///< the [discovery] table's lines; empty: `static` with 127.0.0.1:edge_port
+  std::string transport_extra;     ///< more lines in the quic [[transport]] table, e.g. "max_streams = 8192"
 };
 
 class Connector {
