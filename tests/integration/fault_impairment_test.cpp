@@ -50,6 +50,7 @@ TEST_CASE("fault: 2 percent loss with reordering and duplication keeps 1 MiB ech
     relay.set(impairment);  // from the first Initial on
     Connector connector(dir.path, {.pin = edge.pin(), .edge_port = relay.port(), .backend_port = echo.port()});
     REQUIRE(connector.wait_registered(20s));
+    REQUIRE(wait_legs_registered(connector, 2, 20s));  // both legs through the faults, before the echo
 
     auto data = random_bytes(1 << 20, seed);
     auto started = Clock::now();

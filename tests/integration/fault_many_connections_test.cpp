@@ -187,17 +187,6 @@ ManyResult run_many(std::uint16_t port, std::size_t n, std::size_t bytes, std::u
   return result;
 }
 
-/// Waits until the connector logged `legs` registrations.
-bool wait_legs_registered(Connector& connector, std::size_t legs, std::chrono::milliseconds deadline) {
-  static const std::regex registered("registered with edge");
-  for (auto until = Clock::now() + deadline;; std::this_thread::sleep_for(50ms)) {
-    auto log = connector.process().stderr_text();
-    auto seen = static_cast<std::size_t>(std::distance(std::sregex_iterator(log.begin(), log.end(), registered), {}));
-    if (seen >= legs) return true;
-    if (Clock::now() > until) return false;
-  }
-}
-
 /// The soft open-file limit raised to the hard one; the hard limit.
 std::size_t raise_open_files() {
   rlimit limit{};

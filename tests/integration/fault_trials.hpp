@@ -6,15 +6,19 @@
 // times (WARREN_FAULT_TRIALS=1, WARREN_FAULT_SEED=1..20) and prints the
 // figures.
 
+#include "tunnel_fixture.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <sys/types.h>
+#include <thread>
 #include <vector>
 
 namespace warren::test {
@@ -64,6 +68,18 @@ inline std::optional<long> status_kib(int pid, const std::string& field) {
 inline std::string peak_rss_pairs(int edge_pid, int connector_pid) {
   return "edge_hwm_kib=" + std::to_string(status_kib(edge_pid, "VmHWM").value_or(-1)) +
          " connector_hwm_kib=" + std::to_string(status_kib(connector_pid, "VmHWM").value_or(-1));
+}
+
+/// Waits until the connector logged `legs` registrations.
+inline bool wait_legs_registered(Connector& connector, std::size_t legs, std::chrono::milliseconds deadline) {
+  static const std::regex registered("registered with edge");
+  for (auto until = std::chrono::steady_clock::now() + deadline;;
+       std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+    auto log = connector.process().stderr_text();
+    auto seen = static_cast<std::size_t>(std::distance(std::sregex_iterator(log.begin(), log.end(), registered), {}));
+    if (seen >= legs) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+  }
 }
 
 }  // namespace warren::test
