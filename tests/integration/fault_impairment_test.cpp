@@ -90,14 +90,17 @@ TEST_CASE("fault: 30 percent loss both ways during handshakes still registers th
     ImpairedUdpRelay relay(edge.quic_port(), seed);
     relay.set({.loss = 0.30});
     auto started = Clock::now();
-    Connector connector(
-        dir.path, {.pin = edge.pin(), .edge_port = relay.port(), .backend_port = echo.port(), .ha_connections = 1});
+    // Two legs: two handshakes and two registrations through the loss.
+    Connector connector(dir.path, {.pin = edge.pin(), .edge_port = relay.port(), .backend_port = echo.port()});
     bool registered = connector.wait_registered(25s);
     auto took = ms_since(started);
+    bool both = registered && wait_legs_registered(connector, 2, 25s);
+    auto both_took = ms_since(started);
     auto counts = relay.counts();
     auto log = connector.process().stderr_text();
     INFO(counts_text(counts) << "\n" << log);
     REQUIRE(registered);
+    CHECK(both);
     CHECK(counts.dropped > 0);
     register_ms.push_back(took);
     auto failed_dials = count_matches(log, std::regex("retrying in"));
@@ -105,9 +108,12 @@ TEST_CASE("fault: 30 percent loss both ways during handshakes still registers th
     // Loss lifted: the tunnel it registered carries bytes.
     relay.set({});
     auto data = random_bytes(64 << 10, seed);
-    CHECK(echo_round_trip(edge.public_port(), data, 15s) == data);
-    print_figure("handshake_loss_30", "seed=" + std::to_string(seed) +
-                                          " ok=1 register_ms=" + std::to_string(static_cast<long>(took)) +
+    bool echoed = echo_round_trip(edge.public_port(), data, 15s) == data;
+    CHECK(echoed);
+    bool ok = both && counts.dropped > 0 && echoed;
+    print_figure("handshake_loss_30", "seed=" + std::to_string(seed) + " ok=" + std::to_string(ok) +
+                                          " register_ms=" + std::to_string(static_cast<long>(took)) +
+                                          " both_legs_ms=" + std::to_string(static_cast<long>(both_took)) +
                                           " failed_dials=" + std::to_string(failed_dials) + " " + counts_text(counts) +
                                           " " + peak_rss_pairs(edge.process().pid(), connector.process().pid()));
   }

@@ -29,7 +29,7 @@ CASES = {
              "all_echoed_ms"),
 }
 # Further durations reported for a case beside its main one.
-EXTRA_DURATIONS = {"backend": ["reset_p50_ms", "down_probe_ms", "serving_again_ms"], "many": ["total_ms"]}
+EXTRA_DURATIONS = {"handshake": ["both_legs_ms"], "backend": ["reset_p50_ms", "down_probe_ms", "serving_again_ms"], "many": ["total_ms"]}
 
 
 def percentile(values, p):

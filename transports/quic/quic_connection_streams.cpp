@@ -135,7 +135,9 @@ void QuicConnection::write(const std::shared_ptr<StreamState>& stream, boost::as
   auto finish = [&](sdk::error_code ec, std::size_t n) { complete_later(executor_, std::move(handler), ec, n); };
   if (s.write_handler) return finish(boost::asio::error::in_progress, 0);
   if (s.aborted) return finish(boost::asio::error::operation_aborted, 0);
-  if (s.stop_sending_received) return finish(stream_reset(), 0);
+  // Closed: ngtcp2 forgot the stream (the peer's STOP_SENDING answered by
+  // a reset, and our read side done); a write queued now would never go out.
+  if (s.stop_sending_received || s.closed) return finish(stream_reset(), 0);
   if (s.failure) return finish(s.failure, 0);
   if (failed_) return finish(reason_, 0);
   if (s.fin_requested) return finish(boost::asio::error::shut_down, 0);
