@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM, a fatal refusal, or (with --no-reconnect) the first loss.
 
 #include "core/cli/commands.hpp"
+#include "core/cli/descriptor_limit.hpp"
 #include "core/cli/quick_config.hpp"
 #include "core/config/config_file.hpp"
 #include "core/config/toml_tree.hpp"
@@ -25,6 +26,7 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
                   const ReportInvalid& report,
                   const std::function<void(const core::protocol::Registered&)>& on_first_registration) {
   sdk::Diagnostics diagnostics;
+  raise_descriptor_limit();  // one backend socket per stream
   boost::asio::io_context io(1);
   core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config.plugin_dirs));
   auto plugins = core::make_connector_plugins(config, loader, io.get_executor(), diagnostics);

@@ -1,6 +1,7 @@
 // `warren edge --config FILE`: run an edge until SIGINT/SIGTERM.
 
 #include "core/cli/commands.hpp"
+#include "core/cli/descriptor_limit.hpp"
 #include "core/config/config_file.hpp"
 #include "core/edge/edge_server.hpp"
 #include "core/log/logging.hpp"
@@ -28,27 +29,6 @@ std::vector<std::string> certificate_names(const core::EdgeConfig& config) {
   add(config.edge.public_host);
   for (const auto& l : config.listen) add(l.address.host);
   return names;
-}
-
-// Every public connection holds a descriptor, and a forwarded one two
-// (client and, at the connector, backend): the common soft default of 1024
-// would refuse clients long before the edge's own limits do. Raise the soft
-// limit to the hard one, as servers such as nginx and haproxy do.
-void raise_descriptor_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  auto before = limit.rlim_cur;
-  if (limit.rlim_cur == limit.rlim_max) {
-    core::log().debug("open-file limit {}", before);
-    return;
-  }
-  // An unlimited hard limit still stops at fs.nr_open (1 Mi by default).
-  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : limit.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    core::log().warn("cannot raise the open-file limit from {}: {}", before, std::strerror(errno));
-    return;
-  }
-  core::log().info("open-file limit raised from {} to {}", before, limit.rlim_cur);
 }
 
 }  // namespace
