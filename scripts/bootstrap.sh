@@ -2,6 +2,8 @@
 # Installs every Debian package that warren's build, tests and quickstart need.
 # Idempotent: packages already present are skipped. Runs as root, else via sudo.
 #   --bench  also what bench/run.py needs (sshd and ssh, nginx, wrk, ip)
+#   --fuzz   also clang-14 and libFuzzer, for the fuzz build (tests/fuzz/README.md);
+#            optional because clang-14 pulls in ~185 MB of LLVM the normal build never uses
 set -euo pipefail
 
 packages=(
@@ -21,8 +23,9 @@ packages=(
 )
 case "${1:-}" in
   --bench) packages+=(openssh-server openssh-client nginx-light wrk iproute2) ;;
+  --fuzz) packages+=(clang-14 libfuzzer-14-dev) ;;
   "") ;;
-  *) echo "usage: scripts/bootstrap.sh [--bench]" >&2; exit 2 ;;
+  *) echo "usage: scripts/bootstrap.sh [--bench|--fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

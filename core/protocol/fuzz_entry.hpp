@@ -12,4 +12,11 @@ namespace warren::core::protocol {
 /// again and decode equal; a violation aborts (a finding). Returns 0.
 int fuzz_decoders(const std::uint8_t* data, std::size_t size) noexcept;
 
+/// The control stream's decoders alone: ControlMessage and StreamReply, whole and in chunks.
+int fuzz_control_decoders(const std::uint8_t* data, std::size_t size) noexcept;
+
+/// A data stream's first frame alone: StreamHeader, whole and in chunks (the
+/// bytes after the header belong to the client and are left unread).
+int fuzz_stream_header_decoder(const std::uint8_t* data, std::size_t size) noexcept;
+
 }  // namespace warren::core::protocol

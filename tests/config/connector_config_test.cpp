@@ -144,6 +144,15 @@ TEST_CASE("certificate pins take any case, with or without colons") {
   CHECK_FALSE(warren::sdk::parse_certificate_pin("md5:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
 }
 
+TEST_CASE("a certificate pin's prefix is sha256 in any case and nothing else (found by fuzz_pin_endpoint)") {
+  const std::string digits = ":9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  CHECK(warren::sdk::parse_certificate_pin("ShA256" + digits));
+  // Control bytes that equal a digit or ':' once bit 0x20 is set.
+  CHECK_FALSE(warren::sdk::parse_certificate_pin("SHA25\x16" + digits));
+  CHECK_FALSE(warren::sdk::parse_certificate_pin("sha\x12" "56" + digits));
+  CHECK_FALSE(warren::sdk::parse_certificate_pin("sha256\x1a" + digits.substr(1)));
+}
+
 TEST_CASE("ids and tokens longer than the protocol carries are refused at their location") {
   auto [c, errors] = read(replace(contract, "token = \"s3cret\"", "token = \"" + std::string(2000, 'x') + "\""));
   REQUIRE(errors.size() == 1);

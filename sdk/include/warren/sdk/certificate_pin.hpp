@@ -22,8 +22,12 @@ inline std::optional<CertificatePin> parse_certificate_pin(std::string_view text
   };
   constexpr std::string_view prefix = "sha256:";
   if (text.size() < prefix.size()) return std::nullopt;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if ((text[i] | 0x20) != prefix[i] && text[i] != prefix[i]) return std::nullopt;
+  // Only letters have a case: folding with `| 0x20` alone would also take
+  // control bytes for the digits and the colon ("SHA25\x16:" for "sha256:").
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
+    if (c != prefix[i]) return std::nullopt;
+  }
   text.remove_prefix(prefix.size());
   std::string digits;
   for (char c : text) {
