@@ -19,7 +19,8 @@
 #   tests/tools/combined_flood_acceptance.sh BUILD_DIR            (20 s of floods, RSS 15 s after)
 #   tests/tools/combined_flood_acceptance.sh BUILD_DIR --short    (CTest: 8 s, RSS 4 s after)
 #
-# FLOODS="handshake connections slowloris guessers" (the default: all) runs
+# RATE=N sets the handshake flood's Initials per second (default 20,000;
+# 5,000 in --short). FLOODS="handshake connections slowloris guessers" (the default: all) runs
 # only those named, to tell which one costs what. Every process it starts is
 # stopped on exit.
 set -euo pipefail
@@ -30,6 +31,7 @@ if [[ ${2:-} == --short ]]; then
 else
   seconds=20 after_wait=15 rate=20000 probes=15 idle_count=1000
 fi
+rate=${RATE:-$rate}
 # Bounds. The edge's RSS at peak: idle + 160 MiB (the handshake guard's and
 # public limits' tables, 256 public connections per source with their
 # buffers, QUIC state of the guessers' connections); 15 s after: within
