@@ -41,6 +41,13 @@ void convert_edge(const EdgeKeys& keys, const sdk::ConfigTable& table, const std
   out.public_idle_timeout = keys.public_idle_timeout;
   out.handshake_timeout = keys.handshake_timeout;
   out.heartbeat_interval = keys.heartbeat_interval;
+  out.registration_rate_per_source = keys.registration_rate_per_source;
+  out.registration_burst_per_source = keys.registration_burst_per_source;
+  out.registration_rate_per_tunnel = keys.registration_rate_per_tunnel;
+  out.registration_burst_per_tunnel = keys.registration_burst_per_tunnel;
+  out.auth_failures_per_source = keys.auth_failures_per_source;
+  out.auth_failure_interval = keys.auth_failure_interval;
+  out.auth_failures_per_tunnel = keys.auth_failures_per_tunnel;
 
   auto cert = unless_empty(keys.cert);
   auto key = unless_empty(keys.key);

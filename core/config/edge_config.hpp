@@ -44,6 +44,14 @@ struct EdgeSettings {
   sdk::Duration public_idle_timeout = EdgeKeys{}.public_idle_timeout;      ///< zero: none
   sdk::Duration handshake_timeout = EdgeKeys{}.handshake_timeout;
   sdk::Duration heartbeat_interval = EdgeKeys{}.heartbeat_interval;
+  /// Registration attempts' share (see core/edge/registration_admission.hpp).
+  std::uint32_t registration_rate_per_source = EdgeKeys{}.registration_rate_per_source;  ///< per second
+  std::uint32_t registration_burst_per_source = EdgeKeys{}.registration_burst_per_source;
+  std::uint32_t registration_rate_per_tunnel = EdgeKeys{}.registration_rate_per_tunnel;  ///< per second
+  std::uint32_t registration_burst_per_tunnel = EdgeKeys{}.registration_burst_per_tunnel;
+  std::uint32_t auth_failures_per_source = EdgeKeys{}.auth_failures_per_source;
+  sdk::Duration auth_failure_interval = EdgeKeys{}.auth_failure_interval;
+  std::uint32_t auth_failures_per_tunnel = EdgeKeys{}.auth_failures_per_tunnel;
 };
 
 struct ListenSection {

@@ -46,7 +46,28 @@ const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
           .duration("handshake_timeout", &K::handshake_timeout, "time a connector has to register",
                     {.min = 10ms, .max = 5min})
           .duration("heartbeat_interval", &K::heartbeat_interval, "interval connectors heartbeat at",
-                    {.min = 50ms, .max = 60s});
+                    {.min = 50ms, .max = 60s})
+          .integer("registration_rate_per_source", &K::registration_rate_per_source,
+                   "connector registrations per second one source (IPv4 address, IPv6 /64) may attempt, sustained; "
+                   "past it: refused with rate_limited and a retry-after",
+                   count)
+          .integer("registration_burst_per_source", &K::registration_burst_per_source,
+                   "connector registrations one source may attempt at once, above the rate (one leg each)", count)
+          .integer("registration_rate_per_tunnel", &K::registration_rate_per_tunnel,
+                   "registrations with the right credentials per second per tunnel, sustained (wrong ones never "
+                   "count here)",
+                   count)
+          .integer("registration_burst_per_tunnel", &K::registration_burst_per_tunnel,
+                   "registrations with the right credentials one tunnel may take at once, above the rate", count)
+          .integer("auth_failures_per_source", &K::auth_failures_per_source,
+                   "wrong tokens one source may present before it gets one try per auth_failure_interval", count)
+          .duration("auth_failure_interval", &K::auth_failure_interval,
+                    "after auth_failures_per_source: one more try per this, refused with rate_limited meanwhile",
+                    {.min = 10ms, .max = 1h})
+          .integer("auth_failures_per_tunnel", &K::auth_failures_per_tunnel,
+                   "wrong tokens for one tunnel id (all sources) before sources that failed are held to one try "
+                   "per second; sources with no failure are never slowed",
+                   count);
   return schema;
 }
 

@@ -36,6 +36,13 @@ struct EdgeKeys {
   sdk::Duration public_idle_timeout = std::chrono::minutes(5);
   sdk::Duration handshake_timeout = std::chrono::seconds(5);
   sdk::Duration heartbeat_interval = std::chrono::milliseconds(500);
+  std::uint32_t registration_rate_per_source = 20;
+  std::uint32_t registration_burst_per_source = 64;
+  std::uint32_t registration_rate_per_tunnel = 20;
+  std::uint32_t registration_burst_per_tunnel = 256;
+  std::uint32_t auth_failures_per_source = 10;
+  sdk::Duration auth_failure_interval = std::chrono::seconds(6);
+  std::uint32_t auth_failures_per_tunnel = 100;
 };
 
 /// Core's keys of one [[listen]]; the rest of the table is the transport's.

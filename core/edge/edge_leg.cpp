@@ -13,6 +13,20 @@ namespace warren::core {
 
 namespace {
 
+// The limits' key for the connector's address; an unparsable one (not
+// expected from a transport) shares the unspecified address's key.
+SourceKey source_of(const std::string& remote) {
+  boost::system::error_code ec;
+  auto endpoint = sdk::parse_endpoint(remote);
+  auto address = endpoint ? boost::asio::ip::make_address(endpoint->host, ec) : boost::asio::ip::address{};
+  return SourceKey::of(ec ? boost::asio::ip::address{} : address);
+}
+
+// The server logs these once per source per interval, not once per attempt.
+bool logged_by_server(sdk::errc code) {
+  return code == sdk::errc::auth_failed || code == sdk::errc::tunnel_unknown || code == sdk::errc::rate_limited;
+}
+
 EdgeLegTimings timings_of(const EdgeConfig& config) {
   EdgeLegTimings t;
   t.handshake_timeout = config.edge.handshake_timeout;
@@ -81,7 +95,7 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
     log().warn("connection from {}: first control message was not a registration", remote_);
     return end(sdk::errc::protocol_error);
   }
-  auto result = server_.admit(id_, *request);
+  auto result = server_.admit(id_, source_of(remote_), *request);
   if (auto* rejected = std::get_if<protocol::Rejected>(&result)) return reject(*rejected);
 
   auto& admission = std::get<Admission>(result);
@@ -112,7 +126,7 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
 
 void EdgeLeg::reject(const protocol::Rejected& rejected) {
   ++server_.metrics_.registrations_refused[sdk::name(rejected.code)];
-  log().info("refused connection from {}: {}", remote_, rejected.message);
+  if (!logged_by_server(rejected.code)) log().info("refused connection from {}: {}", remote_, rejected.message);
   control_->send(rejected);
   control_->close_after_sends();
   engine_.handle_refused(sdk::Clock::now());

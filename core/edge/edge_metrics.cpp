@@ -1,6 +1,7 @@
 #include "core/edge/edge_metrics.hpp"
 
 #include "core/edge/public_admission.hpp"
+#include "core/edge/registration_admission.hpp"
 
 #include <algorithm>
 
@@ -38,6 +39,7 @@ std::string label_value(const std::string& v) {
 
 EdgeMetrics::EdgeMetrics() {
   for (auto reason : all_public_refusals) public_refused[std::string(refusal_name(reason))] = 0;
+  for (auto reason : all_registration_throttles) registrations_throttled[std::string(throttle_name(reason))] = 0;
 }
 
 std::string EdgeMetrics::render() const {
@@ -69,6 +71,12 @@ std::string EdgeMetrics::render() const {
   metric(out, "warren_registrations_total", "counter", "Connector registrations accepted.", registrations_total);
   labeled(out, "warren_registrations_refused_total", "Connector registrations refused, by reason.", "reason",
           registrations_refused);
+  labeled(out, "warren_registrations_throttled_total",
+          "Connector registrations refused with rate_limited before their credentials were checked, by reason.",
+          "reason", registrations_throttled);
+  metric(out, "warren_auth_failures_total", "counter",
+         "Connector registrations that presented wrong credentials (a tunnel id and token the edge does not accept).",
+         auth_failures);
   metric(out, "warren_protocol_errors_total", "counter", "Connections closed for malformed control frames.",
          protocol_errors);
   return out;

@@ -22,6 +22,10 @@ struct EdgeMetrics {
   std::uint64_t registrations_total = 0;
   std::map<std::string, std::uint64_t> registrations_refused;  ///< by reason code
   std::uint64_t protocol_errors = 0;
+  /// Registrations refused with rate_limited before their credentials were
+  /// checked, by RegistrationThrottle name; every reason present from the start.
+  std::map<std::string, std::uint64_t> registrations_throttled;
+  std::uint64_t auth_failures = 0;  ///< registrations with wrong credentials (auth_failed, tunnel_unknown)
   /// Public connections refused, by reason (core/edge/public_admission.hpp
   /// names them); every reason is present from the start, at 0.
   std::map<std::string, std::uint64_t> public_refused;

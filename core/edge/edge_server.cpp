@@ -42,6 +42,24 @@ PublicLimits public_limits_of(const EdgeConfig& config) {
   return limits;
 }
 
+RegistrationLimits registration_limits_of(const EdgeConfig& config) {
+  RegistrationLimits limits;
+  limits.rate_per_source = config.edge.registration_rate_per_source;
+  limits.burst_per_source = config.edge.registration_burst_per_source;
+  limits.rate_per_tunnel = config.edge.registration_rate_per_tunnel;
+  limits.burst_per_tunnel = config.edge.registration_burst_per_tunnel;
+  limits.auth_failures_per_source = config.edge.auth_failures_per_source;
+  limits.auth_failure_interval = config.edge.auth_failure_interval;
+  limits.auth_failures_per_tunnel = config.edge.auth_failures_per_tunnel;
+  return limits;
+}
+
+// Wrong credentials: a tunnel id and token the edge does not accept, or a
+// quick tunnel's id and token that do not match.
+bool credentials_refused(const protocol::Rejected& rejected) {
+  return rejected.code == sdk::errc::auth_failed || rejected.code == sdk::errc::tunnel_unknown;
+}
+
 boost::asio::ip::address resolve_literal(const std::string& host, const char* what) {
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
@@ -89,6 +107,7 @@ EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, Ed
       registry_(limits_of(config), config.tunnels),
       expiry_timer_(io),
       admission_(public_limits_of(config)),
+      registration_admission_(registration_limits_of(config)),
       buffer_budget_(std::make_shared<BufferBudget>(std::size_t{config.edge.max_stream_buffer_mib} << 20)) {}
 
 EdgeServer::~EdgeServer() { stop(); }
@@ -191,10 +210,32 @@ void EdgeServer::accept_next(std::size_t index) {
   });
 }
 
-std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const protocol::RegisterConnection& request) {
-  auto result = registry_.register_leg(leg, request, sdk::Clock::now(), random_);
+std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const SourceKey& source,
+                                                            const protocol::RegisterConnection& request) {
+  auto now = sdk::Clock::now();
+  auto throttle = registration_admission_.check(source, request.tunnel_id, now);
+  if (!throttle.admitted()) {
+    ++metrics_.registrations_throttled[std::string(throttle_name(throttle.throttle))];
+    auto sentence = throttle_sentence(throttle.throttle, registration_admission_.limits());
+    log_source(source, throttle.log, "tunnel '" + request.tunnel_id + "': " + sentence);
+    return protocol::Rejected{sdk::errc::rate_limited, sentence + "; retry after " +
+                                                           sdk::format_duration(throttle.retry_after),
+                              false, std::chrono::duration_cast<std::chrono::milliseconds>(throttle.retry_after)};
+  }
+  auto result = registry_.register_leg(leg, request, now, random_);
   auto* admission = std::get_if<Admission>(&result);
-  if (!admission) return result;
+  if (!admission) {
+    auto& rejected = std::get<protocol::Rejected>(result);
+    if (credentials_refused(rejected)) {
+      ++metrics_.auth_failures;
+      log_source(source, registration_admission_.failed(source, request.tunnel_id, now),
+                 "tunnel '" + request.tunnel_id + "': " + rejected.message);
+    } else if (rejected.code != sdk::errc::protocol_version && rejected.code != sdk::errc::protocol_error) {
+      registration_admission_.authenticated(request.tunnel_id, now);
+    }
+    return result;
+  }
+  registration_admission_.authenticated(admission->tunnel_id, now);
   if (admission->replica_joined)
     log().info("tunnel '{}': replica {} joined ({} of {})", admission->tunnel_id, replica_name(request.connector_id),
                admission->replicas, admission->max_replicas);
@@ -228,6 +269,12 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const p
   ++metrics_.registrations_total;
   metrics_.legs = registry_.leg_count();
   return result;
+}
+
+void EdgeServer::log_source(const SourceKey& source, const SourceLogDecision& line, const std::string& latest) {
+  if (!line.log) return;
+  log().info("registrations from {}: {} with wrong credentials, {} throttled since its last line (latest: {})",
+             source.to_string(), line.failures, line.throttled, latest);
 }
 
 void EdgeServer::replica_left(const std::optional<ReplicaLeft>& left, const char* how) {

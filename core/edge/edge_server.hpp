@@ -8,6 +8,7 @@
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/public_admission.hpp"
 #include "core/edge/public_listener.hpp"
+#include "core/edge/registration_admission.hpp"
 #include "core/edge/replayable_stream.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/plugin/plugin_set.hpp"
@@ -52,7 +53,12 @@ class EdgeServer {
   /// Binds, listens and accepts; throws boost::system::system_error.
   void open_public_listener(const std::string& tunnel_id, const boost::asio::ip::tcp::endpoint& at);
   // Called by sessions and listeners.
-  std::variant<Admission, protocol::Rejected> admit(LegId leg, const protocol::RegisterConnection& request);
+  /// Throttles (RegistrationAdmission), then asks the registry. Refusals
+  /// for wrong credentials and throttling are logged here, one line per
+  /// source per interval; the leg logs other refusals.
+  std::variant<Admission, protocol::Rejected> admit(LegId leg, const SourceKey& source,
+                                                    const protocol::RegisterConnection& request);
+  void log_source(const SourceKey& source, const SourceLogDecision& line, const std::string& latest);
   void leg_gone(LegId leg);
   void leg_draining(LegId leg);
   void replica_left(const std::optional<ReplicaLeft>& left, const char* how);
@@ -84,6 +90,7 @@ class EdgeServer {
   std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;
   boost::asio::steady_timer expiry_timer_;
   PublicAdmission admission_;
+  RegistrationAdmission registration_admission_;
   std::shared_ptr<BufferBudget> buffer_budget_;
   /// Every forwarded public connection. When a leg ends, those it carries
   /// for good end with it, at once, even those whose public client reads

@@ -29,6 +29,18 @@ TEST_CASE("every public refusal reason is exported from the start, so rates can 
   CHECK_THAT(text, Catch::Contains("warren_streams_aborted_leg_gone_total 0\n"));
 }
 
+TEST_CASE("registration throttling and wrong credentials are exported by reason from the start") {
+  EdgeMetrics m;
+  m.registrations_throttled["source_auth_failures"] += 2;
+  m.auth_failures = 11;
+  auto text = m.render();
+  CHECK_THAT(text, Catch::Contains("# TYPE warren_registrations_throttled_total counter\n"));
+  for (const char* reason : {"source_rate", "tunnel_rate", "tunnel_auth_failures"})
+    CHECK_THAT(text, Catch::Contains(std::string("warren_registrations_throttled_total{reason=\"") + reason + "\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("warren_registrations_throttled_total{reason=\"source_auth_failures\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE warren_auth_failures_total counter\nwarren_auth_failures_total 11\n"));
+}
+
 namespace {
 
 // A listener that only reports numbers, as a transport plugin's would.
