@@ -10,6 +10,7 @@
 
 #include "peer_reachability.hpp"
 #include "quic_settings.hpp"
+#include "send_scheduler.hpp"
 #include "stream_state.hpp"
 #include "tls_session.hpp"
 #include "udp_endpoint.hpp"
@@ -192,7 +193,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   sdk::error_code callback_failure_;  ///< set by a callback that refused something
 
   std::unordered_map<std::int64_t, std::shared_ptr<StreamState>> streams_;
-  std::deque<std::shared_ptr<StreamState>> send_queue_;
+  SendScheduler send_queue_;  ///< streams with bytes or a FIN to send: control and short writes first
   std::deque<std::shared_ptr<StreamState>> accept_queue_;
   std::vector<std::shared_ptr<StreamState>> filled_reads_;  ///< reads to complete at end_of_batch
   sdk::StreamHandler accept_handler_;

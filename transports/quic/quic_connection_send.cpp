@@ -53,11 +53,7 @@ bool QuicConnection::write_packets() {
   ngtcp2_pkt_info info{};
   std::size_t packets = 0;
   while (packets < burst) {
-    while (!send_queue_.empty() && !send_queue_.front()->wants_to_send()) {
-      send_queue_.front()->queued = false;
-      send_queue_.pop_front();
-    }
-    StreamState* stream = send_queue_.empty() ? nullptr : send_queue_.front().get();
+    StreamState* stream = send_queue_.next();  // control and short writes first, then bulk
     ngtcp2_vec vecs[8];
     std::size_t nvecs = 0, offered = 0;
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
@@ -123,14 +119,8 @@ void QuicConnection::account_sent(StreamState& stream, ngtcp2_ssize taken, std::
   if (fin_offered && taken >= 0 && static_cast<std::size_t>(taken) == offered) stream.fin_sent = true;
   if (stream.write_handler && stream.outgoing.sent_offset() >= stream.write_end)
     complete_if_pending(executor_, stream.write_handler, sdk::error_code(), stream.write_size);
-  // Round robin: a stream that still has data goes behind the others.
-  auto front = std::move(send_queue_.front());
-  send_queue_.pop_front();
-  if (front->wants_to_send()) {
-    send_queue_.push_back(std::move(front));
-  } else {
-    front->queued = false;
-  }
+  // Round robin within its class: a stream that still has data goes behind the others.
+  send_queue_.served(stream);
 }
 
 }  // namespace warren::quic

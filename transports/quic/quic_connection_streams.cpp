@@ -203,11 +203,7 @@ void QuicConnection::discard_received(StreamState& stream) {
   return_connection_credit(stream);
 }
 
-void QuicConnection::enqueue(const std::shared_ptr<StreamState>& stream) {
-  if (stream->queued || !stream->wants_to_send()) return;
-  stream->queued = true;
-  send_queue_.push_back(stream);
-}
+void QuicConnection::enqueue(const std::shared_ptr<StreamState>& stream) { send_queue_.enqueue(stream); }
 
 void QuicConnection::complete_filled_reads() {
   auto filled = std::move(filled_reads_);
