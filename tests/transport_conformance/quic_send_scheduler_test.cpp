@@ -65,7 +65,7 @@ TEST_CASE("quic: the control stream stays first for all it writes, however much"
   CHECK(take(scheduler, 1200) == 4);
 }
 
-TEST_CASE("quic: a short write on any stream goes before bulk; a long one waits its turn", "[quic][scheduler]") {
+TEST_CASE("quic: a short write on any stream goes before bulk, a long one waits its turn", "[quic][scheduler]") {
   SendScheduler scheduler;
   auto a = stream_with(4, 1 << 20), b = stream_with(8, 1 << 20);
   scheduler.enqueue(a);
@@ -87,7 +87,7 @@ TEST_CASE("quic: a short write on any stream goes before bulk; a long one waits 
   CHECK(take(scheduler, 1000) == 4);
 }
 
-TEST_CASE("quic: urgent streams share round robin; a FIN alone is urgent", "[quic][scheduler]") {
+TEST_CASE("quic: urgent streams share round robin and a FIN alone is urgent", "[quic][scheduler]") {
   SendScheduler scheduler;
   auto bulk = stream_with(4, 1 << 20);
   scheduler.enqueue(bulk);
