@@ -126,7 +126,9 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
                  sdk::Logger& logger, bool server);
   bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const AcceptedInitial* initial, std::string& why);
 
-  // Packets and time (quic_connection.cpp).
+  // Packets and time (quic_connection.cpp, quic_connection_send.cpp).
+  /// Bytes a packet may take now (a buffer ngtcp2 may pad to the end).
+  std::size_t packet_room() const;
   void flush();
   /// One pass of writing packets; false if the connection failed.
   bool write_packets();

@@ -22,6 +22,14 @@ constexpr ngtcp2_tstamp pacing_overhead = 1000000;  // 1 ms, NGTCP2_PKT_PACING_O
 
 }  // namespace
 
+std::size_t QuicConnection::packet_room() const {
+  std::size_t room = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  // ngtcp2 pads Initial packets to the room given: until the handshake is
+  // done, the size every path carries (1200, as PMTUD starts from), however
+  // large the loopback MTU lets later packets be.
+  return handshake_completed_ ? room : std::min<std::size_t>(room, NGTCP2_MAX_UDP_PAYLOAD_SIZE);
+}
+
 void QuicConnection::flush() {
   // Timers already due when the packets are out (typically the pacer's
   // next-send time, a few microseconds after a small send) are handled
@@ -43,7 +51,7 @@ void QuicConnection::flush() {
 
 bool QuicConnection::write_packets() {
   ngtcp2_tstamp now = now_ns();
-  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  std::size_t max_packet = packet_room();
   std::size_t burst = max_burst;
   if (handshake_completed_)
     burst = std::clamp<std::size_t>(ngtcp2_conn_get_send_quantum(conn_) / max_packet, 1, max_burst);
