@@ -18,7 +18,7 @@ namespace warren::quic {
 namespace {
 
 // Largest packet to a loopback peer once the handshake is done: the most
-// one datagram buffer of ours holds. bench/WHERE_CYCLES_GO.md section 6
+// one datagram buffer of ours holds. bench/WHERE_CYCLES_GO.md section 7
 // has the figures behind the choice.
 constexpr std::size_t loopback_packet_size = UdpEndpoint::tx_capacity;
 // How long a closed connection's IDs keep answering with CONNECTION_CLOSE,
