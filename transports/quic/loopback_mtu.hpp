@@ -16,7 +16,8 @@ namespace warren::quic {
 /// IP and UDP headers, at most `cap` bytes. 0 for any other peer: beyond the
 /// first hop only path MTU discovery can tell (ngtcp2 0.12 probes up to
 /// 1452 bytes, NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE), and 0 where the route's
-/// MTU is no larger than that.
+/// MTU is no larger than that. The route's MTU is asked once per address
+/// family and process (a later `ip link set lo mtu` is not seen).
 std::size_t loopback_max_udp_payload(const boost::asio::ip::udp::endpoint& remote, std::size_t cap);
 
 }  // namespace warren::quic
