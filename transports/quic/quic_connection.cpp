@@ -3,6 +3,7 @@
 #include "clock.hpp"
 #include "closing_connection.hpp"
 #include "completion.hpp"
+#include "loopback_mtu.hpp"
 #include "quic_callbacks.hpp"
 
 #include <warren/sdk/endpoint.hpp>
@@ -16,6 +17,10 @@
 namespace warren::quic {
 namespace {
 
+// Largest packet to a loopback peer once the handshake is done: the most
+// one datagram buffer of ours holds. bench/WHERE_CYCLES_GO.md section 7
+// has the figures behind the choice.
+constexpr std::size_t loopback_packet_size = UdpEndpoint::tx_capacity;
 // How long a closed connection's IDs keep answering with CONNECTION_CLOSE,
 // if three PTOs are shorter: a peer idle for a keepalive interval still
 // hears the close.
@@ -94,6 +99,16 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   settings.initial_ts = now_ns();
   settings.handshake_timeout = to_ngtcp2(limits_.handshake_timeout);
   settings.max_tx_udp_payload_size = NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE;
+  if (auto payload = loopback_max_udp_payload(remote_, loopback_packet_size)) {
+    // The path's MTU is known (loopback: 65536): packets that large once the
+    // handshake is done (packet_room), and no discovery, which in ngtcp2
+    // 0.12 would stop at 1452 bytes: far fewer packets per byte, so fewer
+    // encryptions, ACKs and loop passes. Safe for the control stream's
+    // heartbeat only because SendScheduler sends it before bulk data.
+    settings.max_tx_udp_payload_size = payload;
+    settings.no_tx_udp_payload_size_shaping = 1;
+    settings.no_pmtud = 1;
+  }
   // A stream starts with a small window that doubles, up to stream_window,
   // while its reader keeps up: a stream nobody reads holds little. The
   // doubling is ours (StreamWindow), not ngtcp2's: its own tuning breaks
@@ -251,7 +266,7 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
 
 std::vector<std::uint8_t> QuicConnection::send_connection_close(const ngtcp2_connection_close_error& close_error) {
   if (ngtcp2_conn_is_in_closing_period(conn_) || ngtcp2_conn_is_in_draining_period(conn_)) return {};
-  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  std::size_t max_packet = packet_room();
   PacketBatch batch(*endpoint_, remote_, max_packet);
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);

@@ -10,6 +10,7 @@
 
 #include "peer_reachability.hpp"
 #include "quic_settings.hpp"
+#include "send_scheduler.hpp"
 #include "stream_state.hpp"
 #include "tls_session.hpp"
 #include "udp_endpoint.hpp"
@@ -125,7 +126,9 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
                  sdk::Logger& logger, bool server);
   bool create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& scid, const AcceptedInitial* initial, std::string& why);
 
-  // Packets and time (quic_connection.cpp).
+  // Packets and time (quic_connection.cpp, quic_connection_send.cpp).
+  /// Bytes a packet may take now (a buffer ngtcp2 may pad to the end).
+  std::size_t packet_room() const;
   void flush();
   /// One pass of writing packets; false if the connection failed.
   bool write_packets();
@@ -192,7 +195,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   sdk::error_code callback_failure_;  ///< set by a callback that refused something
 
   std::unordered_map<std::int64_t, std::shared_ptr<StreamState>> streams_;
-  std::deque<std::shared_ptr<StreamState>> send_queue_;
+  SendScheduler send_queue_;  ///< streams with bytes or a FIN to send: control and short writes first
   std::deque<std::shared_ptr<StreamState>> accept_queue_;
   std::vector<std::shared_ptr<StreamState>> filled_reads_;  ///< reads to complete at end_of_batch
   sdk::StreamHandler accept_handler_;

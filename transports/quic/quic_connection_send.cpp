@@ -22,6 +22,14 @@ constexpr ngtcp2_tstamp pacing_overhead = 1000000;  // 1 ms, NGTCP2_PKT_PACING_O
 
 }  // namespace
 
+std::size_t QuicConnection::packet_room() const {
+  std::size_t room = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  // ngtcp2 pads Initial packets to the room given: until the handshake is
+  // done, the size every path carries (1200, as PMTUD starts from), however
+  // large the loopback MTU lets later packets be.
+  return handshake_completed_ ? room : std::min<std::size_t>(room, NGTCP2_MAX_UDP_PAYLOAD_SIZE);
+}
+
 void QuicConnection::flush() {
   // Timers already due when the packets are out (typically the pacer's
   // next-send time, a few microseconds after a small send) are handled
@@ -43,7 +51,7 @@ void QuicConnection::flush() {
 
 bool QuicConnection::write_packets() {
   ngtcp2_tstamp now = now_ns();
-  std::size_t max_packet = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
+  std::size_t max_packet = packet_room();
   std::size_t burst = max_burst;
   if (handshake_completed_)
     burst = std::clamp<std::size_t>(ngtcp2_conn_get_send_quantum(conn_) / max_packet, 1, max_burst);
@@ -53,11 +61,7 @@ bool QuicConnection::write_packets() {
   ngtcp2_pkt_info info{};
   std::size_t packets = 0;
   while (packets < burst) {
-    while (!send_queue_.empty() && !send_queue_.front()->wants_to_send()) {
-      send_queue_.front()->queued = false;
-      send_queue_.pop_front();
-    }
-    StreamState* stream = send_queue_.empty() ? nullptr : send_queue_.front().get();
+    StreamState* stream = send_queue_.next();  // control and short writes first, then bulk
     ngtcp2_vec vecs[8];
     std::size_t nvecs = 0, offered = 0;
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
@@ -123,14 +127,8 @@ void QuicConnection::account_sent(StreamState& stream, ngtcp2_ssize taken, std::
   if (fin_offered && taken >= 0 && static_cast<std::size_t>(taken) == offered) stream.fin_sent = true;
   if (stream.write_handler && stream.outgoing.sent_offset() >= stream.write_end)
     complete_if_pending(executor_, stream.write_handler, sdk::error_code(), stream.write_size);
-  // Round robin: a stream that still has data goes behind the others.
-  auto front = std::move(send_queue_.front());
-  send_queue_.pop_front();
-  if (front->wants_to_send()) {
-    send_queue_.push_back(std::move(front));
-  } else {
-    front->queued = false;
-  }
+  // Round robin within its class: a stream that still has data goes behind the others.
+  send_queue_.served(stream);
 }
 
 }  // namespace warren::quic

@@ -205,18 +205,7 @@ void QuicConnection::discard_received(StreamState& stream) {
   return_connection_credit(stream);
 }
 
-void QuicConnection::enqueue(const std::shared_ptr<StreamState>& stream) {
-  if (stream->queued || !stream->wants_to_send()) return;
-  stream->queued = true;
-  // Stream 0, the first bidirectional stream, carries warren's control
-  // messages (heartbeats): it goes ahead of the data streams, or with
-  // 10,000 busy streams a heartbeat waits a packet of each, and on a loaded
-  // machine past the 8 s heartbeat timeout (the fault matrix's 10,000-stream case).
-  if (stream->id == 0)
-    send_queue_.push_front(stream);
-  else
-    send_queue_.push_back(stream);
-}
+void QuicConnection::enqueue(const std::shared_ptr<StreamState>& stream) { send_queue_.enqueue(stream); }
 
 void QuicConnection::complete_filled_reads() {
   auto filled = std::move(filled_reads_);

@@ -31,6 +31,8 @@ class SendBuffer {
   /// Bytes ngtcp2 has taken into packets so far.
   std::uint64_t sent_offset() const { return sent_; }
   bool has_unsent() const { return sent_ < end_; }
+  /// Bytes appended but not yet taken into packets.
+  std::uint64_t unsent_bytes() const { return end_ - sent_; }
   /// Bytes held (unsent or unacknowledged).
   std::uint64_t held() const { return end_ - acked_; }
 

@@ -50,6 +50,7 @@ struct StreamState {
   bool fin_sent = false;
   bool stop_sending_received = false;  ///< the peer wants no more data
   bool queued = false;                 ///< in the connection's send queue
+  bool urgent = false;                 ///< while queued: in SendScheduler's urgent class
   bool blocked = false;                ///< waiting for the peer's MAX_STREAM_DATA
 
   bool remote = false;          ///< opened by the peer: counts against max_streams
