@@ -241,6 +241,9 @@ void UdpEndpoint::remove_peer(const udp::endpoint& peer, const PacketSink* owner
 bool UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {
   ngtcp2_version_cid vc;
   if (ngtcp2_pkt_decode_version_cid(&vc, data, len, cid_length) != 0) return true;  // not QUIC v1: dropped
+  // ngtcp2 passes a version-0 long header with a DCID of up to 255 bytes: no
+  // connection has such an ID, and it would overflow CidKey (found by fuzz_quic_datagrams).
+  if (vc.dcidlen > NGTCP2_MAX_CIDLEN) return true;
   std::shared_ptr<PacketSink> sink;
   if (auto it = routes_.find(CidKey(vc.dcid, vc.dcidlen)); it != routes_.end()) sink = it->second.sink.lock();
   if (!sink) return false;
