@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <iostream>
 
 namespace warren::cli {
@@ -62,6 +63,9 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   });
   // Before start: a script that reads the printed lines may signal at once.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  // SIGHUP re-reads the certificate and key (core/edge/edge_reload.hpp); a
+  // pair that cannot be used is logged and the old one kept.
+  boost::asio::signal_set hangup(io, SIGHUP);
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -70,9 +74,20 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   }
   core::log().info("edge '{}' ready", config->edge.id);
 
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      core::log().info("SIGHUP: reloading the certificate");
+      server.reload();
+      wait_hangup();
+    });
+  };
+  wait_hangup();
+
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     core::log().info("signal {}: stopping", signal);
+    hangup.cancel();
     server.stop();
     io.stop();
   });

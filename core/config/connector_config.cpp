@@ -7,6 +7,10 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +23,16 @@ std::filesystem::path relative_to_config(const std::filesystem::path& config_fil
 
 std::optional<std::string> read_secret_file(const std::filesystem::path& file, const sdk::SourceLocation& where,
                                             sdk::Diagnostics& diagnostics) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    bool readable = (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+    diagnostics.error(where, "token_file '" + file.string() + "' is " +
+                                 (readable ? "readable" : "writable or executable") + " by group/others (mode " +
+                                 mode + "); run: chmod 600 " + file.string());
+    return std::nullopt;
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     diagnostics.error(where, "cannot read '" + file.string() + "'");
@@ -67,6 +81,23 @@ std::optional<Keys> read_section(const sdk::ConfigTable& root, const std::string
   return schema.read(table, diagnostics);
 }
 
+/// edge_fingerprint's pins, each problem at its own element (one string or an array).
+void read_pins(const std::vector<std::string>& texts, const sdk::ConfigValue& value,
+               std::vector<sdk::CertificatePin>& out, sdk::Diagnostics& diagnostics) {
+  const auto* array = std::get_if<sdk::ConfigValue::Array>(&value.value);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto& where = array && i < array->size() ? (*array)[i].where : value.where;
+    auto pin = sdk::parse_certificate_pin(texts[i]);
+    if (!pin)  // one string keeps the message it always had; a list names the entry
+      diagnostics.error(where, (array ? "'edge_fingerprint' entry \"" + texts[i] + "\"" : "'edge_fingerprint'") +
+                                   " must be \"sha256:\" followed by 64 hex digits (colons allowed)");
+    else if (std::find(out.begin(), out.end(), *pin) != out.end())
+      diagnostics.error(where, "'edge_fingerprint' lists " + sdk::format_certificate_pin(*pin) + " twice");
+    else
+      out.push_back(*pin);
+  }
+}
+
 void convert_tunnel(const TunnelKeys& keys, const sdk::ConfigTable& table, const std::filesystem::path& file,
                     TunnelSettings& out, sdk::Diagnostics& diagnostics) {
   out.id = unless_empty(keys.id);
@@ -77,7 +108,8 @@ void convert_tunnel(const TunnelKeys& keys, const sdk::ConfigTable& table, const
   out.stagger = keys.stagger;
   if (keys.public_port) out.public_port = keys.public_port;
   out.connector_id = keys.connector_id;
-  if (auto token_file = unless_empty(keys.token_file)) {
+  auto token_file = unless_empty(keys.token_file);
+  if (token_file) {
     const sdk::ConfigValue* v = table.find("token_file");
     if (out.token)
       diagnostics.error(v->where, "set either 'token' or 'token_file', not both");
@@ -86,17 +118,14 @@ void convert_tunnel(const TunnelKeys& keys, const sdk::ConfigTable& table, const
   }
   check_length(table, "id", out.id, protocol::TextLimits::id, diagnostics);
   check_length(table, "token", out.token, protocol::TextLimits::secret, diagnostics);
-  if (out.id.has_value() != out.token.has_value())
+  if (out.id.has_value() != (out.token.has_value() || token_file.has_value()))  // a token_file's own error said why
     diagnostics.error(table.where, out.id ? "[tunnel] has an 'id' but no 'token' or 'token_file'"
                                           : "[tunnel] has a token but no 'id'; omit both for a quick tunnel");
 
   int ways = 0;
-  if (auto pin = unless_empty(keys.edge_fingerprint)) {
+  if (!keys.edge_fingerprint.empty() && !(keys.edge_fingerprint.size() == 1 && keys.edge_fingerprint[0].empty())) {
     ++ways;
-    out.edge_pin = sdk::parse_certificate_pin(*pin);
-    if (!out.edge_pin)
-      diagnostics.error(table.find("edge_fingerprint")->where,
-                        "'edge_fingerprint' must be \"sha256:\" followed by 64 hex digits (colons allowed)");
+    read_pins(keys.edge_fingerprint, *table.find("edge_fingerprint"), out.edge_pins, diagnostics);
   }
   if (auto ca = unless_empty(keys.edge_ca)) {
     ++ways;

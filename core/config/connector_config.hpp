@@ -23,7 +23,7 @@ struct TunnelSettings {
   std::optional<std::string> id;     ///< absent for a quick tunnel
   std::optional<std::string> token;  ///< from `token` or read from `token_file`
   std::uint32_t ha_connections = TunnelKeys{}.ha_connections;
-  std::optional<sdk::CertificatePin> edge_pin;
+  std::vector<sdk::CertificatePin> edge_pins;  ///< any of them is accepted; empty: edge_ca or insecure
   std::optional<std::filesystem::path> edge_ca;
   bool insecure = TunnelKeys{}.insecure;
   sdk::Duration grace_period = TunnelKeys{}.grace_period;
@@ -61,7 +61,8 @@ void check_length(const sdk::ConfigTable& table, const std::string& key, const s
                   std::size_t limit, sdk::Diagnostics& diagnostics);
 
 /// Reads a secret from a file, trimming surrounding whitespace; nullopt and a
-/// diagnostic at `where` when it cannot.
+/// diagnostic at `where` when it cannot, or when the file is open to group or
+/// others (the message says which chmod to run, as ssh does for keys).
 std::optional<std::string> read_secret_file(const std::filesystem::path& file, const sdk::SourceLocation& where,
                                             sdk::Diagnostics& diagnostics);
 

@@ -26,12 +26,14 @@ const sdk::ConfigSchema<TunnelKeys>& tunnel_schema() {
           .string("id", &K::id, "tunnel id registered at the edge; omit with token for a quick tunnel")
           .string("token", &K::token, "the tunnel's secret")
           .string("token_file", &K::token_file,
-                  "a file holding the secret, instead of token (trimmed; relative to the config file)")
+                  "a file holding the secret, instead of token (trimmed; relative to the config file; must not be "
+                  "readable by group or others: chmod 600)")
           .integer("ha_connections", &K::ha_connections,
                    "parallel connections (legs) to the edges; each carries a share of the public connections",
                    {.min = 1, .max = protocol::kMaxLegs})
-          .string("edge_fingerprint", &K::edge_fingerprint,
-                  "sha256 pin of the edge's certificate (printed by the edge): \"sha256:\" + 64 hex digits")
+          .string_or_list("edge_fingerprint", &K::edge_fingerprint,
+                          "sha256 pin of the edge's certificate (printed by the edge): \"sha256:\" + 64 hex digits; "
+                          "a list accepts any of them (add the new pin, replace the edge's certificate, drop the old)")
           .string("edge_ca", &K::edge_ca, "PEM file of CAs to verify the edge with, instead of a pin")
           .boolean("insecure", &K::insecure, "accept any edge certificate (testing only; warns at every start)")
           .duration("grace_period", &K::grace_period, "how long open streams may drain on shutdown",

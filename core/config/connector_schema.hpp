@@ -26,7 +26,7 @@ struct TunnelKeys {
   std::optional<std::string> token;
   std::optional<std::string> token_file;
   std::uint32_t ha_connections = 2;
-  std::optional<std::string> edge_fingerprint;
+  std::vector<std::string> edge_fingerprint;  ///< one pin, or several while the edge's certificate changes
   std::optional<std::string> edge_ca;
   bool insecure = false;
   sdk::Duration grace_period = std::chrono::seconds(30);

@@ -5,6 +5,7 @@
 #include "core/config/state_dir.hpp"
 #include "core/protocol/message_rules.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -80,6 +81,53 @@ void convert_edge(const EdgeKeys& keys, const sdk::ConfigTable& table, const std
   }
 }
 
+/// `token`, `token_file` or `tokens` (exactly one of them) into entry.tokens.
+void read_tokens(const TunnelEntryKeys& keys, const sdk::ConfigTable& table, const std::filesystem::path& file,
+                 TunnelEntry& entry, sdk::Diagnostics& diagnostics) {
+  auto token = unless_empty(keys.token);
+  auto token_file = unless_empty(keys.token_file);
+  const sdk::ConfigValue* list = table.find("tokens");
+  std::vector<const char*> given;
+  if (token) given.push_back("token");
+  if (token_file) given.push_back("token_file");
+  if (list && !keys.tokens.empty()) given.push_back("tokens");  // `tokens = []` (the default) lists nothing
+  if (given.empty()) {
+    diagnostics.error(table.where, "[[tunnels]] '" + entry.id + "' needs a 'token', 'token_file' or 'tokens'");
+    return;
+  }
+  if (given.size() > 1) {
+    diagnostics.error(table.find(given[1])->where, std::string("set one of 'token', 'token_file' and 'tokens', not '") +
+                                                       given[0] + "' and '" + given[1] + "'");
+    return;
+  }
+  if (token) {
+    entry.tokens = {*token};
+    check_length(table, "token", token, protocol::TextLimits::secret, diagnostics);
+  } else if (token_file) {
+    const auto& where = table.find("token_file")->where;
+    if (auto t = read_secret_file(relative_to_config(file, *token_file), where, diagnostics)) {
+      entry.tokens = {*t};
+      check_length(table, "token_file", t, protocol::TextLimits::secret, diagnostics);
+    }
+  } else {
+    const auto* items = std::get_if<sdk::ConfigValue::Array>(&list->value);
+    for (std::size_t i = 0; i < keys.tokens.size(); ++i) {
+      const auto& where = items && i < items->size() ? (*items)[i].where : list->where;
+      const auto& t = keys.tokens[i];
+      if (t.empty())
+        diagnostics.error(where, "an empty string in 'tokens' would be nobody's secret; remove it");
+      else if (t.size() > protocol::TextLimits::secret)
+        diagnostics.error(where, "a 'tokens' entry is " + std::to_string(t.size()) +
+                                     " bytes long; the control protocol carries at most " +
+                                     std::to_string(protocol::TextLimits::secret));
+      else if (std::find(entry.tokens.begin(), entry.tokens.end(), t) != entry.tokens.end())
+        diagnostics.error(where, "a 'tokens' entry is listed twice");
+      else
+        entry.tokens.push_back(t);
+    }
+  }
+}
+
 void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& file, std::vector<TunnelEntry>& out,
                   sdk::Diagnostics& diagnostics) {
   auto* array = std::get_if<sdk::ConfigValue::Array>(&value.value);
@@ -97,19 +145,8 @@ void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& fi
     TunnelEntry entry;
     entry.where = table->where;
     entry.id = keys->id;
-    auto token_file = unless_empty(keys->token_file);
-    if (auto token = unless_empty(keys->token)) entry.token = *token;
-    if (token_file) {
-      const auto& where = table->find("token_file")->where;
-      if (!entry.token.empty())
-        diagnostics.error(where, "set 'token' or 'token_file', not both");
-      else if (auto t = read_secret_file(relative_to_config(file, *token_file), where, diagnostics))
-        entry.token = *t;
-    }
+    read_tokens(*keys, *table, file, entry, diagnostics);
     check_length(*table, "id", entry.id, protocol::TextLimits::id, diagnostics);
-    check_length(*table, "token", entry.token, protocol::TextLimits::secret, diagnostics);
-    if (entry.token.empty() && !token_file)
-      diagnostics.error(table->where, "[[tunnels]] '" + entry.id + "' needs a 'token' or 'token_file'");
     entry.max_replicas = keys->max_replicas;
     if (keys->public_port) {
       entry.public_port = keys->public_port;

@@ -61,7 +61,7 @@ struct ListenSection {
 
 struct TunnelEntry {
   std::string id;
-  std::string token;
+  std::vector<std::string> tokens;  ///< every secret that registers it: `token`, `token_file` or `tokens`
   std::optional<std::uint16_t> public_port;
   sdk::SourceLocation where;
   std::uint32_t max_replicas = TunnelEntryKeys{}.max_replicas;  ///< connector processes that may serve it at once

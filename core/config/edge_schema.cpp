@@ -89,7 +89,11 @@ const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
           .required()
           .string("token", &K::token, "the tunnel's secret")
           .string("token_file", &K::token_file,
-                  "a file holding the secret, instead of token (trimmed; relative to the config file)")
+                  "a file holding the secret, instead of token (trimmed; relative to the config file; must not be "
+                  "readable by group or others: chmod 600)")
+          .string_list("tokens", &K::tokens,
+                       "several secrets, any of which registers, instead of token or token_file: to rotate, list "
+                       "the old and the new, move every connector to the new, then drop the old")
           .integer("public_port", &K::public_port, "public port; 0 assigns one from public_ports",
                    {.min = 0, .max = 65535})
           .integer("max_replicas", &K::max_replicas,

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace warren::core {
 
@@ -56,6 +57,7 @@ struct TunnelEntryKeys {
   std::string id;
   std::optional<std::string> token;
   std::optional<std::string> token_file;
+  std::vector<std::string> tokens;  ///< several accepted secrets, while one is rotated
   std::uint16_t public_port = 0;
   std::uint32_t max_replicas = 4;
 };

@@ -175,7 +175,11 @@ void ConnectorShell::retry_scheduled(const RetryScheduled& retry) {
 
 sdk::EdgeVerification ConnectorShell::verification() const {
   sdk::EdgeVerification v;
-  v.pin_sha256 = config_.tunnel.edge_pin;
+  const auto& pins = config_.tunnel.edge_pins;
+  if (!pins.empty()) {
+    v.pin_sha256 = pins.front();
+    v.other_pins_sha256.assign(pins.begin() + 1, pins.end());
+  }
   if (config_.tunnel.edge_ca) v.ca_file = config_.tunnel.edge_ca->string();
   v.insecure = config_.tunnel.insecure;
   return v;

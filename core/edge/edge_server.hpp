@@ -6,6 +6,7 @@
 #include "core/admin/admin_server.hpp"
 #include "core/config/edge_config.hpp"
 #include "core/edge/edge_metrics.hpp"
+#include "core/edge/edge_reload.hpp"
 #include "core/edge/public_admission.hpp"
 #include "core/edge/public_listener.hpp"
 #include "core/edge/registration_admission.hpp"
@@ -42,6 +43,12 @@ class EdgeServer {
   /// Stops accepting and closes every connection.
   void stop();
 
+  /// Re-reads what a running edge may change (SIGHUP; edge_reload.hpp):
+  /// today the certificate and key, given to every listener for new
+  /// handshakes. A part that cannot be read keeps its old value and is
+  /// logged and listed in the outcome.
+  ReloadOutcome reload();
+
   const EdgeMetrics& metrics() const { return metrics_; }
 
  private:
@@ -49,6 +56,7 @@ class EdgeServer {
   friend class PublicListener;
 
   void accept_next(std::size_t listener);
+  void reload_certificate(ReloadOutcome& outcome);
   void open_fixed_public_ports();
   /// Binds, listens and accepts; throws boost::system::system_error.
   void open_public_listener(const std::string& tunnel_id, const boost::asio::ip::tcp::endpoint& at);

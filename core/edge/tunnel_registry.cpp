@@ -7,17 +7,13 @@ namespace warren::core {
 using protocol::Rejected;
 using namespace std::chrono_literals;
 
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.size() ? b.size() : 1)]);
-  return diff == 0 && !b.empty();
-}
+bool constant_time_equal(const std::string& a, const std::string& b) { return TokenSet({b}).accepts(a); }
 
 TunnelRegistry::TunnelRegistry(RegistryLimits limits, const std::vector<TunnelEntry>& configured)
     : limits_(limits) {
   for (const auto& t : configured) {
     Tunnel tunnel;
-    tunnel.token = t.token;
+    tunnel.accepted = TokenSet(t.tokens);
     tunnel.configured_port = t.public_port;
     tunnel.max_replicas = t.max_replicas;
     tunnels_.emplace(t.id, std::move(tunnel));
@@ -71,6 +67,7 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
     tunnel.quick = true;
     tunnel.max_replicas = limits_.max_replicas;
     tunnel.token = random_hex(random, 32);
+    tunnel.accepted = TokenSet({tunnel.token});
     std::string id;
     do id = "q-" + random_hex(random, 8);
     while (tunnels_.count(id));
@@ -79,7 +76,7 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
   } else if (request.quick_tunnel) {
     // A later leg (or a reconnect) of a quick tunnel joins it with the id and
     // token this edge assigned. Gone means the edge restarted or it expired.
-    if (it == tunnels_.end() || !it->second.quick || !constant_time_equal(request.token, it->second.token))
+    if (it == tunnels_.end() || !it->second.quick || !it->second.accepted.accepts(request.token))
       return refusal(sdk::errc::tunnel_unknown,
                      "quick tunnel '" + request.tunnel_id +
                          "' no longer exists on this edge (it restarted or the tunnel expired); start `warren "
@@ -87,8 +84,10 @@ std::variant<Admission, Rejected> TunnelRegistry::register_leg(LegId leg, const 
                      true);
     admission.token = it->second.token;
   } else {
-    // The same sentence for an unknown id and a wrong token: no probing for ids.
-    if (it == tunnels_.end() || !constant_time_equal(request.token, it->second.token))
+    // The same sentence, and a check of the same cost, for an unknown id and
+    // a wrong token: no probing for ids. Every listed token is compared.
+    static const TokenSet nobody;
+    if (!(it == tunnels_.end() ? nobody : it->second.accepted).accepts(request.token) || it == tunnels_.end())
       return refusal(sdk::errc::auth_failed,
                      "the edge does not accept this tunnel id and token; check [tunnel] id and token against the "
                      "edge's [[tunnels]]",

@@ -10,6 +10,7 @@
 // connections go round robin over the replicas, then over each one's legs.
 
 #include "core/config/edge_config.hpp"
+#include "core/edge/token_check.hpp"
 #include "core/protocol/messages.hpp"
 
 #include <warren/sdk/random.hpp>
@@ -135,7 +136,8 @@ class TunnelRegistry {
     sdk::TimePoint last_heard{};
   };
   struct Tunnel {
-    std::string token;
+    std::string token;  ///< a quick tunnel's assigned secret, returned to its legs
+    TokenSet accepted;  ///< the secrets that register it
     std::optional<std::uint16_t> configured_port;
     std::optional<std::uint16_t> requested_port;  ///< asked for by a connector and granted
     std::uint16_t port = 0;  ///< 0 until a listener is open
@@ -171,7 +173,8 @@ class TunnelRegistry {
   std::set<std::uint16_t> ports_in_use_;
 };
 
-/// Compares secrets in time that depends only on their lengths.
+/// True if `a` is the secret `b` (a non-empty one), in time that does not
+/// depend on what they share (TokenSet).
 bool constant_time_equal(const std::string& a, const std::string& b);
 
 }  // namespace warren::core

@@ -61,8 +61,8 @@ TEST_CASE("the contract's connector config reads as written") {
   CHECK(c.tunnel.id == "web");
   CHECK(c.tunnel.token == "s3cret");
   CHECK(c.tunnel.ha_connections == 2);
-  REQUIRE(c.tunnel.edge_pin);
-  CHECK((*c.tunnel.edge_pin)[0] == 0x9f);
+  REQUIRE(c.tunnel.edge_pins.size() == 1);
+  CHECK(c.tunnel.edge_pins[0][0] == 0x9f);
   CHECK(c.tunnel.grace_period == 30s);
   REQUIRE(c.transports.size() == 1);
   CHECK(c.transports[0].plugin == "quic");
@@ -109,6 +109,7 @@ TEST_CASE("token_file is read relative to the config and trimmed") {
   auto dir = std::filesystem::temp_directory_path() / "warren-config-test";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "token") << "  file-secret\n";
+  std::filesystem::permissions(dir / "token", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   sdk::Diagnostics d;
   auto text = replace(contract, "token = \"s3cret\"", "token_file = \"token\"");
   auto root = core::read_toml_text(text, (dir / "tunnel.toml").string(), d);

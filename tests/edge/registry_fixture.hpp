@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 struct Fixture {
   RegistryLimits limits{.ports = {20000, 20002}, .max_tunnels = 10, .max_streams_per_tunnel = 3,
                         .quick_tunnels = true, .quick_tunnel_ttl = 60s};
-  std::vector<TunnelEntry> tunnels{{"web", "s3cret", std::nullopt, {}}, {"ssh", "k3y", 20001, {}}};
+  std::vector<TunnelEntry> tunnels{{"web", {"s3cret"}, std::nullopt, {}}, {"ssh", {"k3y"}, 20001, {}}};
   TunnelRegistry registry{limits, tunnels};
   sdk::testing::ManualClock clock;
   sdk::SeededRandom random{7};

@@ -45,7 +45,8 @@ Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
                                    << (o.quick_tunnels ? "quick_tunnels = true\n" : "") << o.extra << "\n"
                                    << "[[listen]]\nplugin = \"quic\"\naddress = \"" << o.listen_host << ":"
                                    << o.listen_port << "\"\n"
-                                   << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\ntoken = \"" << o.token << "\"\n"
+                                   << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\n"
+                                   << (o.token_line.empty() ? "token = \"" + o.token + "\"" : o.token_line) << "\n"
                                    << o.more_tunnels << "\n";
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{warren_binary(), "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");

@@ -24,7 +24,7 @@ RegistryLimits sim::sim_registry_limits() {
 std::vector<TunnelEntry> sim::sim_tunnels() {
   TunnelEntry t;
   t.id = "sim";
-  t.token = "sim-token";
+  t.tokens = {"sim-token"};
   t.max_replicas = 2;
   return {t};
 }

@@ -133,6 +133,13 @@ Http2Listener::~Http2Listener() { close(); }
 
 void Http2Listener::close() { state_->close(); }
 
+bool Http2Listener::replace_certificate(const std::string& cert_pem, const std::string& key_pem, std::string& why) {
+  auto credentials = sdk::tls::Credentials::server(cert_pem, key_pem, why);
+  if (!credentials) return false;
+  state_->credentials = std::move(credentials);  // each TlsChannel holds the pair it began with
+  return true;
+}
+
 void Http2Listener::async_accept_impl(sdk::ConnectionHandler handler) {
   if (!state_->ready.empty()) {
     auto connection = std::move(state_->ready.front());

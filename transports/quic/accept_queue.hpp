@@ -42,6 +42,8 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
   std::shared_ptr<PacketSink> accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len);
   void async_accept(sdk::ConnectionHandler handler);
   void close();
+  /// Handshakes from now on use `credentials`; running ones keep theirs.
+  void replace_credentials(std::shared_ptr<ServerCredentials> credentials) { credentials_ = std::move(credentials); }
 
   const HandshakeGuard& guard() const { return guard_; }
   const AcceptCounters& counters() const { return counters_; }

@@ -43,6 +43,13 @@ QuicListener::~QuicListener() { close(); }
 
 void QuicListener::close() { queue_->close(); }
 
+bool QuicListener::replace_certificate(const std::string& cert_pem, const std::string& key_pem, std::string& why) {
+  auto credentials = ServerCredentials::load(cert_pem, key_pem, why);
+  if (!credentials) return false;
+  queue_->replace_credentials(std::move(credentials));
+  return true;
+}
+
 void QuicListener::async_accept_impl(sdk::ConnectionHandler handler) { queue_->async_accept(std::move(handler)); }
 
 sdk::ListenerStats QuicListener::stats() const {

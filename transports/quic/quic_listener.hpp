@@ -26,6 +26,8 @@ class QuicListener final : public sdk::Listener {
 
   std::uint16_t local_port() const override { return port_; }
   void close() override;
+  /// New handshakes get the new pair; each connection keeps the credentials it began with.
+  bool replace_certificate(const std::string& cert_pem, const std::string& key_pem, std::string& why) override;
   sdk::ListenerStats stats() const override;
 
  private:

@@ -48,7 +48,7 @@ void QuicTransport::async_dial_impl(sdk::DialOptions options, sdk::ConnectionHan
   auto endpoint = client_endpoint(options.address.is_v6(), ec);
   if (!endpoint) return refuse(sdk::errc::dial_failed, "cannot open a UDP socket: " + ec.message());
 
-  PeerCheck check{verify.pin_sha256, verify.ca_file, verify.insecure, options.server_name};
+  PeerCheck check{verify, options.server_name};
   if (check.server_name.empty()) check.server_name = options.address.to_string();
   ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, options.keepalive};
   std::string why;

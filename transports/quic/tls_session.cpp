@@ -105,11 +105,12 @@ std::unique_ptr<TlsSession> TlsSession::client(const PeerCheck& check, ngtcp2_cr
     why = "cannot allocate TLS credentials: " + gnutls_text(rv);
     return nullptr;
   }
-  if (!check.insecure && !check.pin_sha256 && !check.ca_file.empty()) {
+  const auto& verify = check.verify;
+  if (!verify.insecure && verify.accepted_pins().empty() && !verify.ca_file.empty()) {
     int count =
-        gnutls_certificate_set_x509_trust_file(tls->client_credentials_, check.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
+        gnutls_certificate_set_x509_trust_file(tls->client_credentials_, verify.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
     if (count <= 0) {
-      why = "cannot read CA file '" + check.ca_file + "': " + (count < 0 ? gnutls_text(count) : "no certificates");
+      why = "cannot read CA file '" + verify.ca_file + "': " + (count < 0 ? gnutls_text(count) : "no certificates");
       return nullptr;
     }
   }
@@ -149,8 +150,7 @@ bool TlsSession::alpn_agreed() const { return selected_alpn_is_ours(session_); }
 
 int TlsSession::verify_peer() {
   // The one check every transport makes (warren/sdk/tls_verification.hpp).
-  sdk::EdgeVerification verify{check_.pin_sha256, check_.ca_file, check_.insecure};
-  return sdk::tls::verify_edge_certificate(session_, verify, check_.server_name, refusal_);
+  return sdk::tls::verify_edge_certificate(session_, check_.verify, check_.server_name, refusal_);
 }
 
 }  // namespace warren::quic

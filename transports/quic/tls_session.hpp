@@ -4,6 +4,8 @@
 
 #include <ngtcp2/ngtcp2_crypto.h>
 
+#include <warren/sdk/transport.hpp>
+
 #include <gnutls/gnutls.h>
 
 #include <array>
@@ -16,11 +18,10 @@ namespace warren::quic {
 
 inline constexpr char alpn_protocol[] = "warren/1";
 
-/// How the client checks the server; mirrors sdk::EdgeVerification.
+/// How the client checks the server: the dial's sdk::EdgeVerification (pins,
+/// CA file or insecure) and the name it expects.
 struct PeerCheck {
-  std::optional<std::array<std::uint8_t, 32>> pin_sha256;
-  std::string ca_file;
-  bool insecure = false;
+  sdk::EdgeVerification verify;
   std::string server_name;  ///< SNI and the name a CA-signed certificate must carry
 };
 

@@ -176,6 +176,22 @@ class ConfigSchema {
     }, std::move(doc));
   }
 
+  /// One string or an array of strings ("a" reads as ["a"]): for a key that
+  /// usually holds one value and sometimes several, such as a pin list while
+  /// a certificate is being replaced. Absent: `member` keeps its default.
+  ConfigSchema& string_or_list(std::string key, std::vector<std::string> Config::*member, std::string doc) {
+    return field(std::move(key), [=](ConfigReader& r, const std::string& k, const std::string& d, bool req, Config& c) {
+      const ConfigValue* v = r.table().find(k);
+      if (v && std::holds_alternative<std::string>(v->value)) {
+        if (auto s = r.string(k, std::nullopt, d)) c.*member = {std::move(*s)};
+      } else if (auto list = r.string_list(k, fallback(req, c.*member), d)) {
+        (c.*member).clear();
+        for (auto& [text, where] : *list) (c.*member).push_back(std::move(text));
+      }
+      r.set_last_type("string or array of strings");
+    }, std::move(doc));
+  }
+
   /// Makes the key declared last required: no default, and a table without
   /// it is an error naming the key and its doc line.
   ConfigSchema& required() {

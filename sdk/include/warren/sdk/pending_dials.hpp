@@ -24,7 +24,7 @@ namespace warren::sdk {
 inline std::string check_edge_verification(const DialOptions& options, const std::string& target, Logger& logger,
                                            bool& warned_insecure) {
   const auto& verify = options.verify;
-  if (!verify.insecure && !verify.pin_sha256 && verify.ca_file.empty())
+  if (!verify.insecure && verify.accepted_pins().empty() && verify.ca_file.empty())
     return "no way to verify the edge (give a pin, a CA file, or insecure)";
   if (verify.insecure && !warned_insecure) {
     warned_insecure = true;

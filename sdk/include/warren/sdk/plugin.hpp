@@ -33,7 +33,9 @@
 /// Bump the major for any change that breaks a built plugin; the minor for
 /// additions a plugin may need (the loader refuses plugins newer than itself).
 #define WARREN_ABI_MAJOR 1
-#define WARREN_ABI_MINOR 2  // 1: PluginDescriptor::describe; 2: FallbackPolicy::next_probe
+// 1: PluginDescriptor::describe; 2: FallbackPolicy::next_probe;
+// 3: Listener::replace_certificate, EdgeVerification::other_pins_sha256
+#define WARREN_ABI_MINOR 3
 
 #define WARREN_STRINGIFY_(x) #x
 #define WARREN_STRINGIFY(x) WARREN_STRINGIFY_(x)

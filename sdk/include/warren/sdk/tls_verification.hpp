@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace warren::sdk::tls {
 
@@ -28,11 +29,17 @@ inline bool is_ip_literal(const std::string& name) {
 
 inline std::string gnutls_text(int rv) { return std::string(gnutls_strerror(rv)); }
 
-/// Compares without an early exit, so timing says nothing about the pin.
+/// Compares without an early exit (GnuTLS's constant-time gnutls_memcmp), so
+/// timing says nothing about the pin.
 inline bool equal_constant_time(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
-  volatile std::uint8_t diff = 0;
-  for (std::size_t i = 0; i < n; ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
-  return diff == 0;
+  return gnutls_memcmp(a, b, n) == 0;
+}
+
+/// "sha256:a or sha256:b": the pins as an operator wrote them.
+inline std::string pins_text(const std::vector<CertificatePin>& pins) {
+  std::string out;
+  for (const auto& pin : pins) out += (out.empty() ? "" : " or ") + format_certificate_pin(pin);
+  return out;
 }
 
 /// Checks the edge's certificate chain on `session` (a client session whose
@@ -51,15 +58,17 @@ inline int verify_edge_certificate(gnutls_session_t session, const EdgeVerificat
     refusal = "the edge sent no certificate";
     return GNUTLS_E_CERTIFICATE_ERROR;
   }
-  if (verify.pin_sha256) {
+  if (auto pins = verify.accepted_pins(); !pins.empty()) {
     std::array<std::uint8_t, 32> actual{};
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, chain[0].data, chain[0].size, actual.data()) < 0) {
       refusal = "cannot hash the edge certificate";
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
-    if (!equal_constant_time(actual.data(), verify.pin_sha256->data(), actual.size())) {
-      refusal = "the edge's certificate does not match edge_fingerprint: expected " +
-                format_certificate_pin(*verify.pin_sha256) + ", got " + format_certificate_pin(actual);
+    bool matched = false;  // every pin compared: no early exit
+    for (const auto& pin : pins) matched = equal_constant_time(actual.data(), pin.data(), actual.size()) || matched;
+    if (!matched) {
+      refusal = "the edge's certificate does not match edge_fingerprint: expected " + pins_text(pins) + ", got " +
+                format_certificate_pin(actual);
       return GNUTLS_E_CERTIFICATE_ERROR;
     }
     return 0;
@@ -119,7 +128,7 @@ class Credentials {
   static std::shared_ptr<Credentials> client(const EdgeVerification& verify, std::string& why) {
     auto result = std::make_shared<Credentials>();
     if (!result->allocate(why)) return nullptr;
-    if (!verify.insecure && !verify.pin_sha256 && !verify.ca_file.empty()) {
+    if (!verify.insecure && verify.accepted_pins().empty() && !verify.ca_file.empty()) {
       int count =
           gnutls_certificate_set_x509_trust_file(result->credentials_, verify.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
       if (count <= 0) {

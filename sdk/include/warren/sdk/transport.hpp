@@ -71,6 +71,20 @@ struct EdgeVerification {
   std::optional<CertificatePin> pin_sha256;  ///< SHA-256 of the edge's DER leaf certificate
   std::string ca_file;                                     ///< PEM bundle of trusted CAs
   bool insecure = false;                                   ///< accept any certificate (loudly)
+  /// More pins the leaf may match instead of pin_sha256 (ABI 1.3): an
+  /// edge_fingerprint list, so an operator adds the new certificate's pin,
+  /// replaces the edge's certificate, then drops the old pin. Core sets
+  /// pin_sha256 to the list's first pin and these to the rest; a transport
+  /// built before 1.3 checks pin_sha256 alone and so refuses the others.
+  std::vector<CertificatePin> other_pins_sha256;
+
+  /// pin_sha256 then other_pins_sha256; empty when no pin is set.
+  std::vector<CertificatePin> accepted_pins() const {
+    std::vector<CertificatePin> pins;
+    if (pin_sha256) pins.push_back(*pin_sha256);
+    pins.insert(pins.end(), other_pins_sha256.begin(), other_pins_sha256.end());
+    return pins;
+  }
 };
 
 /// What the connector gives a dial. Core sets address, port, server_name
@@ -182,6 +196,18 @@ class BOOST_SYMBOL_VISIBLE Listener {
   virtual std::uint16_t local_port() const = 0;
   /// Stops accepting; connections already accepted live on.
   virtual void close() = 0;
+  /// Serves `cert_pem` and `key_pem` (as in ListenOptions) to every
+  /// handshake that starts from now on (ABI 1.3); connections accepted or
+  /// handshaking before keep the certificate they began with. Returns false
+  /// with `why` set, keeping the old certificate, if the pair is unusable
+  /// (unreadable PEM, a key that does not match). Loop's thread only. The
+  /// default refuses, for a transport that cannot replace it while running.
+  virtual bool replace_certificate(const std::string& cert_pem, const std::string& key_pem, std::string& why) {
+    (void)cert_pem;
+    (void)key_pem;
+    why = "this transport cannot replace its certificate while running; restart the edge";
+    return false;
+  }
   /// A snapshot of the listener's own counters and gauges (defences that
   /// fired, handshakes in progress …), taken on the loop's thread when the
   /// edge renders /metrics. Cheap; the default reports nothing.

@@ -1,0 +1,29 @@
+#pragma once
+// What a reload (SIGHUP) of a running edge re-reads. Today: its certificate
+// and key, so an operator replaces them without a restart; connections keep
+// the certificate they began with, new handshakes get the new one. A full
+// config reload (issue 12) grows from here: one more field in ReloadOutcome
+// and one more step in EdgeServer::reload() per part it re-reads.
+
+#include "core/config/edge_config.hpp"
+#include "core/tls/edge_identity.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace warren::core {
+
+/// What one reload changed, and what it refused (the old value stays).
+struct ReloadOutcome {
+  bool certificate_replaced = false;
+  std::vector<std::string> errors;  ///< one sentence each, naming the file
+  bool ok() const { return errors.empty(); }
+};
+
+/// The certificate and key on disk now: [edge] cert and key, or state_dir's
+/// pair (never made anew here). nullopt with `error` naming the file when it
+/// cannot be read, holds no certificate, or the key does not match it.
+std::optional<EdgeIdentity> read_current_identity(const EdgeSettings& settings, std::string& error);
+
+}  // namespace warren::core
