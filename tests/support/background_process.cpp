@@ -1,5 +1,7 @@
 #include "background_process.hpp"
 
+#include "sanitizer_report.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -42,6 +44,11 @@ BackgroundProcess::BackgroundProcess(std::vector<std::string> argv, std::filesys
 BackgroundProcess::~BackgroundProcess() {
   if (!stop(SIGTERM, std::chrono::seconds(5))) stop(SIGKILL, std::chrono::seconds(5));
   if (stdout_fd_ >= 0) close(stdout_fd_);
+  // However the test ended it, a sanitizer finding in the child (an error
+  // while running, or a leak reported as it exited) fails the test.
+  if (pid_ > 0)
+    check_no_sanitizer_report("pid " + std::to_string(pid_) + " (stderr in " + stderr_file_.string() + ")", exit_code_,
+                              stderr_text());
 }
 
 bool BackgroundProcess::read_more(std::chrono::milliseconds timeout) {

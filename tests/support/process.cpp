@@ -1,5 +1,7 @@
 #include "process.hpp"
 
+#include "sanitizer_report.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -80,6 +82,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   int status = 0;
   waitpid(pid, &status, 0);
   result.exit_code = !result.timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  check_no_sanitizer_report(argv[0], result.exit_code, result.err);
   return result;
 }
 

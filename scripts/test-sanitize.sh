@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (LeakSanitizer included): a second build in ./build-asan (or
+# $WARREN_ASAN_BUILD_DIR) of everything — binary, plugins, tests, tools —
+# with -fsanitize=address,undefined, then every test with the runtime options
+# of scripts/sanitize-env.sh. A finding in a test or in any `warren` it starts
+# fails that test. Works on a fresh Debian 12 machine.
+#   scripts/test-sanitize.sh                 build, then every test
+#   scripts/test-sanitize.sh -R PATTERN ...  build, then only those (ctest arguments)
+# -O1 -g1: line numbers in reports and a build much faster than -O2 -g.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${WARREN_ASAN_BUILD_DIR:-$root/build-asan}
+"$root/scripts/bootstrap.sh"
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+generator=()
+command -v ninja > /dev/null && generator=(-G Ninja)
+launcher=()
+command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+start=$(date +%s)
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" "${generator[@]}" "${launcher[@]}" -DWARREN_SANITIZE=address,undefined \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARREN_WERROR="$werror" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+fi
+cmake --build "$build" -j "$(nproc)"
+echo "sanitizer build: $(( $(date +%s) - start ))s"
+source "$root/scripts/sanitize-env.sh"
+start=$(date +%s)
+cd "$build"
+status=0
+ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@" || status=$?
+echo "sanitizer tests: $(( $(date +%s) - start ))s"
+exit "$status"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# ThreadSanitizer over the parts of warren that run on more than one thread,
+# and only those: everything else runs on the one thread of its io_context
+# (sdk/include/warren/sdk/transport.hpp, "Threading").
+#  - core/splice: the shared buffer budget (an atomic) and heap_trim's policy
+#    (a mutex and atomics) are shared by every thread that runs splices;
+#    splice_test drives splices with client and server threads.
+#  - the QUIC and HTTP/2 byte containers keep thread_local spare buffers
+#    (byte_ring.hpp, byte_queue.hpp); their [buffers] cases run on threads
+#    of their own (transport_conformance_test).
+#  - the tcp backend plugin, loaded by name (plugin_behaviour_test); Asio
+#    resolves a host name on a thread of its own.
+# Builds those targets in ./build-tsan (or $WARREN_TSAN_BUILD_DIR) with
+# WARREN_SANITIZE=thread and runs their tests with scripts/sanitize-env.sh.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${WARREN_TSAN_BUILD_DIR:-$root/build-tsan}
+"$root/scripts/bootstrap.sh"
+generator=()
+command -v ninja > /dev/null && generator=(-G Ninja)
+launcher=()
+command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+start=$(date +%s)
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" "${generator[@]}" "${launcher[@]}" -DWARREN_SANITIZE=thread \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+fi
+cmake --build "$build" -j "$(nproc)" --target splice_test plugin_behaviour_test transport_conformance_test
+echo "tsan build: $(( $(date +%s) - start ))s"
+source "$root/scripts/sanitize-env.sh"
+cd "$build"
+status=0
+ctest --output-on-failure -j "$(nproc)" --timeout 300 -R '^(splice_test|plugin_behaviour_test): ' || status=$?
+tests/bin/transport_conformance_test '[buffers]' || status=$?
+exit "$status"
