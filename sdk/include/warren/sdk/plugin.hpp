@@ -33,7 +33,7 @@
 /// Bump the major for any change that breaks a built plugin; the minor for
 /// additions a plugin may need (the loader refuses plugins newer than itself).
 #define WARREN_ABI_MAJOR 1
-#define WARREN_ABI_MINOR 2  // 1: PluginDescriptor::describe; 2: FallbackPolicy::next_probe
+#define WARREN_ABI_MINOR 3  // 1: PluginDescriptor::describe; 2: FallbackPolicy::next_probe; 3: ListenOptions::state_dir
 
 #define WARREN_STRINGIFY_(x) #x
 #define WARREN_STRINGIFY(x) WARREN_STRINGIFY_(x)
