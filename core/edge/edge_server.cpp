@@ -121,6 +121,7 @@ void EdgeServer::start() {
     options.cert_pem = identity_.cert_pem;
     options.key_pem = identity_.key_pem;
     options.handshake_timeout = config_.edge.handshake_timeout;
+    options.state_dir = config_.edge.state_dir.string();
     sdk::error_code ec;
     auto listener = plugins_.listeners[i]->listen(options, ec);
     if (!listener && (ec == sdk::errc::port_in_use || ec == boost::asio::error::address_in_use))

@@ -9,6 +9,15 @@ namespace warren::core::supervisor {
 
 using sdk::errc;
 
+namespace {
+
+// After a stateless reset the next dial comes within this window: the edge
+// is up, so the leg need not wait out a backoff delay (issue 11: traffic
+// again within 1 s of an edge restart).
+constexpr Duration kResetRetryWindow = std::chrono::milliseconds(250);
+
+}  // namespace
+
 void Supervisor::start_other_legs(TimePoint now) {
   for (unsigned i = 1; i < legs_.size(); ++i) {
     auto& leg = legs_[i];
@@ -139,6 +148,18 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
     // this connector takes over about retry_after after the old one leaves.
     Duration pace = std::min(failure.retry_after, config_.max_retry_after);
     auto d = std::chrono::duration_cast<Duration>(pace * random_.uniform(1.0, 1.25));
+    l.phase = LegPhase::scheduled;
+    l.deadline = now + d;
+    note(now, leg, LegEvent::retry_scheduled, failure.error, d);
+    actions_.emplace_back(RetryScheduled{leg, d, failure.error});
+    return;
+  }
+  if (failure.error == errc::stateless_reset && failure.where == FailedIn::session) {
+    // The edge answered for a connection it no longer knows: it restarted
+    // and is up again. Dial the same address soon, with no backoff growth;
+    // jittered so a restarted edge's connectors do not all arrive at once.
+    // A dial that then fails backs off as usual.
+    auto d = std::chrono::duration_cast<Duration>(kResetRetryWindow * random_.uniform(0.0, 1.0));
     l.phase = LegPhase::scheduled;
     l.deadline = now + d;
     note(now, leg, LegEvent::retry_scheduled, failure.error, d);

@@ -214,3 +214,19 @@ TEST_CASE("after enough dial failures a leg falls back to the next transport, an
     CHECK(to_string(h.actions.back()) == "Dial leg=0 10.0.0.1:7844 transport=0");
   }
 }
+
+TEST_CASE("a leg lost to a stateless reset dials the same edge again within 250 ms, without backoff", "[supervisor]") {
+  SupervisorConfig config = quiet();
+  config.ha_connections = 1;
+  Harness h(config);
+  auto& s = h.supervisor;
+  h.bring_up_leg0();
+  s.handle_connection_lost(h.now(), 0, errc::stateless_reset);
+  auto lines = h.drain();
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Catch::StartsWith("RetryScheduled leg=0 in ") && Catch::EndsWith("(peer lost the connection's state (stateless reset))"));
+  CHECK(h.advance(250ms) == Lines{"Dial leg=0 10.0.0.1:7844 transport=0"});
+  // The edge is up; a dial that fails all the same backs off as usual.
+  s.handle_dial_failed(h.now(), 0, errc::dial_failed);
+  CHECK(h.drain() == Lines{"RetryScheduled leg=0 in 1s (dial failed)"});
+}

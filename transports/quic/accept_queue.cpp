@@ -24,10 +24,12 @@ std::string per_second(double rate) {
 }  // namespace
 
 AcceptQueue::AcceptQueue(std::shared_ptr<UdpEndpoint> endpoint, std::shared_ptr<ServerCredentials> credentials,
-                         const ConnectionLimits& limits, const HandshakeLimits& handshake_limits, sdk::Logger& logger)
+                         StatelessReset::Ptr reset, const ConnectionLimits& limits,
+                         const HandshakeLimits& handshake_limits, sdk::Logger& logger)
     : executor_(endpoint->get_executor()),
       endpoint_(std::move(endpoint)),
       credentials_(std::move(credentials)),
+      reset_(std::move(reset)),
       limits_(limits),
       logger_(logger),
       guard_(handshake_limits) {}
@@ -46,7 +48,10 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
     shed_seen_ = shed;
   }
   AcceptedInitial initial{};
-  if (ngtcp2_accept(&initial.header, data, len) != 0) return nullptr;  // not a client's first Initial
+  if (ngtcp2_accept(&initial.header, data, len) != 0) {  // not a client's first Initial
+    send_reset(from, data, len, now);
+    return nullptr;
+  }
   const ngtcp2_pkt_hd& hd = initial.header;
   if (ready_.size() >= max_ready) {
     // The application is not taking connections: a handshake now would
@@ -107,7 +112,7 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
     return nullptr;
   }
   std::string why;
-  auto connection = QuicConnection::accept(endpoint_, from, initial, credentials_, limits_, logger_, why);
+  auto connection = QuicConnection::accept(endpoint_, from, initial, credentials_, reset_, limits_, logger_, why);
   if (!connection) {
     guard_.handshake_ended(from.address(), validated);
     logger_.warn("cannot accept a QUIC connection from " + from.address().to_string() + ": " + why);
@@ -126,6 +131,30 @@ void AcceptQueue::reply(const udp::endpoint& to, const std::uint8_t* packet, std
   counters_.retry_bytes += len;
   counters_.unvalidated_sent += len;
   endpoint_->send(to, packet, len, len);
+}
+
+void AcceptQueue::send_reset(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {
+  // Only a short header names a connection we might have had (a long one
+  // is a handshake packet, which a reset must not answer: §10.3).
+  if (!reset_ || (data[0] & 0x80) != 0 || len < StatelessReset::min_trigger(cid_length)) return;
+  if (!reset_limiter_.allow(to.address(), as_duration(now))) {
+    ++counters_.resets_limited;
+    note(
+        "stateless_reset_limit",
+        [&] {
+          return "stateless resets not sent: over their budget (last to " + to.address().to_string() + ")";
+        },
+        as_duration(now));
+    return;
+  }
+  ngtcp2_cid dcid;
+  ngtcp2_cid_init(&dcid, data + 1, cid_length);
+  std::uint8_t packet[StatelessReset::max_size];
+  std::size_t n = reset_->write(packet, len, dcid);
+  if (n == 0) return;
+  ++counters_.resets_sent;
+  counters_.reset_bytes += n;
+  endpoint_->send(to, packet, n, n);
 }
 
 void AcceptQueue::note(const char* defence, const std::function<std::string()>& detail, std::chrono::nanoseconds now,

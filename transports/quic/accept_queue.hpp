@@ -10,6 +10,8 @@
 #include "defence_log.hpp"
 #include "handshake_guard.hpp"
 #include "quic_connection.hpp"
+#include "reset_limiter.hpp"
+#include "stateless_reset.hpp"
 
 #include <deque>
 #include <functional>
@@ -29,12 +31,18 @@ struct AcceptCounters {
   /// complete): the anti-amplification limit says sent <= 3 x received.
   std::uint64_t unvalidated_received = 0;
   std::uint64_t unvalidated_sent = 0;
+  /// Short-header datagrams for no connection we know, answered with a
+  /// stateless reset or not (ResetLimiter said no).
+  std::uint64_t resets_sent = 0;
+  std::uint64_t resets_limited = 0;
+  std::uint64_t reset_bytes = 0;
 };
 
 class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
  public:
   AcceptQueue(std::shared_ptr<UdpEndpoint> endpoint, std::shared_ptr<ServerCredentials> credentials,
-              const ConnectionLimits& limits, const HandshakeLimits& handshake_limits, sdk::Logger& logger);
+              StatelessReset::Ptr reset, const ConnectionLimits& limits, const HandshakeLimits& handshake_limits,
+              sdk::Logger& logger);
   /// False if the Retry secret could not be drawn.
   bool init() { return validator_.init(); }
 
@@ -60,6 +68,9 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
   };
   void on_handshake(QuicConnection* key, const sdk::error_code& ec);
   void reply(const udp::endpoint& to, const std::uint8_t* packet, std::size_t len);
+  /// Answers a short-header datagram for an unknown connection ID with a
+  /// stateless reset, within ResetLimiter's budget.
+  void send_reset(const udp::endpoint& to, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
   /// Counts a firing of `defence`; when its log line is due, writes it with
   /// `detail()` (only then built: a flood fires defences 20,000 times a second).
   void note(const char* defence, const std::function<std::string()>& detail, std::chrono::nanoseconds now,
@@ -68,6 +79,8 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
   boost::asio::any_io_executor executor_;
   std::shared_ptr<UdpEndpoint> endpoint_;
   std::shared_ptr<ServerCredentials> credentials_;
+  StatelessReset::Ptr reset_;
+  ResetLimiter reset_limiter_;
   ConnectionLimits limits_;
   sdk::Logger& logger_;
   HandshakeGuard guard_;

@@ -76,9 +76,10 @@ QuicConnection::Ptr QuicConnection::dial(std::shared_ptr<UdpEndpoint> endpoint, 
 
 QuicConnection::Ptr QuicConnection::accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,
                                            const AcceptedInitial& initial,
-                                           std::shared_ptr<ServerCredentials> credentials,
+                                           std::shared_ptr<ServerCredentials> credentials, StatelessReset::Ptr reset,
                                            const ConnectionLimits& limits, sdk::Logger& logger, std::string& why) {
   Ptr c(new QuicConnection(std::move(endpoint), remote, limits, logger, true));
+  c->reset_secret_ = std::move(reset);
   c->original_dcid_ = initial.header.dcid;  // routed until the handshake ends
   c->address_validated_ = initial.original_dcid.has_value();
   ngtcp2_cid scid;
@@ -132,6 +133,15 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   if (initial) {
     const ngtcp2_pkt_hd& hd = initial->header;
     params.original_dcid = hd.dcid;
+    // The token for our first connection ID (RFC 9000 §18.2); later IDs
+    // get theirs in on_new_connection_id.
+    if (reset_secret_) {
+      if (!reset_secret_->token(scid, params.stateless_reset_token)) {
+        why = "cannot derive a stateless reset token";
+        return false;
+      }
+      params.stateless_reset_token_present = 1;
+    }
     if (initial->original_dcid) {
       // After our Retry (RFC 9000 §7.3): the client authenticates both IDs.
       params.original_dcid = *initial->original_dcid;
@@ -190,6 +200,13 @@ void QuicConnection::handle_read_error(int rv) {
     case NGTCP2_ERR_DISCARD_PKT:
       return;  // a packet that does not fit this connection; the connection is fine
     case NGTCP2_ERR_DRAINING: {
+      if (reset_by_peer_) {
+        // Said at info: it explains a leg lost in one round trip.
+        logger_.info("QUIC peer " + remote_address() +
+                     " sent a stateless reset: it no longer knows this connection (restarted)");
+        fail(sdk::make_error_code(sdk::errc::stateless_reset), nullptr);
+        return;
+      }
       ngtcp2_connection_close_error theirs;
       ngtcp2_conn_get_connection_close_error(conn_, &theirs);
       bool tls = !handshake_completed_ && is_crypto_error(theirs);
@@ -245,6 +262,8 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
   if (server_) cids.push_back(original_dcid_);
   for (const auto& cid : cids) endpoint_->remove_route(cid, this);
   endpoint_->remove_peer(remote_, this);
+  for (const auto& token : reset_tokens_) endpoint_->remove_reset_token(token.data(), this);
+  reset_tokens_.clear();
   if (!close_packet.empty()) {
     auto period = std::max<std::chrono::nanoseconds>(std::chrono::nanoseconds(3 * ngtcp2_conn_get_pto(conn_)),
                                                      min_closing_period);

@@ -11,6 +11,7 @@
 #include "peer_reachability.hpp"
 #include "quic_settings.hpp"
 #include "send_scheduler.hpp"
+#include "stateless_reset.hpp"
 #include "stream_state.hpp"
 #include "tls_session.hpp"
 #include "udp_endpoint.hpp"
@@ -22,6 +23,7 @@
 
 #include <ngtcp2/ngtcp2.h>
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -64,10 +66,11 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   /// A client connection to `remote`; null with `why` set on failure.
   static Ptr dial(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const PeerCheck& check,
                   const ConnectionLimits& limits, sdk::Logger& logger, std::string& why);
-  /// A server connection for a client's first Initial packet `initial`.
+  /// A server connection for a client's first Initial packet `initial`;
+  /// the connection IDs it issues carry tokens derived from `reset`.
   static Ptr accept(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const AcceptedInitial& initial,
-                    std::shared_ptr<ServerCredentials> credentials, const ConnectionLimits& limits, sdk::Logger& logger,
-                    std::string& why);
+                    std::shared_ptr<ServerCredentials> credentials, StatelessReset::Ptr reset,
+                    const ConnectionLimits& limits, sdk::Logger& logger, std::string& why);
   ~QuicConnection() override;
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;
@@ -120,6 +123,10 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   int on_extend_max_stream_data(std::int64_t id);
   int on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen);
   int on_remove_connection_id(const ngtcp2_cid* cid);
+  /// Client: the edge's token for a connection ID we start or stop using.
+  int on_dcid_status(int type, const std::uint8_t* token);
+  /// ngtcp2 validated a stateless reset: the peer has lost this connection.
+  int on_stateless_reset();
 
  private:
   QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote, const ConnectionLimits& limits,
@@ -205,6 +212,9 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   std::uint64_t bytes_received_ = 0;
   bool address_validated_ = false;
   PeerReachability reachability_;
+  StatelessReset::Ptr reset_secret_;  ///< server: derives the tokens of the IDs we issue
+  std::vector<std::array<std::uint8_t, NGTCP2_STATELESS_RESET_TOKENLEN>> reset_tokens_;  ///< client: registered with endpoint_
+  bool reset_by_peer_ = false;
   std::optional<HandshakeTraffic> traffic_at_handshake_;  ///< taken when the handshake completed
 };
 

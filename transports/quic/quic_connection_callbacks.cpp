@@ -6,6 +6,8 @@
 
 #include <gnutls/crypto.h>
 
+#include <cstring>
+
 namespace warren::quic {
 namespace {
 
@@ -40,6 +42,12 @@ int get_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token, st
   return self(u).on_new_connection_id(cid, token, cidlen);
 }
 int remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* u) { return self(u).on_remove_connection_id(cid); }
+int dcid_status(ngtcp2_conn*, int type, std::uint64_t, const ngtcp2_cid*, const std::uint8_t* token, void* u) {
+  return self(u).on_dcid_status(type, token);
+}
+int recv_stateless_reset(ngtcp2_conn*, const ngtcp2_pkt_stateless_reset*, void* u) {
+  return self(u).on_stateless_reset();
+}
 void random_bytes(std::uint8_t* dest, std::size_t len, const ngtcp2_rand_ctx*) {
   (void)gnutls_rnd(GNUTLS_RND_RANDOM, dest, len);
 }
@@ -77,6 +85,8 @@ const ngtcp2_callbacks& client_callbacks() {
     ngtcp2_callbacks c = common_callbacks();
     c.client_initial = ngtcp2_crypto_client_initial_cb;
     c.recv_retry = ngtcp2_crypto_recv_retry_cb;
+    c.dcid_status = dcid_status;
+    c.recv_stateless_reset = recv_stateless_reset;
     return c;
   }();
   return cb;
@@ -110,14 +120,41 @@ int QuicConnection::on_handshake_completed() {
 }
 
 int QuicConnection::on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen) {
-  if (!random_cid(*cid, cidlen) || gnutls_rnd(GNUTLS_RND_RANDOM, token, NGTCP2_STATELESS_RESET_TOKENLEN) != 0)
-    return NGTCP2_ERR_CALLBACK_FAILURE;
+  if (!random_cid(*cid, cidlen)) return NGTCP2_ERR_CALLBACK_FAILURE;
+  // An edge's tokens come from its static secret, so that after a restart
+  // it can still prove a reset for this ID; a connector never sends resets.
+  bool made = reset_secret_ ? reset_secret_->token(*cid, token)
+                            : gnutls_rnd(GNUTLS_RND_RANDOM, token, NGTCP2_STATELESS_RESET_TOKENLEN) == 0;
+  if (!made) return NGTCP2_ERR_CALLBACK_FAILURE;
   endpoint_->add_route(*cid, weak_from_this());
   return 0;
 }
 
 int QuicConnection::on_remove_connection_id(const ngtcp2_cid* cid) {
   endpoint_->remove_route(*cid, this);
+  return 0;
+}
+
+}  // namespace warren::quic
+
+namespace warren::quic {
+
+int QuicConnection::on_dcid_status(int type, const std::uint8_t* token) {
+  if (!token || failed_) return 0;
+  std::array<std::uint8_t, NGTCP2_STATELESS_RESET_TOKENLEN> key;
+  std::memcpy(key.data(), token, key.size());
+  if (type == NGTCP2_CONNECTION_ID_STATUS_TYPE_ACTIVATE) {
+    endpoint_->add_reset_token(key.data(), weak_from_this());
+    reset_tokens_.push_back(key);
+  } else {
+    endpoint_->remove_reset_token(key.data(), this);
+    std::erase(reset_tokens_, key);
+  }
+  return 0;
+}
+
+int QuicConnection::on_stateless_reset() {
+  reset_by_peer_ = true;
   return 0;
 }
 

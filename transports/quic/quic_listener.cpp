@@ -21,10 +21,10 @@ sdk::ListenerMetric metric(std::string name, std::string help, Kind kind, std::u
 
 std::unique_ptr<QuicListener> QuicListener::create(std::shared_ptr<UdpEndpoint> endpoint,
                                                    std::shared_ptr<ServerCredentials> credentials,
-                                                   const ConnectionLimits& limits,
+                                                   StatelessReset::Ptr reset, const ConnectionLimits& limits,
                                                    const HandshakeLimits& handshake_limits, sdk::Logger& logger,
                                                    std::string& why) {
-  auto queue = std::make_shared<AcceptQueue>(endpoint, std::move(credentials), limits, handshake_limits, logger);
+  auto queue = std::make_shared<AcceptQueue>(endpoint, std::move(credentials), std::move(reset), limits, handshake_limits, logger);
   if (!queue->init()) {
     why = "no random bytes for the Retry token secret";
     return nullptr;
@@ -76,6 +76,14 @@ sdk::ListenerStats QuicListener::stats() const {
       metric("quic_unvalidated_bytes_total",
              "Bytes exchanged with addresses not yet validated (the 3x anti-amplification limit applies).",
              Kind::counter, counters.unvalidated_sent, {{"direction", "sent"}}),
+      metric("quic_stateless_resets_total",
+             "Packets for no connection this edge knows (it restarted, or the connection is gone), by what it did.",
+             Kind::counter, counters.resets_sent, {{"outcome", "sent"}}),
+      metric("quic_stateless_resets_total",
+             "Packets for no connection this edge knows (it restarted, or the connection is gone), by what it did.",
+             Kind::counter, counters.resets_limited, {{"outcome", "rate_limited"}}),
+      metric("quic_stateless_reset_bytes_sent_total", "Bytes of stateless resets sent.", Kind::counter,
+             counters.reset_bytes),
       metric("quic_handshakes_total", "Server handshakes that ended, by outcome.", Kind::counter,
              counters.handshakes_completed, {{"outcome", "completed"}}),
       metric("quic_handshakes_total", "Server handshakes that ended, by outcome.", Kind::counter,

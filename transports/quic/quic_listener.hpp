@@ -19,7 +19,7 @@ class QuicListener final : public sdk::Listener {
   /// Null with `why` set if the listener's Retry secret cannot be drawn.
   static std::unique_ptr<QuicListener> create(std::shared_ptr<UdpEndpoint> endpoint,
                                               std::shared_ptr<ServerCredentials> credentials,
-                                              const ConnectionLimits& limits, const HandshakeLimits& handshake_limits,
+                                              StatelessReset::Ptr reset, const ConnectionLimits& limits, const HandshakeLimits& handshake_limits,
                                               sdk::Logger& logger, std::string& why);
   /// Same as close(); accepted connections live on.
   ~QuicListener() override;

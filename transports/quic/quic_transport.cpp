@@ -69,6 +69,19 @@ sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::e
     ec = sdk::make_error_code(sdk::errc::config_invalid);
     return nullptr;
   }
+  // Before the socket: a secret that cannot be read is a refusal to start,
+  // not a listener whose resets nobody would believe.
+  std::string note;
+  auto reset = StatelessReset::load_or_create(options.state_dir, why, note);
+  if (!reset) {
+    logger_.error("cannot listen on " + where + ": " + why);
+    ec = sdk::make_error_code(sdk::errc::config_invalid);
+    return nullptr;
+  }
+  if (!note.empty()) logger_.warn(note);
+  if (options.state_dir.empty())
+    logger_.debug("QUIC stateless reset secret drawn for this run only (no state_dir): after a restart, "
+                  "connectors notice by their timeouts");
   auto endpoint = UdpEndpoint::open(executor_, udp::endpoint(options.address, options.port), ec);
   if (!endpoint) {
     // The host reports the error code in its own words (which address, who holds it).
@@ -76,8 +89,8 @@ sdk::ListenerPtr QuicTransport::listen(const sdk::ListenOptions& options, sdk::e
     return nullptr;
   }
   ConnectionLimits limits{settings_, options.idle_timeout, options.handshake_timeout, sdk::Duration::zero()};
-  auto listener =
-      QuicListener::create(std::move(endpoint), std::move(credentials), limits, handshake_limits_, logger_, why);
+  auto listener = QuicListener::create(std::move(endpoint), std::move(credentials), std::move(reset), limits,
+                                       handshake_limits_, logger_, why);
   if (!listener) {
     logger_.error("cannot listen on " + where + ": " + why);
     ec = sdk::make_error_code(sdk::errc::config_invalid);

@@ -123,7 +123,8 @@ void UdpEndpoint::drain() {
       }
     }
     for (const auto& datagram : unrouted_) {
-      if (!acceptor_) break;  // a dialing endpoint: nobody to offer them to
+      if (!reset_tokens_.empty() && route_reset(*datagram.from, datagram.data, datagram.len, now)) continue;
+      if (!acceptor_) continue;  // a dialing endpoint: nobody to offer them to
       if (!accept_budget_.allows(std::chrono::nanoseconds(now_ns()))) {
         ++unrouted_shed_;
         continue;
@@ -249,6 +250,35 @@ bool UdpEndpoint::route(const udp::endpoint& from, const std::uint8_t* data, std
   if (!sink) return false;
   deliver(std::move(sink), from, data, len, now);
   return true;
+}
+
+bool UdpEndpoint::route_reset(const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
+                              ngtcp2_tstamp now) {
+  // A reset looks like a short-header packet of at least 21 bytes (§10.3).
+  constexpr std::size_t min_reset = NGTCP2_MIN_STATELESS_RESET_RANDLEN + NGTCP2_STATELESS_RESET_TOKENLEN;
+  if (len < min_reset || (data[0] & 0x80) != 0) return false;
+  ResetToken token;
+  std::memcpy(token.data(), data + len - token.size(), token.size());
+  auto it = reset_tokens_.find(token);
+  if (it == reset_tokens_.end()) return false;
+  auto sink = it->second.sink.lock();
+  if (!sink) return false;
+  deliver(std::move(sink), from, data, len, now);
+  return true;
+}
+
+void UdpEndpoint::add_reset_token(const std::uint8_t* token, std::weak_ptr<PacketSink> sink) {
+  ResetToken key;
+  std::memcpy(key.data(), token, key.size());
+  const PacketSink* owner = sink.lock().get();
+  reset_tokens_[key] = Route{std::move(sink), owner};
+}
+
+void UdpEndpoint::remove_reset_token(const std::uint8_t* token, const PacketSink* owner) {
+  ResetToken key;
+  std::memcpy(key.data(), token, key.size());
+  auto it = reset_tokens_.find(key);
+  if (it != reset_tokens_.end() && it->second.owner == owner) reset_tokens_.erase(it);
 }
 
 void UdpEndpoint::accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now) {

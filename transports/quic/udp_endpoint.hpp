@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -74,6 +75,12 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   void add_peer(const udp::endpoint& peer, std::weak_ptr<PacketSink> sink);
   /// Removes `owner`'s registration for `peer`.
   void remove_peer(const udp::endpoint& peer, const PacketSink* owner);
+  /// A datagram that no connection ID routes and that ends in `token` (a
+  /// stateless reset token the peer gave `sink` for a connection ID it
+  /// uses, RFC 9000 §10.3.1) goes to `sink`, which lets ngtcp2 judge it.
+  void add_reset_token(const std::uint8_t* token, std::weak_ptr<PacketSink> sink);
+  /// Removes `owner`'s registration of `token`.
+  void remove_reset_token(const std::uint8_t* token, const PacketSink* owner);
   /// ICMP errors read from the socket's error queue, and how many of them
   /// named a peer some connection had registered.
   std::uint64_t icmp_errors() const { return icmp_errors_; }
@@ -112,6 +119,9 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   void drain_errors(ngtcp2_tstamp now);
   /// Delivers a datagram to the connection its DCID names; false if none does.
   bool route(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
+  /// Delivers a datagram no connection ID routes to the connection whose
+  /// stateless reset token it ends in; false if none.
+  bool route_reset(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
   /// Offers a datagram no connection claimed to the acceptor.
   void accept(const udp::endpoint& from, const std::uint8_t* data, std::size_t len, ngtcp2_tstamp now);
   void deliver(std::shared_ptr<PacketSink> sink, const udp::endpoint& from, const std::uint8_t* data, std::size_t len,
@@ -130,6 +140,13 @@ class UdpEndpoint : public std::enable_shared_from_this<UdpEndpoint> {
   };
   std::unordered_map<CidKey, Route, CidKeyHash> routes_;
   std::map<udp::endpoint, std::vector<Route>> peers_;
+  using ResetToken = std::array<std::uint8_t, NGTCP2_STATELESS_RESET_TOKENLEN>;
+  struct ResetTokenHash {
+    std::size_t operator()(const ResetToken& t) const noexcept {
+      return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(t.data()), t.size()));
+    }
+  };
+  std::unordered_map<ResetToken, Route, ResetTokenHash> reset_tokens_;
   std::uint64_t icmp_errors_ = 0;
   std::uint64_t icmp_errors_routed_ = 0;
   Acceptor acceptor_;

@@ -41,6 +41,7 @@ enum class errc : int {
   shutting_down,           ///< the local side is stopping
   plugin_mismatch,         ///< a plugin was refused by the loader
   peer_unreachable,        ///< ICMP says nothing listens at the peer's address any more
+  stateless_reset,         ///< the peer no longer knows the connection (QUIC stateless reset: it restarted)
 };
 
 }  // namespace warren::sdk
@@ -106,6 +107,7 @@ inline constexpr ErrcInfo errc_table[] = {
     {errc::shutting_down, "shutting_down", "shutting down"},
     {errc::plugin_mismatch, "plugin_mismatch", "plugin refused"},
     {errc::peer_unreachable, "peer_unreachable", "peer unreachable (ICMP)"},
+    {errc::stateless_reset, "stateless_reset", "peer lost the connection's state (stateless reset)"},
 };
 
 inline const ErrcInfo* find_errc(int value) noexcept {

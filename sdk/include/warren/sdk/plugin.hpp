@@ -34,7 +34,7 @@
 /// additions a plugin may need (the loader refuses plugins newer than itself).
 #define WARREN_ABI_MAJOR 1
 // 1: PluginDescriptor::describe; 2: FallbackPolicy::next_probe;
-// 3: Listener::replace_certificate, EdgeVerification::other_pins_sha256
+// 3: Listener::replace_certificate, EdgeVerification::other_pins_sha256, ListenOptions::state_dir
 #define WARREN_ABI_MINOR 3
 
 #define WARREN_STRINGIFY_(x) #x

@@ -124,6 +124,10 @@ struct ListenOptions {
   Duration handshake_timeout = std::chrono::seconds(5);
   /// As DialOptions::idle_timeout, for accepted connections. Zero: never.
   Duration idle_timeout = std::chrono::seconds(30);
+  /// A folder the transport may keep files in across restarts (the edge's
+  /// state_dir; QUIC keeps its stateless reset secret there). Empty: keep
+  /// nothing; what would be kept is drawn afresh per listener. ABI 1.3.
+  std::string state_dir;
 };
 
 /// A snapshot of one connection, taken on the loop's thread; set by the
