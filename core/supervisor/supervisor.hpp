@@ -132,6 +132,8 @@ class Supervisor {
   void dial_waiting_legs(TimePoint now);
   void fail_leg(TimePoint now, unsigned leg, const Failure& failure);
   void schedule_retry(TimePoint now, unsigned leg, const Failure& failure);
+  /// Dial the leg's current edge again `after` from now, outside the backoff policy.
+  void retry_same_edge(TimePoint now, unsigned leg, const sdk::error_code& error, std::chrono::duration<double> after);
   void start_other_legs(TimePoint now);
   void run_leg_timers(TimePoint now, unsigned leg);
   /// Records `event` in the leg's history at its current address and transport.

@@ -147,24 +147,14 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
     // edge's pace, jittered, with no backoff growth and the same address, so
     // this connector takes over about retry_after after the old one leaves.
     Duration pace = std::min(failure.retry_after, config_.max_retry_after);
-    auto d = std::chrono::duration_cast<Duration>(pace * random_.uniform(1.0, 1.25));
-    l.phase = LegPhase::scheduled;
-    l.deadline = now + d;
-    note(now, leg, LegEvent::retry_scheduled, failure.error, d);
-    actions_.emplace_back(RetryScheduled{leg, d, failure.error});
-    return;
+    return retry_same_edge(now, leg, failure.error, pace * random_.uniform(1.0, 1.25));
   }
   if (failure.error == errc::stateless_reset && failure.where == FailedIn::session) {
     // The edge answered for a connection it no longer knows: it restarted
     // and is up again. Dial the same address soon, with no backoff growth;
     // jittered so a restarted edge's connectors do not all arrive at once.
     // A dial that then fails backs off as usual.
-    auto d = std::chrono::duration_cast<Duration>(kResetRetryWindow * random_.uniform(0.0, 1.0));
-    l.phase = LegPhase::scheduled;
-    l.deadline = now + d;
-    note(now, leg, LegEvent::retry_scheduled, failure.error, d);
-    actions_.emplace_back(RetryScheduled{leg, d, failure.error});
-    return;
+    return retry_same_edge(now, leg, failure.error, kResetRetryWindow * random_.uniform(0.0, 1.0));
   }
   const std::size_t attempted_transport = l.fallback.current;  // the history names the failed attempt's
   l.address.connectivity_error = false;
@@ -188,6 +178,15 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
   history_[leg].record({.at = now, .event = LegEvent::retry_scheduled, .address = l.edge,
                         .transport = attempted_transport, .error = failure.error, .delay = d});
   actions_.emplace_back(RetryScheduled{leg, d, failure.error});
+}
+
+void Supervisor::retry_same_edge(TimePoint now, unsigned leg, const sdk::error_code& error, std::chrono::duration<double> after) {
+  auto d = std::chrono::duration_cast<Duration>(after);
+  auto& l = legs_[leg];
+  l.phase = LegPhase::scheduled;
+  l.deadline = now + d;
+  note(now, leg, LegEvent::retry_scheduled, error, d);
+  actions_.emplace_back(RetryScheduled{leg, d, error});
 }
 
 void Supervisor::run_leg_timers(TimePoint now, unsigned leg) {
