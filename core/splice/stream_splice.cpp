@@ -25,6 +25,10 @@ class SpliceCounter {
     if (!tracker) return;
     state_ = tracker->state_;
     ++state_->active;
+    ++state_->total;
+  }
+  void copied(bool forward, std::uint64_t n) {
+    if (state_) state_->bytes.add(forward, n);
   }
   void attach(std::function<void(sdk::error_code)> abort) {
     if (!state_) return;
@@ -125,6 +129,7 @@ class Splice : public std::enable_shared_from_this<Splice> {
         counter_(options.tracker),
         max_buffer_(std::max<std::size_t>(options.buffer_size, 1)),
         budget_(options.budget),
+        bytes_(options.bytes),
         idle_(options.idle_timeout, sdk::Clock::now()),
         idle_timer_(a_->get_executor()) {
     forward_.target = backward_.target = std::min(initial_buffer, max_buffer_);
@@ -198,6 +203,7 @@ class Splice : public std::enable_shared_from_this<Splice> {
     boost::asio::async_write(to, boost::asio::buffer(d.buffer.data(), n),
                              [self = shared_from_this(), &d, &from, &to](sdk::error_code ec, std::size_t written) {
                                d.bytes += written;
+                               self->count(d, written);
                                if (written) self->idle_.activity(sdk::Clock::now());
                                if (ec) return self->fail(d, ec);
                                self->resize(d);
@@ -247,6 +253,14 @@ class Splice : public std::enable_shared_from_this<Splice> {
     d.target = bigger;
   }
 
+  /// The live counters: cheap enough per write (a few additions).
+  void count(const Direction& d, std::size_t n) {
+    if (n == 0) return;
+    bool forward = &d == &forward_;
+    counter_.copied(forward, n);
+    if (bytes_) bytes_->add(forward, n);
+  }
+
   void arm_idle(sdk::TimePoint at) {
     idle_timer_.expires_at(at);
     idle_timer_.async_wait([self = shared_from_this()](sdk::error_code ec) {
@@ -288,6 +302,7 @@ class Splice : public std::enable_shared_from_this<Splice> {
   SpliceCounter counter_;
   std::size_t max_buffer_;
   std::shared_ptr<BufferBudget> budget_;
+  std::shared_ptr<ByteCounter> bytes_;
   std::size_t borrowed_ = 0;  ///< bytes of budget_ this splice's buffers grew into
   Direction forward_, backward_;
   IdleDeadline idle_;

@@ -34,11 +34,29 @@ struct SpliceResult {
   sdk::error_code error;
 };
 
+/// Bytes copied so far, bumped as each write completes (not only when a
+/// splice ends), so metrics read during a long transfer see it grow. Owned
+/// by whoever renders them; plain integers, on the splices' one thread.
+/// `parent`, when set, is bumped too (a tunnel's counter feeds a total).
+struct ByteCounter {
+  std::uint64_t a_to_b = 0;
+  std::uint64_t b_to_a = 0;
+  std::shared_ptr<ByteCounter> parent;
+  void add(bool forward, std::uint64_t n) {
+    for (auto* c = this; c; c = c->parent.get()) (forward ? c->a_to_b : c->b_to_a) += n;
+  }
+};
+
 /// Counts live splices; `on_idle` runs when the count falls to zero (drain).
 /// abort_all() ends every live splice at once (their owner, e.g. a leg, died).
+/// It also counts the splices it ever held and the bytes they copied (live).
 class SpliceTracker {
  public:
   std::size_t active() const { return state_->active; }
+  /// Splices ever counted here, ended ones included.
+  std::uint64_t total() const { return state_->total; }
+  /// Bytes every splice counted here copied so far, updated per write.
+  const ByteCounter& bytes() const { return state_->bytes; }
   void when_idle(std::function<void()> callback);
   /// Aborts both streams of every live splice (a TCP socket is closed with
   /// RST, even with unsent bytes queued); each splice's `done` then runs as
@@ -49,6 +67,8 @@ class SpliceTracker {
   friend class SpliceCounter;
   struct State {
     std::size_t active = 0;
+    std::uint64_t total = 0;
+    ByteCounter bytes;
     std::function<void()> on_idle;
     std::uint64_t next_id = 0;
     std::map<std::uint64_t, std::function<void(sdk::error_code)>> aborters;
@@ -85,6 +105,8 @@ struct SpliceOptions {
   /// End the splice (errc::idle_timeout, both sides aborted) when no byte
   /// moved either way for this long. Zero: no idle timeout.
   sdk::Duration idle_timeout = sdk::Duration::zero();
+  /// Bumped with every write's bytes (and its parents); null: not counted.
+  std::shared_ptr<ByteCounter> bytes;
 };
 
 /// Starts copying. `initial_a_to_b` are bytes already read from `a` (after a

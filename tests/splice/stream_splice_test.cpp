@@ -353,3 +353,44 @@ TEST_CASE("an opaque side that goes quiet after a burst waits with a buffer the 
   CHECK_FALSE(result->error);
   CHECK(std::equal(bulk.begin(), bulk.end(), at_client.begin()));
 }
+
+TEST_CASE("a splice counts its bytes as each write completes, before it ends, into its counter and tracker") {
+  boost::asio::io_context io;
+  auto [client, a] = test::tcp_pair(io);
+  auto [b, server] = test::tcp_pair(io);
+  SpliceTracker tracker;
+  auto total = std::make_shared<ByteCounter>();
+  auto counter = std::make_shared<ByteCounter>();
+  counter->parent = total;
+  SpliceOptions options;
+  options.tracker = &tracker;
+  options.bytes = counter;
+  std::optional<SpliceResult> result;
+  splice(std::move(a), std::move(b), {'h', 'i'}, [&](const SpliceResult& r) { result = r; }, options);
+  CHECK(tracker.total() == 1);
+
+  auto up = random_bytes(100 * 1024, 3);
+  std::atomic<std::size_t> at_server{0};
+  // The server reads what comes and never closes: the splice stays open.
+  std::thread server_thread([&, &srv = server->socket()] {
+    std::vector<std::uint8_t> buffer(65536);
+    boost::system::error_code ec;
+    while (at_server < up.size() + 2) at_server += srv.read_some(boost::asio::buffer(buffer), ec);
+    boost::asio::write(srv, boost::asio::buffer(up.data(), 5000));
+  });
+  boost::asio::write(client->socket(), boost::asio::buffer(up));
+  REQUIRE(test::run_until(io, [&] { return counter->a_to_b == up.size() + 2 && counter->b_to_a == 5000; }));
+  server_thread.join();
+  CHECK_FALSE(result);  // still running
+  CHECK(total->a_to_b == up.size() + 2);
+  CHECK(total->b_to_a == 5000);
+  CHECK(tracker.bytes().a_to_b == up.size() + 2);
+  CHECK(tracker.bytes().b_to_a == 5000);
+
+  tracker.abort_all(sdk::make_error_code(sdk::errc::peer_closed));
+  REQUIRE(test::run_until(io, [&] { return result.has_value(); }));
+  CHECK(result->a_to_b == counter->a_to_b);
+  CHECK(result->b_to_a == counter->b_to_a);
+  CHECK(tracker.total() == 1);
+  CHECK(tracker.active() == 0);
+}
