@@ -4,6 +4,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cstdio>
+#include <ctime>
+
 namespace warren::core {
 
 namespace beast = boost::beast;
@@ -82,6 +85,17 @@ AdminServer::Routes with_index(AdminServer::Routes routes) {
 }
 
 }  // namespace
+
+std::string utc_text(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[80];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return text;
+}
 
 AdminServer::AdminServer(boost::asio::io_context& io, const tcp::endpoint& at, Routes routes)
     : acceptor_(io, at), routes_(std::make_shared<const Routes>(with_index(std::move(routes)))) {

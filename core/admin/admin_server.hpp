@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,9 @@ struct AdminResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
 };
+
+/// "2026-11-30T21:40:03.125Z": times in /status documents.
+std::string utc_text(std::chrono::system_clock::time_point t);
 
 /// The Prometheus text exposition format's content type.
 inline constexpr const char* kPrometheusText = "text/plain; version=0.0.4";

@@ -50,6 +50,14 @@ int run_plugins(const GlobalOptions& global, const std::optional<std::string>& d
 /// the bundled plugins (plus those in --plugin-dir), as Markdown.
 int run_config_reference(const GlobalOptions& global);
 int run_version();
+struct StatusOptions {
+  std::optional<std::string> admin;                  ///< HOST:PORT; neither this nor config: 127.0.0.1:9101
+  std::optional<std::filesystem::path> config;       ///< an edge or connector config naming its admin address
+  bool json = false;                                 ///< print the /status document as is
+};
+/// GETs /status from a running edge or connector and prints it as tables;
+/// exit 1 when nothing answers there, 2 for a bad address or config.
+int run_status(const StatusOptions& options);
 /// What `warren version` and `warren --version` print, without a final newline.
 std::string version_text();
 

@@ -52,6 +52,13 @@ int main(int argc, char** argv) {
       "config-reference", "print the config reference (docs/config.md) as Markdown: every key of both config "
                           "files and of the bundled plugins (and those in --plugin-dir)");
   auto* version = app.add_subcommand("version", "print warren's version and plugin ABI");
+  cli::StatusOptions status_options;
+  auto* status = app.add_subcommand("status", "show a running edge's or connector's legs, tunnels and streams");
+  auto* status_admin = status->add_option("--admin", status_options.admin,
+                                          "its admin address, HOST:PORT (default 127.0.0.1:9101)");
+  status->add_option("--config,-c", status_options.config, "read the admin address from this edge or connector config")
+      ->excludes(status_admin);
+  status->add_flag("--json", status_options.json, "print the /status document as is");
 
   // Each command also takes the global flags itself, so its --help shows them.
   std::vector<std::unique_ptr<cli::GlobalFlags>> after_command;
@@ -94,6 +101,7 @@ int main(int argc, char** argv) {
     if (*plugins) return cli::run_plugins(global, describe->count() ? std::optional(describe_name) : std::nullopt);
     if (*config_reference) return cli::run_config_reference(global);
     if (*version) return cli::run_version();
+    if (*status) return cli::run_status(status_options);
   } catch (const std::exception& e) {
     std::cerr << "warren: " << e.what() << "\n";
     return cli::exit_failure;

@@ -8,8 +8,11 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <map>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace warren::core {
 
@@ -52,16 +55,30 @@ std::string sample(const char* name, const std::string& labels, std::uint64_t va
   return std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
 }
 
-/// "2026-11-30T21:40:03.125Z".
-std::string utc_text(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[80];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+/// A duration in seconds, as Prometheus wants times: "0.001250".
+std::string seconds_text(sdk::Duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6f", std::chrono::duration<double>(d).count());
   return text;
+}
+
+/// Milliseconds with a tenth, for /status: 1.2.
+double milliseconds(sdk::Duration d) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 100) / 10.0;
+}
+
+/// The RTT to show for `leg`: its last heartbeat's, while it is registered.
+std::optional<sdk::Duration> shown_rtt(const ConnectorLive& live, const supervisor::LegState& leg, unsigned i) {
+  if (leg.phase != LegPhase::registered || i >= live.rtt.size()) return std::nullopt;
+  return live.rtt[i];
+}
+
+/// The latest entry of `history` with event `event`, if it still holds one.
+const LegHistoryEntry* latest(const supervisor::LegHistory& history, LegEvent event) {
+  const auto& entries = history.entries();
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+    if (it->event == event) return &*it;
+  return nullptr;
 }
 
 boost::json::object entry_json(const LegHistoryEntry& e, const ConnectorIdentity& identity, sdk::TimePoint now,
@@ -117,7 +134,8 @@ bool connector_ready(const Supervisor& supervisor) {
   return false;
 }
 
-std::string render_connector_metrics(const Supervisor& supervisor, const ConnectorIdentity& identity) {
+std::string render_connector_metrics(const Supervisor& supervisor, const ConnectorIdentity& identity,
+                                     const ConnectorLive& live) {
   std::string out;
   const auto legs = supervisor.legs();
   family(out, "warren_connector_ready", "gauge", "1 when at least one leg is registered");
@@ -145,8 +163,11 @@ std::string render_connector_metrics(const Supervisor& supervisor, const Connect
         out += sample(name, "leg=\"" + std::to_string(i) + "\",reason=\"" + label(reason) + "\"", n);
   };
   by_reason(
-      "warren_connector_leg_losses_total", "connections lost after dialing, by error name",
+      "warren_connector_leg_losses_total", "connections lost after dialing (each one a reconnect), by error name",
       [](const supervisor::LegTotals& t) -> const auto& { return t.losses; });
+  by_reason(
+      "warren_connector_leg_registrations_refused_total", "registrations the edge refused, by error name",
+      [](const supervisor::LegTotals& t) -> const auto& { return t.rejections; });
   by_reason(
       "warren_connector_leg_attempt_failures_total", "dials that failed and registrations refused, by error name",
       [](const supervisor::LegTotals& t) -> const auto& { return t.attempt_failures; });
@@ -175,14 +196,36 @@ std::string render_connector_metrics(const Supervisor& supervisor, const Connect
                       label(transport_name(identity, leg.fallback.current)) + "\"",
                   1);
   }
+
+  family(out, "warren_connector_leg_rtt_seconds", "gauge",
+         "the last heartbeat round trip of each registered leg, in seconds");
+  for (unsigned i = 0; i < legs.size(); ++i)
+    if (auto rtt = shown_rtt(live, legs[i], i))
+      out += "warren_connector_leg_rtt_seconds{leg=\"" + std::to_string(i) + "\"} " + seconds_text(*rtt) + "\n";
+  family(out, "warren_connector_leg_streams_open", "gauge", "data streams open on each leg's current connection");
+  for (unsigned i = 0; i < legs.size(); ++i)
+    out += sample("warren_connector_leg_streams_open", "leg=\"" + std::to_string(i) + "\"", legs[i].streams_open);
+  if (live.splices) {
+    family(out, "warren_connector_streams_total", "counter", "data streams spliced to the backend");
+    out += sample("warren_connector_streams_total", "", live.splices->total());
+    family(out, "warren_connector_bytes_total", "counter",
+           "bytes copied between the tunnel and the backend, counted as they are written");
+    out += sample("warren_connector_bytes_total", "direction=\"to_backend\"", live.splices->bytes().a_to_b);
+    out += sample("warren_connector_bytes_total", "direction=\"from_backend\"", live.splices->bytes().b_to_a);
+  }
   return out;
 }
 
 std::string render_connector_status(const Supervisor& supervisor, const ConnectorIdentity& identity, sdk::TimePoint now,
-                                    std::chrono::system_clock::time_point wall_now) {
+                                    std::chrono::system_clock::time_point wall_now, const ConnectorLive& live) {
   boost::json::object doc;
+  doc["role"] = "connector";
   doc["tunnel"] = identity.tunnel;
   doc["connector_id"] = identity.connector_id;
+  doc["config_file"] = identity.config_file;
+  doc["pid"] = static_cast<std::int64_t>(::getpid());
+  doc["started"] = utc_text(identity.started);
+  doc["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(wall_now - identity.started).count();
   doc["ready"] = connector_ready(supervisor);
   boost::json::array legs;
   const auto states = supervisor.legs();
@@ -199,6 +242,25 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
       o["address"] = nullptr;
       o["transport"] = nullptr;
     }
+    if (auto rtt = shown_rtt(live, leg, i))
+      o["rtt_ms"] = milliseconds(*rtt);
+    else
+      o["rtt_ms"] = nullptr;
+    o["streams_open"] = leg.streams_open;
+    const auto* registered = latest(history, LegEvent::registered);
+    if (leg.phase == LegPhase::registered && registered)
+      o["since"] = wall_text(registered->at, now, wall_now);
+    else
+      o["since"] = nullptr;
+    // The reason of the last reconnect: the latest loss while the history holds it.
+    if (const auto* lost = latest(history, LegEvent::lost))
+      o["last_reconnect"] = entry_json(*lost, identity, now, wall_now);
+    else
+      o["last_reconnect"] = nullptr;
+    if (history.last_error())
+      o["last_error"] = sdk::name(history.last_error());
+    else
+      o["last_error"] = nullptr;
     o["registrations"] = history.totals().registrations;
     boost::json::array entries;
     for (const auto& e : history.entries()) entries.push_back(entry_json(e, identity, now, wall_now));
@@ -206,13 +268,22 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
     legs.push_back(std::move(o));
   }
   doc["legs"] = std::move(legs);
+  if (live.splices) {
+    doc["streams_open"] = live.splices->active();
+    doc["streams_total"] = live.splices->total();
+    boost::json::object bytes;
+    bytes["to_backend"] = live.splices->bytes().a_to_b;
+    bytes["from_backend"] = live.splices->bytes().b_to_a;
+    doc["bytes"] = std::move(bytes);
+  }
   doc["discovery"] = discovery_json(supervisor.discovery(), now, wall_now);
   return boost::json::serialize(doc) + "\n";
 }
 
 ConnectorAdmin::ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint& at, const Supervisor& supervisor,
-                               ConnectorIdentity identity)
+                               ConnectorIdentity identity, const SpliceTracker* splices)
     : supervisor_(supervisor), identity_(std::move(identity)) {
+  live_.splices = splices;
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
   if (ec) throw std::runtime_error("[admin] address '" + at.host + "' must be an IP address");
@@ -228,11 +299,16 @@ ConnectorAdmin::ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint&
   }
 }
 
+void ConnectorAdmin::round_trip(unsigned leg, sdk::Duration rtt) {
+  if (leg >= live_.rtt.size()) live_.rtt.resize(leg + 1);
+  live_.rtt[leg] = rtt;
+}
+
 AdminServer::Routes ConnectorAdmin::routes() {
   return {
       {"/metrics",
        [this] {
-         return AdminResponse{200, kPrometheusText, render_connector_metrics(supervisor_, identity_)};
+         return AdminResponse{200, kPrometheusText, render_connector_metrics(supervisor_, identity_, live_)};
        }},
       {"/ready",
        [this] {
@@ -243,7 +319,8 @@ AdminServer::Routes ConnectorAdmin::routes() {
        [this] {
          return AdminResponse{
              200, "application/json",
-             render_connector_status(supervisor_, identity_, sdk::Clock::now(), std::chrono::system_clock::now())};
+             render_connector_status(supervisor_, identity_, sdk::Clock::now(), std::chrono::system_clock::now(),
+                                     live_)};
        }},
   };
 }
@@ -256,9 +333,11 @@ namespace warren::core {
 // own file keeps to carrying out actions.
 void ConnectorShell::start_admin() {
   if (!config_.admin) return;
-  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {}};
+  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {},
+                             config_.file.empty() ? std::string() : std::filesystem::absolute(config_.file).string(),
+                             std::chrono::system_clock::now()};
   for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
-  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, std::move(identity));
+  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, std::move(identity), &splices_);
   auto bound = admin_->local_endpoint();
   log().info("admin http://{}/ (/metrics, /ready, /status)",
              sdk::format_host_port(bound.address().to_string(), bound.port()));

@@ -1,12 +1,14 @@
 #pragma once
 // The connector's admin endpoints ([admin] address): /metrics (Prometheus
 // text), /ready (200 once a leg is registered, else 503) and /status (JSON:
-// the tunnel, this connector's id, each leg's state, address, transport
-// and recent history, and discovery's failures with the last one's words).
+// the tunnel, this connector's id, config file and start, each leg's state,
+// address, transport, heartbeat RTT, streams and recent history, the bytes
+// copied, and discovery's failures with the last one's words).
 // Rendering is pure — it reads the supervisor and is given the time — so
 // tests check exact text; ConnectorAdmin serves it.
 
 #include "core/admin/admin_server.hpp"
+#include "core/splice/stream_splice.hpp"
 #include "core/supervisor/supervisor.hpp"
 
 #include <warren/sdk/endpoint.hpp>
@@ -14,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,12 +27,26 @@ struct ConnectorIdentity {
   std::string tunnel;                   ///< the tunnel id; "" for a quick tunnel
   std::string connector_id;             ///< this process among the tunnel's replicas
   std::vector<std::string> transports;  ///< [[transport]] plugin names, by index
+  std::string config_file;              ///< the config file's path as given; "" for a quick tunnel
+  std::chrono::system_clock::time_point started{};  ///< when the process started serving
 };
 
-/// Prometheus text: legs by state, per-leg registrations, losses and failed
-/// attempts by reason name, moves by kind, discovery failures by reason
-/// name, and each connected leg's address.
-std::string render_connector_metrics(const supervisor::Supervisor& supervisor, const ConnectorIdentity& identity);
+/// What the shell measures besides the supervisor's state.
+struct ConnectorLive {
+  /// The last heartbeat round trip of each leg's current connection (index:
+  /// leg); shown while the leg is registered.
+  std::vector<std::optional<sdk::Duration>> rtt;
+  /// Every backend splice: streams ever spliced and bytes copied so far
+  /// (a: the tunnel stream, b: the backend). Null: none counted.
+  const SpliceTracker* splices = nullptr;
+};
+
+/// Prometheus text: legs by state, per-leg registrations, losses (the
+/// reconnects' reasons), failed attempts and refused registrations by reason
+/// name, moves by kind, discovery failures by reason name, each connected
+/// leg's address, RTT and open streams, and the streams and bytes spliced.
+std::string render_connector_metrics(const supervisor::Supervisor& supervisor, const ConnectorIdentity& identity,
+                                     const ConnectorLive& live = {});
 
 /// True when at least one leg is registered (or draining while registered).
 bool connector_ready(const supervisor::Supervisor& supervisor);
@@ -37,21 +54,26 @@ bool connector_ready(const supervisor::Supervisor& supervisor);
 /// The /status document. `now` is the supervisor's clock; `wall_now` the
 /// same instant on the system clock, to print history times as UTC.
 std::string render_connector_status(const supervisor::Supervisor& supervisor, const ConnectorIdentity& identity,
-                                    sdk::TimePoint now, std::chrono::system_clock::time_point wall_now);
+                                    sdk::TimePoint now, std::chrono::system_clock::time_point wall_now,
+                                    const ConnectorLive& live = {});
 
 class ConnectorAdmin {
  public:
   /// Binds `at` at once; throws std::runtime_error naming the address when it
   /// cannot. `supervisor` must outlive this object.
+  /// `splices` (every backend splice) must outlive this object too.
   ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint& at, const supervisor::Supervisor& supervisor,
-                 ConnectorIdentity identity);
+                 ConnectorIdentity identity, const SpliceTracker* splices = nullptr);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return server_->local_endpoint(); }
+  /// A heartbeat of `leg`'s current connection came back after `rtt`.
+  void round_trip(unsigned leg, sdk::Duration rtt);
 
  private:
   AdminServer::Routes routes();
 
   const supervisor::Supervisor& supervisor_;
   ConnectorIdentity identity_;
+  ConnectorLive live_;
   std::unique_ptr<AdminServer> server_;
 };
 

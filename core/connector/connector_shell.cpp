@@ -264,6 +264,7 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     if (!current(index, attempt)) return;  // a retiring connection's acks do not matter
     // Every half second per leg: trace, for tests and for chasing a stall.
     log().trace("leg {}: heartbeat round trip {}", index, sdk::human_duration(round_trip));
+    if (admin_) admin_->round_trip(index, round_trip);  // for /status and /metrics
     supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
     pump();
   };

@@ -117,11 +117,10 @@ void EdgeServer::forward(const std::string& tunnel_id, AcceptedClient accepted) 
   options.tracker = tracker.get();
   options.budget = buffer_budget_;
   options.idle_timeout = config_.edge.public_idle_timeout;
+  options.bytes = metrics_.bytes_for(tunnel_id);  // counted per write: /metrics sees a long transfer grow
   splice(
       std::move(public_side), std::move(tunnel_side), std::move(first),
       [this, tunnel_id, source, id](const SpliceResult& r) {
-        metrics_.bytes_to_connector += r.a_to_b;
-        metrics_.bytes_from_connector += r.b_to_a;
         if (r.error == sdk::errc::idle_timeout) ++metrics_.public_idle_closed;
         forwarded_.erase(id);
         registry_.close_stream(tunnel_id);

@@ -101,6 +101,7 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
   auto& admission = std::get<Admission>(result);
   tunnel_id_ = admission.tunnel_id;
   conn_index_ = request->conn_index;
+  registered_at_ = std::chrono::system_clock::now();
   engine_.handle_registered(sdk::Clock::now(), request->protocol_version);
   const auto& edge = server_.config_.edge;
   protocol::Registered registered;

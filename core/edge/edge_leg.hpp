@@ -4,6 +4,7 @@
 // unregister), opens the data streams the edge forwards on it, and carries
 // out the engine's decisions with one timer.
 
+#include "core/edge/edge_admin.hpp"
 #include "core/edge/edge_leg_engine.hpp"
 #include "core/edge/tunnel_registry.hpp"
 #include "core/control/control_channel.hpp"
@@ -41,6 +42,12 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   /// connector's address alone before. The edge's LegId is not the leg
   /// number a connector knows.
   std::string name() const;
+  /// What /status shows of it once registered (edge_admin.cpp); nullopt before, or once ended.
+  std::optional<EdgeLegStatus> status() const;
+  const std::string& tunnel_id() const { return tunnel_id_; }
+  /// The index of the [[listen]] it came through.
+  std::size_t listener() const { return listener_; }
+  void set_listener(std::size_t index) { listener_ = index; }
 
  private:
   void on_register(sdk::error_code ec, protocol::ControlMessage message);
@@ -62,6 +69,8 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   unsigned conn_index_ = 0;
   bool stream_replies_ = false;
   bool ended_ = false;
+  std::size_t listener_ = 0;
+  std::optional<std::chrono::system_clock::time_point> registered_at_;
 };
 
 }  // namespace warren::core

@@ -79,6 +79,8 @@ class EdgeLegEngine {
   /// Only a registered, non-draining leg carries new streams.
   bool accepts_streams() const { return phase_ == EdgeLegPhase::registered; }
   std::uint64_t streams_opened() const { return streams_opened_; }
+  /// Streams whose header was written and that have not ended at the edge yet.
+  std::uint64_t streams_open() const { return streams_open_; }
 
  private:
   void end(sdk::errc reason, std::string why);

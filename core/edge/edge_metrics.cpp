@@ -42,6 +42,15 @@ EdgeMetrics::EdgeMetrics() {
   for (auto reason : all_registration_throttles) registrations_throttled[std::string(throttle_name(reason))] = 0;
 }
 
+std::shared_ptr<ByteCounter> EdgeMetrics::bytes_for(const std::string& tunnel) {
+  auto& counter = tunnel_bytes[tunnel];
+  if (!counter) {
+    counter = std::make_shared<ByteCounter>();
+    counter->parent = bytes;
+  }
+  return counter;
+}
+
 std::string EdgeMetrics::render() const {
   std::string out;
   metric(out, "warren_tunnels", "gauge", "Tunnels with an open public listener.", tunnels);
@@ -66,8 +75,8 @@ std::string EdgeMetrics::render() const {
   labeled(out, "warren_stream_refusals_total", "Data streams a connector refused, by reason.", "reason",
           stream_refusals);
   out += "# HELP warren_bytes_total Bytes forwarded through tunnels.\n# TYPE warren_bytes_total counter\n";
-  out += "warren_bytes_total{direction=\"to_connector\"} " + std::to_string(bytes_to_connector) + "\n";
-  out += "warren_bytes_total{direction=\"from_connector\"} " + std::to_string(bytes_from_connector) + "\n";
+  out += "warren_bytes_total{direction=\"to_connector\"} " + std::to_string(bytes->a_to_b) + "\n";
+  out += "warren_bytes_total{direction=\"from_connector\"} " + std::to_string(bytes->b_to_a) + "\n";
   metric(out, "warren_registrations_total", "counter", "Connector registrations accepted.", registrations_total);
   labeled(out, "warren_registrations_refused_total", "Connector registrations refused, by reason.", "reason",
           registrations_refused);

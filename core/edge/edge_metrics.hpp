@@ -2,6 +2,8 @@
 // The edge's counters, rendered in the Prometheus text format. Single
 // threaded like the rest of the edge: plain integers, no atomics.
 
+#include "core/splice/stream_splice.hpp"
+
 #include <warren/sdk/transport.hpp>
 
 #include <cstdint>
@@ -17,8 +19,12 @@ struct EdgeMetrics {
   std::uint64_t streams_active = 0;   ///< gauge
   std::uint64_t streams_total = 0;    ///< public connections forwarded
   std::uint64_t streams_refused = 0;  ///< public connections with no live leg or over the limit
-  std::uint64_t bytes_to_connector = 0;
-  std::uint64_t bytes_from_connector = 0;
+  /// Bytes forwarded, counted as each write completes (a: the public client,
+  /// b: the tunnel stream, so a_to_b goes to the connector): the total, fed
+  /// by every tunnel's counter (tunnel_bytes).
+  std::shared_ptr<ByteCounter> bytes = std::make_shared<ByteCounter>();
+  /// Per tunnel id, kept after a tunnel goes so counters never go back.
+  std::map<std::string, std::shared_ptr<ByteCounter>> tunnel_bytes;
   std::uint64_t registrations_total = 0;
   std::map<std::string, std::uint64_t> registrations_refused;  ///< by reason code
   std::uint64_t protocol_errors = 0;
@@ -40,6 +46,9 @@ struct EdgeMetrics {
   std::map<std::string, std::uint64_t> stream_refusals;
 
   EdgeMetrics();
+
+  /// The counter a splice of `tunnel` bumps (made on first use; feeds `bytes`).
+  std::shared_ptr<ByteCounter> bytes_for(const std::string& tunnel);
 
   /// The Prometheus exposition text (version 0.0.4).
   std::string render() const;

@@ -135,21 +135,7 @@ void EdgeServer::start() {
     listeners_.push_back(std::move(listener));
     accept_next(i);
   }
-  if (config_.edge.admin) {
-    tcp::endpoint at(resolve_literal(config_.edge.admin->host, "admin address"), config_.edge.admin->port);
-    try {
-      admin_ = std::make_unique<AdminServer>(
-          io_, at, [this] { return metrics_.render() + render_replicas() + render_listener_stats(listeners_); });
-    } catch (const boost::system::system_error& e) {
-      if (e.code() == boost::asio::error::address_in_use)
-        throw std::runtime_error("the edge's admin address " + endpoint_text(at.address(), at.port()) + " is " +
-                                 describe_port_holder(PortKind::tcp, at.port()));
-      throw std::runtime_error("the edge cannot serve metrics on " + config_.edge.admin->to_string() + ": " +
-                               e.code().message());
-    }
-    auto bound = admin_->local_endpoint();
-    announce_("admin http://" + endpoint_text(bound.address(), bound.port()) + "/metrics");
-  }
+  start_admin();
   open_fixed_public_ports();
   announce_("pin " + sdk::format_certificate_pin(identity_.pin));
 }
@@ -204,6 +190,7 @@ void EdgeServer::accept_next(std::size_t index) {
     } else {
       LegId id = next_leg_++;
       auto leg = std::make_shared<EdgeLeg>(*this, id, std::move(connection));
+      leg->set_listener(index);
       legs_[id] = leg;
       leg->start();
     }

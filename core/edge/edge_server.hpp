@@ -5,6 +5,7 @@
 
 #include "core/admin/admin_server.hpp"
 #include "core/config/edge_config.hpp"
+#include "core/edge/edge_admin.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/edge_reload.hpp"
 #include "core/edge/public_admission.hpp"
@@ -50,12 +51,16 @@ class EdgeServer {
   ReloadOutcome reload();
 
   const EdgeMetrics& metrics() const { return metrics_; }
+  /// What /status shows: listeners, tunnels and their legs (edge_admin.cpp).
+  EdgeStatus status() const;
 
  private:
   friend class EdgeLeg;
   friend class PublicListener;
 
   void accept_next(std::size_t listener);
+  /// Serves the admin endpoints when configured (edge_admin.cpp); throws a sentence when it cannot bind.
+  void start_admin();
   void reload_certificate(ReloadOutcome& outcome);
   void open_fixed_public_ports();
   /// Binds, listens and accepts; throws boost::system::system_error.
@@ -112,6 +117,7 @@ class EdgeServer {
   std::uint64_t next_forwarded_ = 0;
   LegId next_leg_ = 1;
   bool stopped_ = false;
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();  ///< for /status
 };
 
 }  // namespace warren::core

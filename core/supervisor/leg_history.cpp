@@ -54,6 +54,7 @@ void LegHistory::record(LegHistoryEntry entry) {
       break;
     case LegEvent::dial_failed:
     case LegEvent::rejected:
+      if (entry.event == LegEvent::rejected) ++totals_.rejections[sdk::name(entry.error)];
       ++totals_.attempt_failures[sdk::name(entry.error)];
       last_error_ = entry.error;
       break;

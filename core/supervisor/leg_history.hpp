@@ -62,6 +62,7 @@ struct LegTotals {
   std::uint64_t transport_moves = 0;
   std::map<std::string, std::uint64_t> losses;            ///< `lost`, by sdk::name(error)
   std::map<std::string, std::uint64_t> attempt_failures;  ///< dial_failed and rejected, by sdk::name(error)
+  std::map<std::string, std::uint64_t> rejections;        ///< `rejected` alone, by sdk::name(error)
 };
 
 class LegHistory {

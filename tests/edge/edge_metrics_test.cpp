@@ -8,7 +8,8 @@ TEST_CASE("metrics render in the Prometheus text format") {
   EdgeMetrics m;
   m.tunnels = 2;
   m.streams_total = 7;
-  m.bytes_to_connector = 100;
+  m.bytes_for("web")->add(true, 60);  // a tunnel's counter feeds the total
+  m.bytes_for("api")->add(true, 40);
   m.registrations_refused["auth_failed"] = 3;
   auto text = m.render();
   CHECK_THAT(text, Catch::Contains("# TYPE warren_tunnels gauge\nwarren_tunnels 2\n"));
