@@ -91,6 +91,12 @@ int run_status(const StatusOptions& options) {
                 << ", restart the " << (edge ? "edge" : "connector") << ", and ask again\n";
       return exit_usage;
     }
+    if (admin->port == 0) {
+      std::cerr << "warren status: " << options.config->string()
+                << " serves its admin endpoints on port 0 (any free port); give --admin HOST:PORT with the port "
+                   "the process logged at start (\"admin http://...\")\n";
+      return exit_usage;
+    }
     at = *admin;
     origin = " (the admin address of " + options.config->string() + ")";
   } else {

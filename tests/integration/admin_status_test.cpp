@@ -209,6 +209,12 @@ TEST_CASE("warren status says nothing answers on the address and how to turn the
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("has no admin address; add [admin]"));
 
+  // Port 0 in the config: the port is only known from the process's log.
+  std::ofstream(dir.path / "tunnel.toml", std::ios::app) << "[admin]\naddress = \"127.0.0.1:0\"\n";
+  auto any_port = warren_status({"--config", (dir.path / "tunnel.toml").string()});
+  CHECK(any_port.exit_code == 2);
+  CHECK_THAT(any_port.err, Catch::Contains("on port 0 (any free port); give --admin HOST:PORT"));
+
   auto both = warren_status({"--admin", address(closed), "--config", (dir.path / "tunnel.toml").string()});
   CHECK(both.exit_code == 2);
 }
