@@ -50,6 +50,9 @@ class EdgeServer {
   ReloadOutcome reload();
 
   const EdgeMetrics& metrics() const { return metrics_; }
+  /// Called after a leg registered or ended and after quick tunnels expired,
+  /// to read metrics() (the systemd STATUS= line, core/cli/edge_command.cpp).
+  std::function<void()> on_legs_changed;
 
  private:
   friend class EdgeLeg;
