@@ -55,7 +55,7 @@ bool has_line(const std::vector<boost::json::object>& lines, const std::string& 
 
 }  // namespace
 
-TEST_CASE("--log-format json: every line of an edge and a connector is one object with the fields") {
+TEST_CASE("log format json: every line of an edge and a connector is one object with the fields") {
   TempDir dir;
   EchoServer echo;
   Edge edge(dir.path, {.extra_args = "--log-format=json"});
@@ -86,7 +86,7 @@ TEST_CASE("--log-format json: every line of an edge and a connector is one objec
   for (const auto& o : edge_lines) CHECK_FALSE(std::string(o.at("message").as_string()).starts_with("tunnel '"));
 }
 
-TEST_CASE("--log-format text keeps the lines people read, prefixes included") {
+TEST_CASE("log format text keeps the lines people read, prefixes included") {
   TempDir dir;
   EchoServer echo;
   Edge edge(dir.path, {.extra_args = "--log-format=text"});
@@ -103,7 +103,7 @@ TEST_CASE("--log-format text keeps the lines people read, prefixes included") {
   }
 }
 
-TEST_CASE("--log-format with an unknown value is bad usage, exit 2, naming the flag") {
+TEST_CASE("log format: an unknown value is bad usage, exit 2, naming the flag") {
   auto r = run_process({WARREN_BINARY, "--log-format", "xml", "version"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--log-format") && Catch::Contains("xml"));
