@@ -17,6 +17,7 @@ packages=(
   libc-ares-dev
   libnghttp2-dev
   libcli11-dev libspdlog-dev libfmt-dev
+  libsystemd-dev
   dnsmasq-base
   iproute2 nftables
   curl iperf3 socat python3

@@ -23,11 +23,12 @@ struct GlobalOptions {
   std::vector<std::filesystem::path> plugin_dirs;
 };
 
-/// --plugin-dir and --log-level, added to `warren` itself and to every
-/// subcommand (CLI11 shows a subcommand's --help without its parent's flags).
+/// --plugin-dir, --log-level and --log-format, added to `warren` itself and to
+/// every subcommand (CLI11 shows a subcommand's --help without its parent's flags).
 struct GlobalFlags {
   GlobalOptions options;
   std::optional<std::string> log_level;
+  std::optional<std::string> log_format;  ///< "text" or "json"
   void add_to(CLI::App& app);
 };
 

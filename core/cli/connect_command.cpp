@@ -9,11 +9,14 @@
 #include "core/connector/connector_shell.hpp"
 #include "core/log/logging.hpp"
 #include "core/plugin/plugin_search_path.hpp"
+#include "core/service/service_notify.hpp"
+#include "core/service/service_status.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace warren::cli {
@@ -26,6 +29,7 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
                   const ReportInvalid& report,
                   const std::function<void(const core::protocol::Registered&)>& on_first_registration) {
   sdk::Diagnostics diagnostics;
+  core::set_log_context("connector", config.tunnel.id.value_or(""));  // --log-format json's fields
   raise_descriptor_limit();  // one backend socket per stream
   boost::asio::io_context io(1);
   core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config.plugin_dirs));
@@ -39,6 +43,15 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
     if (!announced && on_first_registration) on_first_registration(r);
     announced = true;
   };
+  // systemd (Type=notify): READY=1 once a leg is registered, after the
+  // "tunnel ID ADDRESS" line; STATUS= as legs come and go.
+  core::ServiceNotifier notifier(io);
+  options.on_legs_changed = [&](std::span<const core::supervisor::LegState> legs) {
+    bool any = std::any_of(legs.begin(), legs.end(),
+                           [](const auto& l) { return l.phase == core::supervisor::LegPhase::registered; });
+    if (any) notifier.ready(core::connector_status_text(legs));
+    else notifier.status(core::connector_status_text(legs));
+  };
   std::unique_ptr<core::ConnectorShell> shell;
   try {
     shell = std::make_unique<core::ConnectorShell>(io, config, *plugins, options);
@@ -51,6 +64,7 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       core::log().info("signal {}: unregistering and draining (again to stop at once)", signal);
+      notifier.stopping("stopping: unregistering and draining");
       shell->shutdown();
       wait_signal();
     });

@@ -6,6 +6,8 @@
 #include "core/edge/edge_server.hpp"
 #include "core/log/logging.hpp"
 #include "core/plugin/plugin_search_path.hpp"
+#include "core/service/service_notify.hpp"
+#include "core/service/service_status.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,6 +38,7 @@ std::vector<std::string> certificate_names(const core::EdgeConfig& config) {
 
 int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   sdk::Diagnostics diagnostics;
+  core::set_log_context("edge");  // --log-format json's component
   auto any = core::read_config_file(file, diagnostics, core::ConfigKind::edge);
   auto* config = std::get_if<core::EdgeConfig>(&any);
   boost::asio::io_context io(1);
@@ -58,6 +61,7 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
     core::log().info("made a self-signed certificate in {}", identity.cert_file.parent_path().string());
 
   raise_descriptor_limit();
+  core::ServiceNotifier notifier(io);  // systemd (Type=notify); outlives the server
   core::EdgeServer server(io, *config, *plugins, identity, [](const std::string& line) {
     std::cout << line << std::endl;  // flushed: scripts wait for these lines
   });
@@ -73,6 +77,10 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
     return exit_failure;
   }
   core::log().info("edge '{}' ready", config->edge.id);
+  // READY=1 once every transport and the admin endpoint listen; STATUS= as legs come and go.
+  auto edge_status = [&] { return core::edge_status_text(server.metrics().tunnels, server.metrics().legs); };
+  server.on_legs_changed = [&] { notifier.status(edge_status()); };
+  notifier.ready(edge_status());
 
   std::function<void()> wait_hangup = [&] {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
@@ -87,11 +95,13 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     core::log().info("signal {}: stopping", signal);
+    notifier.stopping("stopping");
     hangup.cancel();
     server.stop();
     io.stop();
   });
   io.run();
+  server.on_legs_changed = nullptr;  // legs closed by ~EdgeServer tell nobody
   return exit_ok;
 }
 

@@ -10,6 +10,11 @@ void GlobalFlags::add_to(CLI::App& app) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error"}))
       ->group("Global options");
+  app.add_option("--log-format", log_format,
+                 "text (default: lines for people) or json (one object per line: time, level, component, leg, "
+                 "tunnel, message)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->group("Global options");
 }
 
 }  // namespace warren::cli

@@ -86,12 +86,14 @@ int main(int argc, char** argv) {
   }
   cli::GlobalOptions global = before_command.options;
   std::string log_level = before_command.log_level.value_or("info");
+  std::string log_format = before_command.log_format.value_or("text");
   for (const auto& flags : after_command) {  // only the chosen command's are set
     global.plugin_dirs.insert(global.plugin_dirs.end(), flags->options.plugin_dirs.begin(),
                               flags->options.plugin_dirs.end());
     if (flags->log_level) log_level = *flags->log_level;
+    if (flags->log_format) log_format = *flags->log_format;
   }
-  core::configure_logging(*core::parse_log_level(log_level));
+  core::configure_logging(*core::parse_log_level(log_level), *core::parse_log_format(log_format));
 
   try {
     if (*check) return cli::run_check(global, config);

@@ -363,9 +363,9 @@ void ConnectorShell::log_move(const supervisor::Dial& d) const {
     to += (to.empty() ? "" : " over ") + transport(d.transport);
   }
   bool first_since_registered = legs_[d.leg].failed_attempts <= 1;
-  log().log(first_since_registered || move.from_transport ? spdlog::level::info : spdlog::level::debug,
-            "leg {}: moving from {} to {} after {}", d.leg, from, to,
-            move.reason ? sdk::name(move.reason) : std::string("a failure"));
+  leg_log(d.leg).write(first_since_registered || move.from_transport ? sdk::LogLevel::info : sdk::LogLevel::debug,
+                       fmt::format("moving from {} to {} after {}", from, to,
+                                   move.reason ? sdk::name(move.reason) : std::string("a failure")));
 }
 
 }  // namespace warren::core

@@ -35,7 +35,7 @@ void ConnectorLeg::read_control() {
 void ConnectorLeg::on_control(sdk::error_code ec, protocol::ControlMessage message) {
   if (closed_) return;
   if (ec == sdk::errc::protocol_error)
-    log().warn("leg {}: malformed control frame from the edge: {}", index_, control_->protocol_error_reason());
+    leg_log(index_).warn("malformed control frame from the edge: {}", control_->protocol_error_reason());
   if (ec) return report_lost(ec);
   if (auto* registered = std::get_if<protocol::Registered>(&message); registered && !registered_) {
     registered_ = true;
@@ -58,7 +58,7 @@ void ConnectorLeg::on_control(sdk::error_code ec, protocol::ControlMessage messa
     edge_opened_ = done->streams_opened;
     events_.unregister_acked(done->streams_opened);
   } else {
-    log().warn("leg {}: unexpected control message from the edge", index_);
+    leg_log(index_).warn("unexpected control message from the edge");
     return report_lost(sdk::errc::protocol_error);
   }
   if (!closed_) read_control();
@@ -98,14 +98,14 @@ void ConnectorLeg::deliver(sdk::ByteStreamPtr stream) {
                                      std::vector<std::uint8_t> rest) mutable {
     if (ec || self->closed_) {
       if (ec && !self->closed_)
-        log().warn("leg {}: bad stream header from the edge ({}); resetting the stream", self->index_, ec.message());
+        leg_log(self->index_).warn("bad stream header from the edge ({}); resetting the stream", ec.message());
       stream->abort();
       return self->stream_ended();
     }
     if (header.kind != protocol::StreamKind::tcp) {
       // Only byte streams have a backend here; a datagram stream spliced as
       // bytes would corrupt both sides.
-      log().warn("leg {}: the edge sent a UDP stream, which this connector does not serve; resetting it", self->index_);
+      leg_log(self->index_).warn("the edge sent a UDP stream, which this connector does not serve; resetting it");
       stream->abort();
       return self->stream_ended();
     }

@@ -10,6 +10,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace warren::core {
 
 using namespace supervisor;
@@ -90,6 +92,13 @@ void ConnectorShell::pump() {
     execute(*action);
     if (exit_code_) return;
   }
+  if (options_.on_legs_changed) {
+    auto legs = supervisor_->legs();
+    auto registered = static_cast<std::size_t>(
+        std::count_if(legs.begin(), legs.end(), [](const LegState& l) { return l.phase == LegPhase::registered; }));
+    if (registered_legs_ != registered) options_.on_legs_changed(legs);
+    registered_legs_ = registered;
+  }
   if (auto next = supervisor_->next_timeout()) {
     timer_.expires_at(*next);
     timer_.async_wait([this](sdk::error_code ec) {
@@ -166,11 +175,12 @@ void ConnectorShell::retry_scheduled(const RetryScheduled& retry) {
   std::string what = retry.leg ? legs_[*retry.leg].failure.value_or(retry.reason.message())
                                : last_failure_.value_or("discovery failed: " + retry.reason.message());
   if (retry.leg) legs_[*retry.leg].failure.reset();
-  std::string prefix = retry.leg ? "leg " + std::to_string(*retry.leg) + ": " : std::string();
   auto attempt = retry.leg ? ++legs_[*retry.leg].failed_attempts : ++failed_resolves_;
-  auto full = prefix + what + "; retrying in " + sdk::human_duration(retry.delay) + " (attempt " +
-              std::to_string(attempt + 1) + ")";
-  if (auto line = summary.record(prefix + what, full, now)) log().warn("{}", *line);
+  auto full = what + "; retrying in " + sdk::human_duration(retry.delay) + " (attempt " + std::to_string(attempt + 1) +
+              ")";
+  auto line = summary.record(what, full, now);
+  if (line && retry.leg) leg_log(*retry.leg).warn("{}", *line);  // "leg N: …"
+  else if (line) log().warn("{}", *line);
 }
 
 sdk::EdgeVerification ConnectorShell::verification() const {
@@ -197,8 +207,8 @@ void ConnectorShell::dial(const Dial& d) {
   options.port = d.address.port;
   options.server_name = d.address.host.empty() ? d.address.address.to_string() : d.address.host;
   options.verify = verification();
-  log().debug("leg {}: {} {} with {}", d.leg, d.probe ? "probing" : "dialing", d.address.to_string(),
-              config_.transports[d.transport].plugin);
+  leg_log(d.leg).debug("{} {} with {}", d.probe ? "probing" : "dialing", d.address.to_string(),
+                       config_.transports[d.transport].plugin);
   plugins_.transports[d.transport]->async_dial(
       options, [this, index = d.leg, attempt, edge = d.address.to_string()](sdk::error_code ec,
                                                                             sdk::ConnectionPtr connection) {
@@ -208,7 +218,7 @@ void ConnectorShell::dial(const Dial& d) {
         if (*slot == LegConnection::probe) {
           if (ec) {
             legs_[index].probe = {};
-            log().info("leg {}: the preferred transport is still unavailable at {}: {}", index, edge, ec.message());
+            leg_log(index).info("the preferred transport is still unavailable at {}: {}", edge, ec.message());
             supervisor_->handle_probe_failed(now, index, ec);
           } else {
             legs_[index].probe.connection = std::make_shared<ConnectorLeg>(index, std::move(connection), *plugins_.backend,
@@ -243,8 +253,8 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     legs_[index].failure.reset();
     legs_[index].failed_attempts = 0;
     last_failure_.reset();
-    log().info("leg {}: registered with edge '{}'; public address {}{}", index, r.edge_id, r.public_address,
-               after.value_or(""));
+    leg_log(index).info("registered with edge '{}'; public address {}{}", r.edge_id, r.public_address,
+                        after.value_or(""));
     if (config_.tunnel.public_port && index == 0 && !granted_port_logged_) {
       granted_port_logged_ = true;  // the edge refuses a registration rather than give another port
       log().info("public port {} granted as [tunnel] public_port asked", *config_.tunnel.public_port);
@@ -263,7 +273,7 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   e.heartbeat_ack = [this, index, attempt](std::uint64_t sequence, sdk::Duration round_trip) {
     if (!current(index, attempt)) return;  // a retiring connection's acks do not matter
     // Every half second per leg: trace, for tests and for chasing a stall.
-    log().trace("leg {}: heartbeat round trip {}", index, sdk::human_duration(round_trip));
+    leg_log(index).trace("heartbeat round trip {}", sdk::human_duration(round_trip));
     if (admin_) admin_->round_trip(index, round_trip);  // for /status and /metrics
     supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
     pump();
@@ -335,13 +345,13 @@ void ConnectorShell::retire(const RetireConnection& r) {
   if (r.promote_probe) {
     leg.current = std::move(leg.probe);
     leg.probe = {};
-    log().info("leg {}: moving back to {} from {} (the probe of the preferred transport connected); the {} "
-               "connection drains its {} open stream(s)",
-               r.leg, transport(r.to_transport), transport(r.from_transport), transport(r.from_transport), open);
+    leg_log(r.leg).info("moving back to {} from {} (the probe of the preferred transport connected); the {} "
+                        "connection drains its {} open stream(s)",
+                        transport(r.to_transport), transport(r.from_transport), transport(r.from_transport), open);
   } else {
-    log().warn("leg {}: the probe of {} failed after the {} connection unregistered; it drains its {} open "
-               "stream(s) while the leg reconnects",
-               r.leg, transport(r.to_transport), transport(r.from_transport), open);
+    leg_log(r.leg).warn("the probe of {} failed after the {} connection unregistered; it drains its {} open "
+                        "stream(s) while the leg reconnects",
+                        transport(r.to_transport), transport(r.from_transport), open);
   }
 }
 

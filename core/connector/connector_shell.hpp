@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace warren::core {
@@ -27,6 +28,9 @@ struct ConnectorOptions {
   bool no_reconnect = false;
   /// Called with the public address each time a leg registers.
   std::function<void(const protocol::Registered&, unsigned leg)> on_registered;
+  /// Called after the number of registered legs changed, and once at start
+  /// (systemd STATUS=, core/service/connector_status.hpp).
+  std::function<void(std::span<const supervisor::LegState> legs)> on_legs_changed;
 };
 
 class ConnectorShell {
@@ -106,6 +110,7 @@ class ConnectorShell {
   std::uint64_t failed_resolves_ = 0;
   std::optional<std::string> last_failure_;  ///< for the exit line when a failure ends the run
   std::optional<int> exit_code_;
+  std::optional<std::size_t> registered_legs_;  ///< as last told to on_legs_changed
   std::unique_ptr<ConnectorAdmin> admin_;  ///< reads supervisor_: declared after it, destroyed before it
 };
 

@@ -48,8 +48,8 @@ void EdgeServer::refuse(tcp::socket& client, const std::string& tunnel_id, const
     auto more = decision.suppressed
                     ? fmt::format(" ({} more from this source since its last line)", decision.suppressed)
                     : std::string();
-    log().info("tunnel '{}': refused a public connection from {}: {}{}", tunnel_id, source.to_string(),
-               refusal_sentence(decision.refusal, admission_.limits()), more);
+    tunnel_log(tunnel_id).info("refused a public connection from {}: {}{}", source.to_string(),
+                               refusal_sentence(decision.refusal, admission_.limits()), more);
   }
   // RST at once: the client learns now, and no TIME_WAIT or FIN_WAIT state stays here.
   boost::system::error_code ignored;
@@ -73,8 +73,7 @@ void EdgeServer::forward(const std::string& tunnel_id, AcceptedClient accepted) 
   auto encoded = protocol::encode(header, &encode_problem);
   if (!encoded) {
     // Socket addresses always fit a header; this guards against the encoder's rules changing.
-    log().error("tunnel '{}': cannot encode the stream header of {}: {}", tunnel_id, header.client_address,
-                encode_problem);
+    tunnel_log(tunnel_id).error("cannot encode the stream header of {}: {}", header.client_address, encode_problem);
     admission_.release(source, tunnel_id);
     return;  // the client's socket closes here
   }
@@ -100,14 +99,13 @@ void EdgeServer::forward(const std::string& tunnel_id, AcceptedClient accepted) 
   hooks.replaying = [this, tunnel_id, client = header.client_address](LegId from, sdk::error_code why,
                                                                       unsigned attempt) {
     ++metrics_.streams_redispatched;
-    log().debug("tunnel '{}': the stream of {} on leg {} ended unanswered ({}); attempt {} on another leg", tunnel_id,
-                client, from, sdk::name(why), attempt);
+    tunnel_log(tunnel_id).debug("the stream of {} on leg {} ended unanswered ({}); attempt {} on another leg", client,
+                                from, sdk::name(why), attempt);
   };
   hooks.refused = [this](sdk::errc code) { ++metrics_.stream_refusals[std::string(sdk::name(code))]; };
   hooks.gave_up = [this, tunnel_id, client = header.client_address, tracker](sdk::error_code why) {
     ++metrics_.streams_unanswered;
-    log().debug("tunnel '{}': no leg answered the stream of {} ({}); resetting the client", tunnel_id, client,
-                sdk::name(why));
+    tunnel_log(tunnel_id).debug("no leg answered the stream of {} ({}); resetting the client", client, sdk::name(why));
     tracker->abort_all(why);
   };
   auto tunnel_side = std::make_unique<ReplayableStream>(io_.get_executor(), ReplayLimits{}, now, std::move(hooks));

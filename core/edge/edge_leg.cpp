@@ -65,7 +65,7 @@ void EdgeLeg::pump() {
       if (tunnel_id_.empty())
         log().info("connection from {}: {}", remote_, stop->why);
       else
-        log().info("tunnel '{}' leg {} from {}: {}", tunnel_id_, conn_index_, remote_, stop->why);
+        tunnel_log(tunnel_id_, conn_index_).info("from {}: {}", remote_, stop->why);
       return end(stop->reason);
     }
   }
@@ -117,10 +117,10 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
     registered.token = admission.token;
   }
   control_->send(registered);
-  log().info("tunnel '{}' leg {} registered from {} ({}, protocol {}, connector {}; public {})", tunnel_id_,
-             conn_index_, remote_, request->client_version.empty() ? "unnamed client" : request->client_version,
-             request->protocol_version, request->connector_id.empty() ? "without an id" : request->connector_id,
-             registered.public_address);
+  tunnel_log(tunnel_id_, conn_index_)
+      .info("registered from {} ({}, protocol {}, connector {}; public {})", remote_,
+            request->client_version.empty() ? "unnamed client" : request->client_version, request->protocol_version,
+            request->connector_id.empty() ? "without an id" : request->connector_id, registered.public_address);
   pump();
   read_next();
 }
@@ -155,8 +155,8 @@ void EdgeLeg::on_message(sdk::error_code ec, protocol::ControlMessage message) {
     server_.registry_.heard_from(id_, now);
   } else if (auto* unregister = std::get_if<protocol::Unregister>(&message)) {
     if (engine_.phase() == EdgeLegPhase::registered)
-      log().info("tunnel '{}' leg {} from {} unregistered; draining for up to {}", tunnel_id_, conn_index_, remote_,
-                 sdk::format_duration(unregister->grace_period));
+      tunnel_log(tunnel_id_, conn_index_)
+          .info("from {} unregistered; draining for up to {}", remote_, sdk::format_duration(unregister->grace_period));
     server_.leg_draining(id_);
     engine_.handle_unregister(now, unregister->grace_period);
   } else {

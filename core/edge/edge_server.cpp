@@ -225,12 +225,14 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const S
   }
   registration_admission_.authenticated(admission->tunnel_id, now);
   if (admission->replica_joined)
-    log().info("tunnel '{}': replica {} joined ({} of {})", admission->tunnel_id, replica_name(request.connector_id),
-               admission->replicas, admission->max_replicas);
+    tunnel_log(admission->tunnel_id)
+        .info("replica {} joined ({} of {})", replica_name(request.connector_id), admission->replicas,
+              admission->max_replicas);
   if (admission->replaced) {
     if (auto old = legs_.find(*admission->replaced); old != legs_.end()) {
-      log().info("tunnel '{}': leg {} of replica {} replaces an older connection", admission->tunnel_id,
-                 request.conn_index, replica_name(request.connector_id));
+      tunnel_log(admission->tunnel_id)
+          .info("leg {} of replica {} replaces an older connection", request.conn_index,
+                replica_name(request.connector_id));
       auto older = old->second;
       older->end(sdk::errc::duplicate_registration);
     }
@@ -245,9 +247,10 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const S
       ++metrics_.tunnels;
       announce_("tunnel " + admission->tunnel_id + " " + endpoint_text(at.address(), at.port()));
     } catch (const boost::system::system_error& e) {
-      log().error("tunnel '{}': cannot open public port {}: {}", admission->tunnel_id, at.port(),
-                  e.code() == boost::asio::error::address_in_use ? describe_port_holder(PortKind::tcp, at.port())
-                                                                  : e.code().message());
+      tunnel_log(admission->tunnel_id)
+          .error("cannot open public port {}: {}", at.port(),
+                 e.code() == boost::asio::error::address_in_use ? describe_port_holder(PortKind::tcp, at.port())
+                                                                 : e.code().message());
       registry_.listener_failed(admission->tunnel_id, leg);
       return protocol::Rejected{sdk::errc::port_in_use,
                                 "the edge cannot open public port " + std::to_string(at.port()), false,
@@ -256,6 +259,7 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const S
   }
   ++metrics_.registrations_total;
   metrics_.legs = registry_.leg_count();
+  if (on_legs_changed) on_legs_changed();
   return result;
 }
 
@@ -267,8 +271,9 @@ void EdgeServer::log_source(const SourceKey& source, const SourceLogDecision& li
 
 void EdgeServer::replica_left(const std::optional<ReplicaLeft>& left, const char* how) {
   if (!left) return;
-  log().info("tunnel '{}': replica {} left, {} ({} of {})", left->tunnel_id, replica_name(left->connector_id), how,
-             left->replicas, left->max_replicas);
+  tunnel_log(left->tunnel_id)
+      .info("replica {} left, {} ({} of {})", replica_name(left->connector_id), how, left->replicas,
+            left->max_replicas);
 }
 
 // Prometheus text: live replicas per tunnel that has any leg or listener.
@@ -292,6 +297,7 @@ void EdgeServer::leg_gone(LegId leg) {
   std::string name = gone != legs_.end() ? gone->second->name() : "a leg";
   legs_.erase(leg);
   metrics_.legs = registry_.leg_count();
+  if (on_legs_changed) on_legs_changed();
   // Collected first: replaying and aborting both touch forwarded_ later.
   std::vector<std::shared_ptr<ReplayCore>> unanswered;
   std::vector<std::shared_ptr<SpliceTracker>> carried;
@@ -326,6 +332,7 @@ void EdgeServer::schedule_expiry() {
       }
       log().info("quick tunnel '{}' expired", id);
     }
+    if (on_legs_changed) on_legs_changed();
     schedule_expiry();
   });
 }

@@ -53,6 +53,9 @@ class EdgeServer {
   const EdgeMetrics& metrics() const { return metrics_; }
   /// What /status shows: listeners, tunnels and their legs (edge_admin.cpp).
   EdgeStatus status() const;
+  /// Called after a leg registered or ended and after quick tunnels expired,
+  /// to read metrics() (the systemd STATUS= line, core/cli/edge_command.cpp).
+  std::function<void()> on_legs_changed;
 
  private:
   friend class EdgeLeg;

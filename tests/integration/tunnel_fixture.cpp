@@ -48,8 +48,9 @@ Edge::Edge(const std::filesystem::path& dir, EdgeOptions o) {
                                    << "[[tunnels]]\nid = \"" << o.tunnel_id << "\"\n"
                                    << (o.token_line.empty() ? "token = \"" + o.token + "\"" : o.token_line) << "\n"
                                    << o.more_tunnels << "\n";
-  process_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{warren_binary(), "edge", "--config", (dir / "edge.toml").string()}, dir / "edge.err");
+  std::vector<std::string> argv{warren_binary(), "edge", "--config", (dir / "edge.toml").string()};
+  if (!o.extra_args.empty()) argv.push_back(o.extra_args);
+  process_ = std::make_unique<BackgroundProcess>(argv, dir / "edge.err");
   auto host = std::regex_replace(o.listen_host, std::regex(R"(\.)"), R"(\.)");
   auto listen = process_->wait_for_line(std::regex("^listen quic " + host + R"(:(\d+)$)"), 10s);
   auto admin = process_->wait_for_line(std::regex(R"(^admin http://127\.0\.0\.1:(\d+)/metrics$)"), 10s);

@@ -31,6 +31,7 @@ struct EdgeOptions {
   std::string public_ports;       ///< "A-B"; empty: one free port
   std::string more_tunnels;       ///< raw TOML after the first [[tunnels]] (its keys first, then more tables)
   std::string token_line;         ///< the first [[tunnels]]'s secret line instead of token = "…", e.g. tokens = […]
+  std::string extra_args;         ///< one more argument after the config, e.g. "--log-format=json"
 };
 
 class Edge {
