@@ -60,7 +60,7 @@ skip { next }
   echo "Commented example configs: edge.toml for an edge, tunnel.toml for a connector (Debian package)."
   echo ".TP"
   echo "\\fI/usr/lib/systemd/system/\\fR"
-  echo "The systemd units of the Debian package, when the source tree has them."
+  echo "The systemd units of the Debian package: warren\\-edge.service runs an edge, warren\\-connect@.service a connector."
   echo "[SEE ALSO]"
   echo "\\fBwarren config\\-reference\\fR prints every config key of both files and of each plugin."
 } > "$work/include.h2m"
