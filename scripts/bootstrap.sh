@@ -21,6 +21,7 @@ packages=(
   dnsmasq-base
   iproute2 nftables
   curl iperf3 socat python3
+  help2man dpkg-dev file groff-base   # the man page, cpack -G DEB and its test
 )
 case "${1:-}" in
   --bench) packages+=(openssh-server openssh-client nginx-light wrk iproute2) ;;
