@@ -19,8 +19,13 @@
 #   tests/tools/combined_flood_acceptance.sh BUILD_DIR            (20 s of floods, RSS 15 s after)
 #   tests/tools/combined_flood_acceptance.sh BUILD_DIR --short    (CTest: 8 s of lighter floods, RSS 4 s after)
 #
-# RATE=N sets the handshake flood's Initials per second (default 20,000;
-# 2,000 in --short). FLOODS="handshake connections slowloris guessers" (the default: all) runs
+# RATE=N sets the handshake flood's Initials per second (default 10,000;
+# 2,000 in --short). 10,000, not 20,000: on the 2-core development host,
+# shared and at load 10-13, the flooder itself (~25% of a core at 20,000/s)
+# got too little CPU to send 20,000/s in 5 of 10 runs, and those runs also
+# starved the edge; at 10,000/s 3 of 3 runs passed at that load. RATE=20000
+# passed 5 of 10 there (every failure with the flooder under 90% of the rate)
+# and every run at load <= 7 (the legitimate registration in 6-600 ms). FLOODS="handshake connections slowloris guessers" (the default: all) runs
 # only those named, to tell which one costs what. Every process it starts is
 # stopped on exit.
 set -euo pipefail
@@ -31,7 +36,7 @@ if [[ ${2:-} == --short ]]; then
   # where the flooders' own CPU would starve the edge (the full run is strict).
   seconds=8 after_wait=4 rate=2000 probes=5 idle_count=300 inflight=32 probe_timeout=5000 short=1
 else
-  short=0 seconds=20 after_wait=15 rate=20000 probes=15 idle_count=1000 inflight=256 probe_timeout=2000
+  short=0 seconds=20 after_wait=15 rate=10000 probes=15 idle_count=1000 inflight=256 probe_timeout=2000
 fi
 rate=${RATE:-$rate}
 # Bounds. The edge's RSS at peak: idle + 64 MiB (the handshake guard's and
