@@ -22,10 +22,10 @@
 # RATE=N sets the handshake flood's Initials per second (default 10,000;
 # 2,000 in --short). 10,000, not 20,000: on the 2-core development host,
 # shared and at load 10-13, the flooder itself (~25% of a core at 20,000/s)
-# got too little CPU to send 20,000/s in 5 of 10 runs, and those runs also
-# starved the edge; at 10,000/s 3 of 3 runs passed at that load. RATE=20000
-# passed 5 of 10 there (every failure with the flooder under 90% of the rate)
-# and every run at load <= 7 (the legitimate registration in 6-600 ms). FLOODS="handshake connections slowloris guessers" (the default: all) runs
+# got too little CPU to send 20,000/s in 5 of 10 runs (3 of those also
+# missed a legitimate client's check); at 10,000/s 3 of 3 runs passed at
+# that load. RATE=20000 passed the other 5 of those 10, the one full run at
+# load 6, and 5 of 5 handshake-only runs (FLOODS=handshake) at load 6-9. FLOODS="handshake connections slowloris guessers" (the default: all) runs
 # only those named, to tell which one costs what. Every process it starts is
 # stopped on exit.
 set -euo pipefail
