@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <netinet/in.h>
 #include <regex>
+#include <string>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -61,6 +62,14 @@ struct ManyResult {
   std::size_t peak_open_with_all_bytes = 0;  ///< connections holding all their bytes back at once, none closed
   double all_echoed_ms = 0;
   double total_ms = 0;
+  // Where a run that missed its deadline stood (0 bytes-exact only says that
+  // not every connection got its bytes back, since none half-closes before):
+  std::size_t connected = 0;           ///< TCP connects that completed
+  double all_connected_ms = 0;         ///< when the last of them did (0: never)
+  std::size_t all_bytes_back = 0;      ///< connections holding all their bytes back
+  std::size_t sent_all = 0;            ///< connections that wrote all their bytes
+  std::size_t connect_failed = 0;      ///< refused or reset before connecting
+  std::string stalled;                 ///< the first few unfinished: index sent/received
 };
 
 /// Opens `n` connections (at most 512 connecting at once), echoes `bytes`
@@ -88,7 +97,10 @@ ManyResult run_many(std::uint16_t port, std::size_t n, std::size_t bytes, std::u
     ++finished;
   };
   auto fail = [&](Conn& c) {
-    if (!c.bad && !c.connected) --connecting;
+    if (!c.bad && !c.connected) {
+      --connecting;
+      ++result.connect_failed;
+    }
     c.bad = true;
     finish(c);
   };
@@ -123,6 +135,8 @@ ManyResult run_many(std::uint16_t port, std::size_t n, std::size_t bytes, std::u
         }
         c.connected = true;
         --connecting;
+        if (++result.connected == n)
+          result.all_connected_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
       }
       if ((events[k].events & EPOLLOUT) && c.sent < bytes) {
         auto chunk = std::min(bytes - c.sent, buffer.size());
@@ -178,9 +192,17 @@ ManyResult run_many(std::uint16_t port, std::size_t n, std::size_t bytes, std::u
         }
     }
   }
-  for (auto& c : conns) {
+  result.all_bytes_back = complete;
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    auto& c = conns[i];
+    if (c.sent == bytes) ++result.sent_all;
     if (c.fd >= 0) close(c.fd);
-    if (!c.eof) ++result.bad;
+    if (!c.eof) {
+      if (++result.bad <= 5)
+        result.stalled += (result.stalled.empty() ? "" : ",") + std::to_string(i) + ":" + std::to_string(c.sent) +
+                          "/" + std::to_string(c.received) + (c.bad ? "(bad)" : "") +
+                          (c.connected ? "" : "(unconnected)");
+    }
   }
   close(ep);
   result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -243,6 +265,11 @@ TEST_CASE("fault: many concurrent tunnelled connections each echo their own rand
                  "seed=" + std::to_string(seed) + " ok=" + std::to_string(ok) + " connections=" + std::to_string(n) +
                      " bytes_each=" + std::to_string(bytes) + " exact=" + std::to_string(result.exact) +
                      " concurrent_with_all_bytes=" + std::to_string(result.peak_open_with_all_bytes) +
+                     " connected=" + std::to_string(result.connected) + " connect_failed=" +
+                     std::to_string(result.connect_failed) + " sent_all=" + std::to_string(result.sent_all) +
+                     " all_bytes_back=" + std::to_string(result.all_bytes_back) +
+                     " stalled=" + (result.stalled.empty() ? "-" : result.stalled) +
+                     " all_connected_ms=" + std::to_string(static_cast<long>(result.all_connected_ms)) +
                      " all_echoed_ms=" + std::to_string(static_cast<long>(result.all_echoed_ms)) + " total_ms=" +
                      std::to_string(static_cast<long>(result.total_ms)) + " edge_hwm_kib=" + std::to_string(edge_hwm) +
                      " connector_hwm_kib=" + std::to_string(connector_hwm) + " edge_rss_after_kib=" +

@@ -19,8 +19,13 @@
 #   tests/tools/combined_flood_acceptance.sh BUILD_DIR            (20 s of floods, RSS 15 s after)
 #   tests/tools/combined_flood_acceptance.sh BUILD_DIR --short    (CTest: 8 s of lighter floods, RSS 4 s after)
 #
-# RATE=N sets the handshake flood's Initials per second (default 20,000;
-# 2,000 in --short). FLOODS="handshake connections slowloris guessers" (the default: all) runs
+# RATE=N sets the handshake flood's Initials per second (default 10,000;
+# 2,000 in --short). 10,000, not 20,000: on the 2-core development host,
+# shared and at load 10-13, the flooder itself (~25% of a core at 20,000/s)
+# got too little CPU to send 20,000/s in 5 of 10 runs (3 of those also
+# missed a legitimate client's check); at 10,000/s 3 of 3 runs passed at
+# that load. RATE=20000 passed the other 5 of those 10, the one full run at
+# load 6, and 5 of 5 handshake-only runs (FLOODS=handshake) at load 6-9. FLOODS="handshake connections slowloris guessers" (the default: all) runs
 # only those named, to tell which one costs what. Every process it starts is
 # stopped on exit.
 set -euo pipefail
@@ -29,9 +34,9 @@ build=$(cd "${1:?usage: $0 BUILD_DIR [--short]}" && pwd)
 if [[ ${2:-} == --short ]]; then
   # Lighter floods and a 5 s probe timeout: CTest runs on busy machines,
   # where the flooders' own CPU would starve the edge (the full run is strict).
-  seconds=8 after_wait=4 rate=2000 probes=5 idle_count=300 inflight=32 probe_timeout=5000
+  seconds=8 after_wait=4 rate=2000 probes=5 idle_count=300 inflight=32 probe_timeout=5000 short=1
 else
-  seconds=20 after_wait=15 rate=20000 probes=15 idle_count=1000 inflight=256 probe_timeout=2000
+  short=0 seconds=20 after_wait=15 rate=10000 probes=15 idle_count=1000 inflight=256 probe_timeout=2000
 fi
 rate=${RATE:-$rate}
 # Bounds. The edge's RSS at peak: idle + 64 MiB (the handshake guard's and
@@ -162,17 +167,37 @@ guess_loop() {  # N: wrong-token connectors from 127.0.0.3, one after another, u
     echo "$runs" > "$dir/guesser$n.runs"
   done
 }
-watch_rss() {  # peak RSS every 200 ms into FILE
-  local peak=0 r
+# The edge's QUIC socket in /proc/net/udp: "BYTES_QUEUED DROPS". The
+# queue is what every datagram, a connector's too, waits behind: when the
+# edge cannot read as fast as the flood comes, it grows to the 24 MiB
+# receive buffer and each round trip waits for it (seconds), then drops.
+quic_queue() {
+  local hex drops
+  read -r hex drops < <(awk -v port="$(printf '%04X' "$quic")" '$2 ~ ":" port "$" {split($5, q, ":"); print q[2], $NF; exit}' /proc/net/udp)
+  echo "$(( 16#${hex:-0} )) ${drops:-0}"
+}
+watch_rss() {  # peak RSS and peak socket queue every 200 ms into FILE and FILE.queue
+  local peak=0 r queue_peak=0 queued drops
   while kill -0 "$edge" 2>/dev/null; do
     r=$(rss_kib "$edge"); (( r > peak )) && peak=$r
-    echo "$peak" > "$1"; sleep 0.2
+    read -r queued drops < <(quic_queue) || true
+    (( ${queued:-0} > queue_peak )) && queue_peak=$queued
+    echo "$(now_ms) ${queued:-0} ${drops:-0}" >> "$dir/queue.series"  # kept with the logs: when it grew
+    # Replaced, not rewritten: a reader never sees the file empty.
+    echo "$peak" > "$1.new"; mv "$1.new" "$1"
+    echo "$queue_peak" > "$1.queue.new"; mv "$1.queue.new" "$1.queue"
+    sleep 0.2
   done
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, in clock ticks
+# Times the edge's threads went to sleep and were woken: under a flood the
+# cost of each wake-up (a context switch) outweighs the work on a datagram.
+wakeups() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
 watch_rss "$dir/peak" & watcher=$!; pids+=($watcher)
 cpu_before=$(cpu_ticks "$edge")
+wakeups_before=$(wakeups "$edge")
+read -r _ drops_before < <(quic_queue) || true
 end=$(( $(date +%s) + seconds ))
 if runs handshake; then
   "$flood" --target "127.0.0.1:$quic" --rate "$rate" --duration "${seconds}s" --sources 1024 > "$dir/hsflood.out" 2> "$dir/hsflood.err" &
@@ -203,20 +228,28 @@ for n in 1 2 3 4; do [[ -e $dir/guesser$n.pid ]] && kill "$(cat "$dir/guesser$n.
 if runs connections; then wait_line "$dir/connflood.out" '^attempts=' 30 > /dev/null || true; fi
 if runs slowloris; then wait_line "$dir/idle.out" '^attempted=' 30 > /dev/null || true; fi
 read -r peak < "$dir/peak"
+read -r queue_peak < "$dir/peak.queue" || queue_peak=0
+read -r _ drops_after < <(quic_queue) || true
 kill "$watcher" 2>/dev/null || true
 during_metrics=$(metrics)
 edge_cpu=$(( ($(cpu_ticks "$edge") - cpu_before) * 100 / $(getconf CLK_TCK) / seconds ))  # percent of one core
+edge_wakeups=$(( ($(wakeups "$edge") - wakeups_before) / seconds ))
 sleep "$after_wait"
 after=$(rss_kib "$edge")
 
 echo "--- floods (${seconds} s)"
-runs handshake && echo "handshake flood: $(tr '\n' ' ' < "$dir/hsflood.out")"
+if runs handshake; then
+  echo "handshake flood: $(tr '\n' ' ' < "$dir/hsflood.out")"
+  achieved=$(awk '$1 == "rate" {print $2}' "$dir/hsflood.out")
+  echo "handshake flood reached ${achieved:-0} of $rate Initials/s asked, the flooder taking $(awk '$1 == "cpu_percent" {print $2}' "$dir/hsflood.out")% of one core"
+fi
 runs connections && echo "connection flood (127.0.0.1): $(cat "$dir/connflood.out")"
 runs slowloris && echo "slowloris (127.0.0.4): $(tail -1 "$dir/idle.out")"
 runs=0; for n in 1 2 3 4; do [[ -e $dir/guesser$n.runs ]] && runs=$(( runs + $(cat "$dir/guesser$n.runs") )); done
 echo "wrong-token guessers (127.0.0.3): $runs connector processes started (4 legs each)"
 echo "--- edge"
-echo "edge CPU during the floods: ${edge_cpu}% of one core (host load: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores)"
+echo "edge CPU during the floods: ${edge_cpu}% of one core, ${edge_wakeups} wake-ups/s (host load: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores)"
+echo "edge QUIC socket: peak receive queue $(( queue_peak / 1024 )) KiB, datagrams dropped by the kernel $(( ${drops_after:-0} - ${drops_before:-0} ))"
 echo "edge RSS: idle ${idle} KiB, peak during the floods ${peak} KiB, ${after_wait} s after ${after} KiB"
 grep -E '^warren_(registrations_throttled_total|auth_failures_total|registrations_total|registrations_refused_total|public_refused_total|legs |quic_initials_total)' <<< "$during_metrics"
 value_of() { awk -v k="$1" '$1 == k {print $2}' <<< "$during_metrics"; }
@@ -241,6 +274,10 @@ runs guessers && check "wrong tokens checked from the guessing source <= $max_ch
   "(( ${failures:-0} > 0 && ${failures:-0} <= max_checked_failures ))"
 runs guessers && check "log lines about the guessing source <= $max_guesser_lines, none per attempt ($guesser_lines, $per_attempt_lines)" \
   "(( guesser_lines >= 1 && guesser_lines <= max_guesser_lines && per_attempt_lines == 0 ))"
+# The full run's figures are at the rate asked only if the flooder made it
+# (on a busy host it gets too little CPU): then lower RATE, and say so.
+(( short == 0 )) && runs handshake && check "the handshake flood reached 90% of the $rate Initials/s asked (${achieved:-0})" \
+  "(( ${achieved:-0} * 10 >= rate * 9 ))"
 runs connections && check "the public floods were refused by the edge's limits ($public_refused)" "(( public_refused > 0 ))"
 check "edge peak RSS <= idle + ${peak_bound_mib} MiB ($peak KiB, idle $idle KiB)" \
   "(( peak <= idle + peak_bound_mib * 1024 ))"

@@ -29,7 +29,8 @@ CASES = {
              "all_echoed_ms"),
 }
 # Further durations reported for a case beside its main one.
-EXTRA_DURATIONS = {"handshake": ["both_legs_ms"], "backend": ["reset_p50_ms", "down_probe_ms", "serving_again_ms"], "many": ["total_ms"]}
+EXTRA_DURATIONS = {"handshake": ["both_legs_ms"], "backend": ["reset_p50_ms", "down_probe_ms", "serving_again_ms"],
+                   "many": ["all_connected_ms", "total_ms"]}
 
 
 def percentile(values, p):
@@ -55,6 +56,9 @@ def run_trial(binary, name, seed, extra_env, timeout):
             figures = dict(re.findall(r"(\w+)=(\S+)", line))
             print("  " + line, flush=True)
     ok = code == 0 and figures.get("ok") == "1"
+    # The whole trial, process start to exit: the edge's and connector's
+    # start and registration included, which the case's own figures are not.
+    figures["trial_s"] = f"{time.monotonic() - started:.1f}"
     if not ok:
         tail = "\n".join((out + err).splitlines()[-30:])
         print(f"  trial seed={seed} FAILED (exit {code}, {time.monotonic() - started:.1f} s):\n{tail}", flush=True)
@@ -84,9 +88,13 @@ def main():
             timeout = 60 + max(25, args.connections // 100)
         print(f"== {key}: {name} ({args.trials} trials)", flush=True)
         ok_count, durations, hwm = 0, {}, {"edge_hwm_kib": 0, "connector_hwm_kib": 0}
+        trial_seconds = []
         for i in range(args.trials):
             ok, figures = run_trial(binary, name, args.first_seed + i, extra_env, timeout)
             ok_count += ok
+            trial_seconds.append(float(figures["trial_s"]))
+            print(f"  trial {i + 1}/{args.trials} seed={args.first_seed + i} {'ok' if ok else 'FAILED'} in "
+                  f"{figures['trial_s']} s (load {os.getloadavg()[0]:.1f})", flush=True)
             for field in [main_duration] + EXTRA_DURATIONS.get(key, []):
                 if ok and field in figures:
                     durations.setdefault(field, []).append(float(figures[field]))
@@ -95,6 +103,7 @@ def main():
         parts = [f"{key}: {ok_count}/{args.trials} ok"]
         for field, values in durations.items():
             parts.append(f"{field} p50 {percentile(values, 50):.0f} p99 {percentile(values, 99):.0f}")
+        parts.append(f"trial wall time p50 {percentile(trial_seconds, 50):.1f} s max {max(trial_seconds):.1f} s")
         parts.append(f"peak RSS edge {hwm['edge_hwm_kib'] / 1024:.1f} MiB, connector "
                      f"{hwm['connector_hwm_kib'] / 1024:.1f} MiB")
         summary.append("; ".join(parts))

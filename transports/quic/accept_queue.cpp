@@ -85,7 +85,19 @@ std::shared_ptr<PacketSink> AcceptQueue::accept(const udp::endpoint& from, const
   auto verdict = guard_.on_initial(from.address(), validated, as_duration(now));
   if (verdict != InitialVerdict::accept) {
     if (!validated) counters_.unvalidated_received += len;
-    if (verdict == InitialVerdict::retry) {
+    // Rationed only while the edge looks flooded: with retry = "always" and
+    // ordinary traffic every client gets its Retry.
+    bool flooded = guard_.initial_rate(as_duration(now)) > static_cast<double>(guard_.limits().retry_above_rate);
+    if (verdict == InitialVerdict::retry && flooded && !retry_limiter_.allow(from.address(), as_duration(now))) {
+      ++counters_.retries_limited;
+      note(
+          "retry_limit",
+          [&] {
+            return "Initials dropped without a Retry: their source had used its Retry budget (last from " +
+                   from.address().to_string() + ")";
+          },
+          as_duration(now));
+    } else if (verdict == InitialVerdict::retry) {
       note(
           "retry",
           [&] {

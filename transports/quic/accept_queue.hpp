@@ -36,7 +36,23 @@ struct AcceptCounters {
   std::uint64_t resets_sent = 0;
   std::uint64_t resets_limited = 0;
   std::uint64_t reset_bytes = 0;
+  /// Tokenless Initials the guard wanted a Retry for, dropped instead: their
+  /// source (or everyone) had used its Retry budget (retry_limits).
+  std::uint64_t retries_limited = 0;
 };
+
+/// Retry packets under a flood, per source and in total. A client needs
+/// one Retry per connection it starts (a connector's legs, a NAT's clients),
+/// so a source that sends a few Initials always gets its answer; a source
+/// that sends them by the thousand (or a spoofer, which never uses the token)
+/// has the rest dropped before any crypto or send. 65,536 slots: a quiet
+/// source shares both its slots with flooders only when tens of thousands
+/// of sources flood at once.
+inline constexpr ResetLimits retry_limits{.per_source_burst = 8,
+                                          .per_source_per_second = 2,
+                                          .total_burst = 2000,
+                                          .total_per_second = 10000,
+                                          .slots = 65536};
 
 class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
  public:
@@ -81,6 +97,7 @@ class AcceptQueue : public std::enable_shared_from_this<AcceptQueue> {
   std::shared_ptr<ServerCredentials> credentials_;
   StatelessReset::Ptr reset_;
   ResetLimiter reset_limiter_;
+  ResetLimiter retry_limiter_{retry_limits};
   ConnectionLimits limits_;
   sdk::Logger& logger_;
   HandshakeGuard guard_;

@@ -59,7 +59,10 @@ sdk::ListenerStats QuicListener::stats() const {
   const char* initials_help = "Client first Initial packets, by what the listener did with them.";
   return {
       metric("quic_initials_total", initials_help, Kind::counter, verdicts.accepted, {{"verdict", "accept"}}),
-      metric("quic_initials_total", initials_help, Kind::counter, verdicts.retried, {{"verdict", "retry"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, verdicts.retried - counters.retries_limited,
+             {{"verdict", "retry"}}),
+      metric("quic_initials_total", initials_help, Kind::counter, counters.retries_limited,
+             {{"verdict", "retry_limited"}}),
       metric("quic_initials_total", initials_help, Kind::counter, verdicts.global_cap, {{"verdict", "global_cap"}}),
       metric("quic_initials_total", initials_help, Kind::counter, verdicts.source_cap, {{"verdict", "source_cap"}}),
       metric("quic_initials_total", initials_help, Kind::counter, counters.invalid_tokens,

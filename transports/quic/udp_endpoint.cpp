@@ -122,19 +122,26 @@ void UdpEndpoint::drain() {
         if (!route(slot.from, data, size, now)) unrouted_.push_back({&slot.from, data, size});
       }
     }
+    // Charged in CPU time: on a busy host the wall clock would also count
+    // the time the scheduler gave to other processes. Read once per read
+    // (at most rx_slots datagrams), not per datagram: the thread's CPU clock
+    // is a system call, which cost as much as dropping an Initial.
+    bool charging = false;
+    std::chrono::nanoseconds cpu_before{};
     for (const auto& datagram : unrouted_) {
       if (!reset_tokens_.empty() && route_reset(*datagram.from, datagram.data, datagram.len, now)) continue;
       if (!acceptor_) continue;  // a dialing endpoint: nobody to offer them to
-      if (!accept_budget_.allows(std::chrono::nanoseconds(now_ns()))) {
+      if (!accept_budget_.allows(std::chrono::nanoseconds(now))) {
         ++unrouted_shed_;
         continue;
       }
-      // Charged in CPU time: on a busy host the wall clock would also count
-      // the time the scheduler gave to other processes.
-      auto cpu_before = thread_cpu_time();
+      if (!charging) {
+        charging = true;
+        cpu_before = thread_cpu_time();
+      }
       accept(*datagram.from, datagram.data, datagram.len, now);
-      accept_budget_.charge(thread_cpu_time() - cpu_before);
     }
+    if (charging) accept_budget_.charge(thread_cpu_time() - cpu_before);
     // Fewer than asked for: the socket was empty when the kernel answered.
     // Anything arriving since is a new readiness edge for wait_readable(),
     // so no read is spent learning EAGAIN.
