@@ -1,14 +1,64 @@
 #include "core/edge/replayable_stream.hpp"
 
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstring>
+#include <mutex>
 #include <span>
 
 namespace warren::core {
 
 using boost::asio::error::operation_aborted;
+
+/// The live ReplayCores of one execution context. Shared with the cores, so
+/// that one outliving its context still finds it when it is destroyed.
+struct ParkedCores {
+  std::mutex mutex;
+  std::set<ReplayCore*> cores;
+
+  /// Drops every core's kept handlers. Dropping them may destroy other
+  /// cores (a splice's last owner was a handler), which leave the set on
+  /// their own: hence one at a time, without the lock.
+  void shutdown() {
+    std::unique_lock lock(mutex);
+    while (!cores.empty()) {
+      auto* core = *cores.begin();
+      cores.erase(cores.begin());
+      auto keep = core->weak_from_this().lock();
+      if (!keep) continue;  // being destroyed
+      lock.unlock();
+      core->drop_handlers();
+      keep.reset();
+      lock.lock();
+    }
+  }
+};
+
+namespace {
+
+/// Asio destroys the handlers of its own pending operations when their
+/// io_context shuts down; this service does the same for the handlers a
+/// ReplayCore keeps (see ReplayCore::parked_).
+class ParkedCoresService final : public boost::asio::execution_context::service {
+ public:
+  static inline boost::asio::execution_context::id id;
+  explicit ParkedCoresService(boost::asio::execution_context& context) : service(context) {}
+  const std::shared_ptr<ParkedCores> cores = std::make_shared<ParkedCores>();
+
+ private:
+  void shutdown() override { cores->shutdown(); }
+};
+
+std::shared_ptr<ParkedCores> parked_cores_of(const sdk::ByteStream::executor_type& executor) {
+  auto& context = boost::asio::query(executor, boost::asio::execution::context);
+  return boost::asio::use_service<ParkedCoresService>(context).cores;
+}
+
+}  // namespace
 
 ReplayableStream::ReplayableStream(executor_type executor, ReplayLimits limits, sdk::TimePoint now, ReplayHooks hooks)
     : core_(std::make_shared<ReplayCore>(std::move(executor), limits, now, std::move(hooks))) {}
@@ -27,7 +77,18 @@ void ReplayableStream::async_write_some_impl(boost::asio::const_buffer buffer, s
 
 ReplayCore::ReplayCore(sdk::ByteStream::executor_type executor, ReplayLimits limits, sdk::TimePoint now,
                        ReplayHooks hooks)
-    : executor_(std::move(executor)), state_(limits, now), hooks_(std::move(hooks)) {}
+    : executor_(std::move(executor)),
+      parked_(parked_cores_of(executor_)),
+      state_(limits, now),
+      hooks_(std::move(hooks)) {
+  std::lock_guard lock(parked_->mutex);
+  parked_->cores.insert(this);
+}
+
+ReplayCore::~ReplayCore() {
+  std::lock_guard lock(parked_->mutex);
+  parked_->cores.erase(this);
+}
 
 bool ReplayCore::waiting_on(LegId leg) const {
   return state_.phase() == ReplayState::Phase::waiting && state_.leg() == leg && inner_;
@@ -81,6 +142,17 @@ void ReplayCore::close() {
   aborted_ = true;
   ++generation_;
   inner_.reset();  // a reset unless the splice half-closed it first
+  read_handler_.reset();
+  write_handler_.reset();
+}
+
+void ReplayCore::drop_handlers() {
+  aborted_ = true;
+  ++generation_;
+  // Moved out first: destroying them may destroy the splice and the stream
+  // (the caller keeps this core alive).
+  auto read = std::move(read_handler_);
+  auto write = std::move(write_handler_);
   read_handler_.reset();
   write_handler_.reset();
 }

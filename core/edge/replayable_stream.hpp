@@ -48,6 +48,7 @@ struct ReplayHooks {
 };
 
 class ReplayCore;
+struct ParkedCores;
 
 class ReplayableStream final : public sdk::ByteStream {
  public:
@@ -74,6 +75,9 @@ class ReplayableStream final : public sdk::ByteStream {
 class ReplayCore : public std::enable_shared_from_this<ReplayCore> {
  public:
   ReplayCore(sdk::ByteStream::executor_type executor, ReplayLimits limits, sdk::TimePoint now, ReplayHooks hooks);
+  ~ReplayCore();
+  ReplayCore(const ReplayCore&) = delete;
+  ReplayCore& operator=(const ReplayCore&) = delete;
 
   /// The result of opening the first stream (or of a reopen).
   void dispatched(sdk::error_code ec, Dispatch dispatch);
@@ -87,12 +91,16 @@ class ReplayCore : public std::enable_shared_from_this<ReplayCore> {
 
  private:
   friend class ReplayableStream;
+  friend struct ParkedCores;
 
   void read(boost::asio::mutable_buffer buffer, sdk::ReadHandler handler);
   void write(boost::asio::const_buffer buffer, sdk::WriteHandler handler);
   void shutdown_send();
   void abort();
   void close();
+  /// The executor's context shut down: the splice's handlers kept here are
+  /// destroyed, as Asio destroys those of its own pending operations.
+  void drop_handlers();
 
   void issue_read();
   void try_write();
@@ -106,6 +114,11 @@ class ReplayCore : public std::enable_shared_from_this<ReplayCore> {
   void complete_write(sdk::error_code ec, std::size_t n);
 
   sdk::ByteStream::executor_type executor_;
+  /// Each handler kept below owns the splice, which owns the ReplayableStream
+  /// that owns this core: a cycle only completing the handler breaks. These
+  /// are the cores to break it for when the io_context shuts down with the
+  /// splice still running (an edge stopped with a connection unanswered).
+  std::shared_ptr<ParkedCores> parked_;
   ReplayState state_;
   ReplayHooks hooks_;
   sdk::ByteStreamPtr inner_;

@@ -303,3 +303,37 @@ TEST_CASE("a stream header goes out alone when the client has sent nothing yet",
   CHECK(read_exactly(4) == "late");
   CHECK(writes == std::vector<std::string>{"HDR1", "late"});
 }
+
+TEST_CASE("a splice over an unanswered stream is freed with its io_context, as when an edge stops", "[edge][replay]") {
+  // The splice's pending read is kept by the stream until the connector
+  // answers, and that handler owns the splice: destroying the io_context
+  // must break the cycle, as it destroys Asio's own pending handlers.
+  auto alive = std::make_shared<int>(0);
+  std::weak_ptr<int> splice_alive = alive;
+  {
+    boost::asio::io_context io;
+    auto [client, public_side] = stream_pair(io);
+    ReplayHooks hooks;
+    hooks.reopen = [](const std::set<LegId>&, DispatchHandler) {};
+    auto tunnel = std::make_unique<ReplayableStream>(io.get_executor(), ReplayLimits{}, sdk::Clock::now(), hooks);
+    auto core = tunnel->core();
+    splice(std::move(public_side), std::move(tunnel), {}, [alive = std::move(alive)](const SpliceResult&) {});
+    std::unique_ptr<UnixStream> connector_end;
+    SECTION("no stream open yet") {}
+    SECTION("the stream open, its reply not arrived") {
+      auto [edge_end, far_end] = stream_pair(io);
+      connector_end = std::move(far_end);
+      core->dispatched({}, Dispatch{1, std::move(edge_end), true, bytes_of("HDR1")});
+      std::string got(4, '\0');
+      bool read = false;
+      boost::asio::async_read(*connector_end, boost::asio::buffer(got),
+                              [&](sdk::error_code, std::size_t) { read = true; });
+      REQUIRE(run_until(io, [&] { return read; }));
+      CHECK(core->waiting_on(1));
+    }
+    io.restart();
+    io.poll();
+    REQUIRE_FALSE(splice_alive.expired());
+  }
+  CHECK(splice_alive.expired());
+}

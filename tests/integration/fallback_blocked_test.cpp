@@ -17,6 +17,7 @@
 
 #include "loopback_services.hpp"
 #include "netns_tunnel.hpp"
+#include "time_scale.hpp"
 #include "tunnel_fixture.hpp"
 
 #include <catch2/catch.hpp>
@@ -103,11 +104,11 @@ void blocked_from_the_start(Block block) {
   WARN("UDP " << describe(block) << ": the first leg registered over http2 " << first_took.count()
               << " ms after the connector started, both " << both_took.count() << " ms");
   // The connector registers (is ready) within the handshake timeout + 2 s.
-  CHECK(first_took <= kHandshakeTimeout + 2s);
+  CHECK(first_took <= kHandshakeTimeout + scaled(2s));
   // Each leg has its own fallback state: leg 1 starts on quic after leg 0
   // registered and pays its own verdict, at once for EPERM, one handshake
   // timeout for silence.
-  CHECK(both_took <= (block == Block::connector_out ? 2s : 2 * kHandshakeTimeout + 2s));
+  CHECK(both_took <= (block == Block::connector_out ? scaled(2s) : 2 * kHandshakeTimeout + scaled(2s)));
   CHECK(legs_registered_over(*net, kAdminPort, "http2") == 2);
   CHECK(dropped(*net, block) > 0);
   std::string cause = block == Block::connector_out ? "sendmsg: Operation not permitted" : "no reply to any Initial";

@@ -3,6 +3,7 @@
 // cuts nothing, and a requested public port is granted or refused aloud.
 
 #include "loopback_services.hpp"
+#include "time_scale.hpp"
 #include "trickle_client.hpp"
 #include "tunnel_fixture.hpp"
 
@@ -55,7 +56,7 @@ TEST_CASE("an idle connector stops within a second of SIGTERM, exit 0, without a
   INFO(log);
   REQUIRE(code);
   CHECK(*code == 0);
-  CHECK(took < 1s);
+  CHECK(took < scaled(1s));
   CHECK(warnings(log).empty());
 }
 
@@ -175,7 +176,7 @@ TEST_CASE("when the grace period ends first, the connector cuts the open stream,
   REQUIRE(code);
   CHECK(*code == 0);  // the grace ended as configured
   CHECK(took >= 1900ms);
-  CHECK(took < 5s);
+  CHECK(took < scaled(5s));
   CHECK_THAT(log, Catch::Contains("grace period of 2s is over: cutting 1 open stream(s)"));
   CHECK_FALSE(client.finished_cleanly());
 }

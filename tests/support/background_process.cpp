@@ -1,6 +1,7 @@
 #include "background_process.hpp"
 
 #include "sanitizer_report.hpp"
+#include "time_scale.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -72,7 +73,7 @@ bool BackgroundProcess::read_more(std::chrono::milliseconds timeout) {
 
 std::optional<std::smatch> BackgroundProcess::wait_for_line(const std::regex& pattern,
                                                             std::chrono::milliseconds deadline) {
-  auto until = std::chrono::steady_clock::now() + deadline;
+  auto until = std::chrono::steady_clock::now() + scaled(deadline);
   std::size_t next = 0;
   for (;;) {
     for (; next < lines_.size(); ++next) {
@@ -93,7 +94,7 @@ std::optional<std::smatch> BackgroundProcess::wait_for_line(const std::regex& pa
 std::optional<int> BackgroundProcess::wait_exit(std::chrono::milliseconds deadline) {
   if (exit_code_) return exit_code_;
   if (pid_ <= 0) return std::nullopt;
-  auto until = std::chrono::steady_clock::now() + deadline;
+  auto until = std::chrono::steady_clock::now() + scaled(deadline);
   for (;;) {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);

@@ -19,8 +19,9 @@ class BackgroundProcess {
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
-  /// The first stdout line matching `pattern` (read since the start), or
-  /// nullopt after `deadline` or when the program closed stdout.
+  /// Every deadline here is stretched by WARREN_TEST_TIME_SCALE (time_scale.hpp:
+  /// slower under sanitizers). The first stdout line matching `pattern` (read
+  /// since the start), or nullopt after `deadline` or when the program closed stdout.
   std::optional<std::smatch> wait_for_line(const std::regex& pattern, std::chrono::milliseconds deadline);
   /// Every stdout line read so far.
   const std::vector<std::string>& lines() const { return lines_; }

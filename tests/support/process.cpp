@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include "sanitizer_report.hpp"
+#include "time_scale.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -52,7 +53,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   }
 
   ProcessResult result;
-  auto until = std::chrono::steady_clock::now() + deadline;
+  auto until = std::chrono::steady_clock::now() + scaled(deadline);
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_fds = 2;

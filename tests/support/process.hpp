@@ -17,7 +17,8 @@ struct ProcessResult {
 };
 
 /// Runs `argv` (argv[0] is a path) with `env_overrides` ("NAME=value") added
-/// to the environment, waiting at most `deadline`.
+/// to the environment, waiting at most `deadline` (stretched by
+/// WARREN_TEST_TIME_SCALE: time_scale.hpp).
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds deadline = std::chrono::seconds(30),
                           const std::vector<std::string>& env_overrides = {});

@@ -55,7 +55,7 @@ TEST_CASE("the canary reports a leak and a heap overflow and exits with the sani
   for (const char* mode : {"leak", "overflow"}) {
     INFO(mode);
     auto result =
-        test::run_process({"/bin/sh", "-c", "\"$0\" \"$1\" 2>&1; echo \"exit=$?\"", canary(), mode}, test::scaled(20s));
+        test::run_process({"/bin/sh", "-c", "\"$0\" \"$1\" 2>&1; echo \"exit=$?\"", canary(), mode}, 20s);
     CHECK(result.exit_code == 0);
     CHECK(test::sanitizer_report(result.out));
     CHECK_THAT(result.out, Catch::Contains("exit=" + std::to_string(test::kSanitizerExitCode)));
@@ -64,18 +64,18 @@ TEST_CASE("the canary reports a leak and a heap overflow and exits with the sani
 
 // Below, nothing but the helper can fail the case: it passes only if it did.
 TEST_CASE("a leak in a child that run_process runs fails the test", "[!shouldfail]") {
-  test::run_process({canary(), "leak"}, test::scaled(20s));
+  test::run_process({canary(), "leak"}, 20s);
 }
 
 TEST_CASE("a heap overflow in a child that run_process runs fails the test", "[!shouldfail]") {
-  test::run_process({canary(), "overflow"}, test::scaled(20s));
+  test::run_process({canary(), "overflow"}, 20s);
 }
 
 TEST_CASE("a leak reported as a BackgroundProcess exits after the test's SIGTERM fails the test", "[!shouldfail]") {
   auto stderr_file = std::filesystem::temp_directory_path() / ("warren-canary-" + std::to_string(getpid()) + ".err");
   {
     test::BackgroundProcess child({canary(), "leak-on-term"}, stderr_file);
-    child.wait_for_line(std::regex("^ready$"), test::scaled(10s));
+    child.wait_for_line(std::regex("^ready$"), 10s);
     // The test never looks at the exit code; the destructor stops the child
     // with SIGTERM and must find the leak report on its own.
   }

@@ -2,6 +2,8 @@
 // Two connected ByteStreams over a unix socket pair: a real kernel stream
 // with backpressure and half-close, and no ports.
 
+#include "time_scale.hpp"
+
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -32,11 +34,11 @@ inline std::pair<std::unique_ptr<TcpStream>, std::unique_ptr<TcpStream>> tcp_pai
   return {std::make_unique<TcpStream>(std::move(a)), std::make_unique<TcpStream>(std::move(b))};
 }
 
-/// Runs `io` until `done()` or a 10 s deadline; false on the deadline.
+/// Runs `io` until `done()` or a 10 s deadline (scaled: time_scale.hpp); false on the deadline.
 template <typename Done>
 bool run_until(boost::asio::io_context& io, Done done) {
   io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
   while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(50));
   return done();
 }

@@ -4,6 +4,9 @@
 // WARREN_TEST_TIME_SCALE=3) a handshake or a process start takes 2-3x longer,
 // while what a bound checks ("at once, not after the 5 s timeout") still
 // holds. Lower bounds ("it waited for the timeout") are never scaled.
+// Applied where tests wait: BackgroundProcess::wait_for_line/wait_exit/stop,
+// run_process and run_until (stream_pair.hpp) scale the deadline they are
+// given, so a test passes plain durations to them.
 
 #include <chrono>
 #include <cstdlib>
