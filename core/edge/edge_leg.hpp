@@ -32,6 +32,10 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   /// packet instead of two, and no loop pass between them. It counts as
   /// opened for the Unregister ack from here.
   void open_data_stream(sdk::StreamHandler ready);
+  /// The edge drains this leg (a reload removed its tunnel or listener): no
+  /// new streams; the connection closes once its streams end or `grace`
+  /// passes (EdgeLegEngine::handle_edge_drain).
+  void drain(sdk::Duration grace);
 
   LegId id() const { return id_; }
   /// The connector answers each data stream with a StreamReply (both sides agreed at registration).
