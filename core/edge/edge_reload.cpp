@@ -116,7 +116,8 @@ void EdgeServer::remove_tunnel(const std::string& id) {
 
 void EdgeServer::add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome) {
   if (!registry_.add_tunnel(tunnel)) {
-    outcome.errors.push_back("tunnel '" + tunnel.id + "' cannot be added: a quick tunnel has that id; restart the edge");
+    outcome.errors.push_back("tunnel '" + tunnel.id +
+                             "' cannot be added: a quick tunnel has that id; restart the edge");
     log().error("{}", outcome.errors.back());
     return;
   }
@@ -138,9 +139,10 @@ void EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& out
   auto was = change.old_public_port ? std::to_string(*change.old_public_port) : std::string("(assigned)");
   auto next = change.entry.public_port ? std::to_string(*change.entry.public_port) : std::string("(assigned)");
   if (registered) {
-    log().warn("reload: tunnel '{}': public_port {} -> {} needs a restart: its connectors were told the address "
-               "they serve; it stays on {}",
-               id, was, next, it != public_listeners_.end() ? std::to_string(it->second->local_endpoint().port()) : was);
+    log().warn(
+        "reload: tunnel '{}': public_port {} -> {} needs a restart: its connectors were told the address "
+        "they serve; it stays on {}",
+        id, was, next, it != public_listeners_.end() ? std::to_string(it->second->local_endpoint().port()) : was);
     return;
   }
   // No leg has registered: nobody was told the old port.

@@ -2,8 +2,9 @@
 // (core/edge/edge_reload_plan.hpp): tunnels added, removed and changed,
 // listeners added and removed, [edge] keys applied or needing a restart.
 
-#include "core/config/toml_tree.hpp"
 #include "core/edge/edge_reload_plan.hpp"
+
+#include "core/config/toml_tree.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -133,9 +134,8 @@ TEST_CASE("reload plan: [edge] keys are applied or need a restart, each named wi
                            "max_tunnels = 7\npublic_host = \"0.0.0.0\"\ngrace_period = \"5s\"\n"
                            "max_connections_per_source = 3\n"));
   auto plan = diff_edge_config(read(base), fresh);
-  CHECK(plan.settings_applied ==
-        std::vector<std::string>{"public_ports: \"20000-20999\" -> \"21000-21099\"", "max_tunnels: 1000 -> 7",
-                                 "grace_period: 30s -> 5s"});
+  CHECK(plan.settings_applied == std::vector<std::string>{"public_ports: \"20000-20999\" -> \"21000-21099\"",
+                                                          "max_tunnels: 1000 -> 7", "grace_period: 30s -> 5s"});
   CHECK(plan.needs_restart == std::vector<std::string>{"id: \"edge-a\" -> \"edge-b\"",
                                                        "public_host: \"127.0.0.1\" -> \"0.0.0.0\"",
                                                        "max_connections_per_source: 256 -> 3"});

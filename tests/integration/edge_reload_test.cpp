@@ -60,7 +60,8 @@ struct ReloadEdge {
     temp += ".new";
     std::ofstream(temp) << "[edge]\nid = \"edge-reload\"\nstate_dir = \"state\"\npublic_host = \"127.0.0.1\"\n"
                         << "heartbeat_interval = \"200ms\"\ngrace_period = \"20s\"\n\n"
-                        << "[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:0\"\n\n" << more_listen << tunnels;
+                        << "[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:0\"\n\n"
+                        << more_listen << tunnels;
     std::filesystem::rename(temp, file);
   }
   /// Sends SIGHUP and returns what the edge logged for it, once it logged
@@ -71,17 +72,20 @@ struct ReloadEdge {
     auto until = std::chrono::steady_clock::now() + 10s;
     for (;;) {
       auto text = process->stderr_text().substr(before);
-      if (text.find("reload of ") != std::string::npos || text.find("reload refused") != std::string::npos)
-        return text;
+      if (text.find("reload of ") != std::string::npos || text.find("reload refused") != std::string::npos) return text;
       if (std::chrono::steady_clock::now() >= until) FAIL("no reload logged:\n" << text);
       std::this_thread::sleep_for(20ms);  // polling a log file for a line, with a deadline
     }
   }
   Connector connector(const std::string& name, const std::string& id, const std::string& token, std::uint16_t backend,
                       std::uint16_t edge_port = 0) {
-    return Connector(dir.path, {.tunnel_id = id, .token = token, .pin = pin,
+    return Connector(dir.path, {.tunnel_id = id,
+                                .token = token,
+                                .pin = pin,
                                 .edge_port = edge_port ? edge_port : quic_port,
-                                .backend_port = backend, .ha_connections = 1, .name = name});
+                                .backend_port = backend,
+                                .ha_connections = 1,
+                                .name = name});
   }
 };
 
@@ -111,8 +115,10 @@ class Held {
       if (::poll(&p, 1, 100) <= 0) continue;
       if (sent < data.size()) {
         auto w = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-        if (w > 0) sent += static_cast<std::size_t>(w);
-        else if (w < 0 && errno != EAGAIN && errno != ENOTCONN) return false;
+        if (w > 0)
+          sent += static_cast<std::size_t>(w);
+        else if (w < 0 && errno != EAGAIN && errno != ENOTCONN)
+          return false;
       }
       auto n = ::recv(fd_, buffer.data(), buffer.size(), 0);
       if (n == 0) return false;
@@ -145,7 +151,8 @@ TEST_CASE("a SIGHUP that adds a tunnel leaves a 20 MiB transfer through another 
   REQUIRE(web_connector.wait_registered(15s));
 
   auto data = random_bytes(20u << 20, 42);
-  std::vector<std::uint8_t> first(data.begin(), data.begin() + (10 << 20)), second(data.begin() + (10 << 20), data.end());
+  std::vector<std::uint8_t> first(data.begin(), data.begin() + (10 << 20)),
+      second(data.begin() + (10 << 20), data.end());
   Held transfer(web_port);
   REQUIRE(transfer.round(first));
 
@@ -176,8 +183,8 @@ TEST_CASE("an invalid config on SIGHUP changes nothing: errors as FILE:LINE:COL,
   // A syntax error: the line of the broken header.
   edge.write(web + "[[tunnels]\nid = \"api\"\n");
   auto log = edge.reload();
-  CHECK(std::regex_search(log, std::regex(std::regex_replace(edge.file.string(), std::regex(R"([.\-])"), R"(\$&)") +
-                                          R"(:\d+:\d+: )")));
+  CHECK(std::regex_search(
+      log, std::regex(std::regex_replace(edge.file.string(), std::regex(R"([.\-])"), R"(\$&)") + R"(:\d+:\d+: )")));
   CHECK_THAT(log, Catch::Contains("reload refused: " + edge.file.string() + " has 1 error; the running config stays"));
   // A key no schema knows, in an otherwise valid tunnel B.
   edge.write(web + tunnel("api", "token = \"a\"\ntokn = \"typo\"", api_port));
