@@ -203,7 +203,7 @@ TEST_CASE("an invalid config on SIGHUP changes nothing: errors as FILE:LINE:COL,
   CHECK(echo_round_trip(web_port, bytes("a new connection")) == bytes("a new connection"));
 }
 
-TEST_CASE("a SIGHUP that removes a tunnel drains its stream, then its connector loses it; the other keeps flowing",
+TEST_CASE("a SIGHUP that removes a tunnel drains its stream, then its connector loses it while the other keeps flowing",
           "[reload]") {
   EchoServer echo;
   auto web_port = free_tcp_port(), api_port = free_tcp_port();
@@ -267,7 +267,7 @@ TEST_CASE("rotating a tunnel's tokens by SIGHUP: the new one registers, the old 
   for (int i = 0; i < 4; ++i) CHECK(echo_round_trip(web_port, bytes("spread over both")) == bytes("spread over both"));
 }
 
-TEST_CASE("a [[listen]] added by SIGHUP takes connectors; removed, it drains their legs while streams finish",
+TEST_CASE("a listener added by SIGHUP takes connectors, and removed it drains their legs while streams finish",
           "[reload]") {
   EchoServer echo;
   auto web_port = free_tcp_port(), second = free_tcp_port();
