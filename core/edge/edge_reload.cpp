@@ -39,11 +39,16 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   reload_certificate(outcome);
   for (const auto& id : plan.tunnels_removed) remove_tunnel(id);
   for (const auto& tunnel : plan.tunnels_added) add_tunnel(tunnel, outcome);
+  std::vector<const TunnelChange*> port_kept;
   for (const auto& change : plan.tunnels_changed) {
     if (!registry_.update_tunnel(change.entry)) continue;
-    if (change.public_port) move_public_port(change, outcome);
+    if (change.public_port && !move_public_port(change, outcome)) port_kept.push_back(&change);
   }
   config_.tunnels = fresh.tunnels;
+  // A public_port that needs a restart stays what runs: the next reload names it again.
+  for (const auto* change : port_kept)
+    for (auto& t : config_.tunnels)
+      if (t.id == change->entry.id) t.public_port = change->old_public_port;
   // From the last, so the indexes of those before stay valid.
   for (auto i = plan.listeners_removed.rbegin(); i != plan.listeners_removed.rend(); ++i) remove_listener(*i);
   bool used = false;
@@ -53,6 +58,7 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   // What runs: a listener that did not open is tried again by the next reload.
   config_.listen = listening_;
   outcome.changes = plan.lines().size() + plan.listeners_added.size() + plan.listeners_removed.size();
+  for (const auto& change : plan.tunnels_changed) outcome.changes += change.public_port ? 1 : 0;
   log().info("reload of {} done: {} change(s){}", fresh.file.string(), outcome.changes,
              outcome.ok() ? "" : ", " + std::to_string(outcome.errors.size()) + " not applied (see above)");
   return outcome;
@@ -131,7 +137,7 @@ void EdgeServer::add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome) {
   }
 }
 
-void EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& outcome) {
+bool EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& outcome) {
   const auto& id = change.entry.id;
   auto it = public_listeners_.find(id);
   bool registered = false;
@@ -143,7 +149,7 @@ void EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& out
         "reload: tunnel '{}': public_port {} -> {} needs a restart: its connectors were told the address "
         "they serve; it stays on {}",
         id, was, next, it != public_listeners_.end() ? std::to_string(it->second->local_endpoint().port()) : was);
-    return;
+    return false;
   }
   // No leg has registered: nobody was told the old port.
   if (it != public_listeners_.end()) {
@@ -151,13 +157,14 @@ void EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& out
     public_listeners_.erase(it);
   }
   log().info("reload: tunnel '{}': public_port {} -> {}: applied (no connector had registered it)", id, was, next);
-  if (!change.entry.public_port) return;
+  if (!change.entry.public_port) return true;
   try {
     open_fixed_public_port(id, *change.entry.public_port);
   } catch (const std::exception& e) {
     outcome.errors.push_back(e.what() + std::string("; its connectors are refused until it is free"));
     log().error("{}", outcome.errors.back());
   }
+  return true;
 }
 
 void EdgeServer::remove_listener(std::size_t index) {

@@ -69,7 +69,8 @@ class EdgeServer {
   void reload_settings(const EdgeConfig& fresh, const ReloadPlan& plan);
   void remove_tunnel(const std::string& id);
   void add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome);
-  void move_public_port(const TunnelChange& change, ReloadOutcome& outcome);
+  /// False when the tunnel keeps its port until a restart (logged).
+  bool move_public_port(const TunnelChange& change, ReloadOutcome& outcome);
   void remove_listener(std::size_t index);
   bool add_listener(const ListenSection& listen, sdk::Transport& transport, ReloadOutcome& outcome);
   /// Drains `legs` (EdgeLeg::drain) for [edge] grace_period.
