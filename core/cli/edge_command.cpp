@@ -34,6 +34,30 @@ std::vector<std::string> certificate_names(const core::EdgeConfig& config) {
   return names;
 }
 
+/// SIGHUP: reads `file` again and checks it in full, plugins included, as
+/// `warren check` does; a valid one is applied (core/edge/edge_reload_plan.hpp
+/// says what changes at once and what needs a restart), an invalid one
+/// changes nothing and each error is logged as FILE:LINE:COL.
+void reload_edge(const GlobalOptions& global, const std::filesystem::path& file, boost::asio::io_context& io,
+                 core::EdgeServer& server) {
+  sdk::Diagnostics diagnostics;
+  auto any = core::read_config_file(file, diagnostics, core::ConfigKind::edge);
+  auto* fresh = std::get_if<core::EdgeConfig>(&any);
+  std::unique_ptr<core::EdgePlugins> plugins;
+  if (fresh) {
+    core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, fresh->plugin_dirs));
+    plugins = core::make_edge_plugins(*fresh, loader, io.get_executor(), diagnostics);
+  }
+  if (!fresh || !diagnostics.ok()) {
+    for (const auto& d : diagnostics.list()) core::log().error("{}", d.to_string());
+    auto errors = diagnostics.list().size();
+    core::log().error("reload refused: {} has {} error{}; the running config stays", file.string(), errors,
+                      errors == 1 ? "" : "s");
+    return;
+  }
+  server.reload(*fresh, std::move(plugins));
+}
+
 }  // namespace
 
 int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
@@ -67,8 +91,8 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   });
   // Before start: a script that reads the printed lines may signal at once.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  // SIGHUP re-reads the certificate and key (core/edge/edge_reload.hpp); a
-  // pair that cannot be used is logged and the old one kept.
+  // SIGHUP re-reads the config file and the certificate and key
+  // (reload_edge above); what cannot be used is logged and the old kept.
   boost::asio::signal_set hangup(io, SIGHUP);
   try {
     server.start();
@@ -85,8 +109,8 @@ int run_edge(const GlobalOptions& global, const std::filesystem::path& file) {
   std::function<void()> wait_hangup = [&] {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      core::log().info("SIGHUP: reloading the certificate");
-      server.reload();
+      core::log().info("SIGHUP: reloading {}", file.string());
+      reload_edge(global, file, io, server);
       wait_hangup();
     });
   };

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <type_traits>
+#include <variant>
 
 namespace warren::core {
 
@@ -23,6 +25,35 @@ std::optional<PortRange> parse_port_range(std::string_view text) {
   auto last = dash == std::string_view::npos ? first : number(text.substr(dash + 1));
   if (!first || !last || *last < *first) return std::nullopt;
   return PortRange{*first, *last};
+}
+
+namespace {
+
+bool same_value(const sdk::ConfigValue& a, const sdk::ConfigValue& b) {
+  if (a.value.index() != b.value.index()) return false;
+  if (auto* x = std::get_if<sdk::ConfigValue::Array>(&a.value)) {
+    const auto& y = std::get<sdk::ConfigValue::Array>(b.value);
+    return std::equal(x->begin(), x->end(), y.begin(), y.end(), same_value);
+  }
+  if (auto* x = std::get_if<sdk::ConfigTable>(&a.value)) return same_values(*x, std::get<sdk::ConfigTable>(b.value));
+  return std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, sdk::ConfigValue::Array> || std::is_same_v<T, sdk::ConfigTable>)
+          return false;  // handled above
+        else
+          return x == std::get<T>(b.value);
+      },
+      a.value);
+}
+
+}  // namespace
+
+bool same_values(const sdk::ConfigTable& a, const sdk::ConfigTable& b) {
+  return std::equal(a.entries.begin(), a.entries.end(), b.entries.begin(), b.entries.end(),
+                    [](const sdk::ConfigEntry& x, const sdk::ConfigEntry& y) {
+                      return x.key == y.key && same_value(x.value, y.value);
+                    });
 }
 
 namespace {
@@ -49,6 +80,7 @@ void convert_edge(const EdgeKeys& keys, const sdk::ConfigTable& table, const std
   out.auth_failures_per_source = keys.auth_failures_per_source;
   out.auth_failure_interval = keys.auth_failure_interval;
   out.auth_failures_per_tunnel = keys.auth_failures_per_tunnel;
+  out.grace_period = keys.grace_period;
 
   auto cert = unless_empty(keys.cert);
   auto key = unless_empty(keys.key);

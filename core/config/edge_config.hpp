@@ -52,6 +52,8 @@ struct EdgeSettings {
   std::uint32_t auth_failures_per_source = EdgeKeys{}.auth_failures_per_source;
   sdk::Duration auth_failure_interval = EdgeKeys{}.auth_failure_interval;
   std::uint32_t auth_failures_per_tunnel = EdgeKeys{}.auth_failures_per_tunnel;
+  /// Drain of what a reload removes (a tunnel, a [[listen]]); see core/edge/edge_reload_plan.hpp.
+  sdk::Duration grace_period = EdgeKeys{}.grace_period;
 };
 
 struct ListenSection {
@@ -79,6 +81,11 @@ struct EdgeConfig {
 /// be read is still returned so plugin tables get checked in the same run.
 EdgeConfig read_edge_config(const sdk::ConfigTable& root, const std::filesystem::path& file,
                             sdk::Diagnostics& diagnostics);
+
+/// True when two plugin tables hold the same keys and values in the same
+/// order (where they are written does not count): a [[listen]] whose table
+/// changed is another listener.
+bool same_values(const sdk::ConfigTable& a, const sdk::ConfigTable& b);
 
 /// "20000-20999" or a single "20000".
 std::optional<PortRange> parse_port_range(std::string_view text);

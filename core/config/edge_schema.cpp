@@ -67,7 +67,11 @@ const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
           .integer("auth_failures_per_tunnel", &K::auth_failures_per_tunnel,
                    "wrong tokens for one tunnel id (all sources) before sources that failed are held to one try "
                    "per second; sources with no failure are never slowed",
-                   count);
+                   count)
+          .duration("grace_period", &K::grace_period,
+                    "how long the streams of a tunnel or [[listen]] removed by a reload (SIGHUP) may take to finish "
+                    "before the edge closes their legs",
+                    {.min = 0s, .max = 1h});
   return schema;
 }
 

@@ -44,6 +44,7 @@ struct EdgeKeys {
   std::uint32_t auth_failures_per_source = 10;
   sdk::Duration auth_failure_interval = std::chrono::seconds(6);
   std::uint32_t auth_failures_per_tunnel = 100;
+  sdk::Duration grace_period = std::chrono::seconds(30);
 };
 
 /// Core's keys of one [[listen]]; the rest of the table is the transport's.

@@ -133,7 +133,6 @@ std::optional<EdgeLegStatus> EdgeLeg::status() const {
   EdgeLegStatus s;
   s.connector_id = server_.registry_.connector_of(id_);
   s.index = conn_index_;
-  s.transport = listener_ < server_.config_.listen.size() ? server_.config_.listen[listener_].transport.plugin : "";
   s.remote = remote_;
   s.state = phase == EdgeLegPhase::registered ? "registered" : "draining";
   if (auto rtt = connection_->stats().smoothed_rtt; rtt > sdk::Duration::zero()) s.rtt = rtt;
@@ -153,13 +152,19 @@ EdgeStatus EdgeServer::status() const {
   for (const auto& [id, leg] : legs_) {
     auto view = leg->status();
     if (!view) continue;
-    if (leg->listener() < per_listener.size()) ++per_listener[leg->listener()];
+    // The listener that accepted it; one a reload retired is no longer listed.
+    if (auto via = leg_listener_.find(id); via != leg_listener_.end())
+      for (std::size_t i = 0; i < listeners_.size(); ++i)
+        if (listeners_[i].get() == via->second) {
+          ++per_listener[i];
+          view->transport = listening_[i].transport.plugin;
+        }
     legs[leg->tunnel_id()].push_back(std::move(*view));
   }
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
-    auto host = config_.listen[i].address.host;
+    auto host = listening_[i].address.host;
     s.listeners.push_back(
-        {config_.listen[i].transport.plugin, sdk::format_host_port(host, listeners_[i]->local_port()), per_listener[i]});
+        {listening_[i].transport.plugin, sdk::format_host_port(host, listeners_[i]->local_port()), per_listener[i]});
   }
   auto now = sdk::Clock::now();
   for (const auto& t : registry_.tunnels()) {

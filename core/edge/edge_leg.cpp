@@ -190,6 +190,12 @@ void EdgeLeg::open_data_stream(sdk::StreamHandler ready) {
       });
 }
 
+void EdgeLeg::drain(sdk::Duration grace) {
+  if (ended_) return;
+  engine_.handle_edge_drain(sdk::Clock::now(), grace);
+  pump();
+}
+
 void EdgeLeg::end(sdk::error_code reason) {
   if (ended_) return;
   ended_ = true;

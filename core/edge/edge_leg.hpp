@@ -33,6 +33,10 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   /// packet instead of two, and no loop pass between them. It counts as
   /// opened for the Unregister ack from here.
   void open_data_stream(sdk::StreamHandler ready);
+  /// The edge drains this leg (a reload removed its tunnel or listener): no
+  /// new streams; the connection closes once its streams end or `grace`
+  /// passes (EdgeLegEngine::handle_edge_drain).
+  void drain(sdk::Duration grace);
 
   LegId id() const { return id_; }
   /// The connector answers each data stream with a StreamReply (both sides agreed at registration).
@@ -45,9 +49,6 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   /// What /status shows of it once registered (edge_admin.cpp); nullopt before, or once ended.
   std::optional<EdgeLegStatus> status() const;
   const std::string& tunnel_id() const { return tunnel_id_; }
-  /// The index of the [[listen]] it came through.
-  std::size_t listener() const { return listener_; }
-  void set_listener(std::size_t index) { listener_ = index; }
 
  private:
   void on_register(sdk::error_code ec, protocol::ControlMessage message);
@@ -69,7 +70,6 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   unsigned conn_index_ = 0;
   bool stream_replies_ = false;
   bool ended_ = false;
-  std::size_t listener_ = 0;
   std::optional<std::chrono::system_clock::time_point> registered_at_;
 };
 

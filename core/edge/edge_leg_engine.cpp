@@ -40,6 +40,17 @@ void EdgeLegEngine::handle_unregister(sdk::TimePoint now, sdk::Duration grace) {
   }
 }
 
+void EdgeLegEngine::handle_edge_drain(sdk::TimePoint now, sdk::Duration grace) {
+  if (phase_ == EdgeLegPhase::awaiting_registration) return end(sdk::errc::shutting_down, "closed by a reload");
+  if (phase_ != EdgeLegPhase::registered && phase_ != EdgeLegPhase::draining) return;
+  auto until = now + std::clamp(grace, sdk::Duration::zero(), timings_.max_grace);
+  // A drain the connector asked for may already end sooner.
+  deadline_ = phase_ == EdgeLegPhase::draining ? std::min(deadline_, until) : until;
+  phase_ = EdgeLegPhase::draining;
+  end_when_idle_ = true;
+  ack_when_settled();
+}
+
 void EdgeLegEngine::handle_stream_open_started() { ++opens_in_flight_; }
 
 void EdgeLegEngine::handle_stream_open_finished(bool header_written) {
@@ -61,6 +72,10 @@ void EdgeLegEngine::handle_stream_closed() {
 // connection soon after it, so it waits until the edge has every stream's
 // last byte (closing earlier would cut what is still in flight).
 void EdgeLegEngine::ack_when_settled() {
+  if (end_when_idle_ && opens_in_flight_ == 0 && streams_open_ == 0 && phase_ == EdgeLegPhase::draining) {
+    if (ack_owed_) actions_.emplace_back(SendUnregisterAck{streams_opened_});
+    return end(sdk::errc::shutting_down, "its streams ended after a reload removed its tunnel or listener");
+  }
   if (!ack_owed_ || opens_in_flight_ > 0 || streams_open_ > 0 || phase_ != EdgeLegPhase::draining) return;
   ack_owed_ = false;
   actions_.emplace_back(SendUnregisterAck{streams_opened_});

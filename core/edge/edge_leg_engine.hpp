@@ -62,6 +62,11 @@ class EdgeLegEngine {
   void handle_heartbeat(sdk::TimePoint now);
   /// The connector unregistered: no new streams; it may drain for `grace`.
   void handle_unregister(sdk::TimePoint now, sdk::Duration grace);
+  /// The edge drains this leg on its own (a reload removed its tunnel or
+  /// listener): no new streams; it ends once no stream is open or opening,
+  /// or when `grace` has passed, whichever comes first. A leg still
+  /// registering ends at once.
+  void handle_edge_drain(sdk::TimePoint now, sdk::Duration grace);
   /// A data stream is being opened on this leg (before its header is written).
   void handle_stream_open_started();
   /// That open finished; `header_written` when the connector will see the stream.
@@ -96,6 +101,7 @@ class EdgeLegEngine {
   std::uint64_t streams_open_ = 0;
   std::uint32_t opens_in_flight_ = 0;
   bool ack_owed_ = false;  ///< Unregister arrived; ack once no stream is open or opening
+  bool end_when_idle_ = false;  ///< the edge drains it: end once no stream is open or opening
   std::deque<EdgeLegAction> actions_;
 };
 

@@ -1,9 +1,9 @@
 #pragma once
-// What a reload (SIGHUP) of a running edge re-reads. Today: its certificate
-// and key, so an operator replaces them without a restart; connections keep
-// the certificate they began with, new handshakes get the new one. A full
-// config reload (issue 12) grows from here: one more field in ReloadOutcome
-// and one more step in EdgeServer::reload() per part it re-reads.
+// What a reload (SIGHUP) of a running edge re-reads: its config file (what
+// changes and what needs a restart: edge_reload_plan.hpp), and always its
+// certificate and key, so an operator replaces them without a restart;
+// connections keep the certificate they began with, new handshakes get the
+// new one. EdgeServer::reload() and its steps live in edge_reload.cpp.
 
 #include "core/config/edge_config.hpp"
 #include "core/tls/edge_identity.hpp"
@@ -17,6 +17,7 @@ namespace warren::core {
 /// What one reload changed, and what it refused (the old value stays).
 struct ReloadOutcome {
   bool certificate_replaced = false;
+  std::size_t changes = 0;          ///< changes the plan named (applied or not)
   std::vector<std::string> errors;  ///< one sentence each, naming the file
   bool ok() const { return errors.empty(); }
 };

@@ -19,19 +19,6 @@ using boost::asio::ip::tcp;
 
 namespace {
 
-RegistryLimits limits_of(const EdgeConfig& config) {
-  RegistryLimits limits;
-  limits.ports = config.edge.public_ports;
-  limits.max_tunnels = config.edge.max_tunnels;
-  limits.max_streams_per_tunnel = config.edge.max_streams_per_tunnel;
-  limits.quick_tunnels = config.edge.quick_tunnels;
-  // Connectors beat at our interval: a few missed beats mark a leg evictable.
-  limits.evict_after = std::max<sdk::Duration>(std::chrono::seconds(2), 4 * config.edge.heartbeat_interval);
-  // New streams leave a leg sooner: three missed beats (a killed replica).
-  limits.suspect_after = std::max<sdk::Duration>(std::chrono::milliseconds(250), 3 * config.edge.heartbeat_interval);
-  return limits;
-}
-
 PublicLimits public_limits_of(const EdgeConfig& config) {
   PublicLimits limits;
   limits.max_connections_per_source = config.edge.max_connections_per_source;
@@ -104,7 +91,7 @@ EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, Ed
       plugins_(plugins),
       identity_(std::move(identity)),
       announce_(std::move(announce)),
-      registry_(limits_of(config), config.tunnels),
+      registry_(registry_limits_of(config), config.tunnels),
       expiry_timer_(io),
       admission_(public_limits_of(config)),
       registration_admission_(registration_limits_of(config)),
@@ -112,28 +99,32 @@ EdgeServer::EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, Ed
 
 EdgeServer::~EdgeServer() { stop(); }
 
+sdk::ListenerPtr EdgeServer::open_listener(const ListenSection& listen, sdk::Transport& transport) {
+  sdk::ListenOptions options;
+  options.address = resolve_literal(listen.address.host, "listen address");
+  options.port = listen.address.port;
+  options.cert_pem = identity_.cert_pem;
+  options.key_pem = identity_.key_pem;
+  options.handshake_timeout = config_.edge.handshake_timeout;
+  options.state_dir = config_.edge.state_dir.string();
+  sdk::error_code ec;
+  auto listener = transport.listen(options, ec);
+  if (!listener && (ec == sdk::errc::port_in_use || ec == boost::asio::error::address_in_use))
+    throw std::runtime_error("the edge's " + transport_name(listen.transport.plugin) + " listen address " +
+                             endpoint_text(options.address, options.port) + " is " +
+                             describe_port_holder(port_kind(listen.transport.plugin), options.port));
+  if (!listener)
+    throw std::runtime_error("the edge cannot listen with " + listen.transport.plugin + " on " +
+                             listen.address.to_string() + ": " + ec.message());
+  announce_("listen " + listen.transport.plugin + " " + endpoint_text(options.address, listener->local_port()));
+  return listener;
+}
+
 void EdgeServer::start() {
   for (std::size_t i = 0; i < config_.listen.size(); ++i) {
-    const auto& listen = config_.listen[i];
-    sdk::ListenOptions options;
-    options.address = resolve_literal(listen.address.host, "listen address");
-    options.port = listen.address.port;
-    options.cert_pem = identity_.cert_pem;
-    options.key_pem = identity_.key_pem;
-    options.handshake_timeout = config_.edge.handshake_timeout;
-    options.state_dir = config_.edge.state_dir.string();
-    sdk::error_code ec;
-    auto listener = plugins_.listeners[i]->listen(options, ec);
-    if (!listener && (ec == sdk::errc::port_in_use || ec == boost::asio::error::address_in_use))
-      throw std::runtime_error("the edge's " + transport_name(listen.transport.plugin) + " listen address " +
-                               endpoint_text(options.address, options.port) + " is " +
-                               describe_port_holder(port_kind(listen.transport.plugin), options.port));
-    if (!listener)
-      throw std::runtime_error("the edge cannot listen with " + listen.transport.plugin + " on " +
-                               listen.address.to_string() + ": " + ec.message());
-    announce_("listen " + listen.transport.plugin + " " + endpoint_text(options.address, listener->local_port()));
-    listeners_.push_back(std::move(listener));
-    accept_next(i);
+    listeners_.push_back(open_listener(config_.listen[i], *plugins_.listeners[i]));
+    listening_.push_back(config_.listen[i]);
+    accept_next(listeners_.back().get());
   }
   start_admin();
   open_fixed_public_ports();
@@ -145,20 +136,21 @@ void EdgeServer::start() {
 // connector every few seconds. Until a leg registers, a client that connects
 // is reset at once (no live leg), as when every leg is gone.
 void EdgeServer::open_fixed_public_ports() {
-  auto host = resolve_literal(config_.edge.public_host, "public_host");
-  for (const auto& tunnel : config_.tunnels) {
-    if (!tunnel.public_port) continue;
-    tcp::endpoint at(host, *tunnel.public_port);
-    try {
-      open_public_listener(tunnel.id, at);
-    } catch (const boost::system::system_error& e) {
-      if (e.code() == boost::asio::error::address_in_use)
-        throw std::runtime_error("tunnel '" + tunnel.id + "': public port " + std::to_string(at.port()) + " (" +
-                                 endpoint_text(at.address(), at.port()) + ") is " +
-                                 describe_port_holder(PortKind::tcp, at.port()));
-      throw std::runtime_error("tunnel '" + tunnel.id + "': cannot open public port " + std::to_string(at.port()) +
-                               " (" + endpoint_text(at.address(), at.port()) + "): " + e.code().message());
-    }
+  for (const auto& tunnel : config_.tunnels)
+    if (tunnel.public_port) open_fixed_public_port(tunnel.id, *tunnel.public_port);
+}
+
+void EdgeServer::open_fixed_public_port(const std::string& tunnel_id, std::uint16_t port) {
+  tcp::endpoint at(resolve_literal(config_.edge.public_host, "public_host"), port);
+  try {
+    open_public_listener(tunnel_id, at);
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == boost::asio::error::address_in_use)
+      throw std::runtime_error("tunnel '" + tunnel_id + "': public port " + std::to_string(at.port()) + " (" +
+                               endpoint_text(at.address(), at.port()) + ") is " +
+                               describe_port_holder(PortKind::tcp, at.port()));
+    throw std::runtime_error("tunnel '" + tunnel_id + "': cannot open public port " + std::to_string(at.port()) +
+                             " (" + endpoint_text(at.address(), at.port()) + "): " + e.code().message());
   }
 }
 
@@ -173,6 +165,7 @@ void EdgeServer::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& l : listeners_) l->close();
+  for (auto& l : retired_listeners_) l->close();
   for (auto& [id, l] : public_listeners_) l->close();
   public_listeners_.clear();
   if (admin_) admin_->stop();
@@ -181,8 +174,9 @@ void EdgeServer::stop() {
   for (auto& [id, leg] : legs) leg->end(sdk::errc::shutting_down);
 }
 
-void EdgeServer::accept_next(std::size_t index) {
-  listeners_[index]->async_accept([this, index](sdk::error_code ec, sdk::ConnectionPtr connection) {
+void EdgeServer::accept_next(sdk::Listener* listener) {
+  // A listener a reload removed is closed first: its accept ends aborted.
+  listener->async_accept([this, listener](sdk::error_code ec, sdk::ConnectionPtr connection) {
     if (stopped_) return;
     if (ec) {
       // One failed handshake must not stop the listener.
@@ -190,11 +184,11 @@ void EdgeServer::accept_next(std::size_t index) {
     } else {
       LegId id = next_leg_++;
       auto leg = std::make_shared<EdgeLeg>(*this, id, std::move(connection));
-      leg->set_listener(index);
       legs_[id] = leg;
+      leg_listener_[id] = listener;
       leg->start();
     }
-    if (ec != boost::asio::error::operation_aborted) accept_next(index);
+    if (ec != boost::asio::error::operation_aborted) accept_next(listener);
   });
 }
 
@@ -296,6 +290,8 @@ void EdgeServer::leg_gone(LegId leg) {
   auto gone = legs_.find(leg);
   std::string name = gone != legs_.end() ? gone->second->name() : "a leg";
   legs_.erase(leg);
+  leg_listener_.erase(leg);
+  if (!retired_listeners_.empty()) free_retired_listeners();
   metrics_.legs = registry_.leg_count();
   if (on_legs_changed) on_legs_changed();
   // Collected first: replaying and aborting both touch forwarded_ later.

@@ -8,6 +8,7 @@
 #include "core/edge/edge_admin.hpp"
 #include "core/edge/edge_metrics.hpp"
 #include "core/edge/edge_reload.hpp"
+#include "core/edge/edge_reload_plan.hpp"
 #include "core/edge/public_admission.hpp"
 #include "core/edge/public_listener.hpp"
 #include "core/edge/registration_admission.hpp"
@@ -34,6 +35,7 @@ class EdgeLeg;
 class EdgeServer {
  public:
   /// `announce` receives lines for stdout: listen addresses, the pin, tunnels.
+  /// The server keeps its own copy of `config`; `plugins` must outlive it.
   EdgeServer(boost::asio::io_context& io, const EdgeConfig& config, EdgePlugins& plugins, EdgeIdentity identity,
              std::function<void(const std::string&)> announce);
   ~EdgeServer();
@@ -44,11 +46,15 @@ class EdgeServer {
   /// Stops accepting and closes every connection.
   void stop();
 
-  /// Re-reads what a running edge may change (SIGHUP; edge_reload.hpp):
-  /// today the certificate and key, given to every listener for new
-  /// handshakes. A part that cannot be read keeps its old value and is
-  /// logged and listed in the outcome.
-  ReloadOutcome reload();
+  /// Applies `fresh`, a config read and validated in full (SIGHUP;
+  /// edge_reload_plan.hpp says what changes and what needs a restart):
+  /// tunnels and listeners added, removed or changed, [edge] settings, and
+  /// the certificate and key (re-read every time, given to every listener
+  /// for new handshakes). `plugins` were made from `fresh`; the server keeps
+  /// them while a listener made from them lives. Logs one line per change;
+  /// a part that cannot be applied keeps its old value and is logged and
+  /// listed in the outcome.
+  ReloadOutcome reload(const EdgeConfig& fresh, std::unique_ptr<EdgePlugins> plugins);
 
   const EdgeMetrics& metrics() const { return metrics_; }
   /// What /status shows: listeners, tunnels and their legs (edge_admin.cpp).
@@ -61,11 +67,27 @@ class EdgeServer {
   friend class EdgeLeg;
   friend class PublicListener;
 
-  void accept_next(std::size_t listener);
+  void accept_next(sdk::Listener* listener);
+  /// Listens as `listen` says; throws std::runtime_error with a sentence.
+  sdk::ListenerPtr open_listener(const ListenSection& listen, sdk::Transport& transport);
   /// Serves the admin endpoints when configured (edge_admin.cpp); throws a sentence when it cannot bind.
   void start_admin();
   void reload_certificate(ReloadOutcome& outcome);
+  // The steps of reload(), in its order.
+  void reload_settings(const EdgeConfig& fresh, const ReloadPlan& plan);
+  void remove_tunnel(const std::string& id);
+  void add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome);
+  /// False when the tunnel keeps its port until a restart (logged).
+  bool move_public_port(const TunnelChange& change, ReloadOutcome& outcome);
+  void remove_listener(std::size_t index);
+  bool add_listener(const ListenSection& listen, sdk::Transport& transport, ReloadOutcome& outcome);
+  /// Drains `legs` (EdgeLeg::drain) for [edge] grace_period.
+  void drain_legs(const std::vector<LegId>& legs);
+  /// Frees retired listeners none of whose connections is left.
+  void free_retired_listeners();
   void open_fixed_public_ports();
+  /// Binds a [[tunnels]] public_port; throws std::runtime_error with a sentence.
+  void open_fixed_public_port(const std::string& tunnel_id, std::uint16_t port);
   /// Binds, listens and accepts; throws boost::system::system_error.
   void open_public_listener(const std::string& tunnel_id, const boost::asio::ip::tcp::endpoint& at);
   // Called by sessions and listeners.
@@ -93,14 +115,24 @@ class EdgeServer {
   void schedule_expiry();
 
   boost::asio::io_context& io_;
-  const EdgeConfig& config_;
+  /// What runs: the start config, then each reload's, except for the keys
+  /// that need a restart (they keep their start values).
+  EdgeConfig config_;
   EdgePlugins& plugins_;
+  /// Plugin sets of reloads whose listeners run: they own those transports.
+  std::vector<std::unique_ptr<EdgePlugins>> reload_plugins_;
   EdgeIdentity identity_;
   std::function<void(const std::string&)> announce_;
   SecureRandom random_;
   TunnelRegistry registry_;
   EdgeMetrics metrics_;
-  std::vector<sdk::ListenerPtr> listeners_;
+  std::vector<sdk::ListenerPtr> listeners_;  ///< accepting; listening_[i] says what listeners_[i] is
+  std::vector<ListenSection> listening_;
+  /// Removed by a reload: no longer accepting, kept while connections they
+  /// accepted live (a QUIC listener's socket carries them).
+  std::vector<sdk::ListenerPtr> retired_listeners_;
+  std::vector<sdk::ListenerPtr> freed_listeners_;  ///< retired ones no connection uses, freed next loop pass
+  std::map<LegId, const sdk::Listener*> leg_listener_;  ///< which listener accepted each leg
   std::unique_ptr<AdminServer> admin_;
   std::map<LegId, std::shared_ptr<EdgeLeg>> legs_;
   std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;

@@ -7,17 +7,64 @@ namespace warren::core {
 using protocol::Rejected;
 using namespace std::chrono_literals;
 
+RegistryLimits registry_limits_of(const EdgeConfig& config) {
+  RegistryLimits limits;
+  limits.ports = config.edge.public_ports;
+  limits.max_tunnels = config.edge.max_tunnels;
+  limits.max_streams_per_tunnel = config.edge.max_streams_per_tunnel;
+  limits.quick_tunnels = config.edge.quick_tunnels;
+  // Connectors beat at our interval: a few missed beats mark a leg evictable.
+  limits.evict_after = std::max<sdk::Duration>(std::chrono::seconds(2), 4 * config.edge.heartbeat_interval);
+  // New streams leave a leg sooner: three missed beats (a killed replica).
+  limits.suspect_after = std::max<sdk::Duration>(std::chrono::milliseconds(250), 3 * config.edge.heartbeat_interval);
+  return limits;
+}
+
 bool constant_time_equal(const std::string& a, const std::string& b) { return TokenSet({b}).accepts(a); }
 
 TunnelRegistry::TunnelRegistry(RegistryLimits limits, const std::vector<TunnelEntry>& configured)
     : limits_(limits) {
-  for (const auto& t : configured) {
-    Tunnel tunnel;
-    tunnel.accepted = TokenSet(t.tokens);
-    tunnel.configured_port = t.public_port;
-    tunnel.max_replicas = t.max_replicas;
-    tunnels_.emplace(t.id, std::move(tunnel));
-  }
+  for (const auto& t : configured) add_tunnel(t);
+}
+
+bool TunnelRegistry::add_tunnel(const TunnelEntry& entry) {
+  Tunnel tunnel;
+  tunnel.accepted = TokenSet(entry.tokens);
+  tunnel.configured_port = entry.public_port;
+  tunnel.max_replicas = entry.max_replicas;
+  return tunnels_.emplace(entry.id, std::move(tunnel)).second;
+}
+
+std::vector<LegId> TunnelRegistry::legs_of(const std::string& tunnel_id) const {
+  std::vector<LegId> out;
+  auto it = tunnels_.find(tunnel_id);
+  if (it == tunnels_.end()) return out;
+  for (const auto& [slot, leg] : it->second.legs) out.push_back(leg);
+  out.insert(out.end(), it->second.draining.begin(), it->second.draining.end());
+  return out;
+}
+
+std::vector<LegId> TunnelRegistry::remove_tunnel(const std::string& id) {
+  auto legs = legs_of(id);
+  auto it = tunnels_.find(id);
+  if (it == tunnels_.end()) return legs;
+  if (it->second.port != 0) ports_in_use_.erase(it->second.port);
+  tunnels_.erase(it);
+  // Kept (remove_leg forgets them) but in no tunnel: never chosen again.
+  for (auto leg : legs) legs_.at(leg).draining = true;
+  return legs;
+}
+
+bool TunnelRegistry::update_tunnel(const TunnelEntry& entry) {
+  auto it = tunnels_.find(entry.id);
+  if (it == tunnels_.end()) return false;
+  Tunnel& t = it->second;
+  t.accepted = TokenSet(entry.tokens);
+  t.max_replicas = entry.max_replicas;
+  if (t.configured_port == entry.public_port) return true;
+  if (t.port != 0) return false;
+  t.configured_port = entry.public_port;
+  return true;
 }
 
 namespace {

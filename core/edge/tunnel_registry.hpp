@@ -51,6 +51,9 @@ struct RegistryLimits {
   std::uint32_t max_replicas = 4;
 };
 
+/// The limits an edge config sets.
+RegistryLimits registry_limits_of(const EdgeConfig& config);
+
 /// What a successful registration means for the server.
 struct Admission {
   std::string tunnel_id;
@@ -113,6 +116,27 @@ class TunnelRegistry {
   std::vector<std::string> expire(sdk::TimePoint now);
   /// The earliest time expire() could have work; nullopt if none.
   std::optional<sdk::TimePoint> next_expiry() const;
+
+  // A reload (core/edge/edge_reload_plan.hpp) changes the tunnels and limits
+  // while legs live; each call below is one step of its plan.
+
+  /// New limits for what is admitted or assigned from now on; tunnels, legs
+  /// and ports held keep what they have.
+  void set_limits(const RegistryLimits& limits) { limits_ = limits; }
+  /// A [[tunnels]] entry added: registrable at once. False (nothing done)
+  /// when a tunnel with that id exists.
+  bool add_tunnel(const TunnelEntry& entry);
+  /// A [[tunnels]] entry removed: forgotten, so no registration or public
+  /// connection finds it; its port is free again. Returns its legs (live and
+  /// draining), now draining in no tunnel: they take no new stream, and the
+  /// server closes them once their streams end.
+  std::vector<LegId> remove_tunnel(const std::string& id);
+  /// A [[tunnels]] entry changed: its tokens and max_replicas apply to the
+  /// next registrations. Its public_port applies only while the tunnel holds
+  /// no port (none of its legs registered yet): returns whether it did.
+  bool update_tunnel(const TunnelEntry& entry);
+  /// Legs of `tunnel_id`, live and draining.
+  std::vector<LegId> legs_of(const std::string& tunnel_id) const;
 
   struct TunnelView {
     std::string id;

@@ -219,10 +219,12 @@ void swap_certificate_while_connectors_run(const std::string& transport) {
   HeldClient fresh(rig.public_port);
   CHECK(fresh.echo("a new connection through the new legs"));
 
-  // An unreadable file: refused and named, the current pair kept.
+  // A missing key file: the config names a file that is not there, so the
+  // whole reload is refused (FILE:LINE:COL) and the current pair kept.
   std::filesystem::remove(rig.dir.path / "edge.key");
   ::kill(rig.edge->pid(), SIGHUP);
-  CHECK(wait_stderr(*rig.edge, "cannot read " + (rig.dir.path / "edge.key").string() + "; keeping " + rig.pin2, 10s));
+  CHECK(wait_stderr(*rig.edge, "file " + (rig.dir.path / "edge.key").string() + " does not exist", 10s));
+  CHECK(wait_stderr(*rig.edge, "reload refused: " + (rig.dir.path / "edge.toml").string(), 10s));
   CHECK(rig.edge->running());
 }
 

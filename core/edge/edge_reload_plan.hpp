@@ -1,0 +1,69 @@
+#pragma once
+// What a reload (SIGHUP) of a running edge changes, decided without I/O:
+// diff_edge_config() compares the running config with the file just read
+// and validated, and says per part what to do. EdgeServer::apply() carries
+// the plan out and logs one line per change (ReloadPlan::lines()).
+//
+// What applies at once, and what waits for a restart:
+// - [[tunnels]] added: registrable at once; a public_port is bound now.
+// - [[tunnels]] removed: no new registration or public client; its legs get
+//   no new streams and close once their streams end or [edge] grace_period
+//   passes; its public listener closes (open public connections finish).
+// - [[tunnels]] changed: token/tokens/token_file check new registrations
+//   (registered legs stay); max_replicas counts from the next registration;
+//   public_port moves at once when the tunnel holds no public port yet, else
+//   needs a restart (its connectors were told the old address).
+// - [[listen]] added: a listener starts. Removed: it stops accepting; the
+//   connectors' legs on it drain as a removed tunnel's do, so they
+//   reconnect through a listener that remains. A [[listen]] whose plugin
+//   table changed is a removal plus an addition.
+// - [edge] cert and key: re-read on every reload, as before.
+// - [edge] limits the registry holds (public_ports, quick_tunnels,
+//   max_tunnels, max_streams_per_tunnel, heartbeat_interval) and
+//   handshake_timeout, public_idle_timeout, grace_period: applied, for what
+//   starts from now on. id, state_dir, public_host, admin,
+//   max_stream_buffer_mib, the per-source and per-tunnel admission limits:
+//   need a restart (logged; the rest still applies).
+
+#include "core/config/edge_config.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace warren::core {
+
+struct TunnelChange {
+  TunnelEntry entry;  ///< as the new file has it
+  bool tokens = false;
+  bool max_replicas = false;
+  bool public_port = false;
+  std::optional<std::uint16_t> old_public_port;
+  std::uint32_t old_max_replicas = 0;
+};
+
+struct ReloadPlan {
+  std::vector<TunnelEntry> tunnels_added;
+  std::vector<std::string> tunnels_removed;
+  std::vector<TunnelChange> tunnels_changed;
+  std::vector<std::size_t> listeners_added;    ///< indexes into the new config's listen
+  std::vector<std::size_t> listeners_removed;  ///< indexes into the running config's listen
+  /// [edge] keys whose new value applies now, as "key: OLD -> NEW".
+  std::vector<std::string> settings_applied;
+  /// [edge] keys (and other parts) that keep their running value until a restart, as "key: OLD -> NEW".
+  std::vector<std::string> needs_restart;
+
+  /// True when nothing but the certificate (always re-read) is to be done.
+  bool empty() const;
+  /// One log line per change, in the order apply() carries them out.
+  std::vector<std::string> lines() const;
+};
+
+/// Compares the running config with the one just read (both valid).
+ReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fresh);
+
+/// "quic 127.0.0.1:7844": a [[listen]] in a sentence.
+std::string listen_name(const ListenSection& listen);
+
+}  // namespace warren::core
