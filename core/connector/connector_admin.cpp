@@ -256,12 +256,23 @@ namespace warren::core {
 // own file keeps to carrying out actions.
 void ConnectorShell::start_admin() {
   if (!config_.admin) return;
-  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {}};
-  for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
-  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, std::move(identity));
+  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, admin_identity());
   auto bound = admin_->local_endpoint();
   log().info("admin http://{}/ (/metrics, /ready, /status)",
              sdk::format_host_port(bound.address().to_string(), bound.port()));
+}
+
+ConnectorIdentity ConnectorShell::admin_identity() const {
+  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {}};
+  for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
+  return identity;
+}
+
+std::string ConnectorShell::render_admin(std::string_view path) const {
+  if (path == "/metrics") return render_connector_metrics(*supervisor_, admin_identity());
+  if (path == "/status")
+    return render_connector_status(*supervisor_, admin_identity(), sdk::Clock::now(), std::chrono::system_clock::now());
+  return {};
 }
 
 // "leg 1: moving from 127.0.0.1:7844 to 127.0.0.1:7845 after peer_unreachable";

@@ -368,6 +368,8 @@ void ConnectorShell::register_leg(const supervisor::Register& r) {
 
 void ConnectorShell::exit(const Exit& e) {
   exit_code_ = e.code;
+  if (options_.on_exit)
+    options_.on_exit(e, fatal_rejection_ ? fatal_rejection_->message : last_failure_.value_or(e.reason.message()));
   if (fatal_rejection_)
     log().error("the edge refused this tunnel: {}", fatal_rejection_->message);
   else if (e.code != 0 && e.streams_cut > 0)

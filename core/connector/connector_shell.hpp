@@ -17,16 +17,22 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace warren::core {
 
 class ConnectorAdmin;
+struct ConnectorIdentity;
 
 struct ConnectorOptions {
   bool no_reconnect = false;
   /// Called with the public address each time a leg registers.
   std::function<void(const protocol::Registered&, unsigned leg)> on_registered;
+  /// Called once when the run ends, before the io_context stops: the exit,
+  /// and in words why (the edge's refusal, the last failure, or the reason).
+  std::function<void(const supervisor::Exit&, const std::string& why)> on_exit;
 };
 
 class ConnectorShell {
@@ -41,6 +47,10 @@ class ConnectorShell {
   void shutdown();
   /// Set when the run is over; the io_context has been stopped then.
   std::optional<int> exit_code() const { return exit_code_; }
+  /// What the admin endpoints would answer at "/metrics" or "/status" (""
+  /// for another path), without serving them: for the embedding API
+  /// (core/embed). On the io_context's thread, like every member.
+  std::string render_admin(std::string_view path) const;
 
  private:
   void pump();
@@ -95,6 +105,7 @@ class ConnectorShell {
   void log_move(const supervisor::Dial& dial) const;
   /// Serves [admin] when configured (connector_admin.cpp); throws when it cannot bind.
   void start_admin();
+  ConnectorIdentity admin_identity() const;
   std::vector<Leg> legs_;
   std::string connector_id_;  ///< sent with every registration: this process among the tunnel's replicas
   SpliceTracker splices_;
