@@ -281,9 +281,8 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
 }
 
 ConnectorAdmin::ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint& at, const Supervisor& supervisor,
-                               ConnectorIdentity identity, const SpliceTracker* splices)
-    : supervisor_(supervisor), identity_(std::move(identity)) {
-  live_.splices = splices;
+                               ConnectorIdentity identity, const ConnectorLive& live)
+    : supervisor_(supervisor), identity_(std::move(identity)), live_(live) {
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
   if (ec) throw std::runtime_error("[admin] address '" + at.host + "' must be an IP address");
@@ -297,11 +296,6 @@ ConnectorAdmin::ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint&
                                     "[admin] address, or port 0)"
                                   : ""));
   }
-}
-
-void ConnectorAdmin::round_trip(unsigned leg, sdk::Duration rtt) {
-  if (leg >= live_.rtt.size()) live_.rtt.resize(leg + 1);
-  live_.rtt[leg] = rtt;
 }
 
 AdminServer::Routes ConnectorAdmin::routes() {
@@ -333,14 +327,26 @@ namespace warren::core {
 // own file keeps to carrying out actions.
 void ConnectorShell::start_admin() {
   if (!config_.admin) return;
-  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {},
-                             config_.file.empty() ? std::string() : std::filesystem::absolute(config_.file).string(),
-                             std::chrono::system_clock::now()};
-  for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
-  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, std::move(identity), &splices_);
+  admin_ = std::make_unique<ConnectorAdmin>(io_, *config_.admin, *supervisor_, admin_identity(), live_);
   auto bound = admin_->local_endpoint();
   log().info("admin http://{}/ (/metrics, /ready, /status)",
              sdk::format_host_port(bound.address().to_string(), bound.port()));
+}
+
+ConnectorIdentity ConnectorShell::admin_identity() const {
+  ConnectorIdentity identity{config_.tunnel.id.value_or(""), connector_id_, {},
+                             config_.file.empty() ? std::string() : std::filesystem::absolute(config_.file).string(),
+                             started_};
+  for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
+  return identity;
+}
+
+std::string ConnectorShell::render_admin(std::string_view path) const {
+  if (path == "/metrics") return render_connector_metrics(*supervisor_, admin_identity(), live_);
+  if (path == "/status")
+    return render_connector_status(*supervisor_, admin_identity(), sdk::Clock::now(), std::chrono::system_clock::now(),
+                                   live_);
+  return {};
 }
 
 // "leg 1: moving from 127.0.0.1:7844 to 127.0.0.1:7845 after peer_unreachable";

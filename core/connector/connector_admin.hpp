@@ -36,6 +36,11 @@ struct ConnectorLive {
   /// The last heartbeat round trip of each leg's current connection (index:
   /// leg); shown while the leg is registered.
   std::vector<std::optional<sdk::Duration>> rtt;
+  /// Records that a heartbeat of `leg`'s current connection came back after `round_trip`.
+  void heartbeat(unsigned leg, sdk::Duration round_trip) {
+    if (leg >= rtt.size()) rtt.resize(leg + 1);
+    rtt[leg] = round_trip;
+  }
   /// Every backend splice: streams ever spliced and bytes copied so far
   /// (a: the tunnel stream, b: the backend). Null: none counted.
   const SpliceTracker* splices = nullptr;
@@ -60,20 +65,18 @@ std::string render_connector_status(const supervisor::Supervisor& supervisor, co
 class ConnectorAdmin {
  public:
   /// Binds `at` at once; throws std::runtime_error naming the address when it
-  /// cannot. `supervisor` must outlive this object.
-  /// `splices` (every backend splice) must outlive this object too.
+  /// cannot. `supervisor` and `live` (the shell's, read at each request)
+  /// must outlive this object.
   ConnectorAdmin(boost::asio::io_context& io, const sdk::Endpoint& at, const supervisor::Supervisor& supervisor,
-                 ConnectorIdentity identity, const SpliceTracker* splices = nullptr);
+                 ConnectorIdentity identity, const ConnectorLive& live);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return server_->local_endpoint(); }
-  /// A heartbeat of `leg`'s current connection came back after `rtt`.
-  void round_trip(unsigned leg, sdk::Duration rtt);
 
  private:
   AdminServer::Routes routes();
 
   const supervisor::Supervisor& supervisor_;
   ConnectorIdentity identity_;
-  ConnectorLive live_;
+  const ConnectorLive& live_;
   std::unique_ptr<AdminServer> server_;
 };
 

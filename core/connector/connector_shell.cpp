@@ -274,7 +274,7 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     if (!current(index, attempt)) return;  // a retiring connection's acks do not matter
     // Every half second per leg: trace, for tests and for chasing a stall.
     leg_log(index).trace("heartbeat round trip {}", sdk::human_duration(round_trip));
-    if (admin_) admin_->round_trip(index, round_trip);  // for /status and /metrics
+    live_.heartbeat(index, round_trip);  // for /status and /metrics
     supervisor_->handle_heartbeat_ack(sdk::Clock::now(), index, sequence);
     pump();
   };
@@ -379,6 +379,8 @@ void ConnectorShell::register_leg(const supervisor::Register& r) {
 
 void ConnectorShell::exit(const Exit& e) {
   exit_code_ = e.code;
+  if (options_.on_exit)
+    options_.on_exit(e, fatal_rejection_ ? fatal_rejection_->message : last_failure_.value_or(e.reason.message()));
   if (fatal_rejection_)
     log().error("the edge refused this tunnel: {}", fatal_rejection_->message);
   else if (e.code != 0 && e.streams_cut > 0)

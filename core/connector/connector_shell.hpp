@@ -5,6 +5,7 @@
 // one timer for the supervisor's next deadline.
 
 #include "core/config/connector_config.hpp"
+#include "core/connector/connector_admin.hpp"
 #include "core/connector/connector_leg.hpp"
 #include "core/supervisor/supervisor.hpp"
 #include "core/log/repeat_summary.hpp"
@@ -14,15 +15,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace warren::core {
 
-class ConnectorAdmin;
 
 struct ConnectorOptions {
   bool no_reconnect = false;
@@ -31,6 +34,9 @@ struct ConnectorOptions {
   /// Called after the number of registered legs changed, and once at start
   /// (systemd STATUS=, core/service/connector_status.hpp).
   std::function<void(std::span<const supervisor::LegState> legs)> on_legs_changed;
+  /// Called once when the run ends, before the io_context stops: the exit,
+  /// and in words why (the edge's refusal, the last failure, or the reason).
+  std::function<void(const supervisor::Exit&, const std::string& why)> on_exit;
 };
 
 class ConnectorShell {
@@ -45,6 +51,10 @@ class ConnectorShell {
   void shutdown();
   /// Set when the run is over; the io_context has been stopped then.
   std::optional<int> exit_code() const { return exit_code_; }
+  /// What the admin endpoints would answer at "/metrics" or "/status" (""
+  /// for another path), without serving them: for the embedding API
+  /// (core/embed). On the io_context's thread, like every member.
+  std::string render_admin(std::string_view path) const;
 
  private:
   void pump();
@@ -99,9 +109,12 @@ class ConnectorShell {
   void log_move(const supervisor::Dial& dial) const;
   /// Serves [admin] when configured (connector_admin.cpp); throws when it cannot bind.
   void start_admin();
+  ConnectorIdentity admin_identity() const;
   std::vector<Leg> legs_;
   std::string connector_id_;  ///< sent with every registration: this process among the tunnel's replicas
   SpliceTracker splices_;
+  ConnectorLive live_{{}, &splices_};  ///< RTTs and bytes, for [admin] and the embedding API
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0
   std::optional<protocol::Rejected> fatal_rejection_;
   bool granted_port_logged_ = false;

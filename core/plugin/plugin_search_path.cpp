@@ -16,6 +16,12 @@ std::filesystem::path bundled_plugin_dir() {
 
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::filesystem::path>& flag_dirs,
                                                       const std::vector<std::filesystem::path>& config_dirs) {
+  return plugin_search_path(flag_dirs, config_dirs, bundled_plugin_dir());
+}
+
+std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::filesystem::path>& flag_dirs,
+                                                      const std::vector<std::filesystem::path>& config_dirs,
+                                                      const std::filesystem::path& bundled) {
   std::vector<std::filesystem::path> dirs(flag_dirs);
   dirs.insert(dirs.end(), config_dirs.begin(), config_dirs.end());
   if (const char* env = std::getenv("WARREN_PLUGIN_PATH")) {
@@ -27,7 +33,7 @@ std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::fil
       rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
     }
   }
-  if (auto bundled = bundled_plugin_dir(); !bundled.empty()) dirs.push_back(bundled);
+  if (!bundled.empty()) dirs.push_back(bundled);
   return dirs;
 }
 

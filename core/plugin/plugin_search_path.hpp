@@ -14,4 +14,10 @@ std::filesystem::path bundled_plugin_dir();
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::filesystem::path>& flag_dirs,
                                                       const std::vector<std::filesystem::path>& config_dirs);
 
+/// The same with `bundled` last instead of the binary's folder: the
+/// embedding library (core/embed) passes the one installed beside itself.
+std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::filesystem::path>& flag_dirs,
+                                                      const std::vector<std::filesystem::path>& config_dirs,
+                                                      const std::filesystem::path& bundled);
+
 }  // namespace warren::core
