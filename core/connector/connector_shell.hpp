@@ -26,7 +26,6 @@
 
 namespace warren::core {
 
-
 struct ConnectorOptions {
   bool no_reconnect = false;
   /// Called with the public address each time a leg registers.
