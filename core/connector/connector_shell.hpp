@@ -11,6 +11,8 @@
 #include "core/plugin/plugin_set.hpp"
 #include "core/tls/secure_random.hpp"
 
+#include "core/plugin/plugin_loader.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -32,7 +34,7 @@ struct ConnectorOptions {
 class ConnectorShell {
  public:
   /// Throws std::runtime_error if no policy offers a backoff role.
-  ConnectorShell(boost::asio::io_context& io, const ConnectorConfig& config, ConnectorPlugins& plugins,
+  ConnectorShell(boost::asio::io_context& io, ConnectorConfig config, std::shared_ptr<ConnectorPlugins> plugins,
                  ConnectorOptions options);
   ~ConnectorShell();
 
@@ -41,6 +43,18 @@ class ConnectorShell {
   void shutdown();
   /// Set when the run is over; the io_context has been stopped then.
   std::optional<int> exit_code() const { return exit_code_; }
+
+  /// SIGHUP (connector_reload.cpp): runs `next`, a config that passed the
+  /// config checks, with `plugins`, every object made from it (by a loader
+  /// that loads plugin files replaced on disk anew). New streams go to the
+  /// new backend while open ones finish on the old one (each stream shares
+  /// ownership of the plugin set that made its backend); discovery,
+  /// policies, ha_connections, stagger and grace_period apply as legs
+  /// reconnect (Supervisor::handle_settings); [tunnel] identity and
+  /// verification, [[transport]] and [admin] changes need a restart: said,
+  /// not applied. Logs one line per change. Returns false, changing
+  /// nothing, when the supervisor refuses the settings (said in a line).
+  bool reload(const ConnectorConfig& next, std::shared_ptr<ConnectorPlugins> plugins);
 
  private:
   void pump();
@@ -57,8 +71,14 @@ class ConnectorShell {
   sdk::EdgeVerification verification() const;
 
   boost::asio::io_context& io_;
-  const ConnectorConfig& config_;
-  ConnectorPlugins& plugins_;
+  ConnectorConfig config_;  ///< what runs: a reload changes the parts it applies
+  /// The plugin set new streams' backend, discovery and the supervisor's
+  /// policies come from; `transports_` the one new dials use. Legs and
+  /// streams share ownership of the sets they were made with.
+  std::shared_ptr<ConnectorPlugins> plugins_;
+  std::shared_ptr<ConnectorPlugins> transports_;
+  /// The current backend, sharing ownership of its plugin set.
+  std::shared_ptr<sdk::Backend> current_backend() const;
   ConnectorOptions options_;
   SecureRandom random_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;

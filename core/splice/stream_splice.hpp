@@ -85,6 +85,9 @@ struct SpliceOptions {
   /// End the splice (errc::idle_timeout, both sides aborted) when no byte
   /// moved either way for this long. Zero: no idle timeout.
   sdk::Duration idle_timeout = sdk::Duration::zero();
+  /// Released only after both streams are destroyed: what their code needs
+  /// (the backend plugin that made one, and its library).
+  std::shared_ptr<const void> keep_alive;
 };
 
 /// Starts copying. `initial_a_to_b` are bytes already read from `a` (after a

@@ -15,7 +15,8 @@ void Supervisor::handle_settings(TimePoint now, SupervisorConfig config, const s
                                  const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback,
                                  bool rediscover) {
   if (auto problem = find_problem(config)) throw std::invalid_argument("supervisor config: " + *problem);
-  if (!address || !fallback) throw std::invalid_argument("supervisor: a reload must give address and fallback policies");
+  if (!address || !fallback)
+    throw std::invalid_argument("supervisor: a reload must give address and fallback policies");
   if (config.transport_count != config_.transport_count)
     throw std::invalid_argument("supervisor: the transport list cannot change while running");
   config_ = config;
@@ -40,7 +41,8 @@ void Supervisor::leave_leg(TimePoint now, unsigned leg) {
   // As in handle_shutdown: a probe that got as far as the Unregister of the
   // fallback connection has sent this leg's Unregister.
   const bool unregister_sent = l.probe.phase == ProbePhase::unregistering;
-  if (l.probe.phase != ProbePhase::none) actions_.emplace_back(CloseLeg{leg, errc::shutting_down, LegConnection::probe});
+  if (l.probe.phase != ProbePhase::none)
+    actions_.emplace_back(CloseLeg{leg, errc::shutting_down, LegConnection::probe});
   l.probe = {};
   l.next_probe.reset();
   switch (l.phase) {
