@@ -8,6 +8,7 @@
 #include "core/connector/supervisor_settings.hpp"
 #include "core/log/logging.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -31,6 +32,18 @@ std::shared_ptr<sdk::Backend> ConnectorShell::current_backend() const {
   return std::shared_ptr<sdk::Backend>(plugins_, plugins_->backend.get());
 }
 
+// The last user of a set may let go while the set's own code is on the
+// stack (a splice ends inside the backend stream's completion, a leg inside
+// its transport's): releasing it there could unload the library under that
+// code. The release waits for the next turn of the loop instead.
+std::shared_ptr<ConnectorPlugins> ConnectorShell::released_later(std::shared_ptr<ConnectorPlugins> set) {
+  auto* raw = set.get();
+  return std::shared_ptr<ConnectorPlugins>(
+      raw, [set = std::move(set), executor = io_.get_executor()](ConnectorPlugins*) mutable {
+        boost::asio::post(executor, [last = std::move(set)] {});
+      });
+}
+
 bool ConnectorShell::reload(const ConnectorConfig& next, std::shared_ptr<ConnectorPlugins> plugins) {
   if (exit_code_ || supervisor_->finished()) return false;
   auto plan = plan_reload(config_, next);
@@ -47,7 +60,7 @@ bool ConnectorShell::reload(const ConnectorConfig& next, std::shared_ptr<Connect
   }
   // From here the supervisor uses the new policies: the new set is current.
   config_ = std::move(plan.applied);
-  plugins_ = std::move(plugins);
+  plugins_ = released_later(std::move(plugins));
   if (!plan.transports_changed) transports_ = plugins_;  // new dials use the objects just made
   legs_.resize(std::max(legs_.size(), supervisor_->legs().size()));
   for (const auto& line : plan.changes) log().info("reload: {}", line);

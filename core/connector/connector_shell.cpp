@@ -44,7 +44,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, ConnectorConfig conf
                                std::shared_ptr<ConnectorPlugins> plugins, ConnectorOptions options)
     : io_(io),
       config_(std::move(config)),
-      plugins_(std::move(plugins)),
+      plugins_(released_later(std::move(plugins))),
       transports_(plugins_),
       options_(std::move(options)),
       timer_(io),

@@ -79,6 +79,9 @@ class ConnectorShell {
   std::shared_ptr<ConnectorPlugins> transports_;
   /// The current backend, sharing ownership of its plugin set.
   std::shared_ptr<sdk::Backend> current_backend() const;
+  /// `set`, released on a later turn of the loop once its last user lets go
+  /// (connector_reload.cpp).
+  std::shared_ptr<ConnectorPlugins> released_later(std::shared_ptr<ConnectorPlugins> set);
   ConnectorOptions options_;
   SecureRandom random_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;

@@ -44,18 +44,22 @@ std::optional<FileIdentity> identity_of(const std::filesystem::path& file) {
                       static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec};
 }
 
-/// The libraries this process has loaded and still uses: by the path they
-/// were loaded from (what dlopen of that path returns), and the ones loaded
-/// from a copy, by the identity of the file copied.
+/// Every library this process loaded: by the path it was loaded from (what
+/// dlopen of that path returns), and the ones loaded from a copy, by the
+/// identity of the file copied. They stay loaded until the process exits: a
+/// plugin's code registers Asio services (timers, resolvers) in the shared
+/// io_context, whose registry keeps their type_info and vtables; unloading
+/// the library while the io_context lives crashes the next service lookup.
+/// The cost is one mapping per file version loaded.
 struct LoadedLibraries {
   std::mutex mutex;
-  std::map<std::filesystem::path, std::pair<FileIdentity, std::weak_ptr<boost::dll::shared_library>>> by_path;
-  std::map<FileIdentity, std::weak_ptr<boost::dll::shared_library>> by_copy;
+  std::map<std::filesystem::path, std::pair<FileIdentity, std::shared_ptr<boost::dll::shared_library>>> by_path;
+  std::map<FileIdentity, std::shared_ptr<boost::dll::shared_library>> by_copy;
 };
 
 LoadedLibraries& loaded_libraries() {
-  static LoadedLibraries libraries;
-  return libraries;
+  static auto* libraries = new LoadedLibraries;  // never destroyed: nothing is unloaded before exit
+  return *libraries;
 }
 
 constexpr auto load_mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
@@ -113,23 +117,20 @@ std::variant<LoadedPlugin, RefusedPlugin> PluginLoader::open(const std::filesyst
   {
     auto& loaded = loaded_libraries();
     std::lock_guard lock(loaded.mutex);
-    // The identity first loaded from a path is kept for good: dlopen(file)
-    // returns that library while it is mapped, and one with unique symbols
-    // (STB_GNU_UNIQUE) stays mapped after its last dlclose.
+    // dlopen(file) returns the library first loaded from that path as long as it is mapped.
     auto known = loaded.by_path.find(file);
-    auto held = known != loaded.by_path.end() ? known->second.second.lock() : nullptr;
     if (known != loaded.by_path.end() && known->second.first != *identity) {
       // Replaced on disk since: dlopen(file) would return the old library.
       anew = true;
-      library = loaded.by_copy[*identity].lock();
+      library = loaded.by_copy[*identity];
       if (!library) {
         std::string error;
         library = load_copy(file, error);
         if (!library) return refuse(error);
         loaded.by_copy[*identity] = library;
       }
-    } else if (held) {
-      library = std::move(held);
+    } else if (known != loaded.by_path.end()) {
+      library = known->second.second;
     } else {
       library = std::make_shared<boost::dll::shared_library>();
       boost::dll::fs::error_code ec;

@@ -30,7 +30,7 @@ PluginPtr<T> make_plugin(PluginSetBase& set, const PluginLoader& loader, const P
   const auto& plugin = std::get<LoadedPlugin>(found);
   if (plugin.loaded_anew)
     log().info("{} changed on disk since it was loaded: its new objects run the new file; older ones keep the old "
-               "library while they live",
+               "library, which stays loaded",
                plugin.file.string());
   return loader.create<T>(plugin, section.table, set.context_for(executor, kind, section.plugin), diagnostics);
 }

@@ -191,3 +191,40 @@ TEST_CASE("reload: ha_connections 2 to 1 to 2 with streams running drops none", 
   CHECK_FALSE(std::regex_search(t.log(), std::regex("\\bcut")));
   CHECK(t.process().stop(SIGTERM, 30s) == 0);
 }
+
+TEST_CASE("reload: a backend plugin file replaced on disk is loaded anew while a stream runs on the old one",
+          "[integration][reload]") {
+  NamedEcho one("backend-1");
+  ReloadTunnel t(one.port(), 1);
+  // The backend plugin from a folder of our own, named by the config.
+  const auto plugins = t.dir.path / "plugins";
+  std::filesystem::create_directories(plugins);
+  const auto file = plugins / "libwarren-backend-tcp.so";
+  std::filesystem::copy_file(std::filesystem::path(WARREN_PLUGIN_DIR) / "libwarren-backend-tcp.so", file);
+  std::ofstream(t.config.string() + ".new") << "plugin_dirs = [\"" << plugins.string() << "\"]\n" << slurp(t.config);
+  std::filesystem::rename(t.config.string() + ".new", t.config);
+  REQUIRE(hangup(t.process(), reloaded));
+  CHECK(t.log().find("plugin_dirs changed") != std::string::npos);
+
+  auto data = random_bytes(4 * kMiB, 7);
+  OpenTransfer transfer(t.port(), 10s);
+  REQUIRE(transfer.send(data.data(), 2 * kMiB));
+
+  // An upgrade: a new file renamed over the old one (another inode).
+  std::filesystem::copy_file(std::filesystem::path(WARREN_PLUGIN_DIR) / "libwarren-backend-tcp.so",
+                             plugins / "incoming.so");
+  std::filesystem::rename(plugins / "incoming.so", file);
+  REQUIRE(hangup(t.process(), reloaded));
+  CHECK(t.log().find(file.string() + " changed on disk since it was loaded") != std::string::npos);
+  CHECK(backend_behind(t.port()) == "backend-1");  // a stream through the new library's backend
+
+  REQUIRE(transfer.send(data.data() + 2 * kMiB, data.size() - 2 * kMiB));
+  auto back = transfer.finish(60s);
+  CHECK(sha256_hex(back) == sha256_hex(data));
+  CHECK(t.process().running());
+  // The shutdown looks up Asio services the old library's objects registered:
+  // it is still loaded (an unloaded one crashed here).
+  auto code = t.process().stop(SIGTERM, 30s);
+  INFO(t.log());
+  CHECK(code.value_or(-99) == 0);
+}
