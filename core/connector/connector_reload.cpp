@@ -65,9 +65,9 @@ bool ConnectorShell::reload(const ConnectorConfig& next, std::shared_ptr<Connect
   legs_.resize(std::max(legs_.size(), supervisor_->legs().size()));
   for (const auto& line : plan.changes) log().info("reload: {}", line);
   for (const auto& line : plan.restart_needed) log().warn("reload: {}", line);
+  pump();  // what the supervisor does about it (a leg unregistering) is said before the summary
   log().info("reloaded {}: {} change(s) applied, {} left for a restart; plugin objects made anew",
              config_.file.string(), plan.changes.size(), plan.restart_needed.size());
-  pump();
   return true;
 }
 

@@ -167,10 +167,11 @@ TEST_CASE("reload: ha_connections 2 to 1 to 2 with streams running drops none", 
   REQUIRE(hangup(t.process(), reloaded));
   CHECK(t.log().find("ha_connections 2 -> 1") != std::string::npos);
   // The edge spreads streams over the legs: leg 1 had some to drain.
+  const std::regex letting_go("leg 1: unregistering \\(ha_connections is 1 now\\); its ([0-9]+) open");
+  REQUIRE(wait_log(t.process(), letting_go, 0, 10s));
   std::smatch drained;
   auto log = t.log();
-  REQUIRE(std::regex_search(log, drained,
-                            std::regex("leg 1: unregistering \\(ha_connections is 1 now\\); its ([0-9]+) open")));
+  REQUIRE(std::regex_search(log, drained, letting_go));
   CHECK(std::stoi(drained[1].str()) > 0);
   // Leg 1 unregisters; its streams drain, and new ones go to leg 0.
   CHECK(backend_behind(t.port()) == "backend-1");
