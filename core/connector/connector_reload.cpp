@@ -38,10 +38,10 @@ std::shared_ptr<sdk::Backend> ConnectorShell::current_backend() const {
 // code. The release waits for the next turn of the loop instead.
 std::shared_ptr<ConnectorPlugins> ConnectorShell::released_later(std::shared_ptr<ConnectorPlugins> set) {
   auto* raw = set.get();
-  return std::shared_ptr<ConnectorPlugins>(
-      raw, [set = std::move(set), executor = io_.get_executor()](ConnectorPlugins*) mutable {
-        boost::asio::post(executor, [last = std::move(set)] {});
-      });
+  return std::shared_ptr<ConnectorPlugins>(raw, [set = std::move(set), &io = io_](ConnectorPlugins*) mutable {
+    if (io.stopped()) return;  // the run is over: released right here, with the deleter
+    boost::asio::post(io, [last = std::move(set)] {});
+  });
 }
 
 bool ConnectorShell::reload(const ConnectorConfig& next, std::shared_ptr<ConnectorPlugins> plugins) {
