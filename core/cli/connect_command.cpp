@@ -1,5 +1,6 @@
 // `warren connect --config FILE` and `warren quick …`: run a connector until
 // SIGINT/SIGTERM, a fatal refusal, or (with --no-reconnect) the first loss.
+// SIGHUP re-reads the config file of `connect` (ConnectorShell::reload).
 
 #include "core/cli/commands.hpp"
 #include "core/cli/descriptor_limit.hpp"
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 
 namespace warren::cli {
 
@@ -25,15 +27,40 @@ namespace {
 
 using ReportInvalid = std::function<int(const sdk::Diagnostics&)>;
 
+// Validates completely before anything running changes: the file is read
+// and every plugin object is made, as `warren check` does. The loader is
+// new, so a plugin file replaced on disk is loaded anew (PluginLoader).
+void reload_connector(const GlobalOptions& global, const std::filesystem::path& file, boost::asio::io_context& io,
+                      core::ConnectorShell& shell) {
+  core::log().info("SIGHUP: reloading {}", file.string());
+  sdk::Diagnostics diagnostics;
+  auto any = core::read_config_file(file, diagnostics, core::ConfigKind::connector);
+  auto* config = std::get_if<core::ConnectorConfig>(&any);
+  std::shared_ptr<core::ConnectorPlugins> plugins;
+  if (diagnostics.ok() && config) {
+    core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config->plugin_dirs));
+    plugins = core::make_connector_plugins(*config, loader, io.get_executor(), diagnostics);
+  }
+  if (!diagnostics.ok() || !config) {
+    for (const auto& d : diagnostics.list()) core::log().error("{}", d.to_string());
+    core::log().error("reload refused: {} has {} error(s); the running config stays", file.string(),
+                      std::max<std::size_t>(diagnostics.list().size(), 1));
+    return;
+  }
+  shell.reload(*config, std::move(plugins));
+}
+
 int run_connector(const GlobalOptions& global, const core::ConnectorConfig& config, bool no_reconnect,
                   const ReportInvalid& report,
-                  const std::function<void(const core::protocol::Registered&)>& on_first_registration) {
+                  const std::function<void(const core::protocol::Registered&)>& on_first_registration,
+                  const std::optional<std::filesystem::path>& reload_file = std::nullopt) {
   sdk::Diagnostics diagnostics;
   core::set_log_context("connector", config.tunnel.id.value_or(""));  // --log-format json's fields
   raise_descriptor_limit();  // one backend socket per stream
   boost::asio::io_context io(1);
   core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config.plugin_dirs));
-  auto plugins = core::make_connector_plugins(config, loader, io.get_executor(), diagnostics);
+  std::shared_ptr<core::ConnectorPlugins> plugins =
+      core::make_connector_plugins(config, loader, io.get_executor(), diagnostics);
   if (!diagnostics.ok()) return report(diagnostics);
 
   bool announced = false;
@@ -54,7 +81,7 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
   };
   std::unique_ptr<core::ConnectorShell> shell;
   try {
-    shell = std::make_unique<core::ConnectorShell>(io, config, *plugins, options);
+    shell = std::make_unique<core::ConnectorShell>(io, config, plugins, options);
   } catch (const std::exception& e) {
     std::cerr << "warren: " << e.what() << "\n";
     return exit_usage;
@@ -70,6 +97,19 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
     });
   };
   wait_signal();
+  // A quick tunnel has no file to re-read: SIGHUP keeps its default there.
+  std::optional<boost::asio::signal_set> hangups;
+  std::function<void()> wait_hangup = [&] {
+    hangups->async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload_connector(global, *reload_file, io, *shell);
+      wait_hangup();
+    });
+  };
+  if (reload_file) {
+    hangups.emplace(io, SIGHUP);
+    wait_hangup();
+  }
   shell->start();
   io.run();
   return shell->exit_code().value_or(exit_failure);
@@ -83,9 +123,12 @@ int run_connect(const GlobalOptions& global, const std::filesystem::path& file, 
   auto* config = std::get_if<core::ConnectorConfig>(&any);
   if (!diagnostics.ok() || !config) return report_invalid(file, diagnostics);
   auto report = [&](const sdk::Diagnostics& d) { return report_invalid(file, d); };
-  return run_connector(global, *config, no_reconnect, report, [&](const core::protocol::Registered& r) {
-    std::cout << "tunnel " << config->tunnel.id.value_or(r.tunnel_id) << " " << r.public_address << std::endl;
-  });
+  return run_connector(
+      global, *config, no_reconnect, report,
+      [&](const core::protocol::Registered& r) {
+        std::cout << "tunnel " << config->tunnel.id.value_or(r.tunnel_id) << " " << r.public_address << std::endl;
+      },
+      file);
 }
 
 int run_quick(const GlobalOptions& global, const QuickOptions& quick) {

@@ -6,11 +6,12 @@
 
 namespace warren::core {
 
-ConnectorLeg::ConnectorLeg(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& backend, SpliceTracker& splices,
-                 LegEvents events)
+ConnectorLeg::ConnectorLeg(unsigned index, sdk::ConnectionPtr connection, std::shared_ptr<const void> owner,
+                           BackendSource backend, SpliceTracker& splices, LegEvents events)
     : index_(index),
+      owner_(std::move(owner)),
       connection_(std::move(connection)),
-      backend_(backend),
+      backend_(std::move(backend)),
       splices_(splices),
       events_(std::move(events)) {}
 
@@ -115,19 +116,25 @@ void ConnectorLeg::deliver(sdk::ByteStreamPtr stream) {
 
 void ConnectorLeg::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header,
                               std::vector<std::uint8_t> rest) {
-  // The backend may take a while; the header's bytes wait in `rest`.
-  backend_.async_connect(sdk::StreamInfo{header.client_address, header.listener},
-                         [self = shared_from_this(), stream = std::move(stream), rest = std::move(rest), header](
-                             sdk::error_code e, sdk::ByteStreamPtr local) mutable {
+  // The backend may take a while; the header's bytes wait in `rest`. The
+  // stream stays with the backend current now, even if a reload replaces it.
+  auto backend = backend_();
+  auto* raw = backend.get();
+  raw->async_connect(sdk::StreamInfo{header.client_address, header.listener},
+                         [self = shared_from_this(), stream = std::move(stream), rest = std::move(rest), header,
+                          backend = std::move(backend)](sdk::error_code e, sdk::ByteStreamPtr local) mutable {
                            if (!self->closed_ && self->events_.backend_result)
                              self->events_.backend_result(header.client_address, e);
-                           if (local && (e || self->closed_)) local->abort();
+                           if (local && (e || self->closed_)) {
+                             local->abort();
+                             local.reset();  // before its backend
+                           }
                            if (self->closed_) {
                              stream->abort();
                              return self->stream_ended();
                            }
                            if (e) return self->refuse(std::move(stream), e);
-                           self->accept(std::move(stream), std::move(local), std::move(rest));
+                           self->accept(std::move(stream), std::move(local), std::move(rest), std::move(backend));
                          });
 }
 
@@ -139,18 +146,21 @@ void ConnectorLeg::connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHe
 // never retransmitted). The reply is queued before the splice starts and
 // goes out in the next packet the loop sends, so that window is the rest of
 // one event-loop turn (plus a loss) — microseconds on a live process.
-void ConnectorLeg::accept(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {
-  if (!stream_replies_) return start_splice(std::move(stream), std::move(local), std::move(rest));
+void ConnectorLeg::accept(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest,
+                          std::shared_ptr<sdk::Backend> backend) {
+  if (!stream_replies_) return start_splice(std::move(stream), std::move(local), std::move(rest), std::move(backend));
   auto* raw = stream.get();
   async_write_stream_reply(*raw, protocol::StreamReply{},
                            [self = shared_from_this(), stream = std::move(stream), local = std::move(local),
-                            rest = std::move(rest)](sdk::error_code ec) mutable {
+                            rest = std::move(rest), backend = std::move(backend)](sdk::error_code ec) mutable {
                              if (ec || self->closed_) {
                                stream->abort();
                                local->abort();
+                               local.reset();  // before its backend
                                return self->stream_ended();
                              }
-                             self->start_splice(std::move(stream), std::move(local), std::move(rest));
+                             self->start_splice(std::move(stream), std::move(local), std::move(rest),
+                                                std::move(backend));
                            });
 }
 
@@ -175,16 +185,21 @@ void ConnectorLeg::refuse(sdk::ByteStreamPtr stream, sdk::error_code why) {
                            });
 }
 
-void ConnectorLeg::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest) {
+void ConnectorLeg::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest,
+                                std::shared_ptr<sdk::Backend> backend) {
   auto id = next_splice_++;
   spliced_[id] = Spliced{stream.get(), local.get()};
+  // The backend's plugin made `local`: the splice keeps it until both ends are gone.
+  SpliceOptions options;
+  options.tracker = &splices_;
+  options.keep_alive = std::move(backend);
   splice(std::move(stream), std::move(local), std::move(rest),
          [self = shared_from_this(), id](const SpliceResult&) {
            // Both ends are still alive here; forget them before the splice goes.
            self->spliced_.erase(id);
            self->stream_ended();
          },
-         &splices_);
+         options);
 }
 
 void ConnectorLeg::stream_ended() {

@@ -36,10 +36,18 @@ struct LegEvents {
   std::function<void(const std::string& client, sdk::error_code ec)> backend_result;
 };
 
+/// The backend a new stream goes to: the one current when it arrives (a
+/// reload may replace it). The pointer shares ownership of the plugin set
+/// that made it, so a stream keeps its backend, and that plugin's library,
+/// until it ends.
+using BackendSource = std::function<std::shared_ptr<sdk::Backend>()>;
+
 class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
  public:
-  ConnectorLeg(unsigned index, sdk::ConnectionPtr connection, sdk::Backend& backend, SpliceTracker& splices,
-          LegEvents events);
+  /// `owner` keeps what `connection` needs alive (the transport plugin that
+  /// made it, and its library) for as long as the leg lives.
+  ConnectorLeg(unsigned index, sdk::ConnectionPtr connection, std::shared_ptr<const void> owner, BackendSource backend,
+               SpliceTracker& splices, LegEvents events);
 
   /// Opens the control stream and sends `request`; reports registered or rejected.
   void register_with(const protocol::RegisterConnection& request);
@@ -65,18 +73,22 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   void accept_streams();
   void deliver(sdk::ByteStreamPtr stream);
   void connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header, std::vector<std::uint8_t> rest);
-  /// Writes the StreamReply (when the edge reads them), then splices.
-  void accept(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest);
+  /// Writes the StreamReply (when the edge reads them), then splices. `backend`
+  /// made `local`: it lives as long as the stream.
+  void accept(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest,
+              std::shared_ptr<sdk::Backend> backend);
   /// Tells the edge the backend refused `stream` (or resets it for an older edge).
   void refuse(sdk::ByteStreamPtr stream, sdk::error_code why);
-  void start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest);
+  void start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr local, std::vector<std::uint8_t> rest,
+                    std::shared_ptr<sdk::Backend> backend);
   void stream_ended();
   void report_lost(sdk::error_code ec);
   void reset_streams();
 
   unsigned index_;
+  std::shared_ptr<const void> owner_;  ///< declared before connection_: outlives it
   sdk::ConnectionPtr connection_;
-  sdk::Backend& backend_;
+  BackendSource backend_;
   SpliceTracker& splices_;
   LegEvents events_;
   std::shared_ptr<ControlChannel> control_;

@@ -42,19 +42,20 @@ std::string random_connector_id(sdk::RandomSource& random) {
 
 }  // namespace
 
-ConnectorShell::ConnectorShell(boost::asio::io_context& io, const ConnectorConfig& config, ConnectorPlugins& plugins,
-                               ConnectorOptions options)
+ConnectorShell::ConnectorShell(boost::asio::io_context& io, ConnectorConfig config,
+                               std::shared_ptr<ConnectorPlugins> plugins, ConnectorOptions options)
     : io_(io),
-      config_(config),
-      plugins_(plugins),
+      config_(std::move(config)),
+      plugins_(released_later(std::move(plugins))),
+      transports_(plugins_),
       options_(std::move(options)),
       timer_(io),
-      legs_(config.tunnel.ha_connections),
-      connector_id_(config.tunnel.connector_id.empty() ? random_connector_id(random_) : config.tunnel.connector_id) {
+      legs_(config_.tunnel.ha_connections),
+      connector_id_(config_.tunnel.connector_id.empty() ? random_connector_id(random_) : config_.tunnel.connector_id) {
   supervisor_ = std::make_unique<Supervisor>(
-      supervisor_config(config, options_.no_reconnect), find_backoff(plugins), random_,
-      find_role<sdk::AddressPolicy>(plugins, [](sdk::Policy& p) { return p.address(); }),
-      find_role<sdk::FallbackPolicy>(plugins, [](sdk::Policy& p) { return p.fallback(); }));
+      supervisor_config(config_, options_.no_reconnect), find_backoff(*plugins_), random_,
+      find_role<sdk::AddressPolicy>(*plugins_, [](sdk::Policy& p) { return p.address(); }),
+      find_role<sdk::FallbackPolicy>(*plugins_, [](sdk::Policy& p) { return p.fallback(); }));
   // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 
@@ -126,13 +127,15 @@ void ConnectorShell::execute(const SupervisorAction& action) {
       [this](const auto& a) {
         using A = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<A, Resolve>) {
-          plugins_.discovery->async_resolve([this](sdk::error_code ec, std::vector<sdk::EdgeAddress> found) {
+          // The callback holds the set: a reload may replace it meanwhile.
+          plugins_->discovery->async_resolve([this, set = plugins_](sdk::error_code ec,
+                                                                    std::vector<sdk::EdgeAddress> found) {
             if (exit_code_) return;
             if (ec) {
               // The discovery's own words (which record, which resolver, why)
               // when it can give them: said with the retry, and kept for /status.
               std::string detail;
-              if (const auto* d = dynamic_cast<const sdk::DiscoveryFailureDetail*>(plugins_.discovery.get()))
+              if (const auto* d = dynamic_cast<const sdk::DiscoveryFailureDetail*>(set->discovery.get()))
                 detail = d->last_failure();
               last_failure_ = "discovery failed (" + sdk::name(ec) + "): " + (detail.empty() ? ec.message() : detail);
               supervisor_->handle_resolve_failed(sdk::Clock::now(), ec, std::move(detail));
@@ -154,7 +157,11 @@ void ConnectorShell::execute(const SupervisorAction& action) {
         } else if constexpr (std::is_same_v<A, RetireConnection>) {
           retire(a);
         } else if constexpr (std::is_same_v<A, supervisor::Unregister>) {
-          if (auto& connection = legs_[a.leg].current.connection) connection->send_unregister(a.grace_period);
+          auto& connection = legs_[a.leg].current.connection;
+          if (connection && a.leg >= supervisor_->wanted_legs())  // a reload lowered ha_connections
+            log().info("leg {}: unregistering (ha_connections is {} now); its {} open stream(s) drain", a.leg,
+                       supervisor_->wanted_legs(), connection->open_streams());
+          if (connection) connection->send_unregister(a.grace_period);
         } else if constexpr (std::is_same_v<A, StopAcceptingStreams>) {
           for (auto& leg : legs_)
             if (leg.current.connection) leg.current.connection->stop_accepting_streams();
@@ -209,9 +216,9 @@ void ConnectorShell::dial(const Dial& d) {
   options.verify = verification();
   leg_log(d.leg).debug("{} {} with {}", d.probe ? "probing" : "dialing", d.address.to_string(),
                        config_.transports[d.transport].plugin);
-  plugins_.transports[d.transport]->async_dial(
-      options, [this, index = d.leg, attempt, edge = d.address.to_string()](sdk::error_code ec,
-                                                                            sdk::ConnectionPtr connection) {
+  transports_->transports[d.transport]->async_dial(
+      options, [this, index = d.leg, attempt, edge = d.address.to_string(), set = transports_](
+                   sdk::error_code ec, sdk::ConnectionPtr connection) {
         auto slot = which(index, attempt);
         if (!slot) return;
         auto now = sdk::Clock::now();
@@ -221,8 +228,9 @@ void ConnectorShell::dial(const Dial& d) {
             leg_log(index).info("the preferred transport is still unavailable at {}: {}", edge, ec.message());
             supervisor_->handle_probe_failed(now, index, ec);
           } else {
-            legs_[index].probe.connection = std::make_shared<ConnectorLeg>(index, std::move(connection), *plugins_.backend,
-                                                                           splices_, events_for(index, attempt));
+            legs_[index].probe.connection =
+                std::make_shared<ConnectorLeg>(index, std::move(connection), set, [this] { return current_backend(); },
+                                               splices_, events_for(index, attempt));
             supervisor_->handle_probe_dial_succeeded(now, index);
           }
           return pump();
@@ -238,7 +246,8 @@ void ConnectorShell::dial(const Dial& d) {
           return pump();
         }
         legs_[index].current.connection =
-            std::make_shared<ConnectorLeg>(index, std::move(connection), *plugins_.backend, splices_, events_for(index, attempt));
+            std::make_shared<ConnectorLeg>(index, std::move(connection), set, [this] { return current_backend(); },
+                                           splices_, events_for(index, attempt));
         supervisor_->handle_dial_succeeded(now, index);
         pump();
       });

@@ -12,6 +12,8 @@
 #include "core/plugin/plugin_set.hpp"
 #include "core/tls/secure_random.hpp"
 
+#include "core/plugin/plugin_loader.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -41,7 +43,7 @@ struct ConnectorOptions {
 class ConnectorShell {
  public:
   /// Throws std::runtime_error if no policy offers a backoff role.
-  ConnectorShell(boost::asio::io_context& io, const ConnectorConfig& config, ConnectorPlugins& plugins,
+  ConnectorShell(boost::asio::io_context& io, ConnectorConfig config, std::shared_ptr<ConnectorPlugins> plugins,
                  ConnectorOptions options);
   ~ConnectorShell();
 
@@ -54,6 +56,18 @@ class ConnectorShell {
   /// for another path), without serving them: for the embedding API
   /// (core/embed). On the io_context's thread, like every member.
   std::string render_admin(std::string_view path) const;
+
+  /// SIGHUP (connector_reload.cpp): runs `next`, a config that passed the
+  /// config checks, with `plugins`, every object made from it (by a loader
+  /// that loads plugin files replaced on disk anew). New streams go to the
+  /// new backend while open ones finish on the old one (each stream shares
+  /// ownership of the plugin set that made its backend); discovery,
+  /// policies, ha_connections, stagger and grace_period apply as legs
+  /// reconnect (Supervisor::handle_settings); [tunnel] identity and
+  /// verification, [[transport]] and [admin] changes need a restart: said,
+  /// not applied. Logs one line per change. Returns false, changing
+  /// nothing, when the supervisor refuses the settings (said in a line).
+  bool reload(const ConnectorConfig& next, std::shared_ptr<ConnectorPlugins> plugins);
 
  private:
   void pump();
@@ -70,8 +84,17 @@ class ConnectorShell {
   sdk::EdgeVerification verification() const;
 
   boost::asio::io_context& io_;
-  const ConnectorConfig& config_;
-  ConnectorPlugins& plugins_;
+  ConnectorConfig config_;  ///< what runs: a reload changes the parts it applies
+  /// The plugin set new streams' backend, discovery and the supervisor's
+  /// policies come from; `transports_` the one new dials use. Legs and
+  /// streams share ownership of the sets they were made with.
+  std::shared_ptr<ConnectorPlugins> plugins_;
+  std::shared_ptr<ConnectorPlugins> transports_;
+  /// The current backend, sharing ownership of its plugin set.
+  std::shared_ptr<sdk::Backend> current_backend() const;
+  /// `set`, released on a later turn of the loop once its last user lets go
+  /// (connector_reload.cpp).
+  std::shared_ptr<ConnectorPlugins> released_later(std::shared_ptr<ConnectorPlugins> set);
   ConnectorOptions options_;
   SecureRandom random_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;

@@ -30,7 +30,7 @@ TunnelRun::TunnelRun(core::ConnectorConfig config, const StartOptions& start, co
   std::vector<std::filesystem::path> dirs(start.plugin_dirs.begin(), start.plugin_dirs.end());
   loader_ = std::make_unique<core::PluginLoader>(core::plugin_search_path(dirs, config_.plugin_dirs, library_plugin_dir()));
   sdk::Diagnostics diagnostics;
-  plugins_ = core::make_connector_plugins(config_, *loader_, io_.get_executor(), diagnostics);
+  std::shared_ptr<core::ConnectorPlugins> plugins = core::make_connector_plugins(config_, *loader_, io_.get_executor(), diagnostics);
   if (!diagnostics.ok()) {
     std::string what;
     for (const auto& d : diagnostics.list()) what += (what.empty() ? "" : "\n") + describe(d);
@@ -52,7 +52,7 @@ TunnelRun::TunnelRun(core::ConnectorConfig config, const StartOptions& start, co
     ended_on_its_own_ = !shutdown_requested_;
   };
   try {
-    shell_ = std::make_unique<core::ConnectorShell>(io_, config_, *plugins_, std::move(options));
+    shell_ = std::make_unique<core::ConnectorShell>(io_, config_, std::move(plugins), std::move(options));
   } catch (const std::exception& e) {  // no policy plays a role the supervisor needs
     throw invalid(e.what());
   }

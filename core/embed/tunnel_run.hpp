@@ -54,10 +54,9 @@ class TunnelRun {
   void request_shutdown(bool at_once);
   TunnelError error_from_exit() const;  ///< with mutex_ held
 
-  core::ConnectorConfig config_;  ///< the shell keeps a reference
+  core::ConnectorConfig config_;  ///< what it runs (the shell keeps its own copy, which a reload may change)
   mutable boost::asio::io_context io_{1};  // snapshot() posts to it
   std::unique_ptr<core::PluginLoader> loader_;
-  std::unique_ptr<core::ConnectorPlugins> plugins_;
   std::unique_ptr<core::ConnectorShell> shell_;
   std::thread thread_;
 

@@ -4,8 +4,16 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <set>
+#include <tuple>
 
 namespace warren::core {
 namespace {
@@ -24,6 +32,63 @@ std::vector<std::filesystem::path> plugin_files(const std::filesystem::path& dir
     if (looks_like_plugin(it->path())) files.push_back(it->path());
   std::sort(files.begin(), files.end());
   return files;
+}
+
+/// What tells a file replaced on disk from the one loaded: inode, size, mtime.
+using FileIdentity = std::tuple<dev_t, ino_t, off_t, long long>;
+
+std::optional<FileIdentity> identity_of(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size,
+                      static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec};
+}
+
+/// Every library this process loaded: by the path it was loaded from (what
+/// dlopen of that path returns), and the ones loaded from a copy, by the
+/// identity of the file copied. They stay loaded until the process exits: a
+/// plugin's code registers Asio services (timers, resolvers) in the shared
+/// io_context, whose registry keeps their type_info and vtables; unloading
+/// the library while the io_context lives crashes the next service lookup.
+/// The cost is one mapping per file version loaded.
+struct LoadedLibraries {
+  std::mutex mutex;
+  std::map<std::filesystem::path, std::pair<FileIdentity, std::shared_ptr<boost::dll::shared_library>>> by_path;
+  std::map<FileIdentity, std::shared_ptr<boost::dll::shared_library>> by_copy;
+};
+
+LoadedLibraries& loaded_libraries() {
+  static auto* libraries = new LoadedLibraries;  // never destroyed: nothing is unloaded before exit
+  return *libraries;
+}
+
+constexpr auto load_mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
+
+// A fresh name dlopen has never seen, in a folder only we can write to; the
+// copy is removed once mapped (the mapping stays).
+std::shared_ptr<boost::dll::shared_library> load_copy(const std::filesystem::path& file, std::string& error) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "warren-plugin-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) {
+    error = "cannot make a folder for a copy of the replaced file: " + std::string(std::strerror(errno));
+    return nullptr;
+  }
+  const std::filesystem::path dir = pattern;
+  const auto copy = dir / file.filename();
+  std::error_code ec;
+  std::shared_ptr<boost::dll::shared_library> library;
+  if (std::filesystem::copy_file(file, copy, ec)) {
+    library = std::make_shared<boost::dll::shared_library>();
+    boost::dll::fs::error_code load_ec;
+    library->load(copy, load_mode, load_ec);
+    if (load_ec) {
+      error = "cannot be loaded as a shared library: " + load_ec.message();
+      library.reset();
+    }
+  } else {
+    error = "cannot copy the replaced file to load it anew: " + ec.message();
+  }
+  std::filesystem::remove_all(dir, ec);
+  return library;
 }
 
 }  // namespace
@@ -45,19 +110,44 @@ std::variant<LoadedPlugin, RefusedPlugin> PluginLoader::open(const std::filesyst
                                                              std::optional<sdk::PluginKind> expected) const {
   auto refuse = [&](std::string reason) { return RefusedPlugin{file, std::move(reason)}; };
   if (!std::filesystem::exists(file)) return refuse("no such file");
-  auto library = std::make_shared<boost::dll::shared_library>();
-  boost::dll::fs::error_code ec;
-  // rtld_local: every plugin exports the same symbol name; keep them apart.
-  library->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-  if (ec) return refuse("cannot be loaded as a shared library: " + ec.message());
+  auto identity = identity_of(file);
+  if (!identity) return refuse("cannot read it: " + std::string(std::strerror(errno)));
+  std::shared_ptr<boost::dll::shared_library> library;
+  bool anew = false;
+  {
+    auto& loaded = loaded_libraries();
+    std::lock_guard lock(loaded.mutex);
+    // dlopen(file) returns the library first loaded from that path as long as it is mapped.
+    auto known = loaded.by_path.find(file);
+    if (known != loaded.by_path.end() && known->second.first != *identity) {
+      // Replaced on disk since: dlopen(file) would return the old library.
+      anew = true;
+      library = loaded.by_copy[*identity];
+      if (!library) {
+        std::string error;
+        library = load_copy(file, error);
+        if (!library) return refuse(error);
+        loaded.by_copy[*identity] = library;
+      }
+    } else if (known != loaded.by_path.end()) {
+      library = known->second.second;
+    } else {
+      library = std::make_shared<boost::dll::shared_library>();
+      boost::dll::fs::error_code ec;
+      // rtld_local: every plugin exports the same symbol name; keep them apart.
+      library->load(file, load_mode, ec);
+      if (ec) return refuse("cannot be loaded as a shared library: " + ec.message());
+      loaded.by_path[file] = {*identity, library};
+    }
+  }
   if (!library->has(descriptor_symbol))
     return refuse(std::string("it exports no '") + descriptor_symbol + "' descriptor: not a warren plugin");
   const auto& d = library->get<const sdk::PluginDescriptor>(descriptor_symbol);
   if (auto reason = refusal_reason(d, host_, expected)) return refuse(*reason);
   // `describe` exists only in descriptors of ABI 1.1 and later.
   sdk::PluginDescribe describe = d.abi_minor >= 1 ? d.describe : nullptr;
-  return LoadedPlugin{d.kind,       d.name, d.version ? d.version : "", d.description ? d.description : "",
-                      file,         library, d.create, describe};
+  return LoadedPlugin{d.kind,   d.name,  d.version ? d.version : "", d.description ? d.description : "",
+                      file,     library, d.create, describe, anew};
 }
 
 PluginScan PluginLoader::scan() const {

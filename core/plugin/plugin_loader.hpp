@@ -42,6 +42,10 @@ struct LoadedPlugin {
   std::shared_ptr<boost::dll::shared_library> library;
   sdk::PluginFactory create = nullptr;
   sdk::PluginDescribe describe = nullptr;  ///< null for untyped plugins and ABI 1.0 ones
+  /// The file changed on disk since this process loaded it, and was loaded
+  /// anew from a private copy (PluginLoader::open); the old library stays
+  /// loaded for the objects made from it (until the process exits).
+  bool loaded_anew = false;
 
   /// The plugin's keys, or nullopt when it declares none.
   std::optional<sdk::PluginKeys> keys() const {
@@ -71,6 +75,16 @@ class PluginLoader {
   const std::vector<std::filesystem::path>& search_dirs() const { return dirs_; }
 
   /// Opens and checks one file. `expected` is the kind the caller needs.
+  /// A file is loaded once (later opens share it) and stays loaded until
+  /// the process exits (plugin code registers Asio services in the shared
+  /// io_context; unloading it under them crashes). dlopen returns the
+  /// library already loaded from a path without reading the file again, so
+  /// a file replaced on disk since (another inode, size or mtime) is copied
+  /// to a fresh private path, loaded from there and the copy removed: objects
+  /// made from it run the new code, objects made before keep running the old
+  /// library, which stays loaded. Replace a plugin by renaming a new file
+  /// over it (install(1), mv), never by writing into it: a library being
+  /// rewritten in place crashes the process that has it mapped.
   std::variant<LoadedPlugin, RefusedPlugin> open(const std::filesystem::path& file,
                                                  std::optional<sdk::PluginKind> expected = std::nullopt) const;
 

@@ -2,6 +2,8 @@
 
 #include "core/log/logging.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace warren::core {
@@ -25,8 +27,12 @@ PluginPtr<T> make_plugin(PluginSetBase& set, const PluginLoader& loader, const P
     diagnostics.error(section.plugin_where, *why);
     return {};
   }
-  return loader.create<T>(std::get<LoadedPlugin>(found), section.table, set.context_for(executor, kind, section.plugin),
-                          diagnostics);
+  const auto& plugin = std::get<LoadedPlugin>(found);
+  if (plugin.loaded_anew)
+    log().info("{} changed on disk since it was loaded: its new objects run the new file; older ones keep the old "
+               "library, which stays loaded",
+               plugin.file.string());
+  return loader.create<T>(plugin, section.table, set.context_for(executor, kind, section.plugin), diagnostics);
 }
 
 namespace {

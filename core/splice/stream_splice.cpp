@@ -122,7 +122,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
  public:
   Splice(sdk::ByteStreamPtr a, sdk::ByteStreamPtr b, std::function<void(const SpliceResult&)> done,
          const SpliceOptions& options)
-      : trim_ticket_(a->get_executor()),
+      : keep_alive_(options.keep_alive),
+        trim_ticket_(a->get_executor()),
         a_(std::move(a)),
         b_(std::move(b)),
         done_(std::move(done)),
@@ -296,7 +297,8 @@ class Splice : public std::enable_shared_from_this<Splice> {
     }
   }
 
-  HeapTrimTicket trim_ticket_;  // first: goes last, after the streams and buffers
+  std::shared_ptr<const void> keep_alive_;  // first: goes after everything that may run plugin code
+  HeapTrimTicket trim_ticket_;  // goes after the streams and buffers
   sdk::ByteStreamPtr a_, b_;
   std::function<void(const SpliceResult&)> done_;
   SpliceCounter counter_;

@@ -107,6 +107,9 @@ struct SpliceOptions {
   sdk::Duration idle_timeout = sdk::Duration::zero();
   /// Bumped with every write's bytes (and its parents); null: not counted.
   std::shared_ptr<ByteCounter> bytes;
+  /// Released only after both streams are destroyed: what their code needs
+  /// (the backend plugin that made one, and its library).
+  std::shared_ptr<const void> keep_alive;
 };
 
 /// Starts copying. `initial_a_to_b` are bytes already read from `a` (after a

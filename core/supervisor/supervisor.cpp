@@ -23,14 +23,14 @@ SupervisorConfig checked(SupervisorConfig config) {
   return config;
 }
 
-const sdk::AddressPolicy& required(const sdk::AddressPolicy* address) {
+const sdk::AddressPolicy* required(const sdk::AddressPolicy* address) {
   if (!address) throw std::invalid_argument("supervisor: no address policy (the bundled ip-rotation plays the role)");
-  return *address;
+  return address;
 }
 
-const sdk::FallbackPolicy& required(const sdk::FallbackPolicy* fallback) {
+const sdk::FallbackPolicy* required(const sdk::FallbackPolicy* fallback) {
   if (!fallback) throw std::invalid_argument("supervisor: no fallback policy (the bundled fallback plays the role)");
-  return *fallback;
+  return fallback;
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ const sdk::FallbackPolicy& required(const sdk::FallbackPolicy* fallback) {
 Supervisor::Supervisor(SupervisorConfig config, const sdk::BackoffPolicy& backoff, sdk::RandomSource& random,
                        const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback)
     : config_(checked(config)),
-      backoff_(backoff),
+      backoff_(&backoff),
       random_(random),
       address_(required(address)),
       fallback_(required(fallback)),
@@ -74,7 +74,7 @@ void Supervisor::handle_addresses_resolved(TimePoint now, std::vector<sdk::EdgeA
   addresses_ = std::move(addresses);
   resolved_at_ = now;
   discovery_.last_success_at = now;
-  backoff_.on_connected(resolve_backoff_, now);
+  backoff_->on_connected(resolve_backoff_, now);
   // Indexes into the old list mean nothing now; follow each leg's endpoint.
   for (auto& leg : legs_) {
     leg.address.current.reset();
@@ -102,9 +102,9 @@ void Supervisor::handle_resolve_failed(TimePoint now, sdk::error_code error, std
     return dial_waiting_legs(now);
   }
   if (config_.no_reconnect) return finish(1, error);
-  auto delay = backoff_.next_delay(resolve_backoff_, now, random_);
+  auto delay = backoff_->next_delay(resolve_backoff_, now, random_);
   if (!delay) return finish(1, error);
-  Duration d = std::clamp(*delay, Duration::zero(), std::min(backoff_.max_delay(), config_.discovery_retry_max));
+  Duration d = std::clamp(*delay, Duration::zero(), std::min(backoff_->max_delay(), config_.discovery_retry_max));
   resolve_retry_at_ = now + d;
   actions_.emplace_back(RetryScheduled{std::nullopt, d, error});
 }
@@ -117,7 +117,7 @@ void Supervisor::dial_waiting_legs(TimePoint now) {
 void Supervisor::handle_dial_succeeded(TimePoint now, unsigned leg) {
   LegState* l = live_leg(leg);
   if (!l || l->phase != LegPhase::dialing) return;
-  fallback_.on_connected(l->fallback, now);
+  fallback_->on_connected(l->fallback, now);
   note(now, leg, LegEvent::connected);
   l->phase = LegPhase::registering;  // the connect deadline covers registration too
   actions_.emplace_back(Register{leg, l->register_sent});
@@ -137,8 +137,8 @@ void Supervisor::handle_registered(TimePoint now, unsigned leg, RegisteredInfo i
   l->phase = LegPhase::registered;
   l->ever_registered = true;
   note(now, leg, LegEvent::registered);
-  if (l->edge) address_.on_connected(l->address, address_health_, *l->edge, now);
-  backoff_.on_connected(l->backoff, now);
+  if (l->edge) address_->on_connected(l->address, address_health_, *l->edge, now);
+  backoff_->on_connected(l->backoff, now);
   l->heartbeat_interval = info.heartbeat_interval > Duration::zero() ? info.heartbeat_interval
                                                                        : config_.heartbeat_interval;
   // An edge-assigned interval may be long; never time out before two beats.
@@ -186,7 +186,8 @@ void Supervisor::handle_connection_lost(TimePoint now, unsigned leg, sdk::error_
       note(now, leg, LegEvent::lost, error);
       count_cut(*l, error);
       l->phase = LegPhase::closed;
-      return finish_if_drained();
+      finish_if_drained();
+      return rejoin_if_wanted(now, leg);
     default: return;
   }
 }
@@ -226,6 +227,8 @@ void Supervisor::handle_shutdown(TimePoint now) {
       leg.phase = LegPhase::unregistering;
       note(now, i, LegEvent::unregistering);
       if (!unregister_sent) actions_.emplace_back(Unregister{i, config_.grace_period});
+    } else if (leg.phase == LegPhase::unregistering) {
+      // A leg a reload let go (ha_connections lowered) already drains.
     } else {
       if (holds_connection(leg.phase)) actions_.emplace_back(CloseLeg{i, errc::shutting_down});
       leg.phase = LegPhase::closed;
@@ -242,11 +245,11 @@ void Supervisor::handle_stream_opened(TimePoint, unsigned leg) {
   ++l->streams_open;
 }
 
-void Supervisor::handle_stream_closed(TimePoint, unsigned leg) {
+void Supervisor::handle_stream_closed(TimePoint now, unsigned leg) {
   LegState* l = live_leg(leg);
   if (!l || !heartbeats_run(l->phase) || l->streams_open == 0) return;
   --l->streams_open;
-  close_if_drained(leg);
+  close_if_drained(now, leg);
 }
 
 void Supervisor::handle_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened) {
@@ -256,21 +259,28 @@ void Supervisor::handle_unregister_acked(TimePoint now, unsigned leg, std::uint6
   if (!l || l->phase != LegPhase::unregistering || l->streams_opened_by_edge) return;
   l->streams_opened_by_edge = streams_opened;
   note(now, leg, LegEvent::unregistered);
-  close_if_drained(leg);
+  close_if_drained(now, leg);
 }
 
 // A leg is done when the edge opens nothing more, every stream it opened
 // has arrived, and none is open: closing it then loses nothing.
-void Supervisor::close_if_drained(unsigned leg) {
+void Supervisor::close_if_drained(TimePoint now, unsigned leg) {
   auto& l = legs_[leg];
   if (l.phase != LegPhase::unregistering || !l.streams_opened_by_edge) return;
   if (l.streams_arrived < *l.streams_opened_by_edge || l.streams_open > 0) return;
   actions_.emplace_back(CloseLeg{leg, errc::shutting_down});
   l.phase = LegPhase::closed;
   finish_if_drained();
+  rejoin_if_wanted(now, leg);
 }
 
 void Supervisor::count_cut(LegState& leg, sdk::error_code why) {
+  // A leg a reload let go while the run goes on: its cut streams are not the
+  // shutdown's (they do not make the exit code 1).
+  if (phase_ != RunPhase::draining) {
+    leg.streams_open = 0;
+    return;
+  }
   if (leg.streams_open > 0 && !cut_reason_) cut_reason_ = why;
   streams_cut_ += leg.streams_open;
   leg.streams_open = 0;
@@ -333,6 +343,8 @@ std::optional<TimePoint> Supervisor::next_timeout() const {
       case LegPhase::unregistering:
         consider(leg.next_heartbeat);
         consider(leg.ack_deadline);
+        // A leg a reload let go drains for the grace period (a shutdown's has drain_deadline_).
+        if (leg.phase == LegPhase::unregistering && phase_ == RunPhase::running) consider(leg.deadline);
         break;
       default: break;
     }

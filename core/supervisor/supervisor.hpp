@@ -99,6 +99,23 @@ class Supervisor {
   void handle_retired_unregister_acked(TimePoint now, unsigned leg, std::uint64_t streams_opened);
   void handle_retired_lost(TimePoint now, unsigned leg, sdk::error_code error);
 
+  /// A reload's settings and policies (supervisor_reload.cpp), which apply
+  /// as legs reconnect: the next retry delay, address choice and fallback
+  /// step use the new policies (each leg keeps its policy state), the next
+  /// attempt asks discovery again when `rediscover`. No leg is closed for it,
+  /// except when `config.ha_connections` is lowered: each extra leg
+  /// unregisters and drains its streams for the grace period, then closes and
+  /// is not retried. Raised: the new legs start, a stagger apart (legs still
+  /// draining from a lowering start again once they closed). The policies
+  /// must outlive the supervisor or the next handle_settings. Throws
+  /// std::invalid_argument, changing nothing, for a config the constructor
+  /// refuses, a null policy, or another transport_count (a restart's).
+  void handle_settings(TimePoint now, SupervisorConfig config, const sdk::BackoffPolicy& backoff,
+                       const sdk::AddressPolicy* address, const sdk::FallbackPolicy* fallback, bool rediscover);
+  /// The legs the run keeps (ha_connections); legs() also holds the ones a
+  /// lowering let go.
+  unsigned wanted_legs() const { return config_.ha_connections; }
+
   /// The next thing to do, in order; nullopt when there is nothing.
   std::optional<SupervisorAction> poll_action();
   /// When to call handle_timeout; nullopt when no timer is needed.
@@ -142,7 +159,11 @@ class Supervisor {
   std::optional<LegMove> note_dial(TimePoint now, unsigned leg, const sdk::EdgeAddress& to, std::size_t transport);
   void finish(int code, sdk::error_code reason, bool grace_expired = false);
   void finish_if_drained();
-  void close_if_drained(unsigned leg);
+  void close_if_drained(TimePoint now, unsigned leg);
+  /// A leg a reload let go (supervisor_reload.cpp): it unregisters and drains.
+  void leave_leg(TimePoint now, unsigned leg);
+  /// A leg that just closed starts again when the run wants it (ha_connections raised back).
+  void rejoin_if_wanted(TimePoint now, unsigned leg);
   /// The leg's connection is gone while draining: its open streams were cut.
   void count_cut(LegState& leg, sdk::error_code why);
 
@@ -161,10 +182,10 @@ class Supervisor {
   bool holds_any_connection(const LegState& leg) const;
 
   SupervisorConfig config_;
-  const sdk::BackoffPolicy& backoff_;
+  const sdk::BackoffPolicy* backoff_;  ///< never null; handle_settings replaces the three
   sdk::RandomSource& random_;
-  const sdk::AddressPolicy& address_;
-  const sdk::FallbackPolicy& fallback_;
+  const sdk::AddressPolicy* address_;
+  const sdk::FallbackPolicy* fallback_;
   sdk::AddressHealth address_health_;  ///< the address policy's memory across legs
 
   RunPhase phase_ = RunPhase::created;

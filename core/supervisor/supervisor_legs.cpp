@@ -115,7 +115,7 @@ sdk::AddressChoice Supervisor::choose_address(TimePoint now, unsigned leg) {
   std::sort(taken.begin(), taken.end());
   taken.erase(std::unique(taken.begin(), taken.end()), taken.end());
 
-  sdk::AddressChoice choice = address_.choose(l.address, address_health_, addresses_, leg, taken, now, random_);
+  sdk::AddressChoice choice = address_->choose(l.address, address_health_, addresses_, leg, taken, now, random_);
   if (choice.index >= n) choice.index = 0;  // a policy out of range gets the best-ranked address
   l.address.current = choice.index;
   return choice;
@@ -133,6 +133,7 @@ void Supervisor::fail_leg(TimePoint now, unsigned leg, const Failure& failure) {
   l.phase = LegPhase::closed;
   l.last_failure = now;
   if (phase_ == RunPhase::draining) return finish_if_drained();
+  if (leg >= config_.ha_connections) return;  // a reload let it go: no retry
 
   if (failure.fatal || sdk::is_fatal(failure.error)) return finish(exit_code_for_fatal(failure.error), failure.error);
   if (config_.no_reconnect) return finish(1, failure.error);
@@ -158,21 +159,21 @@ void Supervisor::schedule_retry(TimePoint now, unsigned leg, const Failure& fail
   }
   const std::size_t attempted_transport = l.fallback.current;  // the history names the failed attempt's
   l.address.connectivity_error = false;
-  if (l.edge) address_.on_error(l.address, address_health_, *l.edge, failure.error, now);
+  if (l.edge) address_->on_error(l.address, address_health_, *l.edge, failure.error, now);
   // Dial failures count toward fallback; so does a session failure the
   // address policy calls a connectivity error (every address failed).
   l.fallback.connectivity_error = l.address.connectivity_error;
   if (failure.where == FailedIn::dial || l.fallback.connectivity_error) {
-    std::size_t next = fallback_.on_error(l.fallback, failure.error, config_.transport_count, now);
+    std::size_t next = fallback_->on_error(l.fallback, failure.error, config_.transport_count, now);
     l.fallback.current = next < config_.transport_count ? next : 0;
   }
 
-  auto delay = backoff_.next_delay(l.backoff, now, random_);
+  auto delay = backoff_->next_delay(l.backoff, now, random_);
   if (!delay) return finish(1, failure.error);  // the policy gave up
   // The edge's retry-after is a floor (capped: a hostile edge must not park
   // us for weeks); the policy's own bound caps everything else.
   Duration floor = std::clamp(failure.retry_after, Duration::zero(), config_.max_retry_after);
-  Duration d = std::max(std::clamp(*delay, Duration::zero(), backoff_.max_delay()), floor);
+  Duration d = std::max(std::clamp(*delay, Duration::zero(), backoff_->max_delay()), floor);
   l.phase = LegPhase::scheduled;
   l.deadline = now + d;
   history_[leg].record({.at = now, .event = LegEvent::retry_scheduled, .address = l.edge,
@@ -205,7 +206,13 @@ void Supervisor::run_leg_timers(TimePoint now, unsigned leg) {
       break;
     case LegPhase::registered:
     case LegPhase::unregistering:
-      if (l.ack_deadline <= now) {
+      if (l.phase == LegPhase::unregistering && phase_ == RunPhase::running && l.deadline <= now) {
+        // A leg a reload let go: its grace period is over, its streams are cut.
+        actions_.emplace_back(CloseLeg{leg, errc::shutting_down});
+        l.phase = LegPhase::closed;
+        l.streams_open = 0;
+        rejoin_if_wanted(now, leg);
+      } else if (l.ack_deadline <= now) {
         note(now, leg, LegEvent::lost, errc::heartbeat_timeout);
         fail_leg(now, leg, {errc::heartbeat_timeout, FailedIn::session, false, true, {}});
       } else if (l.next_heartbeat <= now) {

@@ -39,7 +39,7 @@ void Supervisor::schedule_probe(TimePoint now, unsigned leg) {
   auto& l = legs_[leg];
   l.next_probe.reset();
   if (l.fallback.current == 0 || config_.transport_count < 2) return;
-  l.next_probe = fallback_.next_probe(l.fallback, now, random_);
+  l.next_probe = fallback_->next_probe(l.fallback, now, random_);
   if (l.next_probe && *l.next_probe < now) l.next_probe = now;
 }
 
@@ -130,7 +130,7 @@ void Supervisor::promote_probe(TimePoint now, unsigned leg, std::optional<std::u
   retire_current(now, leg, true);
   l.probe = {};
   l.fallback.current = 0;
-  fallback_.on_connected(l.fallback, now);
+  fallback_->on_connected(l.fallback, now);
   history_[leg].record(
       {.at = now, .event = LegEvent::returned_transport, .address = l.edge, .transport = 0, .from_transport = from});
   history_[leg].record({.at = now, .event = LegEvent::dialing, .address = l.edge, .transport = 0});

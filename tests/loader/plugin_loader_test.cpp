@@ -11,6 +11,8 @@
 
 #include <fstream>
 
+#include <unistd.h>
+
 using namespace warren;
 using core::LoadedPlugin;
 using core::PluginLoader;
@@ -165,4 +167,50 @@ TEST_CASE("a factory's config errors come back as diagnostics and no object") {
   REQUIRE(diagnostics.list().size() == 2);
   CHECK(diagnostics.list()[1].to_string() == "p.toml:2:1: 'delay' = \"soon\" is not a duration; write a number "
                                              "with a unit: \"250ms\", \"30s\", \"5m\"");
+}
+
+// dlopen of a path already loaded returns the loaded library without reading
+// the file: a plugin replaced on disk (a SIGHUP reload after an upgrade) must
+// be loaded anew, and the old library must stay for the objects made from it.
+TEST_CASE("a plugin file replaced on disk is loaded anew while the old library stays for its objects") {
+  auto dir = std::filesystem::temp_directory_path() / ("warren-replace-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "libwarren-policy-swapped.so";
+  std::filesystem::copy_file(fixtures / "libwarren-policy-fixed.so", file,
+                             std::filesystem::copy_options::overwrite_existing);
+  PluginLoader loader({dir});
+  boost::asio::io_context io;
+  sdk::testing::CapturingLogger logger;
+  sdk::PluginContext context{io.get_executor(), logger};
+  sdk::Diagnostics diagnostics;
+
+  auto first = loader.open(file);
+  REQUIRE(std::holds_alternative<LoadedPlugin>(first));
+  CHECK(std::get<LoadedPlugin>(first).name == "fixed");
+  CHECK_FALSE(std::get<LoadedPlugin>(first).loaded_anew);
+  auto table = sdk::testing::TableBuilder("policy").set("delay", "250ms").table();
+  auto old_object = loader.create<sdk::Policy>(std::get<LoadedPlugin>(first), table, context, diagnostics);
+  REQUIRE(old_object);
+  first = RefusedPlugin{};  // only the object holds the old library now
+
+  // Replaced as an upgrade does: a new file renamed over the old name.
+  std::filesystem::copy_file(bundled / "libwarren-policy-backoff.so", dir / "incoming.so");
+  std::filesystem::rename(dir / "incoming.so", file);
+  auto second = loader.open(file);
+  REQUIRE(std::holds_alternative<LoadedPlugin>(second));
+  CHECK(std::get<LoadedPlugin>(second).name == "backoff");
+  CHECK(std::get<LoadedPlugin>(second).loaded_anew);
+  // Opened again while in use, it is the same library, not another copy.
+  auto third = loader.open(file);
+  REQUIRE(std::holds_alternative<LoadedPlugin>(third));
+  CHECK(std::get<LoadedPlugin>(third).library == std::get<LoadedPlugin>(second).library);
+  // Nothing is left beside the plugin: the private copy is gone once mapped.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+
+  // The old object still runs the old library's code.
+  sdk::BackoffState state;
+  sdk::SeededRandom random(1);
+  CHECK(old_object->backoff()->next_delay(state, {}, random) == std::chrono::milliseconds(250));
+  old_object.reset();
+  std::filesystem::remove_all(dir);
 }
