@@ -55,8 +55,8 @@ bool same_section(const PluginSection& a, const PluginSection& b) {
   return a.plugin == b.plugin && same_table(a.table, b.table);
 }
 
-ReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next) {
-  ReloadPlan plan;
+ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next) {
+  ConnectorReloadPlan plan;
   plan.applied = next;
   auto& applied = plan.applied;
   const auto& was = running.tunnel;

@@ -10,7 +10,7 @@
 
 namespace warren::core {
 
-struct ReloadPlan {
+struct ConnectorReloadPlan {
   ConnectorConfig applied;                  ///< `next`, with what needs a restart kept from `running`
   std::vector<std::string> changes;         ///< applied, one line each
   std::vector<std::string> restart_needed;  ///< left as they run, one line each
@@ -24,6 +24,6 @@ struct ReloadPlan {
 /// they are written: a moved line is no change).
 bool same_section(const PluginSection& a, const PluginSection& b);
 
-ReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next);
+ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next);
 
 }  // namespace warren::core

@@ -64,7 +64,7 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   return outcome;
 }
 
-void EdgeServer::reload_settings(const EdgeConfig& fresh, const ReloadPlan& plan) {
+void EdgeServer::reload_settings(const EdgeConfig& fresh, const EdgeReloadPlan& plan) {
   (void)plan;
   EdgeSettings next = fresh.edge;
   // Keys that need a restart keep their running values (diff_edge_config

@@ -23,7 +23,7 @@ bool operator==(const PortRange& a, const PortRange& b) { return a.first == b.fi
 struct SettingsDiff {
   const EdgeSettings& a;
   const EdgeSettings& b;
-  ReloadPlan& plan;
+  EdgeReloadPlan& plan;
 
   template <typename T>
   void key(const char* name, T EdgeSettings::*member, bool applies) {
@@ -44,8 +44,8 @@ std::string listen_name(const ListenSection& listen) {
   return listen.transport.plugin + " " + listen.address.to_string();
 }
 
-ReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fresh) {
-  ReloadPlan plan;
+EdgeReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fresh) {
+  EdgeReloadPlan plan;
   constexpr bool applies = true, restart = false;
   SettingsDiff edge{running.edge, fresh.edge, plan};
   edge.key("id", &EdgeSettings::id, restart);
@@ -109,12 +109,12 @@ ReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fresh) 
   return plan;
 }
 
-bool ReloadPlan::empty() const {
+bool EdgeReloadPlan::empty() const {
   return tunnels_added.empty() && tunnels_removed.empty() && tunnels_changed.empty() && listeners_added.empty() &&
          listeners_removed.empty() && settings_applied.empty() && needs_restart.empty();
 }
 
-std::vector<std::string> ReloadPlan::lines() const {
+std::vector<std::string> EdgeReloadPlan::lines() const {
   std::vector<std::string> out;
   for (const auto& s : settings_applied) out.push_back("[edge] " + s + ": applied to what starts from now on");
   for (const auto& s : needs_restart) out.push_back("[edge] " + s + ": needs a restart; the running value stays");

@@ -2,7 +2,7 @@
 // What a reload (SIGHUP) of a running edge changes, decided without I/O:
 // diff_edge_config() compares the running config with the file just read
 // and validated, and says per part what to do. EdgeServer::apply() carries
-// the plan out and logs one line per change (ReloadPlan::lines()).
+// the plan out and logs one line per change (EdgeReloadPlan::lines()).
 //
 // What applies at once, and what waits for a restart:
 // - [[tunnels]] added: registrable at once; a public_port is bound now.
@@ -43,7 +43,7 @@ struct TunnelChange {
   std::uint32_t old_max_replicas = 0;
 };
 
-struct ReloadPlan {
+struct EdgeReloadPlan {
   std::vector<TunnelEntry> tunnels_added;
   std::vector<std::string> tunnels_removed;
   std::vector<TunnelChange> tunnels_changed;
@@ -61,7 +61,7 @@ struct ReloadPlan {
 };
 
 /// Compares the running config with the one just read (both valid).
-ReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fresh);
+EdgeReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fresh);
 
 /// "quic 127.0.0.1:7844": a [[listen]] in a sentence.
 std::string listen_name(const ListenSection& listen);

@@ -74,7 +74,7 @@ class EdgeServer {
   void start_admin();
   void reload_certificate(ReloadOutcome& outcome);
   // The steps of reload(), in its order.
-  void reload_settings(const EdgeConfig& fresh, const ReloadPlan& plan);
+  void reload_settings(const EdgeConfig& fresh, const EdgeReloadPlan& plan);
   void remove_tunnel(const std::string& id);
   void add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome);
   /// False when the tunnel keeps its port until a restart (logged).

@@ -51,7 +51,7 @@ std::string edited(const std::string& from, const std::string& to) {
   return text.replace(at, from.size(), to);
 }
 
-bool has_line(const ReloadPlan& plan, const std::string& part) {
+bool has_line(const EdgeReloadPlan& plan, const std::string& part) {
   auto lines = plan.lines();
   return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(part) != std::string::npos; });
 }
