@@ -10,6 +10,9 @@
 #    of their own (transport_conformance_test).
 #  - the tcp backend plugin, loaded by name (plugin_behaviour_test); Asio
 #    resolves a host name on a thread of its own.
+#  - the embedding API (core/embed): a tunnel runs on a thread of its own
+#    and every member of warren::Tunnel is called from the program's threads
+#    (embed_test, against a real edge process).
 # Builds those targets in ./build-tsan (or $WARREN_TSAN_BUILD_DIR) with
 # WARREN_SANITIZE=thread and runs their tests with scripts/sanitize-env.sh.
 set -euo pipefail
@@ -25,11 +28,13 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" "${generator[@]}" "${launcher[@]}" -DWARREN_SANITIZE=thread \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 fi
-cmake --build "$build" -j "$(nproc)" --target splice_test plugin_behaviour_test transport_conformance_test
+cmake --build "$build" -j "$(nproc)" --target splice_test plugin_behaviour_test transport_conformance_test embed_test warren-bundle
 echo "tsan build: $(( $(date +%s) - start ))s"
 source "$root/scripts/sanitize-env.sh"
 cd "$build"
 status=0
-ctest --output-on-failure -j "$(nproc)" --timeout 300 -R '^(splice_test|plugin_behaviour_test): ' || status=$?
+# CTest names are BINARY:CASE (no space after the colon).
+ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 -R '^(splice_test|plugin_behaviour_test|embed_test):' \
+  || status=$?
 tests/bin/transport_conformance_test '[buffers]' || status=$?
 exit "$status"

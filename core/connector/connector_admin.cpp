@@ -205,6 +205,14 @@ std::string render_connector_metrics(const Supervisor& supervisor, const Connect
   family(out, "warren_connector_leg_streams_open", "gauge", "data streams open on each leg's current connection");
   for (unsigned i = 0; i < legs.size(); ++i)
     out += sample("warren_connector_leg_streams_open", "leg=\"" + std::to_string(i) + "\"", legs[i].streams_open);
+  family(out, "warren_connector_leg_bytes_total", "counter",
+         "bytes each leg copied between the tunnel and the backend, over all its connections, counted as written");
+  for (unsigned i = 0; i < live.leg_bytes.size() && i < legs.size(); ++i) {
+    if (!live.leg_bytes[i]) continue;
+    auto leg = "leg=\"" + std::to_string(i) + "\",direction=";
+    out += sample("warren_connector_leg_bytes_total", leg + "\"to_backend\"", live.leg_bytes[i]->a_to_b);
+    out += sample("warren_connector_leg_bytes_total", leg + "\"from_backend\"", live.leg_bytes[i]->b_to_a);
+  }
   if (live.splices) {
     family(out, "warren_connector_streams_total", "counter", "data streams spliced to the backend");
     out += sample("warren_connector_streams_total", "", live.splices->total());
@@ -247,6 +255,11 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
     else
       o["rtt_ms"] = nullptr;
     o["streams_open"] = leg.streams_open;
+    boost::json::object leg_bytes;
+    bool counted = i < live.leg_bytes.size() && live.leg_bytes[i];
+    leg_bytes["to_backend"] = counted ? live.leg_bytes[i]->a_to_b : 0;
+    leg_bytes["from_backend"] = counted ? live.leg_bytes[i]->b_to_a : 0;
+    o["bytes"] = std::move(leg_bytes);
     const auto* registered = latest(history, LegEvent::registered);
     if (leg.phase == LegPhase::registered && registered)
       o["since"] = wall_text(registered->at, now, wall_now);

@@ -44,6 +44,15 @@ struct ConnectorLive {
   /// Every backend splice: streams ever spliced and bytes copied so far
   /// (a: the tunnel stream, b: the backend). Null: none counted.
   const SpliceTracker* splices = nullptr;
+  /// Bytes each leg's splices copied, over all its connections (index: leg;
+  /// a: the tunnel stream, b: the backend).
+  std::vector<std::shared_ptr<ByteCounter>> leg_bytes;
+  /// Leg `leg`'s counter, made on first use.
+  std::shared_ptr<ByteCounter> bytes_of(unsigned leg) {
+    if (leg >= leg_bytes.size()) leg_bytes.resize(leg + 1);
+    if (!leg_bytes[leg]) leg_bytes[leg] = std::make_shared<ByteCounter>();
+    return leg_bytes[leg];
+  }
 };
 
 /// Prometheus text: legs by state, per-leg registrations, losses (the

@@ -192,6 +192,7 @@ void ConnectorLeg::start_splice(sdk::ByteStreamPtr stream, sdk::ByteStreamPtr lo
   // The backend's plugin made `local`: the splice keeps it until both ends are gone.
   SpliceOptions options;
   options.tracker = &splices_;
+  options.bytes = bytes_;
   options.keep_alive = std::move(backend);
   splice(std::move(stream), std::move(local), std::move(rest),
          [self = shared_from_this(), id](const SpliceResult&) {

@@ -60,6 +60,10 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   void close(sdk::error_code reason);
   /// Data streams of this connection that are still open.
   std::size_t open_streams() const { return open_; }
+  std::shared_ptr<ByteCounter> bytes_;  ///< null: not counted per leg
+  /// Every splice of this connection adds its bytes to `bytes` as it writes
+  /// them (the leg's counter over all its connections, for [admin]).
+  void count_bytes(std::shared_ptr<ByteCounter> bytes) { bytes_ = std::move(bytes); }
 
  private:
   /// The two ends of one spliced stream, reset together when the leg ends.

@@ -231,6 +231,7 @@ void ConnectorShell::dial(const Dial& d) {
             legs_[index].probe.connection =
                 std::make_shared<ConnectorLeg>(index, std::move(connection), set, [this] { return current_backend(); },
                                                splices_, events_for(index, attempt));
+            legs_[index].probe.connection->count_bytes(live_.bytes_of(index));
             supervisor_->handle_probe_dial_succeeded(now, index);
           }
           return pump();
@@ -248,6 +249,7 @@ void ConnectorShell::dial(const Dial& d) {
         legs_[index].current.connection =
             std::make_shared<ConnectorLeg>(index, std::move(connection), set, [this] { return current_backend(); },
                                            splices_, events_for(index, attempt));
+        legs_[index].current.connection->count_bytes(live_.bytes_of(index));
         supervisor_->handle_dial_succeeded(now, index);
         pump();
       });

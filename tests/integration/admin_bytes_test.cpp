@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <functional>
@@ -109,5 +110,14 @@ TEST_CASE("bytes in both sides' metrics grow while a long transfer is still runn
             connector_metric("warren_connector_leg_streams_open{leg=\"1\"}") ==
         1.0);
   CHECK(connector_metric("warren_connector_streams_total") == 1.0);
+  // The one stream's leg carries its bytes, live, and the legs add up to the total.
+  auto leg_bytes = [&](int leg) {
+    return connector_metric("warren_connector_leg_bytes_total{leg=\"" + std::to_string(leg) +
+                            "\",direction=\"from_backend\"}");
+  };
+  double legs_before = leg_bytes(0) + leg_bytes(1);
+  CHECK(legs_before > connector_first);
+  CHECK(std::min(leg_bytes(0), leg_bytes(1)) == 0.0);
+  REQUIRE(eventually([&] { return leg_bytes(0) + leg_bytes(1) > legs_before; }, 10s));
   CHECK(connector.process().stop(SIGTERM, 10s).has_value());
 }
