@@ -1,5 +1,6 @@
 #include "core/connector/connector_admin.hpp"
 
+#include "core/admin/prometheus_text.hpp"
 #include "core/connector/connector_shell.hpp"
 #include "core/log/logging.hpp"
 
@@ -31,25 +32,8 @@ std::string transport_name(const ConnectorIdentity& identity, std::size_t index)
   return index < identity.transports.size() ? identity.transports[index] : std::to_string(index);
 }
 
-/// A label value with Prometheus's three escapes.
-std::string label(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-void family(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
+using prometheus::family;
+using prometheus::label;
 
 std::string sample(const char* name, const std::string& labels, std::uint64_t value) {
   return std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";

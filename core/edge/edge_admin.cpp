@@ -1,6 +1,7 @@
 #include "core/edge/edge_admin.hpp"
 
 #include "core/admin/admin_server.hpp"
+#include "core/admin/prometheus_text.hpp"
 #include "core/edge/edge_leg.hpp"
 #include "core/edge/edge_server.hpp"
 #include "core/edge/port_holder.hpp"
@@ -24,25 +25,8 @@ double milliseconds(sdk::Duration d) {
   return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 100) / 10.0;
 }
 
-/// A label value with Prometheus's three escapes.
-std::string label(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-void family(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
+using prometheus::family;
+using prometheus::label;
 
 boost::json::object leg_json(const EdgeLegStatus& leg) {
   boost::json::object o;

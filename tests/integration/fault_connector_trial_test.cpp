@@ -34,20 +34,6 @@ std::string warren_binary() {
   return other && *other ? other : WARREN_BINARY;
 }
 
-/// A UDP port nobody is bound to right now: a resolver that is down.
-std::uint16_t free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("no free UDP port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 struct HttpAnswer {
   int status = 0;  ///< 0: no answer
   std::string body;

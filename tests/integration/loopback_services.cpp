@@ -40,6 +40,17 @@ std::uint16_t free_tcp_port() {
   return ntohs(a.sin_port);
 }
 
+std::uint16_t free_udp_port() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto a = loopback(0);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("no free UDP port");
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
 bool tcp_port_free(std::uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   auto a = loopback(port);

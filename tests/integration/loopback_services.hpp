@@ -13,6 +13,9 @@ namespace warren::test {
 
 /// A port nobody listens on right now (bound, read, closed).
 std::uint16_t free_tcp_port();
+/// A loopback UDP port nobody is bound to right now (bound, read, closed):
+/// for an edge started later, or a resolver that is down.
+std::uint16_t free_udp_port();
 /// True when 127.0.0.1:port can be bound right now.
 bool tcp_port_free(std::uint16_t port);
 

@@ -31,20 +31,6 @@ void skip_without_libsystemd() {
     skip_test("warren was built without libsystemd (`warren version`: " + version.out + ")");
 }
 
-/// A UDP port nobody is bound to right now, for an edge started after its connector.
-std::uint16_t free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("no free UDP port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 bool is_ready(const std::string& message) { return message.find("READY=1") != std::string::npos; }
 
 }  // namespace
