@@ -23,7 +23,7 @@ const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
           .string("public_ports", &K::public_ports,
                   "range of ports assigned to tunnels without public_port, \"FIRST-LAST\" (TCP)")
           .boolean("quick_tunnels", &K::quick_tunnels, "let connectors register tunnels with no credentials")
-          .string("admin", &K::admin, "host:port for the Prometheus /metrics endpoint; unset: off")
+          .string("admin", &K::admin, "host:port for the admin endpoints (/metrics, /ready, /status); unset: off")
           .integer("max_tunnels", &K::max_tunnels, "most tunnels served at once", count)
           .integer("max_streams_per_tunnel", &K::max_streams_per_tunnel, "most open streams per tunnel", count)
           .integer("max_connections_per_source", &K::max_connections_per_source,
