@@ -77,6 +77,7 @@ class ByteQueue {
   /// Copies up to `n` bytes to `out` and drops them; returns how many.
   std::size_t take(std::uint8_t* out, std::size_t n) {
     n = std::min(n, size());
+    if (n == 0) return 0;  // an empty queue may hold no storage: memcpy from null is undefined even for 0 bytes
     std::memcpy(out, bytes_.data() + head_, n);
     head_ += n;
     if (head_ == bytes_.size()) {
