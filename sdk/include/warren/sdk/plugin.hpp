@@ -35,7 +35,9 @@
 #define WARREN_ABI_MAJOR 1
 // 1: PluginDescriptor::describe; 2: FallbackPolicy::next_probe;
 // 3: Listener::replace_certificate, EdgeVerification::other_pins_sha256, ListenOptions::state_dir
-#define WARREN_ABI_MINOR 3
+// 4: datagrams: Connection::max_datagram_size/send_datagram/async_receive_datagram, Backend::carries/
+//    async_open_flow, DatagramFlow (datagram.hpp)
+#define WARREN_ABI_MINOR 4
 
 #define WARREN_STRINGIFY_(x) #x
 #define WARREN_STRINGIFY(x) WARREN_STRINGIFY_(x)

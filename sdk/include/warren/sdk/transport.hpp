@@ -47,6 +47,7 @@
 
 #include <warren/sdk/byte_stream.hpp>
 #include <warren/sdk/certificate_pin.hpp>
+#include <warren/sdk/datagram.hpp>
 #include <warren/sdk/plugin_object.hpp>
 #include <warren/sdk/time.hpp>
 
@@ -138,6 +139,12 @@ struct ConnectionStats {
   Duration smoothed_rtt{};
   std::uint64_t bytes_sent = 0;      ///< bytes on the wire this connection sent, headers and TLS included
   std::uint64_t bytes_received = 0;  ///< bytes on the wire it received, likewise
+  // Datagrams (ABI 1.4; zero on a connection without them):
+  std::uint64_t datagrams_sent = 0;      ///< datagrams send_datagram queued and the transport sent
+  std::uint64_t datagrams_received = 0;  ///< datagrams received from the peer, delivered or not
+  std::uint64_t datagrams_dropped = 0;   ///< datagrams dropped here: refused by send_datagram, lost
+                                         ///< from a full send queue, or received while the receive
+                                         ///< queue was full
 };
 
 class BOOST_SYMBOL_VISIBLE Connection {
@@ -166,9 +173,42 @@ class BOOST_SYMBOL_VISIBLE Connection {
   virtual std::string remote_address() const = 0;
   virtual ConnectionStats stats() const = 0;
 
+  // Datagrams (ABI 1.4), for UDP tunnels: unreliable, unordered, never split
+  // or retransmitted (QUIC DATAGRAM frames, RFC 9221). A transport without
+  // them keeps these defaults, and core carries a UDP tunnel's datagrams on
+  // a stream of its own instead.
+
+  /// The largest payload send_datagram takes on this connection now, in
+  /// bytes (QUIC: bounded by the peer's max_datagram_frame_size transport
+  /// parameter and the packet size in use). 0: no datagrams here (the
+  /// transport has none, or the peer did not offer them).
+  virtual std::size_t max_datagram_size() const { return 0; }
+  /// Queues one datagram for the peer without waiting. Returns false,
+  /// dropping it, when it is larger than max_datagram_size() or the
+  /// transport's bounded send queue is full; either counts in
+  /// ConnectionStats::datagrams_dropped.
+  virtual bool send_datagram(std::span<const std::byte> payload) {
+    (void)payload;
+    return false;
+  }
+  /// Waits for the next datagram from the peer. Datagrams that arrive while
+  /// none is pending wait in a bounded queue; past it they are dropped and
+  /// counted. The connection's end completes it with the reason, as
+  /// async_accept_stream. A transport without datagrams completes it only
+  /// then.
+  template <typename Token>
+  auto async_receive_datagram(Token&& token) {
+    return boost::asio::async_initiate<Token, void(error_code, Datagram)>(
+        [this](auto handler) { async_receive_datagram_impl(std::move(handler)); }, token);
+  }
+
  private:
   virtual void async_open_stream_impl(StreamHandler handler) = 0;
   virtual void async_accept_stream_impl(StreamHandler handler) = 0;
+  /// Default: no datagrams ever arrive. The handler is dropped unrun, which
+  /// destroys it; core does not call this on a connection whose
+  /// max_datagram_size() is 0.
+  virtual void async_receive_datagram_impl(DatagramHandler handler) { (void)handler; }
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;
