@@ -21,6 +21,7 @@ packages=(
   dnsmasq-base
   iproute2 nftables
   curl iperf3 socat python3
+  haproxy nginx-light   # PROXY protocol consumers (tests/integration/proxy_protocol_test.cpp)
   help2man dpkg-dev file groff-base   # the man page, cpack -G DEB and its test
 )
 case "${1:-}" in

@@ -1,11 +1,13 @@
 #include "plugins/tcp/tcp_backend.hpp"
 
+#include <warren/sdk/proxy_protocol.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 namespace warren::tcp {
 
@@ -30,6 +32,10 @@ const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema() {
           .duration("connect_timeout", &C::connect_timeout, "deadline for connecting to the service",
                     {.min = 1ms, .max = 5min})
           .boolean("nodelay", &C::nodelay, "disable Nagle's algorithm on backend connections")
+          .choice("proxy_protocol", &C::proxy_protocol,
+                  {{"off", ProxyProtocol::off}, {"v1", ProxyProtocol::v1}, {"v2", ProxyProtocol::v2}},
+                  "start each backend connection with a PROXY protocol header (HAProxy's v1 text or v2 binary) "
+                  "carrying the public client's address and port; the service must expect it")
           .check([](const C& c, const sdk::CheckContext& at) {
             // A name (e.g. localhost) is resolved at connect time; only a literal can be judged here.
             sdk::error_code ec;
@@ -48,8 +54,9 @@ namespace {
 struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   using Handler = asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)>;
 
-  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const TcpBackendConfig& c, sdk::Logger& l)
-      : resolver(ex), socket(ex), timer(ex), handler(std::move(h)), config(c), logger(l) {}
+  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const TcpBackendConfig& c, sdk::StreamInfo i,
+                 sdk::Logger& l)
+      : resolver(ex), socket(ex), timer(ex), handler(std::move(h)), config(c), info(std::move(i)), logger(l) {}
 
   void start() {
     timer.expires_after(config.connect_timeout);
@@ -104,7 +111,31 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
       return finish(sdk::make_error_code(sdk::errc::backend_refused));
     }
     if (config.nodelay) socket.set_option(tcp::no_delay(true), ec);
-    finish({});
+    if (config.proxy_protocol == ProxyProtocol::off) return finish({});
+    send_proxy_header();
+  }
+
+  // The header goes out whole before the stream is handed to core, so no
+  // tunnelled byte can precede it; connect_timeout's timer still bounds it.
+  void send_proxy_header() {
+    namespace pp = sdk::proxy_protocol;
+    auto version = config.proxy_protocol == ProxyProtocol::v1 ? pp::Version::v1 : pp::Version::v2;
+    auto addresses = pp::read_addresses(info.client_address, info.listener);
+    if (!addresses)
+      logger.debug("PROXY header for " + info.client_address + " -> " + info.listener +
+                   " says unknown: not two IP endpoints of one family");
+    proxy_header = version == pp::Version::v1 ? pp::write_v1(addresses)
+                                              : pp::write_v2(addresses, pp::SocketType::stream);
+    asio::async_write(socket, asio::buffer(proxy_header.data(), proxy_header.size()),
+                      [self = shared_from_this()](sdk::error_code ec, std::size_t) {
+                        if (self->done) return;
+                        if (ec) {
+                          self->logger.debug("backend " + self->config.address.to_string() +
+                                             " closed before the PROXY header was written: " + ec.message());
+                          return self->finish(sdk::make_error_code(sdk::errc::backend_refused));
+                        }
+                        self->finish({});
+                      });
   }
 
   void finish(sdk::error_code ec) {
@@ -127,15 +158,18 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   asio::steady_timer timer;
   Handler handler;
   const TcpBackendConfig config;  // a copy: the attempt may outlive the backend
+  const sdk::StreamInfo info;
   sdk::Logger& logger;
+  sdk::proxy_protocol::HeaderBytes proxy_header;  // outlives the async_write that sends it
   bool done = false;
 };
 
 }  // namespace
 
-void TcpBackend::async_connect_impl(sdk::StreamInfo,
+void TcpBackend::async_connect_impl(sdk::StreamInfo info,
                                     asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler) {
-  std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, context_.logger)->start();
+  std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, std::move(info), context_.logger)
+      ->start();
 }
 
 }  // namespace warren::tcp

@@ -12,11 +12,16 @@
 
 namespace warren::tcp {
 
+/// Whether each backend connection starts with a PROXY protocol header
+/// carrying the public client's address (sdk/proxy_protocol.hpp).
+enum class ProxyProtocol { off, v1, v2 };
+
 struct TcpBackendConfig {
   sdk::Endpoint address;  ///< required: no default
   bool allow_remote = false;
   sdk::Duration connect_timeout = std::chrono::seconds(5);
   bool nodelay = true;
+  ProxyProtocol proxy_protocol = ProxyProtocol::off;
 };
 
 /// The backend's keys; its check refuses a literal address that is not

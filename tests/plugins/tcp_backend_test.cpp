@@ -157,5 +157,5 @@ TEST_CASE("tcp backend table errors name the key") {
                                    TableBuilder().set("address", "127.0.0.1").set("timeout", "1s").table()));
   CHECK(f.errors() == std::vector<std::string>{
                           "'address' = \"127.0.0.1\": missing ':PORT'",
-                          "unknown key 'timeout' in [plugin]; known keys: address, allow_remote, connect_timeout, nodelay"});
+                          "unknown key 'timeout' in [plugin]; known keys: address, allow_remote, connect_timeout, nodelay, proxy_protocol"});
 }
