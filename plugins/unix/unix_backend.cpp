@@ -1,9 +1,11 @@
 #include "plugins/unix/unix_backend.hpp"
 
+#include <warren/sdk/proxy_protocol.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -49,6 +51,10 @@ const sdk::ConfigSchema<UnixBackendConfig>& unix_backend_schema() {
           .duration("connect_timeout", &C::connect_timeout,
                     "deadline for connecting to the service (waiting while its listen backlog is full)",
                     {.min = 1ms, .max = 5min})
+          .choice("proxy_protocol", &C::proxy_protocol,
+                  {{"off", ProxyProtocol::off}, {"v1", ProxyProtocol::v1}, {"v2", ProxyProtocol::v2}},
+                  "start each backend connection with a PROXY protocol header (HAProxy's v1 text or v2 binary) "
+                  "carrying the public client's address and port; the service must expect it")
           .check([](const C& c, const sdk::CheckContext& at) {
             if (auto why = path_problem(c.path)) at.error("path", *why);
           });
@@ -68,8 +74,9 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   using Handler = asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)>;
 
   ConnectAttempt(const asio::any_io_executor& ex, Handler h, const UnixBackendConfig& c,
-                 stream_protocol::endpoint at, sdk::Logger& l)
-      : socket(ex), timer(ex), handler(std::move(h)), config(c), endpoint(std::move(at)), logger(l) {}
+                 stream_protocol::endpoint at, sdk::StreamInfo i, sdk::Logger& l)
+      : socket(ex), timer(ex), handler(std::move(h)), config(c), endpoint(std::move(at)), info(std::move(i)),
+        logger(l) {}
 
   void start() {
     deadline = std::chrono::steady_clock::now() + config.connect_timeout;
@@ -85,7 +92,7 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
 
   void try_connect() {
     if (::connect(socket.native_handle(), endpoint.data(), static_cast<socklen_t>(endpoint.size())) == 0)
-      return finish({});
+      return connected();
     int error = errno;
     if (error == EINTR) return try_connect();
     if (error == EAGAIN) return retry_later();
@@ -107,13 +114,49 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
       return finish(sdk::make_error_code(sdk::errc::backend_timeout));
     }
     timer.expires_at(std::min(now + retry_delay, deadline));
-    retry_delay = std::min(retry_delay * 2, max_retry_delay);
+    retry_delay = std::min<std::chrono::steady_clock::duration>(retry_delay * 2, max_retry_delay);
     timer.async_wait([self = shared_from_this()](sdk::error_code ec) {
       if (!ec) self->try_connect();
     });
   }
 
+  void connected() {
+    if (config.proxy_protocol == ProxyProtocol::off) return finish({});
+    namespace pp = sdk::proxy_protocol;
+    // The header describes the public TCP connection (client -> edge
+    // listener), not this socket; it goes out whole before the stream is
+    // handed to core, so no tunnelled byte can precede it.
+    auto addresses = pp::read_addresses(info.client_address, info.listener);
+    if (!addresses)
+      logger.debug("PROXY header for " + info.client_address + " -> " + info.listener +
+                   " says unknown: not two IP endpoints of one family");
+    proxy_header = config.proxy_protocol == ProxyProtocol::v1 ? pp::write_v1(addresses)
+                                                             : pp::write_v2(addresses, pp::SocketType::stream);
+    // The connect_timeout bounds the write too: a service that never reads
+    // cannot hold the stream open.
+    timer.expires_at(deadline);
+    timer.async_wait([self = shared_from_this()](sdk::error_code ec) {
+      if (!ec && !self->done) {
+        self->logger.debug("backend " + self->config.path + " did not take the PROXY header by the connect_timeout");
+        self->finish(sdk::make_error_code(sdk::errc::backend_timeout));
+      }
+    });
+    asio::async_write(socket, asio::buffer(proxy_header.data(), proxy_header.size()),
+                      [self = shared_from_this()](sdk::error_code ec, std::size_t) {
+                        if (self->done) return;
+                        if (ec) {
+                          self->logger.debug("backend " + self->config.path +
+                                             " closed before the PROXY header was written: " + ec.message());
+                          return self->finish(sdk::make_error_code(sdk::errc::backend_refused));
+                        }
+                        self->finish({});
+                      });
+  }
+
   void finish(sdk::error_code ec) {
+    if (done) return;
+    done = true;
+    timer.cancel();
     sdk::ByteStreamPtr stream;
     sdk::error_code ignored;
     if (!ec) {
@@ -135,7 +178,10 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   Handler handler;
   const UnixBackendConfig config;  // a copy: the attempt may outlive the backend
   const stream_protocol::endpoint endpoint;
+  const sdk::StreamInfo info;
   sdk::Logger& logger;
+  sdk::proxy_protocol::HeaderBytes proxy_header;  // outlives the async_write that sends it
+  bool done = false;
   std::chrono::steady_clock::time_point deadline;
   std::chrono::steady_clock::duration retry_delay = std::chrono::milliseconds(1);
 };
@@ -145,9 +191,10 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
 UnixBackend::UnixBackend(UnixBackendConfig config, sdk::PluginContext& context)
     : config_(std::move(config)), endpoint_(endpoint_for(config_.path)), context_(context) {}
 
-void UnixBackend::async_connect_impl(sdk::StreamInfo,
+void UnixBackend::async_connect_impl(sdk::StreamInfo info,
                                      asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler) {
-  std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, endpoint_, context_.logger)
+  std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, endpoint_, std::move(info),
+                                   context_.logger)
       ->start();
 }
 

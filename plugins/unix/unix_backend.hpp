@@ -24,9 +24,14 @@ namespace warren::unix_socket {
 /// so the text written in the config is at most 107 bytes either way.
 inline constexpr std::size_t max_path_bytes = 107;
 
+/// Whether each backend connection starts with a PROXY protocol header
+/// carrying the public client's address (sdk/proxy_protocol.hpp).
+enum class ProxyProtocol { off, v1, v2 };
+
 struct UnixBackendConfig {
   std::string path;  ///< required: an absolute path, or "@name" (abstract)
   sdk::Duration connect_timeout = std::chrono::seconds(5);
+  ProxyProtocol proxy_protocol = ProxyProtocol::off;
 };
 
 /// The backend's keys; its check refuses a path that cannot name a socket.
@@ -50,8 +55,10 @@ class UnixBackend final : public sdk::Backend {
  private:
   /// Completes with a connected stream, or with errc::backend_refused (no
   /// such socket, nobody listening, permission denied) or
-  /// errc::backend_timeout (the listener's backlog stayed full until
-  /// connect_timeout). Always posted, never inline.
+  /// errc::backend_timeout (the listener's backlog stayed full, or the
+  /// PROXY header could not be written, until connect_timeout). With
+  /// proxy_protocol, the header is written whole before the stream is
+  /// handed over. Always posted, never inline.
   void async_connect_impl(sdk::StreamInfo info,
                           boost::asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler)
       override;

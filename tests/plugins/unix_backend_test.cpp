@@ -247,6 +247,55 @@ TEST_CASE("unix backend table errors name the key") {
                                    TableBuilder().set("address", "/run/app.sock").table()));
   auto errors = f.errors();
   REQUIRE(errors.size() == 2);
-  CHECK_THAT(errors[0], Catch::Contains("unknown key 'address' in [plugin]; known keys: path, connect_timeout"));
+  CHECK_THAT(errors[0], Catch::Contains("unknown key 'address' in [plugin]; known keys: path, connect_timeout, proxy_protocol"));
   CHECK_THAT(errors[1], Catch::Contains("'path'"));
+}
+
+TEST_CASE("unix backend with proxy_protocol writes the PROXY header before any tunnelled byte") {
+  struct Case {
+    const char* version;
+    std::string header;
+  };
+  const std::uint8_t v2[] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,  // signature
+                             0x21, 0x11, 0x00, 0x0C,                                                  // PROXY, TCP4, 12
+                             203,  0,    113,  7,    127,  0,    0,    1,                             // addresses
+                             0x15, 0xB3, 0x4E, 0x70};                                                 // 5555, 20080
+  for (const auto& c : {Case{"v1", "PROXY TCP4 203.0.113.7 127.0.0.1 5555 20080\r\n"},
+                        Case{"v2", std::string(reinterpret_cast<const char*>(v2), sizeof v2)}}) {
+    INFO(c.version);
+    test::PluginFixture f;
+    SocketDir dir;
+    auto path = (dir.path / "proxied.sock").string();
+    stream_protocol::acceptor acceptor(f.io, stream_protocol::endpoint(path));
+    auto backend = f.make<sdk::Backend>(sdk::PluginKind::backend, "unix",
+                                        TableBuilder().set("path", path).set("proxy_protocol", c.version).table());
+    REQUIRE(backend);
+    auto result = connect(f, *backend);
+    REQUIRE(result);
+    REQUIRE_FALSE(result->ec);
+    stream_protocol::socket peer(f.io);
+    acceptor.accept(peer);
+    bool written = false;
+    boost::asio::async_write(*result->stream, boost::asio::buffer(std::string("GET")),
+                             [&](sdk::error_code ec, std::size_t) {
+                               CHECK_FALSE(ec);
+                               written = true;
+                             });
+    f.io.restart();
+    while (!written && f.io.run_one_for(2s)) {
+    }
+    std::string got(c.header.size() + 3, '\0');
+    boost::asio::read(peer, boost::asio::buffer(got));
+    CHECK(got == c.header + "GET");
+  }
+}
+
+TEST_CASE("unix backend refuses an unknown proxy_protocol and names the choices") {
+  test::PluginFixture f;
+  CHECK_FALSE(f.make<sdk::Backend>(sdk::PluginKind::backend, "unix",
+                                   TableBuilder().set("path", "/run/app.sock").set("proxy_protocol", "v3").table()));
+  REQUIRE(f.errors().size() == 1);
+  CHECK_THAT(f.errors()[0], Catch::Contains("proxy_protocol"));
+  CHECK_THAT(f.errors()[0], Catch::Contains("v1"));
+  CHECK_THAT(f.errors()[0], Catch::Contains("v2"));
 }
