@@ -11,7 +11,9 @@ std::size_t FlowKeyHash::operator()(const FlowKey& key) const noexcept {
   if (address.is_v4()) {
     boost::hash_combine(seed, address.to_v4().to_uint());
   } else {
-    boost::hash_combine(seed, boost::hash_range(address.to_v6().to_bytes().begin(), address.to_v6().to_bytes().end()));
+    const auto bytes = address.to_v6().to_bytes();
+    boost::hash_combine(seed, boost::hash_range(bytes.begin(), bytes.end()));
+    boost::hash_combine(seed, address.to_v6().scope_id());
   }
   return seed;
 }
