@@ -7,6 +7,8 @@
 
 #include <warren/sdk/completion.hpp>
 
+#include <boost/asio/error.hpp>
+
 #include <utility>
 
 namespace warren::core::datagram {

@@ -10,6 +10,8 @@
 
 #include <warren/sdk/completion.hpp>
 
+#include <boost/asio/error.hpp>
+
 #include <algorithm>
 #include <deque>
 #include <utility>
