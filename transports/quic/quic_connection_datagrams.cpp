@@ -70,8 +70,10 @@ std::optional<ngtcp2_ssize> QuicConnection::write_datagram(ngtcp2_path* path, ng
   }
   ngtcp2_vec vec{const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(next.data())), next.size()};
   int taken = 0;
+  // An empty datagram (valid, as in UDP) goes as no vector at all: ngtcp2
+  // 0.12 asserts on a zero-length one.
   ngtcp2_ssize n = ngtcp2_conn_writev_datagram(conn_, path, info, packet, room, &taken,
-                                               NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &vec, 1, now);
+                                               NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0, &vec, next.empty() ? 0 : 1, now);
   if (n == NGTCP2_ERR_INVALID_ARGUMENT) {
     // Larger than the peer's max_datagram_frame_size: max_datagram_size() keeps this out.
     datagrams_out_.pop();
