@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <deque>
 #include <span>
 
@@ -42,12 +43,14 @@ constexpr std::size_t varint_size(std::uint64_t value) {
 /// The largest payload whose DATAGRAM frame (type, length, payload: RFC
 /// 9221 §4) takes at most `frame_room` bytes; 0 if not even an empty one fits.
 constexpr std::size_t datagram_payload_in(std::size_t frame_room) {
+  std::size_t best = 0;
+  // Each length size caps the payload it can say (6, 14, 30, 62 bits).
   for (std::size_t length_bytes : {1, 2, 4, 8}) {
-    if (frame_room < 1 + length_bytes) return 0;
-    std::size_t payload = frame_room - 1 - length_bytes;
-    if (varint_size(payload) <= length_bytes) return payload;  // the largest: fewer length bytes leave more room
+    if (frame_room < 1 + length_bytes) break;
+    std::size_t limit = length_bytes == 8 ? std::numeric_limits<std::size_t>::max() : (std::size_t{1} << (8 * length_bytes - 2)) - 1;
+    best = std::max(best, std::min(frame_room - 1 - length_bytes, limit));
   }
-  return 0;
+  return best;
 }
 
 /// Bytes a 1-RTT packet spends around its frames, at most: the short
