@@ -46,7 +46,9 @@ QuicConnection::QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp:
       limits_(limits),
       logger_(logger),
       server_(server),
-      timer_(executor_) {}
+      timer_(executor_),
+      datagrams_out_(send_queue_datagrams, send_queue_bytes),
+      datagrams_in_(receive_queue_datagrams, receive_queue_bytes) {}
 
 QuicConnection::~QuicConnection() {
   if (!failed_ && conn_) {
@@ -128,6 +130,8 @@ bool QuicConnection::create_native(const ngtcp2_cid& dcid, const ngtcp2_cid& sci
   params.initial_max_streams_bidi = limits_.settings.max_streams;
   params.initial_max_streams_uni = 0;
   params.max_idle_timeout = limits_.idle_timeout.count() > 0 ? to_ngtcp2(limits_.idle_timeout) : 0;
+  // Both sides offer DATAGRAM frames (RFC 9221): UDP tunnels ride them.
+  params.max_datagram_frame_size = offered_max_datagram_frame_size;
 
   int rv;
   if (initial) {
@@ -276,6 +280,7 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
                              budget);
   }
   fail_streams(reason);
+  fail_datagrams(reason);
   if (handshake_done_) {
     boost::asio::post(executor_, [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->notify_handshake();
@@ -318,7 +323,11 @@ HandshakeTraffic QuicConnection::handshake_traffic() const {
 sdk::ConnectionStats QuicConnection::stats() const {
   ngtcp2_conn_stat stat{};
   ngtcp2_conn_get_conn_stat(conn_, &stat);
-  return {sdk::Duration(stat.smoothed_rtt), bytes_sent_, bytes_received_};
+  sdk::ConnectionStats stats{sdk::Duration(stat.smoothed_rtt), bytes_sent_, bytes_received_};
+  stats.datagrams_sent = datagrams_sent_;
+  stats.datagrams_received = datagrams_received_;
+  stats.datagrams_dropped = datagrams_dropped_;
+  return stats;
 }
 
 }  // namespace warren::quic

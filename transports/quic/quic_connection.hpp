@@ -8,6 +8,7 @@
 // (timer, posted flushes) holds it weakly, so nothing keeps a connection
 // alive that nobody can use.
 
+#include "datagram_queue.hpp"
 #include "peer_reachability.hpp"
 #include "quic_settings.hpp"
 #include "send_scheduler.hpp"
@@ -28,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -96,6 +98,10 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void close(sdk::error_code reason);
   std::string remote_address() const;
   sdk::ConnectionStats stats() const;
+  // Datagrams (quic_connection_datagrams.cpp), as sdk::Connection's.
+  std::size_t max_datagram_size() const;
+  bool send_datagram(std::span<const std::byte> payload);
+  void receive_datagram(sdk::DatagramHandler handler);
   /// Server side: the client proved its address with a Retry token.
   bool address_validated() const { return address_validated_; }
   HandshakeTraffic handshake_traffic() const;
@@ -125,6 +131,7 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   int on_remove_connection_id(const ngtcp2_cid* cid);
   /// Client: the edge's token for a connection ID we start or stop using.
   int on_dcid_status(int type, const std::uint8_t* token);
+  int on_recv_datagram(const std::uint8_t* data, std::size_t len);
   /// ngtcp2 validated a stateless reset: the peer has lost this connection.
   int on_stateless_reset();
 
@@ -146,7 +153,17 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void on_timer();
   /// Fails the connection if ICMP reports convicted the peer (PeerReachability).
   bool check_reachability(ngtcp2_tstamp now);
+  /// A write ngtcp2 refused with `error`: sends what the batch holds and fails the connection.
+  void fail_write(PacketBatch& batch, ngtcp2_ssize error);
   void account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered);
+  /// Offers the first queued datagram to the packet being built
+  /// (quic_connection_datagrams.cpp): ngtcp2's result, as writev_datagram's,
+  /// or nullopt having dropped one that cannot fit (nothing was written);
+  /// `accepted` says if it went in.
+  std::optional<ngtcp2_ssize> write_datagram(ngtcp2_path* path, ngtcp2_pkt_info* info, std::uint8_t* packet, std::size_t room,
+                              ngtcp2_tstamp now, bool& accepted);
+  /// The connection ended: a pending datagram receive completes with `reason`.
+  void fail_datagrams(sdk::error_code reason);
   void log_handshake_failure(const std::string& line);
   /// A dial whose Initial the local host refused to send (`error`:
   /// EPERM/EACCES, a firewall drop on output) or that heard nothing back
@@ -207,6 +224,14 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   std::vector<std::shared_ptr<StreamState>> filled_reads_;  ///< reads to complete at end_of_batch
   sdk::StreamHandler accept_handler_;
   std::deque<sdk::StreamHandler> open_handlers_;
+
+  // Datagrams: bounded both ways (quic_connection_datagrams.cpp says why these bounds).
+  DatagramQueue datagrams_out_;
+  DatagramQueue datagrams_in_;
+  sdk::DatagramHandler datagram_handler_;
+  std::uint64_t datagrams_sent_ = 0;
+  std::uint64_t datagrams_received_ = 0;
+  std::uint64_t datagrams_dropped_ = 0;
 
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t bytes_received_ = 0;

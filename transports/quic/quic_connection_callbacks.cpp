@@ -45,6 +45,9 @@ int remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* u) { return 
 int dcid_status(ngtcp2_conn*, int type, std::uint64_t, const ngtcp2_cid*, const std::uint8_t* token, void* u) {
   return self(u).on_dcid_status(type, token);
 }
+int recv_datagram(ngtcp2_conn*, std::uint32_t, const std::uint8_t* data, std::size_t len, void* u) {
+  return self(u).on_recv_datagram(data, len);
+}
 int recv_stateless_reset(ngtcp2_conn*, const ngtcp2_pkt_stateless_reset*, void* u) {
   return self(u).on_stateless_reset();
 }
@@ -74,6 +77,9 @@ ngtcp2_callbacks common_callbacks() {
   cb.extend_max_stream_data = extend_max_stream_data;
   cb.get_new_connection_id = get_new_connection_id;
   cb.remove_connection_id = remove_connection_id;
+  // No ack_datagram / lost_datagram: a datagram is never retransmitted, and
+  // tracking each one would cost ngtcp2 an allocation per datagram.
+  cb.recv_datagram = recv_datagram;
   cb.rand = random_bytes;
   return cb;
 }

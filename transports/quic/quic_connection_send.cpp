@@ -1,6 +1,7 @@
 // QuicConnection's send path: a flush writes the packets ngtcp2 has ready
-// (stream data from the send queue, ACKs, control frames) in GSO batches,
-// handles the timers already due, and re-arms the one timer.
+// (stream data from the send queue, datagrams in their turn, ACKs, control
+// frames) in GSO batches, handles the timers already due, and re-arms the
+// one timer.
 
 #include "quic_connection.hpp"
 
@@ -60,8 +61,30 @@ bool QuicConnection::write_packets() {
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
   std::size_t packets = 0;
+  bool carries_datagrams = false;  // the packet being built holds a datagram
+  auto packet_written = [&](ngtcp2_ssize n) {
+    batch.commit(static_cast<std::size_t>(n));
+    ++packets;
+    send_queue_.packet_done(carries_datagrams);
+    carries_datagrams = false;
+  };
   while (packets < burst) {
     StreamState* stream = send_queue_.next();  // control and short writes first, then bulk
+    if (!datagrams_out_.empty() && send_queue_.datagram_first(stream)) {
+      bool accepted = false;
+      auto written = write_datagram(&ps.path, &info, batch.slot(), max_packet, now, accepted);
+      if (!written) continue;  // dropped one that cannot fit; offer the next
+      carries_datagrams = carries_datagrams || accepted;
+      ngtcp2_ssize n = *written;
+      if (n == NGTCP2_ERR_WRITE_MORE) continue;  // room left in this packet
+      if (n == 0) break;                          // congestion window or pacing: later
+      if (n > 0) {
+        packet_written(n);  // a datagram that did not fit the rest of it goes in the next
+        continue;
+      }
+      fail_write(batch, n);
+      return false;
+    }
     ngtcp2_vec vecs[8];
     std::size_t nvecs = 0, offered = 0;
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
@@ -94,18 +117,12 @@ bool QuicConnection::write_packets() {
       continue;
     }
     if (n < 0) {
-      batch.flush();
-      ngtcp2_connection_close_error close_error;
-      ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, static_cast<int>(n), nullptr, 0);
-      logger_.debug(std::string("QUIC write to ") + remote_address() +
-                    " failed: " + ngtcp2_strerror(static_cast<int>(n)));
-      fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
+      fail_write(batch, n);
       return false;
     }
     if (n == 0) break;
     if (stream && taken >= 0) account_sent(*stream, taken, offered, fin);
-    batch.commit(static_cast<std::size_t>(n));
-    ++packets;
+    packet_written(n);
   }
   batch.flush();
   bytes_sent_ += batch.bytes();
@@ -120,6 +137,15 @@ bool QuicConnection::write_packets() {
   // would hold back the handshake itself.
   if (handshake_completed_ && packets) ngtcp2_conn_update_pkt_tx_time(conn_, now);
   return true;
+}
+
+void QuicConnection::fail_write(PacketBatch& batch, ngtcp2_ssize error) {
+  batch.flush();
+  ngtcp2_connection_close_error close_error;
+  ngtcp2_connection_close_error_set_transport_error_liberr(&close_error, static_cast<int>(error), nullptr, 0);
+  logger_.debug(std::string("QUIC write to ") + remote_address() +
+                " failed: " + ngtcp2_strerror(static_cast<int>(error)));
+  fail(sdk::make_error_code(sdk::errc::protocol_error), &close_error);
 }
 
 void QuicConnection::account_sent(StreamState& stream, ngtcp2_ssize taken, std::size_t offered, bool fin_offered) {

@@ -15,6 +15,14 @@
 // once and then fills the rest of its burst with bulk data. Only the
 // control stream stays urgent whatever it writes; it carries little.
 //
+// Datagrams (RFC 9221; QuicConnection keeps them in a bounded queue of
+// their own) come after every urgent stream, so a datagram flood never
+// delays a heartbeat, and take turns with bulk streams packet by packet:
+// a packet that carried datagrams hands the next one to bulk data first,
+// and the other way round, so neither class starves the other. (Datagrams
+// are latency-sensitive too, but they have no flow control: first place
+// among the urgent streams would let one UDP flood hold the control stream.)
+//
 // Sans-io: the connection's send loop asks next(), offers that stream to
 // ngtcp2 and reports served(); unit-tested with exact sequences.
 
@@ -71,6 +79,15 @@ class SendScheduler {
 
   bool empty() const { return urgent_.empty() && bulk_.empty(); }
 
+  /// Whether the packet being built takes a waiting datagram now rather
+  /// than `stream`, which next() returned: never before an urgent stream;
+  /// before a bulk one on the datagrams' turn; always when no stream waits.
+  bool datagram_first(const StreamState* stream) const { return !stream || (!stream->urgent && datagram_turn_); }
+
+  /// A packet was completed; `carried_datagrams`: whether it held any. The
+  /// next packet starts with the other class.
+  void packet_done(bool carried_datagrams) { datagram_turn_ = !carried_datagrams; }
+
   /// The connection ended: nothing will be sent.
   void clear() {
     urgent_.clear();
@@ -87,6 +104,7 @@ class SendScheduler {
 
   std::deque<std::shared_ptr<StreamState>> urgent_;
   std::deque<std::shared_ptr<StreamState>> bulk_;
+  bool datagram_turn_ = true;
 };
 
 }  // namespace warren::quic

@@ -12,6 +12,11 @@
 //   void close(const error_code& reason);         idempotent; tells the peer `reason`
 //   std::string remote_address() const;           "address:port" (sdk::format_host_port)
 //   ConnectionStats stats() const;
+// and, for an engine with datagrams (ABI 1.4; without them the handle keeps
+// Connection's defaults):
+//   std::size_t max_datagram_size() const;        as Connection::max_datagram_size
+//   bool send_datagram(std::span<const std::byte>);  as Connection::send_datagram
+//   void receive_datagram(DatagramHandler);       completes as Connection::async_receive_datagram
 // and the stream side, for each stream's `State` (whatever the engine keeps per stream):
 //   void read(const std::shared_ptr<State>&, mutable_buffer, ReadHandler);
 //   void write(const std::shared_ptr<State>&, const_buffer, WriteHandler);
@@ -24,7 +29,9 @@
 #include <warren/sdk/byte_stream.hpp>
 #include <warren/sdk/transport.hpp>
 
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -50,10 +57,37 @@ class ConnectionHandle final : public Connection {
   void close(error_code reason) override { engine_->close(reason); }
   std::string remote_address() const override { return engine_->remote_address(); }
   ConnectionStats stats() const override { return engine_->stats(); }
+  std::size_t max_datagram_size() const override {
+    if constexpr (has_datagrams)
+      return engine_->max_datagram_size();
+    else
+      return 0;
+  }
+  bool send_datagram(std::span<const std::byte> payload) override {
+    if constexpr (has_datagrams) {
+      return engine_->send_datagram(payload);
+    } else {
+      (void)payload;
+      return false;
+    }
+  }
 
  private:
+  static constexpr bool has_datagrams = requires(Engine& e, std::span<const std::byte> p, DatagramHandler h) {
+    e.max_datagram_size();
+    e.send_datagram(p);
+    e.receive_datagram(std::move(h));
+  };
+
   void async_open_stream_impl(StreamHandler handler) override { engine_->open_stream(std::move(handler)); }
   void async_accept_stream_impl(StreamHandler handler) override { engine_->accept_stream(std::move(handler)); }
+  void async_receive_datagram_impl(DatagramHandler handler) override {
+    // Without datagrams, Connection's default: the handler is dropped unrun.
+    if constexpr (has_datagrams)
+      engine_->receive_datagram(std::move(handler));
+    else
+      (void)handler;
+  }
 
   std::shared_ptr<Engine> engine_;
   error_code destroy_reason_;

@@ -1,0 +1,179 @@
+// The native DatagramChannel over an in-memory pair of connections that
+// carry datagrams (a loopback double of sdk::Connection's datagram half):
+// echo, refusals counted, the connection's end, close() leaving the
+// connection open. The real transport runs these through QUIC in
+// tests/transport_conformance/conformance_datagram_test.cpp.
+
+#include "core/datagram/datagram_channel.hpp"
+#include "stream_pair.hpp"
+
+#include <warren/sdk/completion.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <deque>
+
+namespace warren::core::datagram {
+namespace {
+
+using test::run_until;
+
+/// One end of an in-memory connection: datagrams only. Streams are refused.
+class MemoryConnection final : public sdk::Connection {
+ public:
+  MemoryConnection(boost::asio::io_context& io, std::size_t max_size) : executor_(io.get_executor()), max_(max_size) {}
+  void connect(MemoryConnection& peer) { peer_ = &peer; }
+
+  executor_type get_executor() override { return executor_; }
+  void close(sdk::error_code reason) override { end(reason); }
+  std::string remote_address() const override { return "memory"; }
+  sdk::ConnectionStats stats() const override { return {}; }
+  std::size_t max_datagram_size() const override { return ended_ ? 0 : max_; }
+  bool send_datagram(std::span<const std::byte> payload) override {
+    if (ended_ || payload.size() > max_) return false;
+    peer_->arrive(sdk::Datagram(payload.begin(), payload.end()));
+    return true;
+  }
+  /// The connection ends with `reason`, as a transport's does.
+  void end(sdk::error_code reason) {
+    ended_ = true;
+    reason_ = reason;
+    sdk::complete_if_pending(executor_, handler_, reason_, sdk::Datagram());
+  }
+  int receives_started = 0;
+
+ private:
+  void arrive(sdk::Datagram d) {
+    if (handler_) return sdk::complete_if_pending(executor_, handler_, sdk::error_code(), std::move(d));
+    inbox_.push_back(std::move(d));
+  }
+  void async_open_stream_impl(sdk::StreamHandler h) override {
+    sdk::complete_later(executor_, std::move(h), boost::asio::error::operation_not_supported, sdk::ByteStreamPtr());
+  }
+  void async_accept_stream_impl(sdk::StreamHandler h) override {
+    sdk::complete_later(executor_, std::move(h), boost::asio::error::operation_not_supported, sdk::ByteStreamPtr());
+  }
+  void async_receive_datagram_impl(sdk::DatagramHandler h) override {
+    ++receives_started;
+    if (!inbox_.empty()) {
+      auto d = std::move(inbox_.front());
+      inbox_.pop_front();
+      return sdk::complete_later(executor_, std::move(h), sdk::error_code(), std::move(d));
+    }
+    if (ended_) return sdk::complete_later(executor_, std::move(h), reason_, sdk::Datagram());
+    sdk::store_handler(handler_, std::move(h));
+  }
+
+  boost::asio::any_io_executor executor_;
+  std::size_t max_;
+  MemoryConnection* peer_ = nullptr;
+  std::deque<sdk::Datagram> inbox_;
+  sdk::DatagramHandler handler_;
+  bool ended_ = false;
+  sdk::error_code reason_;
+};
+
+struct Received {
+  bool done = false;
+  sdk::error_code error;
+  sdk::Datagram datagram;
+};
+
+void receive_into(DatagramChannel& channel, Received& out) {
+  out = {};
+  channel.async_receive([&out](sdk::error_code ec, sdk::Datagram d) { out = {true, ec, std::move(d)}; });
+}
+
+sdk::Datagram bytes_of(std::size_t n, unsigned seed) {
+  sdk::Datagram d(n);
+  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<std::byte>((i * 13 + seed) & 0xff);
+  return d;
+}
+
+struct Pair {
+  boost::asio::io_context io;
+  MemoryConnection a{io, 1200}, b{io, 1200};
+  Pair() {
+    a.connect(b);
+    b.connect(a);
+  }
+};
+
+TEST_CASE("native channel: datagrams echo byte-exact and are counted", "[datagram][native_channel]") {
+  Pair p;
+  auto left = make_native_channel(p.a);
+  auto right = make_native_channel(p.b);
+  CHECK(left->max_datagram_size() == 1200);
+  for (unsigned i = 0; i < 20; ++i) {
+    auto d = bytes_of(i * 60, i);
+    REQUIRE(left->send(d));
+    Received r;
+    receive_into(*right, r);
+    REQUIRE(run_until(p.io, [&] { return r.done; }));
+    REQUIRE_FALSE(r.error);
+    CHECK(r.datagram == d);
+  }
+  CHECK(left->counters().sent == 20);
+  CHECK(right->counters().received == 20);
+}
+
+TEST_CASE("native channel: what the connection refuses is dropped and counted", "[datagram][native_channel]") {
+  Pair p;
+  auto left = make_native_channel(p.a);
+  CHECK_FALSE(left->send(bytes_of(1201, 0)));
+  CHECK(left->counters().dropped_on_send == 1);
+  CHECK(left->counters().sent == 0);
+}
+
+TEST_CASE("native channel: the connection's end completes a pending receive with its reason",
+          "[datagram][native_channel]") {
+  Pair p;
+  auto right = make_native_channel(p.b);
+  Received r;
+  receive_into(*right, r);
+  p.io.poll();
+  CHECK_FALSE(r.done);
+  p.b.end(sdk::make_error_code(sdk::errc::idle_timeout));
+  REQUIRE(run_until(p.io, [&] { return r.done; }));
+  CHECK(r.error == sdk::make_error_code(sdk::errc::idle_timeout));
+  CHECK(right->max_datagram_size() == 0);
+}
+
+TEST_CASE("native channel: close() aborts the receive and leaves the connection open", "[datagram][native_channel]") {
+  Pair p;
+  auto left = make_native_channel(p.a);
+  auto right = make_native_channel(p.b);
+  Received r;
+  receive_into(*right, r);
+  p.io.poll();
+  right->close();
+  CHECK_FALSE(r.done);  // posted, never inside close()
+  REQUIRE(run_until(p.io, [&] { return r.done; }));
+  CHECK(r.error == boost::asio::error::operation_aborted);
+  CHECK_FALSE(right->send(bytes_of(10, 0)));
+  CHECK(right->max_datagram_size() == 0);
+  // The connection still carries datagrams: the channel's receive left
+  // pending on it takes this one and drops it as closed.
+  REQUIRE(left->send(bytes_of(10, 1)));
+  REQUIRE(run_until(p.io, [&] { return right->counters().dropped_on_receive == 1; }));
+  CHECK(p.b.max_datagram_size() == 1200);
+  CHECK(p.b.receives_started == 1);
+}
+
+TEST_CASE("native channel: a second receive while one is pending fails with in_progress",
+          "[datagram][native_channel]") {
+  Pair p;
+  auto right = make_native_channel(p.b);
+  Received first, second;
+  receive_into(*right, first);
+  receive_into(*right, second);
+  REQUIRE(run_until(p.io, [&] { return second.done; }));
+  CHECK(second.error == boost::asio::error::in_progress);
+  CHECK_FALSE(first.done);
+}
+
+}  // namespace
+}  // namespace warren::core::datagram
