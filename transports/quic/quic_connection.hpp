@@ -159,6 +159,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error);
   /// Sends CONNECTION_CLOSE; returns the packet (empty if none was due).
   std::vector<std::uint8_t> send_connection_close(const ngtcp2_connection_close_error& close_error);
+  /// Posts notify_handshake, handing it the handshake's self-reference.
+  void post_handshake_done();
   void notify_handshake();
 
   // Streams (quic_connection_streams.cpp).
