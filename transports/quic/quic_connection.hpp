@@ -4,9 +4,11 @@
 // application reaches it through sdk::ConnectionHandle and sdk::StreamHandle.
 //
 // Lifetime: shared. The application's handles hold it; a connection still
-// in its handshake holds itself until the handshake ends. Asynchronous work
-// (timer, posted flushes) holds it weakly, so nothing keeps a connection
-// alive that nobody can use.
+// in its handshake holds itself until the handshake ends, then hands that
+// reference to the posted completion that tells the outcome (destroyed with
+// the io_context if the loop never runs it). Other asynchronous work (timer,
+// posted flushes) holds it weakly, so nothing keeps a connection alive that
+// nobody can use.
 
 #include "peer_reachability.hpp"
 #include "quic_settings.hpp"
