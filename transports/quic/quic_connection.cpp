@@ -281,11 +281,7 @@ void QuicConnection::fail(sdk::error_code reason, const ngtcp2_connection_close_
   }
   fail_streams(reason);
   fail_datagrams(reason);
-  if (handshake_done_) {
-    boost::asio::post(executor_, [weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->notify_handshake();
-    });
-  }
+  if (handshake_done_) post_handshake_done();
 }
 
 std::vector<std::uint8_t> QuicConnection::send_connection_close(const ngtcp2_connection_close_error& close_error) {
@@ -304,11 +300,20 @@ std::vector<std::uint8_t> QuicConnection::send_connection_close(const ngtcp2_con
   return packet;
 }
 
+void QuicConnection::post_handshake_done() {
+  // The self-reference moves into the posted handler, not a weak pointer: a
+  // loop that never runs it (stopped at exit) destroys it with the
+  // io_context, and the connection (with its UdpEndpoint) with it. A
+  // connection left owning itself would outlive everything (LeakSanitizer).
+  if (!handshake_owner_) return;  // already posted: notify_handshake tells the outcome once
+  boost::asio::post(executor_, [self = std::move(handshake_owner_)] { self->notify_handshake(); });
+}
+
 void QuicConnection::notify_handshake() {
   if (!handshake_done_) return;
   auto done = std::move(handshake_done_);
   handshake_done_ = nullptr;
-  auto keep_alive = std::move(handshake_owner_);  // the owner now is whoever `done` hands us to
+  handshake_owner_.reset();  // the posted handler holds us until `done` hands us to our owner
   done(failed_ ? reason_ : sdk::error_code());
 }
 

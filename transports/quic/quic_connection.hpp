@@ -4,9 +4,11 @@
 // application reaches it through sdk::ConnectionHandle and sdk::StreamHandle.
 //
 // Lifetime: shared. The application's handles hold it; a connection still
-// in its handshake holds itself until the handshake ends. Asynchronous work
-// (timer, posted flushes) holds it weakly, so nothing keeps a connection
-// alive that nobody can use.
+// in its handshake holds itself until the handshake ends, then hands that
+// reference to the posted completion that tells the outcome (destroyed with
+// the io_context if the loop never runs it). Other asynchronous work (timer,
+// posted flushes) holds it weakly, so nothing keeps a connection alive that
+// nobody can use.
 
 #include "datagram_queue.hpp"
 #include "peer_reachability.hpp"
@@ -176,6 +178,8 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
   void fail(sdk::error_code reason, const ngtcp2_connection_close_error* close_error);
   /// Sends CONNECTION_CLOSE; returns the packet (empty if none was due).
   std::vector<std::uint8_t> send_connection_close(const ngtcp2_connection_close_error& close_error);
+  /// Posts notify_handshake, handing it the handshake's self-reference.
+  void post_handshake_done();
   void notify_handshake();
 
   // Streams (quic_connection_streams.cpp).

@@ -119,9 +119,7 @@ int QuicConnection::on_handshake_completed() {
   traffic_at_handshake_ = HandshakeTraffic{bytes_sent_, bytes_received_};
   // Told from a fresh handler, not from inside ngtcp2: whoever waits may
   // take the connection and start using it at once.
-  boost::asio::post(executor_, [weak = weak_from_this()] {
-    if (auto connection = weak.lock()) connection->notify_handshake();
-  });
+  post_handshake_done();
   return 0;
 }
 
