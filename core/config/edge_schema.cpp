@@ -103,7 +103,17 @@ const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
           .integer("max_replicas", &K::max_replicas,
                    "connector processes (replicas) that may serve this tunnel at once; one more is refused and "
                    "retries",
-                   {.min = 1, .max = 64});
+                   {.min = 1, .max = 64})
+          .choice("kind", &K::kind, {{"tcp", TunnelKind::tcp}, {"udp", TunnelKind::udp}},
+                  "what the tunnel carries: \"tcp\" (a public TCP port, streams) or \"udp\" (a public UDP port, "
+                  "datagrams; not carried yet)")
+          .check([](const K& k, const sdk::CheckContext& at) {
+            // Refused, not ignored: an edge that took kind = "udp" and opened a
+            // TCP port would look healthy and carry nothing the client sends.
+            if (k.kind == TunnelKind::udp)
+              at.error("kind", "kind = \"udp\" is not carried by this edge yet (issue 13: the datagram path "
+                               "between edge and connector is not wired); use kind = \"tcp\"");
+          });
   return schema;
 }
 

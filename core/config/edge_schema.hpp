@@ -53,6 +53,10 @@ struct ListenKeys {
   sdk::Endpoint address;
 };
 
+/// What a tunnel carries: TCP connections on a public TCP port, or UDP
+/// datagrams on a public UDP port (issue 13).
+enum class TunnelKind { tcp, udp };
+
 /// One [[tunnels]] entry as written.
 struct TunnelEntryKeys {
   std::string id;
@@ -61,6 +65,7 @@ struct TunnelEntryKeys {
   std::vector<std::string> tokens;  ///< several accepted secrets, while one is rotated
   std::uint16_t public_port = 0;
   std::uint32_t max_replicas = 4;
+  TunnelKind kind = TunnelKind::tcp;
 };
 
 const sdk::ConfigSchema<RootKeys>& edge_root_schema();

@@ -2,6 +2,7 @@
 
 #include "core/connector/connector_admin.hpp"
 #include "core/connector/supervisor_settings.hpp"
+#include "core/connector/udp_kind_check.hpp"
 #include "core/log/logging.hpp"
 
 #include <warren/sdk/discovery.hpp>
@@ -243,6 +244,12 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
   LegEvents e;
   e.registered = [this, index, attempt](const protocol::Registered& r) {
     if (!current(index, attempt)) return;
+    if (auto backend = current_backend()) {
+      if (auto why = backend_kind_problem(r.kind, backend->carries(), config_.backend.plugin)) {
+        last_failure_ = *why;  // exit() says it
+        return exit(supervisor::Exit{.code = 2, .reason = sdk::make_error_code(sdk::errc::config_invalid)});
+      }
+    }
     if (!r.tunnel_id.empty() && !quick_credentials_) quick_credentials_ = r;
     auto after = legs_[index].retries.clear(sdk::Clock::now());
     legs_[index].failure.reset();

@@ -73,6 +73,8 @@ struct Registered {
   token @5 :Text;               # assigned for a quick tunnel; else empty
   streamReplies @6 :Bool;       # the edge reads a StreamReply on every data stream of
                                 # this leg: the connector must send one (see StreamReply)
+  kind @7 :StreamKind;          # what the tunnel carries; an edge from before UDP
+                                # tunnels sends nothing and reads as tcp (issue 13)
 }
 
 # Edge -> connector: the registration was refused.

@@ -40,6 +40,10 @@ struct RegisterConnection {
   friend bool operator==(const RegisterConnection&, const RegisterConnection&) = default;
 };
 
+/// What a tunnel carries, and a data stream with it: TCP streams, or UDP
+/// datagrams (issue 13).
+enum class StreamKind : std::uint8_t { tcp, udp };
+
 /// Edge -> connector: the registration was accepted.
 struct Registered {
   std::string edge_id;
@@ -50,6 +54,9 @@ struct Registered {
   std::string token;                                ///< assigned for a quick tunnel
   /// The edge reads a StreamReply first on every data stream of this leg.
   bool stream_replies = false;
+  /// What the tunnel carries: the connector checks its backend carries it.
+  /// tcp from an edge older than UDP tunnels.
+  StreamKind kind = StreamKind::tcp;
   friend bool operator==(const Registered&, const Registered&) = default;
 };
 
@@ -92,8 +99,6 @@ struct UnregisterAck {
 /// Everything that travels on a control stream.
 using ControlMessage =
     std::variant<RegisterConnection, Registered, Rejected, Heartbeat, HeartbeatAck, Unregister, UnregisterAck>;
-
-enum class StreamKind : std::uint8_t { tcp, udp };
 
 /// Edge -> connector: the first frame of every data stream; raw bytes follow.
 struct StreamHeader {

@@ -85,6 +85,7 @@ struct ToWire {
     b.setTunnelId(m.tunnel_id);
     b.setToken(m.token);
     b.setStreamReplies(m.stream_replies);
+    b.setKind(m.kind == StreamKind::udp ? wire::StreamKind::UDP : wire::StreamKind::TCP);
   }
   void operator()(const Rejected& m) {
     auto b = out.initRejected();
@@ -145,7 +146,13 @@ std::optional<ControlMessage> from_wire(wire::ControlMessage::Reader in, std::st
       m.tunnel_id = text(r.getTunnelId());
       m.token = text(r.getToken());
       m.stream_replies = r.getStreamReplies();
-      return m;
+      switch (r.getKind()) {
+        case wire::StreamKind::TCP: m.kind = StreamKind::tcp; return m;
+        case wire::StreamKind::UDP: m.kind = StreamKind::udp; return m;
+      }
+      // A kind we do not know cannot be served: refuse the answer, not guess tcp.
+      why = "unknown tunnel kind " + std::to_string(static_cast<unsigned>(r.getKind()));
+      return std::nullopt;
     }
     case wire::ControlMessage::REJECTED: {
       auto r = in.getRejected();

@@ -93,3 +93,19 @@ TEST_CASE("an [admin] table in an edge config says to write [edge] admin instead
   CHECK_THAT(errors[0], Catch::Contains("/srv/edge.toml:18:1: [admin] is a connector table") &&
                             Catch::Contains("[edge] admin = \"127.0.0.1:9101\""));
 }
+
+TEST_CASE("a tunnel's kind is tcp by default and kind = udp is refused until it is carried") {
+  auto [tcp, tcp_errors] = read(contract + "kind = \"tcp\"\n");
+  CHECK(tcp_errors.empty());
+  auto [none, none_errors] = read(contract);
+  CHECK(none_errors.empty());
+
+  auto [udp, udp_errors] = read(contract + "kind = \"udp\"\n");
+  REQUIRE(udp_errors.size() == 1);
+  CHECK_THAT(udp_errors[0], Catch::StartsWith("/srv/edge.toml:"));
+  CHECK_THAT(udp_errors[0], Catch::Contains("kind = \"udp\" is not carried by this edge yet"));
+
+  auto [other, other_errors] = read(contract + "kind = \"sctp\"\n");
+  REQUIRE(other_errors.size() == 1);
+  CHECK_THAT(other_errors[0], Catch::Contains("sctp"));
+}

@@ -142,3 +142,27 @@ TEST_CASE("20k mutated stream replies neither crash nor throw", "[protocol][fuzz
   CHECK(bad > 1'000);
   CHECK(need_more > 1'000);
 }
+
+TEST_CASE("a Registered carries the tunnel's kind, and one from an edge before UDP tunnels reads tcp", "[protocol]") {
+  capnp::MallocMessageBuilder builder;
+  auto reg = builder.initRoot<wire::ControlMessage>().initRegistered();
+  reg.setEdgeId("edge-a");
+  reg.setPublicAddress("127.0.0.1:20053");
+  ControlDecoder decoder;
+  auto old = decoder.parse(frame_of(builder));
+  REQUIRE(old.status == ParseStatus::good);
+  CHECK(std::get<Registered>(*old.message).kind == StreamKind::tcp);
+
+  Registered udp{"edge-a", "", "127.0.0.1:20053", std::chrono::milliseconds(10), "dns", ""};
+  udp.kind = StreamKind::udp;
+  ControlDecoder again;
+  auto back = again.parse(*encode(ControlMessage{udp}));
+  REQUIRE(back.status == ParseStatus::good);
+  CHECK(std::get<Registered>(*back.message) == udp);
+
+  reg.setKind(static_cast<wire::StreamKind>(9));  // from a newer edge with a kind this connector does not know
+  ControlDecoder strict;
+  auto unknown = strict.parse(frame_of(builder));
+  REQUIRE(unknown.status == ParseStatus::bad);
+  CHECK_THAT(unknown.reason, Catch::Contains("unknown tunnel kind 9"));
+}

@@ -1,0 +1,78 @@
+#include "core/edge/udp_public_port.hpp"
+
+#include <boost/asio/ip/v6_only.hpp>
+
+namespace warren::core {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+/// Datagrams read without waiting after one wake-up: enough to amortise the
+/// wake-up over a burst, few enough that one busy port does not starve the loop.
+constexpr int drain_batch = 64;
+constexpr int receive_buffer_bytes = 4 * 1024 * 1024;
+}  // namespace
+
+UdpPublicPort::UdpPublicPort(asio::any_io_executor executor, const udp::endpoint& at, OnDatagram on_datagram)
+    : socket_(std::move(executor)),
+      buffer_(std::make_unique<std::array<std::byte, max_payload>>()),
+      on_datagram_(std::move(on_datagram)) {
+  socket_.open(at.protocol());
+  if (at.address().is_v6()) socket_.set_option(asio::ip::v6_only(false));  // "::" takes IPv4 clients too
+  socket_.bind(at);
+  local_ = socket_.local_endpoint();
+  sdk::error_code ignored;
+  socket_.set_option(udp::socket::receive_buffer_size(receive_buffer_bytes), ignored);  // best effort
+  socket_.non_blocking(true, ignored);
+}
+
+void UdpPublicPort::start() { receive(); }
+
+void UdpPublicPort::close() {
+  sdk::error_code ignored;
+  socket_.close(ignored);
+}
+
+bool UdpPublicPort::send_to(const udp::endpoint& client, std::span<const std::byte> payload) {
+  sdk::error_code ec;
+  if (socket_.is_open()) socket_.send_to(asio::buffer(payload.data(), payload.size()), client, 0, ec);
+  if (!socket_.is_open() || ec) {
+    ++counters_.send_dropped;
+    return false;
+  }
+  ++counters_.sent;
+  counters_.sent_bytes += payload.size();
+  return true;
+}
+
+void UdpPublicPort::receive() {
+  if (!socket_.is_open()) return;
+  socket_.async_receive_from(asio::buffer(*buffer_), from_,
+                             [self = shared_from_this()](sdk::error_code ec, std::size_t size) {
+                               if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
+                               if (ec) {
+                                 // An unconnected socket reports no ICMP errors; whatever this is
+                                 // belongs to one datagram, never to the port.
+                                 ++self->counters_.receive_errors;
+                                 return self->receive();
+                               }
+                               self->deliver_and_drain(size);
+                             });
+}
+
+void UdpPublicPort::deliver_and_drain(std::size_t size) {
+  for (int read = 0;; ++read) {
+    ++counters_.received;
+    counters_.received_bytes += size;
+    on_datagram_(from_, sdk::Datagram(buffer_->begin(), buffer_->begin() + static_cast<std::ptrdiff_t>(size)));
+    // The callback may have closed the port.
+    if (!socket_.is_open() || read + 1 == drain_batch) break;
+    sdk::error_code ec;
+    size = socket_.receive_from(asio::buffer(*buffer_), from_, 0, ec);
+    if (ec) break;  // would_block: nothing more queued now
+  }
+  receive();
+}
+
+}  // namespace warren::core

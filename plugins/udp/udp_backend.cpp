@@ -1,0 +1,103 @@
+#include "plugins/udp/udp_backend.hpp"
+
+#include "plugins/udp/udp_flow.hpp"
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+
+namespace warren::udp {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+bool is_loopback(const asio::ip::address& address) {
+  if (address.is_v4()) return address.to_v4().is_loopback();
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback();
+  return v6.is_loopback();
+}
+
+const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema() {
+  using C = UdpBackendConfig;
+  static const auto schema =
+      sdk::ConfigSchema<C>("where the connector delivers a UDP tunnel's flows: one UDP service, a socket per flow")
+          .endpoint("address", &C::address, "the local UDP service, host:port")
+          .required()
+          .boolean("allow_remote", &C::allow_remote, "allow targets that are not loopback addresses")
+          .check([](const C& c, const sdk::CheckContext& at) {
+            // A name (e.g. localhost) is resolved when a flow opens; only a literal can be judged here.
+            sdk::error_code ec;
+            auto literal = asio::ip::make_address(c.address.host, ec);
+            if (!ec && !c.allow_remote && !is_loopback(literal))
+              at.error("address", "backend address " + c.address.to_string() +
+                                      " is not a loopback address; tunnel clients would reach your network through "
+                                      "it. Set allow_remote = true if that is intended");
+          });
+  return schema;
+}
+
+namespace {
+
+/// Opens one connected socket to `target`; connecting a UDP socket sends
+/// nothing, it only fixes the peer (and lets ICMP errors reach us).
+void open_connected(const asio::any_io_executor& ex, const udp::endpoint& target, sdk::DatagramFlowHandler handler) {
+  udp::socket socket(ex);
+  sdk::error_code ec;
+  socket.open(target.protocol(), ec);
+  if (!ec) socket.connect(target, ec);
+  sdk::DatagramFlowPtr flow;
+  if (!ec) flow = std::make_unique<UdpFlow>(std::move(socket));
+  auto result = ec ? sdk::make_error_code(sdk::errc::backend_refused) : sdk::error_code{};
+  // Post: never complete inside the initiating call.
+  asio::post(ex, [h = std::move(handler), result, f = std::move(flow)]() mutable { std::move(h)(result, std::move(f)); });
+}
+
+void fail(const asio::any_io_executor& ex, sdk::DatagramFlowHandler handler, sdk::errc code) {
+  asio::post(ex, [h = std::move(handler), code]() mutable {
+    std::move(h)(sdk::make_error_code(code), sdk::DatagramFlowPtr{});
+  });
+}
+
+}  // namespace
+
+void UdpBackend::async_connect_impl(sdk::StreamInfo,
+                                    asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler) {
+  context_.logger.error(
+      "the udp backend carries datagrams; use it with a kind = \"udp\" tunnel");
+  asio::post(context_.executor, [h = std::move(handler)]() mutable {
+    std::move(h)(sdk::make_error_code(sdk::errc::config_invalid), sdk::ByteStreamPtr{});
+  });
+}
+
+void UdpBackend::async_open_flow_impl(sdk::StreamInfo, sdk::DatagramFlowHandler handler) {
+  auto ex = context_.executor;
+  sdk::error_code literal_error;
+  auto literal = asio::ip::make_address(config_.address.host, literal_error);
+  if (!literal_error) {
+    if (!config_.allow_remote && !is_loopback(literal)) {
+      context_.logger.error("backend " + config_.address.to_string() +
+                            " is not a loopback address; set allow_remote = true to permit it");
+      return fail(ex, std::move(handler), sdk::errc::remote_not_allowed);
+    }
+    return open_connected(ex, udp::endpoint(literal, config_.address.port), std::move(handler));
+  }
+  auto resolver = std::make_shared<udp::resolver>(ex);
+  resolver->async_resolve(
+      config_.address.host, std::to_string(config_.address.port),
+      [resolver, ex, h = std::move(handler), config = config_, &logger = context_.logger](
+          sdk::error_code ec, udp::resolver::results_type results) mutable {
+        if (ec || results.empty()) {
+          logger.warn("cannot resolve backend " + config.address.to_string() + ": " + ec.message());
+          return fail(ex, std::move(h), sdk::errc::backend_refused);
+        }
+        auto target = results.begin()->endpoint();
+        if (!config.allow_remote && !is_loopback(target.address())) {
+          logger.error("backend " + config.address.host + " resolves to " + target.address().to_string() +
+                       ", which is not loopback; set allow_remote = true to permit it");
+          return fail(ex, std::move(h), sdk::errc::remote_not_allowed);
+        }
+        open_connected(ex, target, std::move(h));
+      });
+}
+
+}  // namespace warren::udp

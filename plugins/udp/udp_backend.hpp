@@ -1,0 +1,48 @@
+#pragma once
+// The `udp` backend: each flow of a UDP tunnel (one public client address
+// and port) becomes a connected UDP socket to one configured address, so the
+// service sees one source port per public client and its replies find their
+// way back by the socket they arrive on. Loopback only unless allow_remote =
+// true, as the tcp backend. It carries datagrams only: a stream (a tcp
+// tunnel) is refused with config_invalid.
+
+#include <warren/sdk/backend.hpp>
+#include <warren/sdk/config_schema.hpp>
+#include <warren/sdk/endpoint.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace warren::udp {
+
+struct UdpBackendConfig {
+  sdk::Endpoint address;  ///< required: no default
+  bool allow_remote = false;
+};
+
+/// The backend's keys; its check refuses a literal address that is not
+/// loopback unless allow_remote is set.
+const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema();
+
+/// Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback.
+bool is_loopback(const boost::asio::ip::address& address);
+
+class UdpBackend final : public sdk::Backend {
+ public:
+  UdpBackend(UdpBackendConfig config, sdk::PluginContext& context) : config_(std::move(config)), context_(context) {}
+
+  Carries carries() const override { return Carries::datagrams; }
+
+ private:
+  /// Always refuses (config_invalid, logged): a udp backend has no streams.
+  void async_connect_impl(sdk::StreamInfo info,
+                          boost::asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler)
+      override;
+  /// Resolves the address when it is a name (checking loopback), opens and
+  /// connects a UDP socket; fails with remote_not_allowed or backend_refused.
+  void async_open_flow_impl(sdk::StreamInfo info, sdk::DatagramFlowHandler handler) override;
+
+  UdpBackendConfig config_;
+  sdk::PluginContext& context_;
+};
+
+}  // namespace warren::udp

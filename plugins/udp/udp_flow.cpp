@@ -1,0 +1,67 @@
+#include "plugins/udp/udp_flow.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <array>
+
+namespace warren::udp {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// The largest UDP payload over IPv4 (65,535 - 8 UDP - 20 IP header bytes,
+/// RFC 768 / RFC 791); IPv6 without jumbograms allows 65,527, and a larger
+/// one is truncated and dropped below.
+constexpr std::size_t max_udp_payload = 65527;
+
+bool is_refusal(const sdk::error_code& ec) { return ec == asio::error::connection_refused; }
+
+}  // namespace
+
+UdpFlow::UdpFlow(asio::ip::udp::socket socket) : state_(std::make_shared<State>(std::move(socket))) {
+  sdk::error_code ignored;
+  state_->socket.non_blocking(true, ignored);  // send() must never wait
+}
+
+UdpFlow::~UdpFlow() {
+  sdk::error_code ignored;
+  state_->socket.close(ignored);
+}
+
+bool UdpFlow::send(std::span<const std::byte> payload) {
+  sdk::error_code ec;
+  state_->socket.send(asio::buffer(payload.data(), payload.size()), 0, ec);
+  if (!ec) return true;
+  if (is_refusal(ec)) {
+    // The send took the ICMP error the kernel kept for this socket; a pending
+    // receive would never see it, so wake it to report the refusal.
+    state_->refused = true;
+    state_->socket.cancel(ec);
+  }
+  return false;  // would_block (buffer full), message_size, refused: the caller counts the drop
+}
+
+void UdpFlow::async_receive_impl(sdk::DatagramHandler handler) {
+  auto state = state_;
+  if (state->refused) {
+    asio::post(state->socket.get_executor(), [h = std::move(handler)]() mutable {
+      std::move(h)(sdk::make_error_code(sdk::errc::backend_refused), sdk::Datagram{});
+    });
+    return;
+  }
+  auto buffer = std::make_shared<std::array<std::byte, max_udp_payload>>();
+  state->socket.async_receive(
+      asio::buffer(*buffer), [state, buffer, h = std::move(handler)](sdk::error_code ec, std::size_t n) mutable {
+        if (ec == asio::error::operation_aborted && state->refused && state->socket.is_open())
+          ec = sdk::make_error_code(sdk::errc::backend_refused);
+        else if (is_refusal(ec)) {
+          state->refused = true;
+          ec = sdk::make_error_code(sdk::errc::backend_refused);
+        }
+        if (ec) return std::move(h)(ec, sdk::Datagram{});
+        std::move(h)(ec, sdk::Datagram(buffer->begin(), buffer->begin() + static_cast<std::ptrdiff_t>(n)));
+      });
+}
+
+}  // namespace warren::udp
