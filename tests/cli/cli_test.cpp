@@ -29,6 +29,7 @@ TEST_CASE("warren plugins lists the bundled plugins as KIND NAME VERSION FILE") 
   };
   CHECK(has("discovery static 1.0.0 "));
   CHECK(has("backend tcp 1.0.0 "));
+  CHECK(has("backend group 1.0.0 "));
   CHECK(has("policy backoff 1.0.0 "));
 }
 
