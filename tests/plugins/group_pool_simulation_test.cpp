@@ -5,8 +5,9 @@
 //  - pick() returns an available target, never the avoided one, and none
 //    only when no other target is available;
 //  - a target dead for fall×interval + timeout is unavailable (detection),
-//    one alive for rise×interval + timeout is available (recovery); with no
-//    active checks, one alive for ejection_time is available;
+//    one alive whose checks passed for rise×interval + timeout is available
+//    (recovery; some probes time out on an alive target, and those fail);
+//    with no active checks, one alive for ejection_time is available;
 //  - once every target is settled (detected dead or recovered) and one is
 //    alive, no stream fails;
 //  - least_connections picks a minimum of the open-stream counts kept here;
@@ -73,6 +74,7 @@ struct Sim {
   std::vector<Probe> probes;
   std::multimap<sdk::TimePoint, std::size_t> closes;  ///< open streams: when each ends
   std::vector<std::uint64_t> open;                     ///< the test's own count per target
+  std::vector<sdk::TimePoint> last_failed_probe;       ///< a timed-out probe fails an alive target too
   sdk::TimePoint next_stream;
   std::map<std::size_t, int> window;  ///< round robin: picks since the available set last changed
   std::vector<bool> last_available;
@@ -99,6 +101,7 @@ struct Sim {
         pool_random(seed * 31 + 7),
         pool(s, pool_random, start),
         open(s.targets),
+        last_failed_probe(s.targets, start),
         next_stream(start),
         last_available(s.targets, true) {
     for (std::size_t i = 0; i < s.targets; ++i) {
@@ -116,8 +119,10 @@ struct Sim {
   bool dead_settled(std::size_t i) const {
     return !world.alive(i, now) && now - world.since(i, now, start) >= detect();
   }
+  /// Alive, and its checks have passed, for long enough to be back.
   bool alive_settled(std::size_t i) const {
-    return world.alive(i, now) && now - world.since(i, now, start) >= recover();
+    auto passing_since = std::max(world.since(i, now, start), s.active_checks ? last_failed_probe[i] : start);
+    return world.alive(i, now) && now - passing_since >= recover();
   }
 
   std::optional<std::size_t> checked_pick(std::optional<std::size_t> avoid) {
@@ -202,6 +207,7 @@ struct Sim {
     for (auto it = probes.begin(); it != probes.end();) {
       if (it->completes > now) { ++it; continue; }
       bool ok = !it->timed_out && world.alive_throughout(it->target, it->started, it->completes);
+      if (!ok) last_failed_probe[it->target] = now;
       pool.handle_probe_result(now, it->target, ok);
       it = probes.erase(it);
     }
