@@ -26,11 +26,14 @@ struct Listener {
   int accepted = 0;
   std::optional<unsigned> status;
   std::vector<std::shared_ptr<tcp::socket>> held;
+  std::string name;  ///< "127.0.0.1:PORT", kept: a closed acceptor has no endpoint
 
-  explicit Listener(boost::asio::io_context& io) : acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+  explicit Listener(boost::asio::io_context& io)
+      : acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+        name("127.0.0.1:" + std::to_string(acceptor.local_endpoint().port())) {
     accept();
   }
-  std::string address() const { return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
+  const std::string& address() const { return name; }
   void accept() {
     acceptor.async_accept([this](sdk::error_code ec, tcp::socket s) {
       if (ec) return;
