@@ -111,8 +111,8 @@ TEST_CASE("a group of three HTTP servers loses one under load without a failed r
   victim.kill();
   int before_detection = 0, failed_before = 0, after_detection = 0, failed_after = 0;
   std::optional<Clock::duration> detected;
-  while (Clock::now() - killed_at < 3s || !detected) {
-    REQUIRE(Clock::now() - killed_at < 15s);
+  while (after_detection < 20 || !detected) {
+    REQUIRE(Clock::now() - killed_at < 60s);
     bool settled = Clock::now() - killed_at > detection_bound;
     int code = request(port);
     (settled ? after_detection : before_detection) += 1;
@@ -129,13 +129,16 @@ TEST_CASE("a group of three HTTP servers loses one under load without a failed r
   // Restart it on the same port: it is used again after rise passing checks.
   auto restarted_at = Clock::now();
   victim.start();
+  auto listening_at = Clock::now();  // it answered a direct request
   std::optional<Clock::duration> recovered;
   for (auto until = Clock::now() + 10s; !recovered && Clock::now() < until;)
     if (logged(connector, victim_name + " is up again")) recovered = Clock::now() - restarted_at;
   REQUIRE(recovered);
+  CHECK(Clock::now() - listening_at < rise * interval + timeout + 2s);  // + slack for a loaded machine
   for (int i = 0; i < 30; ++i) CHECK(request(port) == 0);
-  std::cout << "group: restarted target 'up again' " << ms(*recovered) << " ms after its restart began (bound "
-            << ms(rise * interval + timeout) << " ms after it listens); it then served " << victim.served()
+  std::cout << "group: restarted target 'up again' " << ms(*recovered) << " ms after its restart began, "
+            << ms(*recovered - (listening_at - restarted_at)) << " ms after it answered a direct request (bound "
+            << ms(rise * interval + timeout) << " ms); it then served " << victim.served()
             << " of 30 requests\n";
   CHECK(victim.served() >= 8);
 
@@ -162,4 +165,6 @@ TEST_CASE("a group of three HTTP servers loses one under load without a failed r
             << " ms once all were down\n";
   CHECK(first_elapsed < 2s);
   CHECK(later_elapsed < 2s);
+  INFO(connector.stderr_text());
+  CHECK(connector.running());  // refusing streams is no reason to stop
 }
