@@ -71,11 +71,14 @@ void GroupShell::connect(Handler handler) {
   auto now = sdk::Clock::now();
   auto target = pool_.pick(now);
   if (!target) {
-    logger_.warn("no healthy target in the group; refusing the stream");
+    // Once per outage, not once per stream: a busy tunnel would flood the log.
+    if (!refusing_) logger_.warn("no healthy target in the group; refusing streams until one is back");
+    refusing_ = true;
     return asio::post(executor_, [h = std::move(handler)]() mutable {
       std::move(h)(sdk::make_error_code(sdk::errc::backend_refused), nullptr);
     });
   }
+  refusing_ = false;
   attempt(*target, now + config_.connect_timeout, false, std::move(handler));
 }
 

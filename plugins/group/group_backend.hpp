@@ -54,6 +54,7 @@ class GroupShell : public std::enable_shared_from_this<GroupShell> {
   TargetPool pool_;
   std::vector<std::string> last_probe_;  ///< per target: why its last probe ended as it did
   bool stopped_ = false;
+  bool refusing_ = false;  ///< the last stream found no target (logged once)
 };
 
 class GroupBackend final : public sdk::Backend {

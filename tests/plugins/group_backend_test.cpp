@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -146,6 +147,10 @@ TEST_CASE("group backend refuses at once when no target is healthy") {
     CHECK(std::chrono::steady_clock::now() - started < 1s);  // a refusal, not the 5 s connect_timeout
   }
   CHECK(run_until_logged(f, "no healthy target in the group"));
+  auto refusals = std::count_if(f.logger.lines.begin(), f.logger.lines.end(), [](const auto& line) {
+    return line.second.find("no healthy target") != std::string::npos;
+  });
+  CHECK(refusals == 1);  // once per outage, not per stream
 }
 
 TEST_CASE("group backend's HTTP checks take a target down on a wrong status and bring it back") {
