@@ -30,6 +30,8 @@ TEST_CASE("warren plugins lists the bundled plugins as KIND NAME VERSION FILE") 
   CHECK(has("discovery static 1.0.0 "));
   CHECK(has("backend tcp 1.0.0 "));
   CHECK(has("backend unix 1.0.0 "));
+  CHECK(has("backend group 1.0.0 "));
+  CHECK(has("backend udp 1.0.0 "));
   CHECK(has("policy backoff 1.0.0 "));
 }
 

@@ -1,0 +1,46 @@
+#pragma once
+// The `group` backend's keys: its targets, how streams are spread over them,
+// and how their health is judged. Flat keys (health_check_*), because a
+// plugin's schema reads one table; docs/config.md lists them all.
+
+#include "plugins/group/target_pool.hpp"
+
+#include <warren/sdk/config_schema.hpp>
+#include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/time.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <string>
+#include <vector>
+
+namespace warren::group {
+
+enum class HealthCheck { none, tcp, http };
+
+struct GroupConfig {
+  std::vector<sdk::Endpoint> targets;  ///< required, 1..64, each at most once
+  Balance balance = Balance::round_robin;
+  bool allow_remote = false;
+  sdk::Duration connect_timeout = std::chrono::seconds(5);  ///< one stream's deadline, a retry included
+  bool nodelay = true;
+  HealthCheck health_check = HealthCheck::tcp;
+  sdk::Duration health_check_interval = std::chrono::seconds(1);
+  sdk::Duration health_check_timeout = std::chrono::milliseconds(500);  ///< <= the interval
+  unsigned rise = 2;
+  unsigned fall = 2;
+  std::string health_check_path = "/";  ///< http only: origin-form request target
+  unsigned health_check_expect_status = 200;  ///< http only
+  unsigned max_connect_failures = 3;  ///< 0: no passive ejection
+  sdk::Duration ejection_time = std::chrono::seconds(10);
+};
+
+const sdk::ConfigSchema<GroupConfig>& group_schema();
+
+/// The engine's settings for `config`.
+PoolSettings pool_settings(const GroupConfig& config);
+
+/// Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback.
+bool is_loopback(const boost::asio::ip::address& address);
+
+}  // namespace warren::group
