@@ -7,6 +7,7 @@
 
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/loopback.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <boost/asio/ip/address.hpp>
@@ -15,6 +16,8 @@
 #include <vector>
 
 namespace warren::group {
+
+using sdk::is_loopback;
 
 enum class HealthCheck { none, tcp, http };
 
@@ -39,8 +42,5 @@ const sdk::ConfigSchema<GroupConfig>& group_schema();
 
 /// The engine's settings for `config`.
 PoolSettings pool_settings(const GroupConfig& config);
-
-/// Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback.
-bool is_loopback(const boost::asio::ip::address& address);
 
 }  // namespace warren::group

@@ -14,13 +14,6 @@ namespace warren::tcp {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-bool is_loopback(const asio::ip::address& address) {
-  if (address.is_v4()) return address.to_v4().is_loopback();
-  auto v6 = address.to_v6();
-  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback();
-  return v6.is_loopback();
-}
-
 const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema() {
   using namespace std::chrono_literals;
   using C = TcpBackendConfig;

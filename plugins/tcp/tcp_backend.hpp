@@ -6,11 +6,14 @@
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/loopback.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
 namespace warren::tcp {
+
+using sdk::is_loopback;
 
 /// Whether each backend connection starts with a PROXY protocol header
 /// carrying the public client's address (sdk/proxy_protocol.hpp).
@@ -27,9 +30,6 @@ struct TcpBackendConfig {
 /// The backend's keys; its check refuses a literal address that is not
 /// loopback unless allow_remote is set.
 const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema();
-
-/// Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback.
-bool is_loopback(const boost::asio::ip::address& address);
 
 class TcpBackend final : public sdk::Backend {
  public:

@@ -9,10 +9,13 @@
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
+#include <warren/sdk/loopback.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
 namespace warren::udp {
+
+using sdk::is_loopback;
 
 struct UdpBackendConfig {
   sdk::Endpoint address;  ///< required: no default
@@ -22,9 +25,6 @@ struct UdpBackendConfig {
 /// The backend's keys; its check refuses a literal address that is not
 /// loopback unless allow_remote is set.
 const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema();
-
-/// Loopback: 127.0.0.0/8, ::1, and IPv4-mapped loopback.
-bool is_loopback(const boost::asio::ip::address& address);
 
 class UdpBackend final : public sdk::Backend {
  public:

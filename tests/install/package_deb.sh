@@ -48,6 +48,8 @@ has() { grep -qx -- "$2" "$work/$1.txt" || fail "$1 package lacks $2"; }
 has runtime /usr/bin/warren
 has runtime /usr/lib/warren/plugins/libwarren-backend-tcp.so
 has runtime /usr/lib/warren/plugins/libwarren-backend-unix.so
+has runtime /usr/lib/warren/plugins/libwarren-backend-group.so
+has runtime /usr/lib/warren/plugins/libwarren-backend-udp.so
 has runtime /usr/lib/warren/plugins/libwarren-transport-quic.so
 has runtime "/usr/lib/libwarren-asio.so.$(echo "$version" | cut -d. -f1,2)"
 has runtime /usr/share/man/man1/warren.1.gz
