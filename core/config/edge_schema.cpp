@@ -111,8 +111,8 @@ const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
             // Refused, not ignored: an edge that took kind = "udp" and opened a
             // TCP port would look healthy and carry nothing the client sends.
             if (k.kind == TunnelKind::udp)
-              at.error("kind", "kind = \"udp\" is not carried by this edge yet (issue 13: the datagram path "
-                               "between edge and connector is not wired); use kind = \"tcp\"");
+              at.error("kind", "kind = \"udp\" is not carried by this edge yet (this version's edge and "
+                               "connector do not pass datagrams between them); use kind = \"tcp\"");
           });
   return schema;
 }
