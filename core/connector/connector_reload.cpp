@@ -26,10 +26,18 @@ const Role* first_role(ConnectorPlugins& plugins, Get get) {
 
 }  // namespace
 
-std::shared_ptr<sdk::Backend> ConnectorShell::current_backend() const {
-  // Aliasing: points at the backend, owns the whole set (its library
-  // references and the logger the backend was handed).
-  return std::shared_ptr<sdk::Backend>(plugins_, plugins_->backend.get());
+// A superseded backend goes with its last stream, not with the legs that
+// still hold its set for their transports: a group backend's health checks
+// would otherwise run on after a reload replaced it. The lease owns the set
+// (the backend's library references and the logger it was handed); its end
+// destroys the backend on a later turn of the loop, as released_later does.
+std::shared_ptr<sdk::Backend> ConnectorShell::lease_backend(std::shared_ptr<ConnectorPlugins> set) {
+  auto* backend = set->backend.get();
+  return std::shared_ptr<sdk::Backend>(backend, [set = std::move(set), &io = io_](sdk::Backend*) mutable {
+    auto drop = [set = std::move(set)] { set->backend.reset(); };
+    if (io.stopped()) return drop();
+    boost::asio::post(io, std::move(drop));
+  });
 }
 
 // The last user of a set may let go while the set's own code is on the
@@ -61,6 +69,7 @@ bool ConnectorShell::reload(const ConnectorConfig& next, std::shared_ptr<Connect
   // From here the supervisor uses the new policies: the new set is current.
   config_ = std::move(plan.applied);
   plugins_ = released_later(std::move(plugins));
+  backend_ = lease_backend(plugins_);
   if (!plan.transports_changed) transports_ = plugins_;  // new dials use the objects just made
   legs_.resize(std::max(legs_.size(), supervisor_->legs().size()));
   for (const auto& line : plan.changes) log().info("reload: {}", line);

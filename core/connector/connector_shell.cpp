@@ -49,6 +49,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, ConnectorConfig conf
       config_(std::move(config)),
       plugins_(released_later(std::move(plugins))),
       transports_(plugins_),
+      backend_(lease_backend(plugins_)),
       options_(std::move(options)),
       timer_(io),
       legs_(config_.tunnel.ha_connections),

@@ -90,8 +90,14 @@ class ConnectorShell {
   /// streams share ownership of the sets they were made with.
   std::shared_ptr<ConnectorPlugins> plugins_;
   std::shared_ptr<ConnectorPlugins> transports_;
-  /// The current backend, sharing ownership of its plugin set.
-  std::shared_ptr<sdk::Backend> current_backend() const;
+  /// The current backend: a lease on `plugins_`'s backend that streams share
+  /// (lease_backend); a reload drops it for the new set's.
+  std::shared_ptr<sdk::Backend> backend_;
+  std::shared_ptr<sdk::Backend> current_backend() const { return backend_; }
+  /// A lease on `set`'s backend that keeps the set (library, logger) while a
+  /// stream holds it, and destroys the backend once the last copy is gone,
+  /// though legs keep the set for its transports (connector_reload.cpp).
+  std::shared_ptr<sdk::Backend> lease_backend(std::shared_ptr<ConnectorPlugins> set);
   /// `set`, released on a later turn of the loop once its last user lets go
   /// (connector_reload.cpp).
   std::shared_ptr<ConnectorPlugins> released_later(std::shared_ptr<ConnectorPlugins> set);

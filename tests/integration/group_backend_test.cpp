@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 using namespace warren::test;
 using namespace std::chrono_literals;
@@ -53,13 +54,14 @@ struct Server {
     throw std::runtime_error("http server on port " + std::to_string(port) + " did not start");
   }
   void kill() { process->stop(SIGKILL, 5s); }
-  /// Requests for data.txt this generation of the server answered.
-  int served() const {
+  /// Requests for `path` this generation of the server answered.
+  int requests(const std::string& path) const {
     std::ifstream in(log());
     int n = 0;
-    for (std::string line; std::getline(in, line);) n += line.find("GET /data.txt") != std::string::npos;
+    for (std::string line; std::getline(in, line);) n += line.find("GET " + path + " ") != std::string::npos;
     return n;
   }
+  int served() const { return requests("/data.txt"); }
 };
 
 /// One request through the tunnel; curl's exit code (0: the body arrived).
@@ -170,4 +172,50 @@ TEST_CASE("a group of three HTTP servers loses one under load without a failed r
   CHECK(later_elapsed < 2s);
   INFO(connector.stderr_text());
   CHECK(connector.running());  // refusing streams is no reason to stop
+}
+
+// After a SIGHUP replaced the group, its health checks stop at once: the old
+// backend goes with its last stream, though the legs dialed before the
+// reload live on (they hold the old plugin set for its transports).
+TEST_CASE("a reload that replaces a group backend stops the old one's health checks") {
+  TempDir dir;
+  auto site = dir.path / "site";
+  std::filesystem::create_directories(site);
+  std::ofstream(site / "data.txt") << "payload\n";
+  std::ofstream(site / "healthz") << "ok\n";
+  Server server;
+  server.site = site;
+  server.log_dir = dir.path;
+  server.start();
+
+  Edge edge(dir.path);
+  auto config = dir.path / "connector.toml";
+  auto write_config = [&](const std::string& health_check) {
+    std::ofstream(config) << "[tunnel]\nid = \"web\"\ntoken = \"s3cret\"\nha_connections = 2\nedge_fingerprint = \""
+                          << edge.pin() << "\"\ngrace_period = \"1s\"\n\n[[transport]]\nplugin = \"quic\"\n\n"
+                          << "[discovery]\nplugin = \"static\"\nedges = [\"127.0.0.1:" << edge.quic_port() << "\"]\n\n"
+                          << "[backend]\nplugin = \"group\"\ntargets = [\"127.0.0.1:" << server.port << "\"]\n"
+                          << health_check;
+  };
+  write_config("health_check = \"http\"\nhealth_check_path = \"/healthz\"\nhealth_check_interval = \"200ms\"\n"
+               "health_check_timeout = \"150ms\"\n");
+  BackgroundProcess connector({WARREN_BINARY, "connect", "--config", config.string()}, dir.path / "connector.err");
+  REQUIRE(connector.wait_for_line(std::regex(R"(^tunnel web \S+$)"), 10s));
+  REQUIRE(request(edge.public_port()) == 0);
+  for (auto until = Clock::now() + 10s; server.requests("/healthz") < 3 && Clock::now() < until;)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(server.requests("/healthz") >= 3);  // the checks run (the start's own probe is one)
+
+  write_config("health_check = \"none\"\n");
+  ::kill(connector.pid(), SIGHUP);
+  for (auto until = Clock::now() + 20s; !logged(connector, "change(s) applied") && Clock::now() < until;)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(logged(connector, "change(s) applied"));
+  // Ten intervals of quiet, minus one check that may have been in flight.
+  auto after_reload = server.requests("/healthz");
+  std::this_thread::sleep_for(2s);
+  CHECK(server.requests("/healthz") <= after_reload + 1);
+  CHECK(request(edge.public_port()) == 0);  // the new group serves
+  INFO(connector.stderr_text());
+  CHECK(connector.running());
 }
