@@ -71,16 +71,22 @@ int request(std::uint16_t public_port) {
       .exit_code;
 }
 
+/// The servers' folder: data.txt for requests, healthz for the checks.
+std::filesystem::path make_site(const std::filesystem::path& dir) {
+  auto site = dir / "site";
+  std::filesystem::create_directories(site);
+  std::ofstream(site / "data.txt") << "payload\n";
+  std::ofstream(site / "healthz") << "ok\n";
+  return site;
+}
+
 bool logged(BackgroundProcess& p, const std::string& text) { return p.stderr_text().find(text) != std::string::npos; }
 
 }  // namespace
 
 TEST_CASE("a group of three HTTP servers loses one under load without a failed request and takes it back") {
   TempDir dir;
-  auto site = dir.path / "site";
-  std::filesystem::create_directories(site);
-  std::ofstream(site / "data.txt") << "payload\n";
-  std::ofstream(site / "healthz") << "ok\n";
+  auto site = make_site(dir.path);
   std::vector<Server> servers(3);
   for (auto& s : servers) {
     s.site = site;
@@ -179,10 +185,7 @@ TEST_CASE("a group of three HTTP servers loses one under load without a failed r
 // reload live on (they hold the old plugin set for its transports).
 TEST_CASE("a reload that replaces a group backend stops the old one's health checks") {
   TempDir dir;
-  auto site = dir.path / "site";
-  std::filesystem::create_directories(site);
-  std::ofstream(site / "data.txt") << "payload\n";
-  std::ofstream(site / "healthz") << "ok\n";
+  auto site = make_site(dir.path);
   Server server;
   server.site = site;
   server.log_dir = dir.path;
