@@ -75,6 +75,9 @@ struct Registered {
                                 # this leg: the connector must send one (see StreamReply)
   kind @7 :StreamKind;          # what the tunnel carries; an edge from before UDP
                                 # tunnels sends nothing and reads as tcp (issue 13)
+  flowIdleTimeoutMs @8 :UInt32; # udp: the edge ends a flow quiet this long (and says so
+                                # with a close frame); the connector ends its half a little
+                                # later should that frame be lost. 0 for tcp.
 }
 
 # Edge -> connector: the registration was refused.
@@ -130,7 +133,11 @@ enum StreamKind {
   udp @1;
 }
 
-# Edge -> connector: the first frame on every data stream.
+# Edge -> connector: the first frame on every data stream. A udp tunnel's leg
+# has one data stream of kind udp, opened by the edge right after Registered:
+# it carries flow frames as 2-byte length-prefixed records (core/datagram,
+# core/udp/flow_frame.hpp) beside or instead of QUIC DATAGRAM frames, its
+# clientAddress is empty, and no StreamReply is written on it.
 struct StreamHeader {
   clientAddress @0 :Text;       # the public client's "address:port"
   listener @1 :Text;            # which public listener accepted it

@@ -64,6 +64,7 @@ Problem check(const Registered& m) {
                   [&] { return check_text("tunnel id", m.tunnel_id, TextLimits::id); },
                   [&] { return check_text("token", m.token, TextLimits::secret); },
                   [&] { return check_millis("heartbeat interval", m.heartbeat_interval); },
+                  [&] { return check_millis("flow idle timeout", m.flow_idle_timeout); },
                   [&]() -> Problem {
                     auto i = m.heartbeat_interval;
                     if (i.count() != 0 && (i < kMinHeartbeatInterval || i > kMaxHeartbeatInterval))

@@ -57,6 +57,10 @@ struct Registered {
   /// What the tunnel carries: the connector checks its backend carries it.
   /// tcp from an edge older than UDP tunnels.
   StreamKind kind = StreamKind::tcp;
+  /// udp: the edge ends a flow quiet this long (a close frame says so); the
+  /// connector ends its half a little later, should that frame be lost.
+  /// Zero for tcp and from an edge older than UDP tunnels.
+  std::chrono::milliseconds flow_idle_timeout{0};
   friend bool operator==(const Registered&, const Registered&) = default;
 };
 

@@ -86,6 +86,7 @@ struct ToWire {
     b.setToken(m.token);
     b.setStreamReplies(m.stream_replies);
     b.setKind(m.kind == StreamKind::udp ? wire::StreamKind::UDP : wire::StreamKind::TCP);
+    b.setFlowIdleTimeoutMs(millis32(m.flow_idle_timeout));
   }
   void operator()(const Rejected& m) {
     auto b = out.initRejected();
@@ -146,6 +147,7 @@ std::optional<ControlMessage> from_wire(wire::ControlMessage::Reader in, std::st
       m.tunnel_id = text(r.getTunnelId());
       m.token = text(r.getToken());
       m.stream_replies = r.getStreamReplies();
+      m.flow_idle_timeout = milliseconds(r.getFlowIdleTimeoutMs());
       switch (r.getKind()) {
         case wire::StreamKind::TCP: m.kind = StreamKind::tcp; return m;
         case wire::StreamKind::UDP: m.kind = StreamKind::udp; return m;

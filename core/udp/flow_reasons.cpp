@@ -11,6 +11,7 @@ std::string_view name(CloseReason reason) noexcept {
     case CloseReason::backend_refused: return "backend_refused";
     case CloseReason::peer_closed: return "peer_closed";
     case CloseReason::shutdown: return "shutdown";
+    case CloseReason::leg_lost: return "leg_lost";
   }
   return "unknown";
 }

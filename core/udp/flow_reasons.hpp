@@ -22,8 +22,9 @@ enum class CloseReason : std::uint8_t {
   backend_refused,  ///< the backend could not be opened, or refused later (ICMP unreachable)
   peer_closed,      ///< the other side (edge or connector) ended its half of the flow
   shutdown,         ///< close_all: the tunnel or the process is stopping
+  leg_lost,         ///< the leg (connection) that carried the flow ended
 };
-inline constexpr std::size_t close_reason_count = 7;
+inline constexpr std::size_t close_reason_count = 8;
 
 /// Why a datagram was not forwarded. Each drop is one Drop action and one
 /// count (datagrams and bytes) by reason.
@@ -37,7 +38,7 @@ enum class DropReason : std::uint8_t {
 inline constexpr std::size_t drop_reason_count = 5;
 
 /// "idle", "lifetime", "requests", "responses", "backend_refused",
-/// "peer_closed", "shutdown".
+/// "peer_closed", "shutdown", "leg_lost".
 std::string_view name(CloseReason reason) noexcept;
 /// "table_full", "source_cap", "opening", "unknown_flow", "flow_closed".
 std::string_view name(DropReason reason) noexcept;
@@ -45,7 +46,7 @@ std::string_view name(DropReason reason) noexcept;
 /// Every reason in code order, for rendering counters.
 inline constexpr std::array<CloseReason, close_reason_count> all_close_reasons{
     CloseReason::idle,        CloseReason::lifetime,   CloseReason::requests, CloseReason::responses,
-    CloseReason::backend_refused, CloseReason::peer_closed, CloseReason::shutdown};
+    CloseReason::backend_refused, CloseReason::peer_closed, CloseReason::shutdown, CloseReason::leg_lost};
 inline constexpr std::array<DropReason, drop_reason_count> all_drop_reasons{
     DropReason::table_full, DropReason::source_cap, DropReason::opening, DropReason::unknown_flow,
     DropReason::flow_closed};

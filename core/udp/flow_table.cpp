@@ -4,6 +4,7 @@
 
 #include <boost/container_hash/hash.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -162,6 +163,25 @@ void FlowTable::handle_peer_closed(sdk::TimePoint now, FlowId id) {
   advance(now);
   if (flows_.contains(id)) end_flow(id, CloseReason::peer_closed);
   prune_timers();
+}
+
+void FlowTable::close_flow(sdk::TimePoint now, FlowId id, CloseReason reason) {
+  advance(now);
+  if (flows_.contains(id)) end_flow(id, reason);
+  prune_timers();
+}
+
+std::size_t FlowTable::close_origin(sdk::TimePoint now, std::uint32_t origin, CloseReason reason) {
+  advance(now);
+  std::vector<FlowId> ending;
+  for (const auto& [id, flow] : flows_) {
+    if (flow.key.origin == origin) ending.push_back(id);
+  }
+  // In id order, so the close actions come out the same whatever the hash.
+  std::sort(ending.begin(), ending.end());
+  for (FlowId id : ending) end_flow(id, reason);
+  prune_timers();
+  return ending.size();
 }
 
 void FlowTable::end_flow(FlowId id, CloseReason reason) {

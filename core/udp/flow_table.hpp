@@ -107,6 +107,12 @@ class FlowTable {
   void handle_backend_refused(sdk::TimePoint now, FlowId id);
   /// The other side ended the flow (a close frame): it ends (`peer_closed`).
   void handle_peer_closed(sdk::TimePoint now, FlowId id);
+  /// Ends flow `id` with `reason` (edge: the leg that carried it ended,
+  /// leg_lost). Ignored for an unknown flow.
+  void close_flow(sdk::TimePoint now, FlowId id, CloseReason reason);
+  /// Ends every flow whose key.origin is `origin` (connector: that leg's
+  /// connection ended, leg_lost); returns how many.
+  std::size_t close_origin(sdk::TimePoint now, std::uint32_t origin, CloseReason reason);
   /// Ends every flow due at `now` (idle, lifetime, requests).
   void handle_timeout(sdk::TimePoint now);
   /// Ends every flow with `reason` (shutdown; a reload that drops the

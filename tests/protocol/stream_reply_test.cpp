@@ -152,9 +152,11 @@ TEST_CASE("a Registered carries the tunnel's kind, and one from an edge before U
   auto old = decoder.parse(frame_of(builder));
   REQUIRE(old.status == ParseStatus::good);
   CHECK(std::get<Registered>(*old.message).kind == StreamKind::tcp);
+  CHECK(std::get<Registered>(*old.message).flow_idle_timeout.count() == 0);
 
   Registered udp{"edge-a", "", "127.0.0.1:20053", std::chrono::milliseconds(10), "dns", ""};
   udp.kind = StreamKind::udp;
+  udp.flow_idle_timeout = std::chrono::seconds(30);
   ControlDecoder again;
   auto back = again.parse(*encode(ControlMessage{udp}));
   REQUIRE(back.status == ParseStatus::good);

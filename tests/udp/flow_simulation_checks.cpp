@@ -121,6 +121,7 @@ void FlowSimulation::absorb_close(Event event, const CloseFlow& close, FlowId ta
                     (own_request && close.peer_flow != request_peer_);
       break;
     case CloseReason::shutdown: true_reason = event == Event::close_all; break;
+    case CloseReason::leg_lost: break;  // the simulation loses no leg: never true here
   }
   if (!true_reason) return fail(id_text(close.flow) + " closed as " + std::string(name(close.reason)) + ", untrue");
   if (close.summary.requests != flow.requests || close.summary.responses != flow.responses ||

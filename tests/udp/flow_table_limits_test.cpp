@@ -136,6 +136,7 @@ TEST_CASE("udp flows: reason names are stable and every reason has one", "[udp][
   CHECK(name(CloseReason::backend_refused) == "backend_refused");
   CHECK(name(CloseReason::peer_closed) == "peer_closed");
   CHECK(name(CloseReason::shutdown) == "shutdown");
+  CHECK(name(CloseReason::leg_lost) == "leg_lost");
   CHECK(name(DropReason::table_full) == "table_full");
   CHECK(name(DropReason::source_cap) == "source_cap");
   CHECK(name(DropReason::opening) == "opening");

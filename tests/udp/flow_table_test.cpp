@@ -267,3 +267,28 @@ TEST_CASE("udp flows: an old flow's timer does not end a newer flow of the same 
   CHECK(closes[0].reason == CloseReason::idle);
   CHECK(table.next_timeout() == t0 + 19s);
 }
+
+TEST_CASE("udp flows: close_flow and close_origin end the flows they name, once, with the reason given", "[udp][flows]") {
+  FlowTable table(FlowSettings{});
+  const FlowId a = table.handle_request(t0, key("192.0.2.1", 1000, 1), bytes("a"), 11);
+  const FlowId b = table.handle_request(t0, key("192.0.2.1", 1000, 2), bytes("b"), 12);
+  const FlowId c = table.handle_request(t0, key("192.0.2.1", 1001, 1), bytes("c"), 13);
+  drain(table);
+
+  table.close_flow(t0 + 1s, b, CloseReason::leg_lost);
+  auto closes = only<CloseFlow>(drain(table));
+  REQUIRE(closes.size() == 1);
+  CHECK(closes[0].flow == b);
+  CHECK(closes[0].reason == CloseReason::leg_lost);
+  table.close_flow(t0 + 1s, b, CloseReason::leg_lost);  // already ended
+  CHECK(drain(table).empty());
+
+  CHECK(table.close_origin(t0 + 2s, 1, CloseReason::leg_lost) == 2);
+  closes = only<CloseFlow>(drain(table));
+  REQUIRE(closes.size() == 2);
+  CHECK(closes[0].flow == a);  // in id order
+  CHECK(closes[1].flow == c);
+  CHECK(table.size() == 0);
+  CHECK(table.counters().closed(CloseReason::leg_lost) == 3);
+  CHECK(table.close_origin(t0 + 3s, 1, CloseReason::leg_lost) == 0);
+}
