@@ -160,6 +160,18 @@ void read_tokens(const TunnelEntryKeys& keys, const sdk::ConfigTable& table, con
   }
 }
 
+udp::FlowSettings flow_settings_of(const TunnelEntryKeys& keys) {
+  udp::FlowSettings flows;
+  flows.idle_timeout = keys.flow_idle_timeout;
+  flows.max_lifetime = keys.flow_lifetime;
+  flows.max_requests = keys.flow_requests;
+  flows.max_responses = keys.flow_responses;
+  flows.max_flows = keys.max_flows;
+  flows.max_flows_per_source = keys.max_flows_per_source;
+  flows.open_step = false;  // the edge's "backend" is the tunnel, ready at once
+  return flows;
+}
+
 void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& file, std::vector<TunnelEntry>& out,
                   sdk::Diagnostics& diagnostics) {
   auto* array = std::get_if<sdk::ConfigValue::Array>(&value.value);
@@ -180,6 +192,8 @@ void read_tunnels(const sdk::ConfigValue& value, const std::filesystem::path& fi
     read_tokens(*keys, *table, file, entry, diagnostics);
     check_length(*table, "id", entry.id, protocol::TextLimits::id, diagnostics);
     entry.max_replicas = keys->max_replicas;
+    entry.kind = keys->kind;
+    entry.flows = flow_settings_of(*keys);
     if (keys->public_port) {
       entry.public_port = keys->public_port;
       if (auto [it, fresh] = ports.emplace(keys->public_port, table->find("public_port")->where); !fresh)

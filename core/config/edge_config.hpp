@@ -67,6 +67,9 @@ struct TunnelEntry {
   std::optional<std::uint16_t> public_port;
   sdk::SourceLocation where;
   std::uint32_t max_replicas = TunnelEntryKeys{}.max_replicas;  ///< connector processes that may serve it at once
+  TunnelKind kind = TunnelKind::tcp;
+  /// kind = udp: the edge's flow table for its public UDP port (open_step false).
+  udp::FlowSettings flows;
 };
 
 struct EdgeConfig {

@@ -86,6 +86,7 @@ const sdk::ConfigSchema<ListenKeys>& listen_schema() {
 }
 
 const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
+  using namespace std::chrono_literals;
   using K = TunnelEntryKeys;
   static const auto schema =
       sdk::ConfigSchema<K>("a tunnel this edge serves, one table each; connectors register it by id and token")
@@ -106,13 +107,31 @@ const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
                    {.min = 1, .max = 64})
           .choice("kind", &K::kind, {{"tcp", TunnelKind::tcp}, {"udp", TunnelKind::udp}},
                   "what the tunnel carries: \"tcp\" (a public TCP port, streams) or \"udp\" (a public UDP port, "
-                  "datagrams; not carried yet)")
+                  "datagrams in flows: one per client address and port)")
+          .duration("flow_idle_timeout", &K::flow_idle_timeout,
+                    "udp: a flow with no datagram either way for this long ends", {.min = 100ms, .max = 168h})
+          .duration("flow_lifetime", &K::flow_lifetime,
+                    "udp: a flow ends this long after its first datagram, busy or not; \"0s\": no limit",
+                    {.min = 0s, .max = 168h})
+          .integer("flow_requests", &K::flow_requests,
+                   "udp: client datagrams a flow carries, then it waits for answers and a new datagram begins a new "
+                   "flow; 0: no limit (DNS: 1)",
+                   {.min = 0, .max = 1'000'000'000})
+          .integer("flow_responses", &K::flow_responses,
+                   "udp: answers a flow carries back, then it ends; 0: no limit (DNS: 1)",
+                   {.min = 0, .max = 1'000'000'000})
+          .integer("max_flows", &K::max_flows, "udp: most flows at once; a new client past it is dropped",
+                   {.min = 1, .max = 1'000'000})
+          .integer("max_flows_per_source", &K::max_flows_per_source,
+                   "udp: most flows at once from one source (IPv4 address, IPv6 /64); 0: no cap",
+                   {.min = 0, .max = 1'000'000})
           .check([](const K& k, const sdk::CheckContext& at) {
-            // Refused, not ignored: an edge that took kind = "udp" and opened a
-            // TCP port would look healthy and carry nothing the client sends.
-            if (k.kind == TunnelKind::udp)
-              at.error("kind", "kind = \"udp\" is not carried by this edge yet (this version's edge and "
-                               "connector do not pass datagrams between them); use kind = \"tcp\"");
+            // An error, not ignored: a tcp tunnel would silently not do what the key says.
+            if (k.kind == TunnelKind::udp) return;
+            for (const char* key : udp_only_tunnel_keys)
+              if (at.has(key))
+                at.error(key, std::string("'") + key + "' applies to kind = \"udp\" tunnels only; set kind = " +
+                                  "\"udp\" in this [[tunnels]] table, or remove the key");
           });
   return schema;
 }

@@ -5,6 +5,7 @@
 
 #include "core/config/connector_schema.hpp"
 #include "core/config/plugin_section.hpp"
+#include "core/udp/flow_settings.hpp"
 
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
@@ -66,7 +67,18 @@ struct TunnelEntryKeys {
   std::uint16_t public_port = 0;
   std::uint32_t max_replicas = 4;
   TunnelKind kind = TunnelKind::tcp;
+  // A udp tunnel's flows (core/udp/flow_settings.hpp); an error on a tcp tunnel.
+  sdk::Duration flow_idle_timeout = udp::FlowSettings{}.idle_timeout;
+  sdk::Duration flow_lifetime = udp::FlowSettings{}.max_lifetime;
+  std::uint64_t flow_requests = udp::FlowSettings{}.max_requests;
+  std::uint64_t flow_responses = udp::FlowSettings{}.max_responses;
+  std::uint32_t max_flows = static_cast<std::uint32_t>(udp::FlowSettings{}.max_flows);
+  std::uint32_t max_flows_per_source = static_cast<std::uint32_t>(udp::FlowSettings{}.max_flows_per_source);
 };
+
+/// The [[tunnels]] keys that only a kind = "udp" tunnel takes.
+inline constexpr const char* udp_only_tunnel_keys[] = {"flow_idle_timeout", "flow_lifetime", "flow_requests",
+                                                        "flow_responses",    "max_flows",     "max_flows_per_source"};
 
 const sdk::ConfigSchema<RootKeys>& edge_root_schema();
 const sdk::ConfigSchema<EdgeKeys>& edge_schema();

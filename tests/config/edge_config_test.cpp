@@ -94,18 +94,70 @@ TEST_CASE("an [admin] table in an edge config says to write [edge] admin instead
                             Catch::Contains("[edge] admin = \"127.0.0.1:9101\""));
 }
 
-TEST_CASE("a tunnel's kind is tcp by default and kind = udp is refused until it is carried") {
+TEST_CASE("a tunnel's kind is tcp by default and kind = udp is carried with its flow keys") {
   auto [tcp, tcp_errors] = read(contract + "kind = \"tcp\"\n");
   CHECK(tcp_errors.empty());
+  REQUIRE(tcp.tunnels.size() == 1);
+  CHECK(tcp.tunnels[0].kind == core::TunnelKind::tcp);
   auto [none, none_errors] = read(contract);
   CHECK(none_errors.empty());
 
   auto [udp, udp_errors] = read(contract + "kind = \"udp\"\n");
-  REQUIRE(udp_errors.size() == 1);
-  CHECK_THAT(udp_errors[0], Catch::StartsWith("/srv/edge.toml:"));
-  CHECK_THAT(udp_errors[0], Catch::Contains("kind = \"udp\" is not carried by this edge yet"));
+  CHECK(udp_errors.empty());
+  REQUIRE(udp.tunnels.size() == 1);
+  CHECK(udp.tunnels[0].kind == core::TunnelKind::udp);
+  // The defaults are FlowSettings' own, with the edge's open_step (none).
+  const auto& defaults = udp.tunnels[0].flows;
+  CHECK(defaults.idle_timeout == std::chrono::seconds(30));
+  CHECK(defaults.max_lifetime == sdk::Duration::zero());
+  CHECK(defaults.max_requests == 0);
+  CHECK(defaults.max_responses == 0);
+  CHECK(defaults.max_flows == 1024);
+  CHECK(defaults.max_flows_per_source == 256);
+  CHECK_FALSE(defaults.open_step);
 
   auto [other, other_errors] = read(contract + "kind = \"sctp\"\n");
   REQUIRE(other_errors.size() == 1);
   CHECK_THAT(other_errors[0], Catch::Contains("sctp"));
+}
+
+TEST_CASE("a udp tunnel's flow keys become its FlowSettings") {
+  auto [config, errors] = read(contract +
+                               "kind = \"udp\"\n"
+                               "flow_idle_timeout = \"5s\"\n"
+                               "flow_lifetime = \"2m\"\n"
+                               "flow_requests = 1\n"
+                               "flow_responses = 1\n"
+                               "max_flows = 10\n"
+                               "max_flows_per_source = 0\n");
+  REQUIRE(errors.empty());
+  REQUIRE(config.tunnels.size() == 1);
+  const auto& flows = config.tunnels[0].flows;
+  CHECK(flows.idle_timeout == std::chrono::seconds(5));
+  CHECK(flows.max_lifetime == std::chrono::minutes(2));
+  CHECK(flows.max_requests == 1);
+  CHECK(flows.max_responses == 1);
+  CHECK(flows.max_flows == 10);
+  CHECK(flows.max_flows_per_source == 0);
+  CHECK_FALSE(core::udp::find_problem(flows));
+}
+
+TEST_CASE("flow keys on a tcp tunnel are errors at the key, saying to set kind = udp") {
+  // contract ends on line 16: the key written after it is on line 17.
+  for (const char* key : core::udp_only_tunnel_keys) {
+    std::string value = std::string(key).starts_with("flow_idle") || std::string(key).starts_with("flow_life")
+                            ? "\"10s\""
+                            : "1";
+    auto [config, errors] = read(contract + key + " = " + value + "\n");
+    INFO(key);
+    REQUIRE(errors.size() == 1);
+    CHECK_THAT(errors[0], Catch::StartsWith("/srv/edge.toml:17:"));
+    CHECK_THAT(errors[0], Catch::Contains(std::string("'") + key + "' applies to kind = \"udp\" tunnels only"));
+    CHECK_THAT(errors[0], Catch::Contains("set kind = \"udp\""));
+  }
+  // Out of range: at the value, naming the bound.
+  auto [config, errors] = read(contract + "kind = \"udp\"\nmax_flows = 0\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::StartsWith("/srv/edge.toml:18:"));
+  CHECK_THAT(errors[0], Catch::Contains("max_flows"));
 }

@@ -1,0 +1,53 @@
+#include "core/edge/udp_leg_choice.hpp"
+
+namespace warren::core {
+
+void UdpLegChoice::add_leg(LegId leg) { legs_.try_emplace(leg); }
+
+void UdpLegChoice::drain_leg(LegId leg) {
+  if (auto it = legs_.find(leg); it != legs_.end()) it->second.draining = true;
+}
+
+void UdpLegChoice::remove_leg(LegId leg) { legs_.erase(leg); }
+
+std::optional<UdpLegChoice::LegId> UdpLegChoice::choose() {
+  std::optional<std::size_t> fewest;
+  for (const auto& [id, leg] : legs_)
+    if (!leg.draining && (!fewest || leg.flows < *fewest)) fewest = leg.flows;
+  if (!fewest) return std::nullopt;
+  // Among the legs with the fewest flows: the first after the last chosen, else the first.
+  std::optional<LegId> first, after;
+  for (const auto& [id, leg] : legs_) {
+    if (leg.draining || leg.flows != *fewest) continue;
+    if (!first) first = id;
+    if (!after && last_chosen_ && id > *last_chosen_) after = id;
+  }
+  last_chosen_ = after ? after : first;
+  return last_chosen_;
+}
+
+bool UdpLegChoice::can_take() const {
+  for (const auto& [id, leg] : legs_)
+    if (!leg.draining) return true;
+  return false;
+}
+
+void UdpLegChoice::flow_placed(LegId leg) {
+  if (auto it = legs_.find(leg); it != legs_.end()) ++it->second.flows;
+}
+
+void UdpLegChoice::flow_ended(LegId leg) {
+  if (auto it = legs_.find(leg); it != legs_.end() && it->second.flows > 0) --it->second.flows;
+}
+
+bool UdpLegChoice::draining(LegId leg) const {
+  auto it = legs_.find(leg);
+  return it != legs_.end() && it->second.draining;
+}
+
+std::size_t UdpLegChoice::flows_on(LegId leg) const {
+  auto it = legs_.find(leg);
+  return it == legs_.end() ? 0 : it->second.flows;
+}
+
+}  // namespace warren::core

@@ -1,0 +1,36 @@
+#pragma once
+// What a udp tunnel did, for /metrics and /status: its flow table's counts,
+// its public port's, and the drops only the edge's shell sees. Rendering is
+// pure, so tests check exact text.
+
+#include "core/udp/flow_reasons.hpp"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace warren::core {
+
+struct UdpTunnelStats {
+  std::uint64_t flows_active = 0;  ///< gauge: flows live now
+  std::uint64_t flows_opened = 0;
+  std::array<std::uint64_t, udp::close_reason_count> flows_closed{};  ///< by CloseReason
+  std::array<std::uint64_t, udp::drop_reason_count> dropped{};        ///< by DropReason, as the table counts them
+  std::uint64_t dropped_no_leg = 0;       ///< a new flow's datagram with no leg to carry it
+  std::uint64_t dropped_send_failed = 0;  ///< a leg channel or the public socket refused it
+  std::uint64_t dropped_malformed = 0;    ///< a frame from the connector that did not decode, or not for this edge
+  std::uint64_t datagrams_in = 0;  ///< from public clients
+  std::uint64_t datagrams_out = 0;  ///< to public clients
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+
+  /// Adds `other`'s counters (not its gauge): a tunnel that went, kept so
+  /// counters never go back.
+  UdpTunnelStats& operator+=(const UdpTunnelStats& other);
+};
+
+/// The warren_udp_* families, one series per tunnel (and reason or direction).
+std::string render_udp_tunnel_metrics(const std::map<std::string, UdpTunnelStats>& tunnels);
+
+}  // namespace warren::core
