@@ -75,9 +75,14 @@ TEST_CASE("the defaults the reference shows for [tunnel] read back as the connec
 
 TEST_CASE("the defaults the reference shows for [edge] read back as the edge's defaults") {
   auto all = core::config_sections();
+  // Every [[tunnels]] default but kind's: the flow keys are a udp tunnel's (an error on a tcp one).
+  auto tunnel = defaults_of(find_section(all, core::ConfigFileKind::edge, "[[tunnels]]"));
+  auto kind = tunnel.find("kind = \"tcp\"");
+  REQUIRE(kind != std::string::npos);
+  tunnel.replace(kind, 12, "kind = \"udp\"");
   auto text = "[edge]\n" + defaults_of(find_section(all, core::ConfigFileKind::edge, "[edge]")) +
-              "state_dir = \"s\"\n[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:0\"\n[[tunnels]]\n" +
-              defaults_of(find_section(all, core::ConfigFileKind::edge, "[[tunnels]]")) + "id = \"w\"\ntoken = \"t\"\n";
+              "state_dir = \"s\"\n[[listen]]\nplugin = \"quic\"\naddress = \"127.0.0.1:0\"\n[[tunnels]]\n" + tunnel +
+              "id = \"w\"\ntoken = \"t\"\n";
   sdk::Diagnostics d;
   auto root = core::read_toml_text(text, "/srv/edge.toml", d);
   REQUIRE(root);
@@ -93,6 +98,11 @@ TEST_CASE("the defaults the reference shows for [edge] read back as the edge's d
   CHECK(config.edge.heartbeat_interval == fresh.heartbeat_interval);
   REQUIRE(config.tunnels.size() == 1);
   CHECK_FALSE(config.tunnels[0].public_port);
+  core::udp::FlowSettings flows;
+  CHECK(config.tunnels[0].flows.idle_timeout == flows.idle_timeout);
+  CHECK(config.tunnels[0].flows.max_lifetime == flows.max_lifetime);
+  CHECK(config.tunnels[0].flows.max_flows == flows.max_flows);
+  CHECK(config.tunnels[0].flows.max_flows_per_source == flows.max_flows_per_source);
 }
 
 TEST_CASE("a section's plugin key is core's: checked with the section's words, kept from the plugin") {
