@@ -70,6 +70,8 @@ std::string render_edge_status(const EdgeStatus& status, std::chrono::system_clo
       o["public_address"] = nullptr;
     else
       o["public_address"] = t.public_address;
+    o["kind"] = t.kind;
+    if (t.kind == "udp") o["flows"] = {{"active", t.flows_active}, {"total", t.flows_total}};
     o["quick"] = t.quick;
     o["replicas"] = t.replicas;
     o["streams_open"] = t.streams_open;
@@ -154,8 +156,12 @@ EdgeStatus EdgeServer::status() const {
   for (const auto& t : registry_.tunnels()) {
     EdgeTunnelStatus ts;
     ts.id = t.id;
-    if (auto open = public_listeners_.find(t.id); open != public_listeners_.end())
-      ts.public_address = sdk::format_host_port(config_.edge.public_host, open->second->local_endpoint().port());
+    if (auto port = public_port_of(t.id)) ts.public_address = sdk::format_host_port(config_.edge.public_host, *port);
+    if (udp_entry(t.id)) ts.kind = "udp";
+    if (auto udp = udp_tunnels_.find(t.id); udp != udp_tunnels_.end()) {
+      ts.flows_active = udp->second->flows();
+      ts.flows_total = udp->second->stats().flows_opened;
+    }
     ts.quick = t.quick;
     ts.replicas = registry_.replicas(t.id, now);
     ts.streams_open = t.streams;
@@ -186,7 +192,7 @@ void EdgeServer::start_admin() {
          return AdminResponse{200, kPrometheusText,
                               metrics_.render() + render_replicas() +
                                   render_edge_tunnel_metrics(status(), metrics_.tunnel_bytes) +
-                                  render_listener_stats(listeners_)};
+                                  render_listener_stats(listeners_) + render_udp_metrics()};
        }},
       {"/healthz", [text] { return text("ok\n"); }},
       {"/ready",

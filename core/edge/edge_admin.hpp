@@ -42,6 +42,9 @@ struct EdgeTunnelStatus {
   std::uint64_t bytes_to_connector = 0;  ///< so far, running streams included
   std::uint64_t bytes_from_connector = 0;
   std::vector<EdgeLegStatus> legs;  ///< by connector id, then index
+  std::string kind = "tcp";        ///< "tcp" or "udp"
+  std::uint64_t flows_active = 0;  ///< udp: flows live now
+  std::uint64_t flows_total = 0;   ///< udp: flows opened so far
 };
 
 struct EdgeListenerStatus {

@@ -116,11 +116,17 @@ void EdgeLeg::on_register(sdk::error_code ec, protocol::ControlMessage message) 
     registered.tunnel_id = admission.tunnel_id;
     registered.token = admission.token;
   }
+  const TunnelEntry* udp = server_.udp_entry(tunnel_id_);
+  if (udp) {
+    registered.kind = protocol::StreamKind::udp;
+    registered.flow_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(udp->flows.idle_timeout);
+  }
   control_->send(registered);
   tunnel_log(tunnel_id_, conn_index_)
       .info("registered from {} ({}, protocol {}, connector {}; public {})", remote_,
             request->client_version.empty() ? "unnamed client" : request->client_version, request->protocol_version,
             request->connector_id.empty() ? "without an id" : request->connector_id, registered.public_address);
+  if (udp) open_udp_stream(registered.public_address);
   pump();
   read_next();
 }

@@ -49,6 +49,13 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   for (const auto* change : port_kept)
     for (auto& t : config_.tunnels)
       if (t.id == change->entry.id) t.public_port = change->old_public_port;
+  // So do a kind and flow keys (they always need a restart).
+  for (const auto& change : plan.tunnels_changed)
+    for (auto& t : config_.tunnels)
+      if (t.id == change.entry.id) {
+        t.kind = change.old_kind;
+        t.flows = change.old_flows;
+      }
   // From the last, so the indexes of those before stay valid.
   for (auto i = plan.listeners_removed.rbegin(); i != plan.listeners_removed.rend(); ++i) remove_listener(*i);
   bool used = false;
@@ -100,19 +107,17 @@ void EdgeServer::drain_legs(const std::vector<LegId>& ids) {
   // The registry stops choosing them and frees their slots, so their
   // connectors' reconnections register beside them (a removed tunnel's are
   // in no tunnel already).
-  for (auto id : ids) replica_left(registry_.drain_leg(id, sdk::Clock::now()), "drained by a reload");
+  for (auto id : ids) {
+    replica_left(registry_.drain_leg(id, sdk::Clock::now()), "drained by a reload");
+    udp_leg_draining(id);
+  }
   for (auto& leg : legs) leg->drain(config_.edge.grace_period);
 }
 
 void EdgeServer::remove_tunnel(const std::string& id) {
   bool had_port = false;
   for (const auto& t : registry_.tunnels()) had_port = had_port || (t.id == id && t.public_port != 0);
-  if (auto it = public_listeners_.find(id); it != public_listeners_.end()) {
-    // Stops accepting; public connections it accepted keep flowing.
-    it->second->close();
-    public_listeners_.erase(it);
-    if (had_port) --metrics_.tunnels;
-  }
+  if (close_public_port(id) && had_port) --metrics_.tunnels;
   auto legs = registry_.remove_tunnel(id);
   if (!legs.empty())
     log().info("tunnel '{}': draining {} leg(s) for up to {}", id, legs.size(),
@@ -129,7 +134,7 @@ void EdgeServer::add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome) {
   }
   if (!tunnel.public_port) return;
   try {
-    open_fixed_public_port(tunnel.id, *tunnel.public_port);
+    open_fixed_public_port(tunnel, *tunnel.public_port);
   } catch (const std::exception& e) {
     // The registration tries again, and is refused with port_in_use meanwhile.
     outcome.errors.push_back(e.what() + std::string("; its connectors are refused until it is free"));
@@ -139,7 +144,7 @@ void EdgeServer::add_tunnel(const TunnelEntry& tunnel, ReloadOutcome& outcome) {
 
 bool EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& outcome) {
   const auto& id = change.entry.id;
-  auto it = public_listeners_.find(id);
+  auto open = public_port_of(id);
   bool registered = false;
   for (const auto& t : registry_.tunnels()) registered = registered || (t.id == id && t.public_port != 0);
   auto was = change.old_public_port ? std::to_string(*change.old_public_port) : std::string("(assigned)");
@@ -148,18 +153,19 @@ bool EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& out
     log().warn(
         "reload: tunnel '{}': public_port {} -> {} needs a restart: its connectors were told the address "
         "they serve; it stays on {}",
-        id, was, next, it != public_listeners_.end() ? std::to_string(it->second->local_endpoint().port()) : was);
+        id, was, next, open ? std::to_string(*open) : was);
     return false;
   }
   // No leg has registered: nobody was told the old port.
-  if (it != public_listeners_.end()) {
-    it->second->close();
-    public_listeners_.erase(it);
-  }
+  close_public_port(id);
   log().info("reload: tunnel '{}': public_port {} -> {}: applied (no connector had registered it)", id, was, next);
   if (!change.entry.public_port) return true;
+  // Its kind and flow keys stay the running ones (they need a restart).
+  TunnelEntry moved = change.entry;
+  moved.kind = change.old_kind;
+  moved.flows = change.old_flows;
   try {
-    open_fixed_public_port(id, *change.entry.public_port);
+    open_fixed_public_port(moved, *change.entry.public_port);
   } catch (const std::exception& e) {
     outcome.errors.push_back(e.what() + std::string("; its connectors are refused until it is free"));
     log().error("{}", outcome.errors.back());

@@ -33,6 +33,24 @@ struct SettingsDiff {
   }
 };
 
+std::string text(TunnelKind kind) { return kind == TunnelKind::udp ? "udp" : "tcp"; }
+std::string text(std::uint64_t n) { return std::to_string(n); }
+
+/// The [[tunnels]] flow keys that differ, as "key: OLD -> NEW".
+std::vector<std::string> flow_changes(const udp::FlowSettings& a, const udp::FlowSettings& b) {
+  std::vector<std::string> out;
+  auto key = [&out](const char* name, const auto& x, const auto& y) {
+    if (x != y) out.push_back(std::string(name) + " " + text(x) + " -> " + text(y));
+  };
+  key("flow_idle_timeout", a.idle_timeout, b.idle_timeout);
+  key("flow_lifetime", a.max_lifetime, b.max_lifetime);
+  key("flow_requests", std::uint64_t{a.max_requests}, std::uint64_t{b.max_requests});
+  key("flow_responses", std::uint64_t{a.max_responses}, std::uint64_t{b.max_responses});
+  key("max_flows", std::uint64_t{a.max_flows}, std::uint64_t{b.max_flows});
+  key("max_flows_per_source", std::uint64_t{a.max_flows_per_source}, std::uint64_t{b.max_flows_per_source});
+  return out;
+}
+
 bool same_listen(const ListenSection& a, const ListenSection& b) {
   return a.transport.plugin == b.transport.plugin && a.address == b.address &&
          same_values(a.transport.table, b.transport.table);
@@ -91,7 +109,13 @@ EdgeReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fre
     change.public_port = old.public_port != t.public_port;
     change.old_public_port = old.public_port;
     change.old_max_replicas = old.max_replicas;
-    if (change.tokens || change.max_replicas || change.public_port) plan.tunnels_changed.push_back(std::move(change));
+    change.kind = old.kind != t.kind;
+    change.old_kind = old.kind;
+    // Only a udp tunnel's flow keys mean anything (a tcp one's are its defaults).
+    if (old.kind == TunnelKind::udp && t.kind == TunnelKind::udp) change.flows = flow_changes(old.flows, t.flows);
+    change.old_flows = old.flows;
+    if (change.tokens || change.max_replicas || change.public_port || change.kind || !change.flows.empty())
+      plan.tunnels_changed.push_back(std::move(change));
   }
   for (const auto& t : running.tunnels)
     if (before.count(t.id)) plan.tunnels_removed.push_back(t.id);
@@ -130,6 +154,16 @@ std::vector<std::string> EdgeReloadPlan::lines() const {
     if (c.max_replicas)
       out.push_back("tunnel '" + c.entry.id + "': max_replicas " + text(c.old_max_replicas) + " -> " +
                     text(c.entry.max_replicas) + ": counts from the next registration, replicas serving stay");
+    if (c.kind)
+      out.push_back("tunnel '" + c.entry.id + "': kind " + text(c.old_kind) + " -> " + text(c.entry.kind) +
+                    ": needs a restart (its connectors registered for " + text(c.old_kind) +
+                    " and its public port is " + text(c.old_kind) + "); it stays " + text(c.old_kind));
+    if (!c.flows.empty()) {
+      std::string keys;
+      for (const auto& f : c.flows) keys += (keys.empty() ? "" : ", ") + f;
+      out.push_back("tunnel '" + c.entry.id + "': " + keys +
+                    ": needs a restart (its flow table was made with the running values); they stay");
+    }
   }
   return out;
 }

@@ -12,7 +12,11 @@
 // - [[tunnels]] changed: token/tokens/token_file check new registrations
 //   (registered legs stay); max_replicas counts from the next registration;
 //   public_port moves at once when the tunnel holds no public port yet, else
-//   needs a restart (its connectors were told the old address).
+//   needs a restart (its connectors were told the old address). kind and
+//   the flow keys of a udp tunnel need a restart: its connectors registered
+//   for that kind, its public port is of that kind, and its flow table was
+//   made with those limits; the running values stay, and each reload names
+//   them again until the edge restarts.
 // - [[listen]] added: a listener starts. Removed: it stops accepting; the
 //   connectors' legs on it drain as a removed tunnel's do, so they
 //   reconnect through a listener that remains. A [[listen]] whose plugin
@@ -41,6 +45,11 @@ struct TunnelChange {
   bool public_port = false;
   std::optional<std::uint16_t> old_public_port;
   std::uint32_t old_max_replicas = 0;
+  bool kind = false;
+  TunnelKind old_kind = TunnelKind::tcp;
+  /// The flow keys that changed, as "key: OLD -> NEW"; empty when none did.
+  std::vector<std::string> flows;
+  udp::FlowSettings old_flows;
 };
 
 struct EdgeReloadPlan {

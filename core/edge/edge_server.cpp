@@ -137,20 +137,30 @@ void EdgeServer::start() {
 // is reset at once (no live leg), as when every leg is gone.
 void EdgeServer::open_fixed_public_ports() {
   for (const auto& tunnel : config_.tunnels)
-    if (tunnel.public_port) open_fixed_public_port(tunnel.id, *tunnel.public_port);
+    if (tunnel.public_port) open_fixed_public_port(tunnel, *tunnel.public_port);
 }
 
-void EdgeServer::open_fixed_public_port(const std::string& tunnel_id, std::uint16_t port) {
-  tcp::endpoint at(resolve_literal(config_.edge.public_host, "public_host"), port);
+boost::asio::ip::address EdgeServer::resolve_public_host() const {
+  return resolve_literal(config_.edge.public_host, "public_host");
+}
+
+void EdgeServer::open_fixed_public_port(const TunnelEntry& tunnel, std::uint16_t port) {
+  auto address = resolve_public_host();
+  const auto& tunnel_id = tunnel.id;
+  bool udp = tunnel.kind == TunnelKind::udp;
+  const char* kind = udp ? "public UDP port " : "public port ";
   try {
-    open_public_listener(tunnel_id, at);
+    if (udp)
+      open_udp_port(tunnel, port);
+    else
+      open_public_listener(tunnel_id, tcp::endpoint(address, port));
   } catch (const boost::system::system_error& e) {
     if (e.code() == boost::asio::error::address_in_use)
-      throw std::runtime_error("tunnel '" + tunnel_id + "': public port " + std::to_string(at.port()) + " (" +
-                               endpoint_text(at.address(), at.port()) + ") is " +
-                               describe_port_holder(PortKind::tcp, at.port()));
-    throw std::runtime_error("tunnel '" + tunnel_id + "': cannot open public port " + std::to_string(at.port()) +
-                             " (" + endpoint_text(at.address(), at.port()) + "): " + e.code().message());
+      throw std::runtime_error("tunnel '" + tunnel_id + "': " + kind + std::to_string(port) + " (" +
+                               endpoint_text(address, port) + ") is " +
+                               describe_port_holder(udp ? PortKind::udp : PortKind::tcp, port));
+    throw std::runtime_error("tunnel '" + tunnel_id + "': cannot open " + kind + std::to_string(port) + " (" +
+                             endpoint_text(address, port) + "): " + e.code().message());
   }
 }
 
@@ -168,6 +178,7 @@ void EdgeServer::stop() {
   for (auto& l : retired_listeners_) l->close();
   for (auto& [id, l] : public_listeners_) l->close();
   public_listeners_.clear();
+  for (auto& [id, t] : udp_tunnels_) t->close();
   if (admin_) admin_->stop();
   expiry_timer_.cancel();
   auto legs = std::move(legs_);
@@ -232,22 +243,28 @@ std::variant<Admission, protocol::Rejected> EdgeServer::admit(LegId leg, const S
     }
   }
   if (admission->open_listener) {
-    tcp::endpoint at(resolve_literal(config_.edge.public_host, "public_host"), admission->public_port);
+    auto address = resolve_public_host();
+    auto port = admission->public_port;
+    const TunnelEntry* udp = udp_entry(admission->tunnel_id);
     try {
       // A configured public_port was bound at start; others open now.
-      auto open = public_listeners_.find(admission->tunnel_id);
-      if (open == public_listeners_.end() || open->second->local_endpoint().port() != at.port())
-        open_public_listener(admission->tunnel_id, at);
+      if (public_port_of(admission->tunnel_id) != port) {
+        if (udp)
+          open_udp_port(*udp, port);
+        else
+          open_public_listener(admission->tunnel_id, tcp::endpoint(address, port));
+      }
       ++metrics_.tunnels;
-      announce_("tunnel " + admission->tunnel_id + " " + endpoint_text(at.address(), at.port()));
+      announce_("tunnel " + admission->tunnel_id + " " + endpoint_text(address, port));
     } catch (const boost::system::system_error& e) {
       tunnel_log(admission->tunnel_id)
-          .error("cannot open public port {}: {}", at.port(),
-                 e.code() == boost::asio::error::address_in_use ? describe_port_holder(PortKind::tcp, at.port())
-                                                                 : e.code().message());
+          .error("cannot open public {}port {}: {}", udp ? "UDP " : "", port,
+                 e.code() == boost::asio::error::address_in_use
+                     ? describe_port_holder(udp ? PortKind::udp : PortKind::tcp, port)
+                     : e.code().message());
       registry_.listener_failed(admission->tunnel_id, leg);
       return protocol::Rejected{sdk::errc::port_in_use,
-                                "the edge cannot open public port " + std::to_string(at.port()), false,
+                                "the edge cannot open public port " + std::to_string(port), false,
                                 std::chrono::seconds(5)};
     }
   }
@@ -283,10 +300,15 @@ std::string EdgeServer::render_replicas() const {
   return out;
 }
 
-void EdgeServer::leg_draining(LegId leg) { replica_left(registry_.drain_leg(leg, sdk::Clock::now()), "unregistered"); }
+void EdgeServer::leg_draining(LegId leg) {
+  replica_left(registry_.drain_leg(leg, sdk::Clock::now()), "unregistered");
+  udp_leg_draining(leg);
+}
 
 void EdgeServer::leg_gone(LegId leg) {
   replica_left(registry_.remove_leg(leg, sdk::Clock::now()), "its last leg ended");
+  // Its flows end (leg_lost) and its channel goes while its connection is still here.
+  for (auto& [id, tunnel] : udp_tunnels_) tunnel->remove_leg(leg);
   auto gone = legs_.find(leg);
   std::string name = gone != legs_.end() ? gone->second->name() : "a leg";
   legs_.erase(leg);

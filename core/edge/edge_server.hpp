@@ -14,6 +14,7 @@
 #include "core/edge/registration_admission.hpp"
 #include "core/edge/replayable_stream.hpp"
 #include "core/edge/tunnel_registry.hpp"
+#include "core/edge/udp_tunnel.hpp"
 #include "core/plugin/plugin_set.hpp"
 #include "core/splice/stream_splice.hpp"
 #include "core/tls/edge_identity.hpp"
@@ -86,10 +87,31 @@ class EdgeServer {
   /// Frees retired listeners none of whose connections is left.
   void free_retired_listeners();
   void open_fixed_public_ports();
-  /// Binds a [[tunnels]] public_port; throws std::runtime_error with a sentence.
-  void open_fixed_public_port(const std::string& tunnel_id, std::uint16_t port);
+  /// [edge] public_host as an address; throws std::runtime_error with a sentence.
+  boost::asio::ip::address resolve_public_host() const;
+  /// Binds a [[tunnels]] public_port, TCP or UDP as `tunnel` says; throws
+  /// std::runtime_error with a sentence.
+  void open_fixed_public_port(const TunnelEntry& tunnel, std::uint16_t port);
   /// Binds, listens and accepts; throws boost::system::system_error.
   void open_public_listener(const std::string& tunnel_id, const boost::asio::ip::tcp::endpoint& at);
+
+  // udp tunnels (edge_udp.cpp): their public UDP ports and flow tables.
+  /// The [[tunnels]] entry of a kind = "udp" tunnel; null for a tcp or quick one.
+  const TunnelEntry* udp_entry(const std::string& tunnel_id) const;
+  /// Binds the tunnel's public UDP port and starts its UdpTunnel; throws
+  /// boost::system::system_error. Logs "tunnel 'ID' (udp) public at HOST:PORT".
+  void open_udp_port(const TunnelEntry& entry, std::uint16_t port);
+  /// The port the tunnel's public listener or UDP port is open on; nullopt when none is.
+  std::optional<std::uint16_t> public_port_of(const std::string& tunnel_id) const;
+  /// Closes the tunnel's public port, TCP or UDP (a udp tunnel's flows end: shutdown); false if none was open.
+  bool close_public_port(const std::string& tunnel_id);
+  /// A leg of a udp tunnel has its channel (EdgeLeg::open_udp_stream).
+  void udp_leg_ready(const std::string& tunnel_id, LegId leg, datagram::DatagramChannelPtr channel);
+  void udp_leg_draining(LegId leg);
+  /// Every udp tunnel's stats, gone ones' counters included, for /metrics.
+  std::map<std::string, UdpTunnelStats> udp_stats() const;
+  /// The warren_udp_* families; empty while the edge never had a udp tunnel.
+  std::string render_udp_metrics() const;
   // Called by sessions and listeners.
   /// Throttles (RegistrationAdmission), then asks the registry. Refusals
   /// for wrong credentials and throttling are logged here, one line per
@@ -136,6 +158,10 @@ class EdgeServer {
   std::unique_ptr<AdminServer> admin_;
   std::map<LegId, std::shared_ptr<EdgeLeg>> legs_;
   std::map<std::string, std::shared_ptr<PublicListener>> public_listeners_;
+  /// A udp tunnel's public port and flows, in place of a PublicListener.
+  std::map<std::string, std::shared_ptr<UdpTunnel>> udp_tunnels_;
+  /// Counters of udp tunnels closed (removed by a reload), so /metrics never goes back.
+  std::map<std::string, UdpTunnelStats> udp_gone_;
   boost::asio::steady_timer expiry_timer_;
   PublicAdmission admission_;
   RegistrationAdmission registration_admission_;

@@ -143,3 +143,23 @@ TEST_CASE("reload plan: [edge] keys are applied or need a restart, each named wi
   CHECK(has_line(plan, "[edge] max_tunnels: 1000 -> 7: applied"));
   CHECK(plan.tunnels_changed.empty());
 }
+
+TEST_CASE("reload plan: a tunnel's kind and its flow keys need a restart, each named with its values") {
+  auto running = read(edited("id = \"ssh\"\n", "id = \"ssh\"\nkind = \"udp\"\nflow_requests = 1\n"));
+  auto fresh = read(edited("id = \"ssh\"\n", "id = \"ssh\"\nkind = \"udp\"\nflow_requests = 2\nflow_idle_timeout = \"5s\"\n"));
+  auto plan = diff_edge_config(running, fresh);
+  REQUIRE(plan.tunnels_changed.size() == 1);
+  const auto& change = plan.tunnels_changed[0];
+  CHECK_FALSE(change.kind);
+  CHECK(change.flows == std::vector<std::string>{"flow_idle_timeout 30s -> 5s", "flow_requests 1 -> 2"});
+  CHECK(change.old_flows.max_requests == 1);
+  CHECK(has_line(plan, "tunnel 'ssh': flow_idle_timeout 30s -> 5s, flow_requests 1 -> 2: needs a restart"));
+
+  auto to_tcp = diff_edge_config(running, read(base));
+  REQUIRE(to_tcp.tunnels_changed.size() == 1);
+  CHECK(to_tcp.tunnels_changed[0].kind);
+  CHECK(to_tcp.tunnels_changed[0].old_kind == TunnelKind::udp);
+  CHECK(to_tcp.tunnels_changed[0].flows.empty());  // a tcp tunnel has none to compare
+  CHECK(has_line(to_tcp, "tunnel 'ssh': kind udp -> tcp: needs a restart"));
+  CHECK(has_line(to_tcp, "it stays udp"));
+}
