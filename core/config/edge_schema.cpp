@@ -21,7 +21,8 @@ const sdk::ConfigSchema<EdgeKeys>& edge_schema() {
                   "$STATE_DIRECTORY/<id>, $XDG_STATE_HOME/warren/<id> or ~/.local/state/warren/<id>")
           .string("public_host", &K::public_host, "address public listeners bind to")
           .string("public_ports", &K::public_ports,
-                  "range of ports assigned to tunnels without public_port, \"FIRST-LAST\" (TCP)")
+                  "range of ports assigned to tunnels without public_port, \"FIRST-LAST\" (TCP; UDP for a kind = \"udp\" "
+                  "tunnel)")
           .boolean("quick_tunnels", &K::quick_tunnels, "let connectors register tunnels with no credentials")
           .string("admin", &K::admin, "host:port for the admin endpoints (/metrics, /ready, /status); unset: off")
           .integer("max_tunnels", &K::max_tunnels, "most tunnels served at once", count)

@@ -40,8 +40,8 @@ void EdgeLeg::open_udp_stream(const std::string& listener) {
           // On an error or a drain meanwhile the stream goes here, and the drain counts it closed.
           if (e || self->ended_ || !self->engine_.accepts_streams()) return;
           auto native_part = native ? datagram::make_native_channel(*self->connection_) : nullptr;
-          auto channel = std::make_unique<datagram::LegChannel>(std::move(native_part),
-                                                                datagram::make_stream_channel(std::move(stream)));
+          auto channel = std::make_unique<datagram::LegChannel>(
+              self->connection_->get_executor(), std::move(native_part), datagram::make_stream_channel(std::move(stream)));
           self->server_.udp_leg_ready(self->tunnel_id_, self->id_, std::move(channel));
         });
   });

@@ -203,7 +203,7 @@ void UdpTunnel::flow_closed(const udp::CloseFlow& close) {
   const auto& s = close.summary;
   tunnel_log(id_).debug("flow {} of {} ended ({}): {} request(s) ({} B), {} response(s) ({} B) in {}", close.flow,
                         client_text(close.key.client), udp::name(close.reason), s.requests, s.request_bytes,
-                        s.responses, s.response_bytes, sdk::format_duration(sdk::Clock::now() - s.began));
+                        s.responses, s.response_bytes, sdk::human_duration(sdk::Clock::now() - s.began));
   auto placed = flow_leg_.find(close.flow);
   if (placed == flow_leg_.end()) return;
   auto leg = placed->second;

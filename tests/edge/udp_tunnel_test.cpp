@@ -152,7 +152,7 @@ TEST_CASE("udp tunnel: with no leg a new client's datagram is dropped as no_leg"
   CHECK(f.tunnel->flows() == 0);
 }
 
-TEST_CASE("udp tunnel: new flows spread over the legs and stay on theirs; a lost leg ends its flows") {
+TEST_CASE("udp tunnel: new flows spread over the legs and stay on theirs, and a lost leg ends its flows") {
   Fixture f;
   auto& one = f.add_leg(1);
   auto& two = f.add_leg(2);
