@@ -189,8 +189,16 @@ std::string edge_status_text(const object& doc, std::chrono::system_clock::time_
       const auto& t = v.as_object();
       const auto& bytes = byte_counts(t);
       auto id = text(t, "id");
-      tunnels.push_back({id, text(t, "public_address"), count(t, "replicas"), count(t, "streams_open"),
-                         bytes_at(bytes, "to_connector"), bytes_at(bytes, "from_connector")});
+      auto public_address = text(t, "public_address");
+      auto streams = count(t, "streams_open");
+      if (text(t, "kind") == "udp") {
+        // A udp tunnel carries flows, not streams: say so in both columns.
+        public_address += " (udp)";
+        auto* flows = t.if_contains("flows");
+        streams = (flows && flows->is_object() ? count(flows->as_object(), "active") : std::string("-")) + " flows";
+      }
+      tunnels.push_back({id, public_address, count(t, "replicas"), streams, bytes_at(bytes, "to_connector"),
+                         bytes_at(bytes, "from_connector")});
       if (const auto* tunnel_legs = array_at(t, "legs"))
         for (const auto& lv : *tunnel_legs) {
           if (!lv.is_object()) continue;

@@ -61,12 +61,26 @@ TEST_CASE("edge status: the document names the run, listeners, tunnels and every
   const auto& tunnels = doc.at("tunnels").as_array();
   REQUIRE(tunnels.size() == 2);
   CHECK(boost::json::serialize(tunnels[0]) ==
-        R"({"id":"web","public_address":"127.0.0.1:20001","quick":false,"replicas":1,"streams_open":2,)"
+        R"({"id":"web","public_address":"127.0.0.1:20001","kind":"tcp","quick":false,"replicas":1,"streams_open":2,)"
         R"("bytes":{"to_connector":10,"from_connector":20},"legs":[{"connector_id":"c1","leg":1,"state":"registered",)"
         R"("transport":"quic","remote":"127.0.0.1:50000","rtt_ms":1.2E0,"since":")" +
             utc_text(started + 1s) + R"(","streams_open":2}]})");
   CHECK(tunnels[1].at("public_address").is_null());
   CHECK(tunnels[1].at("legs").as_array().empty());
+  CHECK_FALSE(tunnels[1].as_object().contains("flows"));  // a tcp tunnel has none
+}
+
+TEST_CASE("edge status: a udp tunnel shows its kind and its flows") {
+  auto started = std::chrono::system_clock::time_point(std::chrono::seconds(1'796'000'000));
+  auto status = sample_status(started);
+  status.tunnels[1].kind = "udp";
+  status.tunnels[1].public_address = "127.0.0.1:20053";
+  status.tunnels[1].flows_active = 3;
+  status.tunnels[1].flows_total = 40;
+  auto doc = boost::json::parse(render_edge_status(status, started)).as_object();
+  const auto& dns = doc.at("tunnels").as_array()[1].as_object();
+  CHECK(dns.at("kind") == "udp");
+  CHECK(boost::json::serialize(dns.at("flows")) == R"({"active":3,"total":40})");
 }
 
 TEST_CASE("edge status: metrics per tunnel and per listener, bytes of gone tunnels kept") {

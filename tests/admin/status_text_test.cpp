@@ -104,6 +104,17 @@ TEST_CASE("status text: an edge's listeners, tunnels and legs") {
         "web     0123456789abcdef  0    registered  quic       10.0.0.5:51000  12.4 ms  10 s   3\n");
 }
 
+TEST_CASE("status text: an edge's udp tunnel shows its kind and its flows") {
+  auto status = doc(R"({"role":"edge","edge_id":"e","config_file":"","started":"2026-12-01T10:00:00.000Z",
+    "ready":true,"listeners":[],
+    "tunnels":[{"id":"dns","public_address":"0.0.0.0:20053","kind":"udp","flows":{"active":7,"total":90},
+                "quick":false,"replicas":1,"streams_open":0,"bytes":{"to_connector":0,"from_connector":0},
+                "legs":[]}]})");
+  CHECK_THAT(edge_status_text(status, at_ten()),
+             Catch::Contains("TUNNEL  PUBLIC               REPLICAS  STREAMS  TO CONNECTOR  FROM CONNECTOR\n"
+                             "dns     0.0.0.0:20053 (udp)  1         7 flows  0 B           0 B\n"));
+}
+
 TEST_CASE("status text: an edge with no tunnel and no leg says so in words") {
   auto status = doc(R"({"role":"edge","edge_id":"e","config_file":"","started":"2026-12-01T10:00:00.000Z",
     "ready":true,"listeners":[],"tunnels":[]})");
