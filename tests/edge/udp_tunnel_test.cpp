@@ -3,9 +3,11 @@
 // socket pairs, with the test playing the connector on the far end (it
 // decodes what the edge sends and answers with flow frames).
 
+#include "core/datagram/leg_channel.hpp"
 #include "core/edge/udp_tunnel.hpp"
 #include "core/udp/flow_frame.hpp"
 
+#include "memory_connection.hpp"
 #include "stream_pair.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -81,6 +83,21 @@ struct Fixture {
     tunnel->add_leg(id, core::datagram::make_stream_channel(std::move(near_end)));
     auto leg = std::make_unique<FarLeg>();
     leg->channel = core::datagram::make_stream_channel(std::move(far_end));
+    leg->receive();
+    return *(far[id] = std::move(leg));
+  }
+  /// A leg as QUIC gives it: a LegChannel of the connection's datagrams (at
+  /// most `native_max` bytes) and the leg's udp stream, on both ends.
+  FarLeg& add_quic_leg(core::UdpTunnel::LegId id, test::MemoryConnection& near_conn,
+                       test::MemoryConnection& far_conn) {
+    auto [near_end, far_end] = test::stream_pair(io);
+    tunnel->add_leg(id, std::make_unique<core::datagram::LegChannel>(
+                            io.get_executor(), core::datagram::make_native_channel(near_conn),
+                            core::datagram::make_stream_channel(std::move(near_end))));
+    auto leg = std::make_unique<FarLeg>();
+    leg->channel = std::make_unique<core::datagram::LegChannel>(io.get_executor(),
+                                                                core::datagram::make_native_channel(far_conn),
+                                                                core::datagram::make_stream_channel(std::move(far_end)));
     leg->receive();
     return *(far[id] = std::move(leg));
   }
@@ -293,6 +310,38 @@ TEST_CASE("udp tunnel: a leg whose channel ends loses its flows") {
   CHECK(f.tunnel->stats().flows_closed[static_cast<std::size_t>(CloseReason::leg_lost)] == 1);
   f.send(alice, "again");
   f.run_until([&] { return f.tunnel->stats().dropped_no_leg == 1; });
+}
+
+TEST_CASE("udp tunnel: over a LegChannel, what fits goes as datagrams and what does not on the udp stream") {
+  Fixture f;
+  test::MemoryConnection near_conn(f.io, 1200), far_conn(f.io, 1200);
+  near_conn.connect(far_conn);
+  far_conn.connect(near_conn);
+  auto& leg = f.add_quic_leg(1, near_conn, far_conn);
+  auto alice = f.client();
+  std::string large(3000, 'x');  // above the connection's 1200: the stream carries it
+  f.send(alice, large);
+  f.send(alice, "small");
+  f.run_until([&] { return leg.frames.size() == 2; });
+  auto first = std::get<core::udp::RequestFrame>(leg.pop());
+  auto second = std::get<core::udp::RequestFrame>(leg.pop());
+  CHECK(first.flow == second.flow);
+  CHECK(first.payload.size() + second.payload.size() == 3005);
+  auto counters = leg.channel->counters();
+  CHECK(counters.received == 2);
+
+  leg.respond(first.flow, std::string(2000, 'y'));
+  CHECK(f.receive(alice).size() == 2000);
+  leg.respond(first.flow, "ok");
+  CHECK(f.receive(alice) == "ok");
+
+  // The connection ends: the leg's channel ends with it, and so does the flow.
+  near_conn.end(sdk::make_error_code(sdk::errc::peer_closed));
+  f.run_until([&] { return !f.tunnel->holds_leg(1); });
+  CHECK(f.tunnel->stats().flows_closed[static_cast<std::size_t>(CloseReason::leg_lost)] == 1);
+  // Both ends' channels go before the connections they read from.
+  f.tunnel->close();
+  f.far.clear();
 }
 
 TEST_CASE("udp tunnel metrics render every family per tunnel") {
