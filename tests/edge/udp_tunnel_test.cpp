@@ -105,6 +105,12 @@ struct Fixture {
   void send(udp::socket& from, std::string_view text) {
     from.send_to(boost::asio::buffer(bytes_of(text)), tunnel->local_endpoint());
   }
+  /// `from` sends `text`: the request frame `leg` gets for it.
+  core::udp::RequestFrame request_from(FarLeg& leg, udp::socket& from, std::string_view text) {
+    send(from, text);
+    run_until([&] { return !leg.frames.empty(); });
+    return std::get<core::udp::RequestFrame>(leg.pop());
+  }
   template <typename Done>
   void run_until(Done done) {
     REQUIRE(test::run_until(io, done));
@@ -131,23 +137,16 @@ TEST_CASE("udp tunnel: a client's datagram goes to the connector as a request fr
   Fixture f;
   auto& leg = f.add_leg(1);
   auto alice = f.client();
-  f.send(alice, "query");
-  f.run_until([&] { return !leg.frames.empty(); });
-  auto frame = leg.pop();
-  auto* request = std::get_if<core::udp::RequestFrame>(&frame);
-  REQUIRE(request);
-  CHECK(request->client == alice.local_endpoint());
-  CHECK(request->payload.size() == 5);
+  auto request = f.request_from(leg, alice, "query");
+  CHECK(request.client == alice.local_endpoint());
+  CHECK(request.payload.size() == 5);
   CHECK(f.tunnel->flows() == 1);
 
-  leg.respond(request->flow, "answer");
+  leg.respond(request.flow, "answer");
   CHECK(f.receive(alice) == "answer");
 
   // The same client again: the same flow.
-  f.send(alice, "again");
-  f.run_until([&] { return !leg.frames.empty(); });
-  auto second = leg.pop();
-  CHECK(std::get<core::udp::RequestFrame>(second).flow == request->flow);
+  CHECK(f.request_from(leg, alice, "again").flow == request.flow);
 
   auto stats = f.tunnel->stats();
   CHECK(stats.flows_active == 1);
@@ -209,9 +208,7 @@ TEST_CASE("udp tunnel: a malformed frame is dropped and counted, and the leg goe
   Fixture f;
   auto& leg = f.add_leg(1);
   auto alice = f.client();
-  f.send(alice, "q");
-  f.run_until([&] { return !leg.frames.empty(); });
-  auto flow = std::get<core::udp::RequestFrame>(leg.pop()).flow;
+  auto flow = f.request_from(leg, alice, "q").flow;
 
   std::vector<std::byte> junk{std::byte{0x7f}, std::byte{0x01}};
   REQUIRE(leg.channel->send(junk));
@@ -277,16 +274,13 @@ TEST_CASE("udp tunnel: a draining leg takes no new flow and lets its channel go 
   Fixture f;
   auto& one = f.add_leg(1);
   auto alice = f.client();
-  f.send(alice, "q");
-  f.run_until([&] { return !one.frames.empty(); });
-  auto flow = std::get<core::udp::RequestFrame>(one.pop()).flow;
+  auto flow = f.request_from(one, alice, "q").flow;
 
   auto& two = f.add_leg(2);
   f.tunnel->drain_leg(1);
   CHECK(f.tunnel->holds_leg(1));  // its flow still runs
   auto bob = f.client();
-  f.send(bob, "q");
-  f.run_until([&] { return !two.frames.empty(); });
+  f.request_from(two, bob, "q");
   CHECK(one.frames.empty());
 
   one.close_flow(flow, CloseReason::idle);
@@ -303,8 +297,7 @@ TEST_CASE("udp tunnel: a leg whose channel ends loses its flows") {
   Fixture f;
   auto& leg = f.add_leg(1);
   auto alice = f.client();
-  f.send(alice, "q");
-  f.run_until([&] { return !leg.frames.empty(); });
+  f.request_from(leg, alice, "q");
   leg.channel->close();  // the connector's side of the stream goes
   f.run_until([&] { return !f.tunnel->holds_leg(1); });
   CHECK(f.tunnel->stats().flows_closed[static_cast<std::size_t>(CloseReason::leg_lost)] == 1);
