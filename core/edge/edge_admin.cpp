@@ -71,7 +71,8 @@ std::string render_edge_status(const EdgeStatus& status, std::chrono::system_clo
     else
       o["public_address"] = t.public_address;
     o["kind"] = t.kind;
-    if (t.kind == "udp") o["flows"] = {{"active", t.flows_active}, {"total", t.flows_total}};
+    if (t.kind == "udp")
+      o["flows"] = {{"active", t.flows_active}, {"total", t.flows_total}, {"legs", t.flow_legs}};
     o["quick"] = t.quick;
     o["replicas"] = t.replicas;
     o["streams_open"] = t.streams_open;
@@ -161,6 +162,7 @@ EdgeStatus EdgeServer::status() const {
     if (auto udp = udp_tunnels_.find(t.id); udp != udp_tunnels_.end()) {
       ts.flows_active = udp->second->flows();
       ts.flows_total = udp->second->stats().flows_opened;
+      ts.flow_legs = udp->second->legs_taking_flows();
     }
     ts.quick = t.quick;
     ts.replicas = registry_.replicas(t.id, now);

@@ -45,6 +45,7 @@ struct EdgeTunnelStatus {
   std::string kind = "tcp";        ///< "tcp" or "udp"
   std::uint64_t flows_active = 0;  ///< udp: flows live now
   std::uint64_t flows_total = 0;   ///< udp: flows opened so far
+  std::uint64_t flow_legs = 0;     ///< udp: legs whose datagram channel is up and that take new flows
 };
 
 struct EdgeListenerStatus {

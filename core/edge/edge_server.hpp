@@ -105,8 +105,9 @@ class EdgeServer {
   std::optional<std::uint16_t> public_port_of(const std::string& tunnel_id) const;
   /// Closes the tunnel's public port, TCP or UDP (a udp tunnel's flows end: shutdown); false if none was open.
   bool close_public_port(const std::string& tunnel_id);
-  /// A leg of a udp tunnel has its channel (EdgeLeg::open_udp_stream).
-  void udp_leg_ready(const std::string& tunnel_id, LegId leg, datagram::DatagramChannelPtr channel);
+  /// A leg of a udp tunnel has its channel (EdgeLeg::open_udp_stream);
+  /// false when the tunnel or the leg is gone meanwhile (the channel goes).
+  bool udp_leg_ready(const std::string& tunnel_id, LegId leg, datagram::DatagramChannelPtr channel);
   void udp_leg_draining(LegId leg);
   /// Every udp tunnel's stats, gone ones' counters included, for /metrics.
   std::map<std::string, UdpTunnelStats> udp_stats() const;

@@ -26,10 +26,10 @@ std::optional<UdpLegChoice::LegId> UdpLegChoice::choose() {
   return last_chosen_;
 }
 
-bool UdpLegChoice::can_take() const {
-  for (const auto& [id, leg] : legs_)
-    if (!leg.draining) return true;
-  return false;
+std::size_t UdpLegChoice::taking() const {
+  std::size_t n = 0;
+  for (const auto& [id, leg] : legs_) n += leg.draining ? 0 : 1;
+  return n;
 }
 
 void UdpLegChoice::flow_placed(LegId leg) {

@@ -29,7 +29,9 @@ class UdpLegChoice {
   /// round-robin turn: call it once per flow, then flow_placed().
   std::optional<LegId> choose();
   /// Whether choose() would find a leg (the turn does not move).
-  bool can_take() const;
+  bool can_take() const { return taking() > 0; }
+  /// Legs that take new flows (added, not draining).
+  std::size_t taking() const;
   void flow_placed(LegId leg);
   void flow_ended(LegId leg);
 

@@ -57,6 +57,8 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   std::size_t flows() const { return table_.size(); }
   /// Flows placed on `leg` and live; 0 for a leg the tunnel does not hold.
   std::size_t flows_on(LegId leg) const { return choice_.flows_on(leg); }
+  /// Legs whose channel is up and that take new flows (not draining).
+  std::size_t legs_taking_flows() const { return choice_.taking(); }
   /// Whether the tunnel holds `leg`'s channel (added, not yet removed or released).
   bool holds_leg(LegId leg) const { return legs_.contains(leg); }
 

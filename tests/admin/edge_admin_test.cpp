@@ -77,10 +77,11 @@ TEST_CASE("edge status: a udp tunnel shows its kind and its flows") {
   status.tunnels[1].public_address = "127.0.0.1:20053";
   status.tunnels[1].flows_active = 3;
   status.tunnels[1].flows_total = 40;
+  status.tunnels[1].flow_legs = 2;
   auto doc = boost::json::parse(render_edge_status(status, started)).as_object();
   const auto& dns = doc.at("tunnels").as_array()[1].as_object();
   CHECK(dns.at("kind") == "udp");
-  CHECK(boost::json::serialize(dns.at("flows")) == R"({"active":3,"total":40})");
+  CHECK(boost::json::serialize(dns.at("flows")) == R"({"active":3,"total":40,"legs":2})");
 }
 
 TEST_CASE("edge status: metrics per tunnel and per listener, bytes of gone tunnels kept") {

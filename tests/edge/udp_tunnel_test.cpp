@@ -180,6 +180,7 @@ TEST_CASE("udp tunnel: new flows spread over the legs and stay on theirs, and a 
   CHECK(two.frames.size() == 2);
   CHECK(f.tunnel->flows_on(1) == 2);
   CHECK(f.tunnel->flows_on(2) == 2);
+  CHECK(f.tunnel->legs_taking_flows() == 2);
 
   // Sticky: a client's next datagram goes where its first went.
   auto first_on_two = std::get<core::udp::RequestFrame>(two.pop());
@@ -279,6 +280,7 @@ TEST_CASE("udp tunnel: a draining leg takes no new flow and lets its channel go 
   auto& two = f.add_leg(2);
   f.tunnel->drain_leg(1);
   CHECK(f.tunnel->holds_leg(1));  // its flow still runs
+  CHECK(f.tunnel->legs_taking_flows() == 1);
   auto bob = f.client();
   f.request_from(two, bob, "q");
   CHECK(one.frames.empty());
