@@ -36,7 +36,7 @@ struct SettingsDiff {
 std::string text(TunnelKind kind) { return kind == TunnelKind::udp ? "udp" : "tcp"; }
 std::string text(std::uint64_t n) { return std::to_string(n); }
 
-/// The [[tunnels]] flow keys that differ, as "key: OLD -> NEW".
+/// The [[tunnels]] flow keys that differ, as "key OLD -> NEW".
 std::vector<std::string> flow_changes(const udp::FlowSettings& a, const udp::FlowSettings& b) {
   std::vector<std::string> out;
   auto key = [&out](const char* name, const auto& x, const auto& y) {

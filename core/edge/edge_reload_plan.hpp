@@ -47,7 +47,7 @@ struct TunnelChange {
   std::uint32_t old_max_replicas = 0;
   bool kind = false;
   TunnelKind old_kind = TunnelKind::tcp;
-  /// The flow keys that changed, as "key: OLD -> NEW"; empty when none did.
+  /// The flow keys that changed, as "key OLD -> NEW"; empty when none did.
   std::vector<std::string> flows;
   udp::FlowSettings old_flows;
 };
