@@ -42,11 +42,15 @@ struct EchoUdpTunnel {
 
 std::vector<std::uint8_t> bytes(const std::string& text) { return {text.begin(), text.end()}; }
 
-void print(const std::string& what, const EchoRun& run) {
+/// Prints the run's figures and checks it: all sent, nothing corrupted, under 1 % lost.
+void check_run(const std::string& what, const EchoRun& run, std::size_t expected) {
   std::printf("%s: %zu datagrams sent, %zu echoed byte-exact, loss %.3f %%, %.0f datagrams/s, "
               "%zu corrupted, %zu duplicated\n",
               what.c_str(), run.sent, run.echoed, run.loss_percent(), run.per_second(), run.corrupted, run.duplicated);
   std::fflush(stdout);
+  CHECK(run.sent == expected);
+  CHECK(run.corrupted == 0);
+  CHECK(run.loss_percent() < 1.0);
 }
 
 }  // namespace
@@ -92,11 +96,8 @@ TEST_CASE("ten thousand datagrams of random sizes echo byte for byte through a u
     // the burst (while it opens, the connector keeps one datagram and drops the rest).
     REQUIRE(client.exchange(bytes("warm"), 10s));
     auto run = echo_through({&client}, 10000, 1);
-    print("one socket", run);
     INFO(t.logs());
-    CHECK(run.sent == 10000);
-    CHECK(run.corrupted == 0);
-    CHECK(run.loss_percent() < 1.0);
+    check_run("one socket", run, 10000);
     CHECK(t.edge.metric("warren_udp_flows_total") == 1.0);  // one socket, one flow
   }
   SECTION("from four client ports at once") {
@@ -108,11 +109,8 @@ TEST_CASE("ten thousand datagrams of random sizes echo byte for byte through a u
       raw.push_back(clients.back().get());
     }
     auto run = echo_through(raw, 2500, 2);
-    print("four sockets", run);
     INFO(t.logs());
-    CHECK(run.sent == 10000);
-    CHECK(run.corrupted == 0);
-    CHECK(run.loss_percent() < 1.0);
+    check_run("four sockets", run, 10000);
     CHECK(t.edge.metric("warren_udp_flows_total") == 4.0);
   }
 }
@@ -149,11 +147,8 @@ TEST_CASE("the http2 transport carries a udp tunnel's datagrams on its stream", 
   UdpClient client(t.edge.public_port());
   REQUIRE(client.exchange(bytes("warm"), 10s));
   auto run = echo_through({&client}, 2000, 3);
-  print("http2", run);
   INFO(t.logs());
-  CHECK(run.sent == 2000);
-  CHECK(run.corrupted == 0);
-  CHECK(run.loss_percent() < 1.0);
+  check_run("http2", run, 2000);
   // Both legs hold http2, none quic (the connector's /metrics names each leg's transport).
   CHECK(t.connector.metric("warren_connector_leg_address", {{"leg", "0"}, {"transport", "http2"}}) == 1.0);
   CHECK(t.connector.metric("warren_connector_leg_address", {{"leg", "1"}, {"transport", "http2"}}) == 1.0);
