@@ -41,7 +41,8 @@ TEST_CASE("a udp tunnel carries a client's datagrams again after its connector i
   connector.restart();
   REQUIRE(connector.wait_registered(20s));
   // The same client socket, the same public flow key: its flow sat on a dead
-  // leg until the edge's heartbeat deadline (8 s) ended it; then it is
+  // leg until the restarted connector's legs replaced the dead ones (or, at
+  // the latest, the edge's heartbeat deadline, 8 s, ended them); then it is
   // carried again on a new leg.
   auto again = client.exchange(bytes("after"), 20s);
   INFO("edge:\n" << edge.edge().process().stderr_text() << "\nconnector:\n" << connector.process().stderr_text());
