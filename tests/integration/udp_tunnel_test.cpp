@@ -63,6 +63,8 @@ TEST_CASE("dnsmasq answers dig through a udp tunnel and each query's flow ends o
                                     .edge_port = edge.edge().quic_port(),
                                     .backend = "address = \"" + dns.address() + "\""});
   REQUIRE(connector.wait_registered(15s));
+  const std::string opened = "tunnel 'web' (udp) public at 127.0.0.1:" + std::to_string(edge.public_port());
+  CHECK(edge.edge().process().stderr_text().find(opened) != std::string::npos);
   // The first query may meet a tunnel whose leg has not opened its udp stream yet.
   UdpClient warm(edge.public_port());
   auto first = warm.exchange(dns_a_query(0x1234, "example.test"), 10s);
