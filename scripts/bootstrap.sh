@@ -19,6 +19,8 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev
   libsystemd-dev
   dnsmasq-base
+  bind9-dnsutils   # dig, a DNS client through UDP tunnels (tests/integration/udp_tunnel_test.cpp)
+  dnsdist          # a PROXY v2 consumer for UDP (tests/plugins/udp_dnsdist_test.cpp, udp_tunnel_faults_test.cpp)
   iproute2 nftables
   curl iperf3 socat python3
   haproxy nginx-light   # PROXY protocol consumers (tests/integration/proxy_protocol_test.cpp)

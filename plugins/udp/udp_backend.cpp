@@ -1,6 +1,7 @@
 #include "plugins/udp/udp_backend.hpp"
 
 #include "plugins/udp/udp_flow.hpp"
+#include "plugins/udp/udp_proxy_header.hpp"
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
@@ -17,7 +18,25 @@ const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema() {
           .endpoint("address", &C::address, "the local UDP service, host:port")
           .required()
           .boolean("allow_remote", &C::allow_remote, "allow targets that are not loopback addresses")
+          .choice("proxy_protocol", &C::proxy_protocol,
+                  {{"off", ProxyProtocol::off}, {"v1", ProxyProtocol::v1}, {"v2", ProxyProtocol::v2}},
+                  "start datagrams to the service with a PROXY protocol v2 header (transport DGRAM) naming the "
+                  "public client's address and port and the tunnel's public address; the service must expect it "
+                  "(dnsdist setProxyProtocolACL, PowerDNS Recursor proxy-protocol-from). \"v1\" is refused: its "
+                  "text header can only describe TCP")
+          .choice("proxy_protocol_datagrams", &C::proxy_protocol_datagrams,
+                  {{"every", ProxyDatagrams::every}, {"first", ProxyDatagrams::first}},
+                  "which datagrams of a flow carry the PROXY header: every one (what dnsdist and PowerDNS expect: "
+                  "they read each datagram alone) or only the first of each flow")
           .check([](const C& c, const sdk::CheckContext& at) {
+            if (c.proxy_protocol == ProxyProtocol::v1)
+              at.error("proxy_protocol",
+                       "proxy_protocol = \"v1\" cannot describe UDP: its text header names TCP4 or TCP6 only. Use "
+                       "\"v2\", whose binary header carries UDP4 and UDP6");
+            if (at.has("proxy_protocol_datagrams") && c.proxy_protocol == ProxyProtocol::off)
+              at.error("proxy_protocol_datagrams",
+                       "proxy_protocol_datagrams has no effect while proxy_protocol is \"off\"; set proxy_protocol "
+                       "= \"v2\" or remove it");
             // A name (e.g. localhost) is resolved when a flow opens; only a literal can be judged here.
             sdk::error_code ec;
             auto literal = asio::ip::make_address(c.address.host, ec);
@@ -33,13 +52,14 @@ namespace {
 
 /// Opens one connected socket to `target`; connecting a UDP socket sends
 /// nothing, it only fixes the peer (and lets ICMP errors reach us).
-void open_connected(const asio::any_io_executor& ex, const udp::endpoint& target, sdk::DatagramFlowHandler handler) {
+void open_connected(const asio::any_io_executor& ex, const udp::endpoint& target, std::optional<UdpFlow::Prefix> prefix,
+                    sdk::DatagramFlowHandler handler) {
   udp::socket socket(ex);
   sdk::error_code ec;
   socket.open(target.protocol(), ec);
   if (!ec) socket.connect(target, ec);
   sdk::DatagramFlowPtr flow;
-  if (!ec) flow = std::make_unique<UdpFlow>(std::move(socket));
+  if (!ec) flow = std::make_unique<UdpFlow>(std::move(socket), std::move(prefix));
   auto result = ec ? sdk::make_error_code(sdk::errc::backend_refused) : sdk::error_code{};
   // Post: never complete inside the initiating call.
   asio::post(ex, [h = std::move(handler), result, f = std::move(flow)]() mutable { std::move(h)(result, std::move(f)); });
@@ -49,6 +69,19 @@ void fail(const asio::any_io_executor& ex, sdk::DatagramFlowHandler handler, sdk
   asio::post(ex, [h = std::move(handler), code]() mutable {
     std::move(h)(sdk::make_error_code(code), sdk::DatagramFlowPtr{});
   });
+}
+
+/// The flow's PROXY header, if the config asks for one.
+std::optional<UdpFlow::Prefix> proxy_prefix(const UdpBackendConfig& config, const sdk::StreamInfo& info,
+                                            sdk::Logger& logger) {
+  if (config.proxy_protocol != ProxyProtocol::v2) return std::nullopt;
+  auto header = udp_proxy_header(info.client_address, info.listener);
+  if (header.unknown)
+    logger.debug("PROXY header for " + info.client_address + " says unknown: the client is no IP address");
+  else if (header.destination_unspecified)
+    logger.debug("PROXY header for " + info.client_address + " names an unspecified destination: the public address " +
+                 info.listener + " is no IP address of the client's family");
+  return UdpFlow::Prefix{header.bytes, config.proxy_protocol_datagrams == ProxyDatagrams::every};
 }
 
 }  // namespace
@@ -62,8 +95,9 @@ void UdpBackend::async_connect_impl(sdk::StreamInfo,
   });
 }
 
-void UdpBackend::async_open_flow_impl(sdk::StreamInfo, sdk::DatagramFlowHandler handler) {
+void UdpBackend::async_open_flow_impl(sdk::StreamInfo info, sdk::DatagramFlowHandler handler) {
   auto ex = context_.executor;
+  auto prefix = proxy_prefix(config_, info, context_.logger);
   sdk::error_code literal_error;
   auto literal = asio::ip::make_address(config_.address.host, literal_error);
   if (!literal_error) {
@@ -72,12 +106,12 @@ void UdpBackend::async_open_flow_impl(sdk::StreamInfo, sdk::DatagramFlowHandler 
                             " is not a loopback address; set allow_remote = true to permit it");
       return fail(ex, std::move(handler), sdk::errc::remote_not_allowed);
     }
-    return open_connected(ex, udp::endpoint(literal, config_.address.port), std::move(handler));
+    return open_connected(ex, udp::endpoint(literal, config_.address.port), std::move(prefix), std::move(handler));
   }
   auto resolver = std::make_shared<udp::resolver>(ex);
   resolver->async_resolve(
       config_.address.host, std::to_string(config_.address.port),
-      [resolver, ex, h = std::move(handler), config = config_, &logger = context_.logger](
+      [resolver, ex, h = std::move(handler), prefix = std::move(prefix), config = config_, &logger = context_.logger](
           sdk::error_code ec, udp::resolver::results_type results) mutable {
         if (ec || results.empty()) {
           logger.warn("cannot resolve backend " + config.address.to_string() + ": " + ec.message());
@@ -89,7 +123,7 @@ void UdpBackend::async_open_flow_impl(sdk::StreamInfo, sdk::DatagramFlowHandler 
                        ", which is not loopback; set allow_remote = true to permit it");
           return fail(ex, std::move(h), sdk::errc::remote_not_allowed);
         }
-        open_connected(ex, target, std::move(h));
+        open_connected(ex, target, std::move(prefix), std::move(h));
       });
 }
 

@@ -17,13 +17,24 @@ namespace warren::udp {
 
 using sdk::is_loopback;
 
+/// Whether a flow's datagrams start with a PROXY protocol header. v1 is
+/// listed only to be refused with a reason: its text header names TCP only.
+enum class ProxyProtocol { off, v1, v2 };
+/// Which of a flow's datagrams carry the header.
+enum class ProxyDatagrams { every, first };
+
 struct UdpBackendConfig {
   sdk::Endpoint address;  ///< required: no default
   bool allow_remote = false;
+  ProxyProtocol proxy_protocol = ProxyProtocol::off;
+  /// "every" by default: a UDP service cannot tell a flow's first datagram
+  /// (each is read alone), so PROXY-aware servers (dnsdist, PowerDNS
+  /// Recursor) expect the header on each one.
+  ProxyDatagrams proxy_protocol_datagrams = ProxyDatagrams::every;
 };
 
 /// The backend's keys; its check refuses a literal address that is not
-/// loopback unless allow_remote is set.
+/// loopback unless allow_remote is set, and proxy_protocol = "v1".
 const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema();
 
 class UdpBackend final : public sdk::Backend {
@@ -39,6 +50,8 @@ class UdpBackend final : public sdk::Backend {
       override;
   /// Resolves the address when it is a name (checking loopback), opens and
   /// connects a UDP socket; fails with remote_not_allowed or backend_refused.
+  /// With proxy_protocol = "v2" the flow's datagrams carry a header from
+  /// info.client_address to info.listener (udp_proxy_header.hpp).
   void async_open_flow_impl(sdk::StreamInfo info, sdk::DatagramFlowHandler handler) override;
 
   UdpBackendConfig config_;

@@ -19,7 +19,8 @@ bool is_refusal(const sdk::error_code& ec) { return ec == asio::error::connectio
 
 }  // namespace
 
-UdpFlow::UdpFlow(asio::ip::udp::socket socket) : state_(std::make_shared<State>(std::move(socket))) {
+UdpFlow::UdpFlow(asio::ip::udp::socket socket, std::optional<Prefix> prefix)
+    : state_(std::make_shared<State>(std::move(socket))), prefix_(std::move(prefix)) {
   sdk::error_code ignored;
   state_->socket.non_blocking(true, ignored);  // send() must never wait
 }
@@ -31,7 +32,15 @@ UdpFlow::~UdpFlow() {
 
 bool UdpFlow::send(std::span<const std::byte> payload) {
   sdk::error_code ec;
-  state_->socket.send(asio::buffer(payload.data(), payload.size()), 0, ec);
+  if (prefix_ && (prefix_->every || !prefix_sent_)) {
+    // One sendmsg with two pieces: header and payload leave as one datagram.
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(prefix_->header.data(), prefix_->header.size()),
+                                             asio::buffer(payload.data(), payload.size())};
+    state_->socket.send(pieces, 0, ec);
+    if (!ec) prefix_sent_ = true;  // with "first", a datagram that failed leaves the header to the next one
+  } else {
+    state_->socket.send(asio::buffer(payload.data(), payload.size()), 0, ec);
+  }
   if (!ec) return true;
   if (is_refusal(ec)) {
     // The send took the ICMP error the kernel kept for this socket; a pending

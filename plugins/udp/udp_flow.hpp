@@ -5,17 +5,27 @@
 // send (Linux udp(7)), which becomes errc::backend_refused.
 
 #include <warren/sdk/datagram.hpp>
+#include <warren/sdk/proxy_protocol.hpp>
 
 #include <boost/asio/ip/udp.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace warren::udp {
 
 class UdpFlow final : public sdk::DatagramFlow {
  public:
-  /// Takes a socket already connected to the service.
-  explicit UdpFlow(boost::asio::ip::udp::socket socket);
+  /// What goes before the payload of datagrams to the service.
+  struct Prefix {
+    sdk::proxy_protocol::HeaderBytes header;  ///< a PROXY v2 header, written in the same datagram
+    bool every = true;                        ///< before every datagram, or only the first one sent
+  };
+
+  /// Takes a socket already connected to the service; with a `prefix`, the
+  /// datagrams it sends start with that header (receives are untouched: a
+  /// service answers without one).
+  explicit UdpFlow(boost::asio::ip::udp::socket socket, std::optional<Prefix> prefix = std::nullopt);
   /// Closes the socket; a pending receive completes with operation_aborted.
   ~UdpFlow() override;
 
@@ -32,6 +42,8 @@ class UdpFlow final : public sdk::DatagramFlow {
     bool refused = false;  ///< a send saw ECONNREFUSED: the next receive fails with it
   };
   std::shared_ptr<State> state_;
+  std::optional<Prefix> prefix_;
+  bool prefix_sent_ = false;  ///< for Prefix::every = false: the first datagram went out with it
 };
 
 }  // namespace warren::udp

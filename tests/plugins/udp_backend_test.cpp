@@ -1,6 +1,7 @@
 // The `udp` backend, loaded by name, against real UDP sockets on loopback.
 
 #include "plugin_fixture.hpp"
+#include "udp_flow_helpers.hpp"
 
 #include <boost/asio/ip/udp.hpp>
 #include <catch2/catch.hpp>
@@ -11,53 +12,12 @@
 #include <string>
 
 using namespace warren;
+using namespace warren::test;
 using namespace std::chrono_literals;
 using boost::asio::ip::udp;
 using sdk::testing::TableBuilder;
 
 namespace {
-
-/// Runs the loop until `done()` or a deadline on the test itself.
-template <typename Done>
-void run_until(test::PluginFixture& f, Done done) {
-  f.io.restart();
-  for (auto deadline = std::chrono::steady_clock::now() + 10s; !done() && std::chrono::steady_clock::now() < deadline;)
-    f.io.run_one_for(100ms);
-}
-
-struct Opened {
-  sdk::error_code ec;
-  sdk::DatagramFlowPtr flow;
-};
-
-Opened open_flow(test::PluginFixture& f, sdk::Backend& backend, std::string client = "203.0.113.7:5555") {
-  std::optional<Opened> result;
-  backend.async_open_flow(sdk::StreamInfo{std::move(client), "127.0.0.1:20053"},
-                          [&](sdk::error_code ec, sdk::DatagramFlowPtr flow) { result = Opened{ec, std::move(flow)}; });
-  CHECK_FALSE(result);  // posted, never completed inside the call
-  run_until(f, [&] { return result.has_value(); });
-  REQUIRE(result);
-  return std::move(*result);
-}
-
-struct Received {
-  sdk::error_code ec;
-  sdk::Datagram datagram;
-};
-
-Received receive(test::PluginFixture& f, sdk::DatagramFlow& flow) {
-  std::optional<Received> result;
-  flow.async_receive([&](sdk::error_code ec, sdk::Datagram d) { result = Received{ec, std::move(d)}; });
-  run_until(f, [&] { return result.has_value(); });
-  REQUIRE(result);
-  return std::move(*result);
-}
-
-sdk::Datagram bytes(std::string_view text) {
-  sdk::Datagram out(text.size());
-  std::memcpy(out.data(), text.data(), text.size());
-  return out;
-}
 
 /// A UDP echo service that answers each datagram with "<source port>:<payload>",
 /// so a test sees which socket the backend sent from.
@@ -79,8 +39,6 @@ struct EchoService {
   std::array<char, 2048> buffer{};
   std::string reply;
 };
-
-std::string text(const sdk::Datagram& d) { return std::string(reinterpret_cast<const char*>(d.data()), d.size()); }
 
 }  // namespace
 
