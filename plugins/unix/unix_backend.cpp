@@ -74,9 +74,9 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   using Handler = asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)>;
 
   ConnectAttempt(const asio::any_io_executor& ex, Handler h, const UnixBackendConfig& c,
-                 stream_protocol::endpoint at, sdk::StreamInfo i, sdk::Logger& l)
+                 stream_protocol::endpoint at, sdk::StreamInfo i, sdk::Logger& l, std::shared_ptr<RefusalLog> r)
       : socket(ex), timer(ex), handler(std::move(h)), config(c), endpoint(std::move(at)), info(std::move(i)),
-        logger(l) {}
+        logger(l), refusals(std::move(r)) {}
 
   void start() {
     deadline = std::chrono::steady_clock::now() + config.connect_timeout;
@@ -96,15 +96,15 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
     int error = errno;
     if (error == EINTR) return try_connect();
     if (error == EAGAIN) return retry_later();
-    sdk::error_code ec(error, boost::system::system_category());
-    // A missing socket or a stopped service is routine (one stream is reset);
-    // a permission problem is the operator's to fix, so it is louder.
-    if (error == EACCES || error == EPERM)
-      logger.warn("backend " + config.path + " refused: " + ec.message() +
-                  " (the connector's user needs write permission on the socket)");
-    else
-      logger.debug("backend " + config.path + " refused: " + ec.message());
+    // Core's line says only that the backend refused; this one says why,
+    // once per reason per 10 s however many public connections hit it.
+    if (auto line = refusals->refused(error, sdk::Clock::now())) log(*line);
+    logger.debug("backend " + config.path + " refused a stream: " + RefusalLog::reason(error, config.path.front() == '@'));
     finish(sdk::make_error_code(sdk::errc::backend_refused));
+  }
+
+  void log(const LogLine& line) {
+    if (logger.enabled(line.level)) logger.log(line.level, line.text);
   }
 
   void retry_later() {
@@ -121,6 +121,7 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   }
 
   void connected() {
+    if (auto line = refusals->connected(sdk::Clock::now())) log(*line);
     if (config.proxy_protocol == ProxyProtocol::off) return finish({});
     namespace pp = sdk::proxy_protocol;
     // The header describes the public TCP connection (client -> edge
@@ -180,6 +181,7 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   const stream_protocol::endpoint endpoint;
   const sdk::StreamInfo info;
   sdk::Logger& logger;
+  const std::shared_ptr<RefusalLog> refusals;  // the backend's, shared by its attempts
   sdk::proxy_protocol::HeaderBytes proxy_header;  // outlives the async_write that sends it
   bool done = false;
   std::chrono::steady_clock::time_point deadline;
@@ -189,12 +191,15 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
 }  // namespace
 
 UnixBackend::UnixBackend(UnixBackendConfig config, sdk::PluginContext& context)
-    : config_(std::move(config)), endpoint_(endpoint_for(config_.path)), context_(context) {}
+    : config_(std::move(config)),
+      endpoint_(endpoint_for(config_.path)),
+      context_(context),
+      refusals_(std::make_shared<RefusalLog>(config_.path)) {}
 
 void UnixBackend::async_connect_impl(sdk::StreamInfo info,
                                      asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler) {
   std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, endpoint_, std::move(info),
-                                   context_.logger)
+                                   context_.logger, refusals_)
       ->start();
 }
 

@@ -7,12 +7,15 @@
 //
 // The namespace is not `unix`: GCC predefines that word as a macro.
 
+#include "plugins/unix/refusal_log.hpp"
+
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <boost/asio/local/stream_protocol.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +69,7 @@ class UnixBackend final : public sdk::Backend {
   UnixBackendConfig config_;
   boost::asio::local::stream_protocol::endpoint endpoint_;
   sdk::PluginContext& context_;
+  std::shared_ptr<RefusalLog> refusals_;  ///< why connects are refused, rate-limited; attempts share it
 };
 
 }  // namespace warren::unix_socket
