@@ -1,6 +1,5 @@
 #include "plugins/unix/unix_backend.hpp"
 
-#include <warren/sdk/proxy_protocol.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/post.hpp>
@@ -52,9 +51,7 @@ const sdk::ConfigSchema<UnixBackendConfig>& unix_backend_schema() {
                     "deadline for connecting to the service (waiting while its listen backlog is full)",
                     {.min = 1ms, .max = 5min})
           .choice("proxy_protocol", &C::proxy_protocol,
-                  {{"off", ProxyProtocol::off}, {"v1", ProxyProtocol::v1}, {"v2", ProxyProtocol::v2}},
-                  "start each backend connection with a PROXY protocol header (HAProxy's v1 text or v2 binary) "
-                  "carrying the public client's address and port; the service must expect it")
+                  proxy_header::choices(), proxy_header::doc())
           .check([](const C& c, const sdk::CheckContext& at) {
             if (auto why = path_problem(c.path)) at.error("path", *why);
           });
@@ -123,16 +120,6 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   void connected() {
     if (auto line = refusals->connected(sdk::Clock::now())) log(*line);
     if (config.proxy_protocol == ProxyProtocol::off) return finish({});
-    namespace pp = sdk::proxy_protocol;
-    // The header describes the public TCP connection (client -> edge
-    // listener), not this socket; it goes out whole before the stream is
-    // handed to core, so no tunnelled byte can precede it.
-    auto addresses = pp::read_addresses(info.client_address, info.listener);
-    if (!addresses)
-      logger.debug("PROXY header for " + info.client_address + " -> " + info.listener +
-                   " says unknown: not two IP endpoints of one family");
-    proxy_header = config.proxy_protocol == ProxyProtocol::v1 ? pp::write_v1(addresses)
-                                                             : pp::write_v2(addresses, pp::SocketType::stream);
     // The connect_timeout bounds the write too: a service that never reads
     // cannot hold the stream open.
     timer.expires_at(deadline);
@@ -142,16 +129,10 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
         self->finish(sdk::make_error_code(sdk::errc::backend_timeout));
       }
     });
-    asio::async_write(socket, asio::buffer(proxy_header.data(), proxy_header.size()),
-                      [self = shared_from_this()](sdk::error_code ec, std::size_t) {
-                        if (self->done) return;
-                        if (ec) {
-                          self->logger.debug("backend " + self->config.path +
-                                             " closed before the PROXY header was written: " + ec.message());
-                          return self->finish(sdk::make_error_code(sdk::errc::backend_refused));
-                        }
-                        self->finish({});
-                      });
+    proxy_header::write(socket, config.proxy_protocol, info, config.path, logger, shared_from_this(),
+                        [this](sdk::error_code ec) {
+                          if (!done) finish(ec);
+                        });
   }
 
   void finish(sdk::error_code ec) {
@@ -182,7 +163,6 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   const sdk::StreamInfo info;
   sdk::Logger& logger;
   const std::shared_ptr<RefusalLog> refusals;  // the backend's, shared by its attempts
-  sdk::proxy_protocol::HeaderBytes proxy_header;  // outlives the async_write that sends it
   bool done = false;
   std::chrono::steady_clock::time_point deadline;
   std::chrono::steady_clock::duration retry_delay = std::chrono::milliseconds(1);

@@ -7,6 +7,7 @@
 //
 // The namespace is not `unix`: GCC predefines that word as a macro.
 
+#include "plugins/proxy_header/proxy_header_write.hpp"
 #include "plugins/unix/refusal_log.hpp"
 
 #include <warren/sdk/backend.hpp>
@@ -27,9 +28,7 @@ namespace warren::unix_socket {
 /// so the text written in the config is at most 107 bytes either way.
 inline constexpr std::size_t max_path_bytes = 107;
 
-/// Whether each backend connection starts with a PROXY protocol header
-/// carrying the public client's address (sdk/proxy_protocol.hpp).
-enum class ProxyProtocol { off, v1, v2 };
+using proxy_header::ProxyProtocol;
 
 struct UnixBackendConfig {
   std::string path;  ///< required: an absolute path, or "@name" (abstract)

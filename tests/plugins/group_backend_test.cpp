@@ -157,23 +157,8 @@ TEST_CASE("group backend refuses at once when no target is healthy") {
 
 TEST_CASE("group backend keeps the cause: a refused connect is backend_refused, a hung one backend_timeout") {
   test::PluginFixture f;
-  // A listener whose accept queue is full drops new SYNs, so connects hang
-  // (as in the tcp backend's test).
-  tcp::acceptor hung(f.io);
-  hung.open(tcp::v4());
-  hung.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-  hung.listen(0);
-  std::vector<std::unique_ptr<tcp::socket>> fillers;
-  for (int i = 0; i < 8; ++i) {
-    auto s = std::make_unique<tcp::socket>(f.io);
-    bool done = false;
-    s->async_connect(hung.local_endpoint(), [&](sdk::error_code) { done = true; });
-    f.io.restart();
-    f.io.run_for(100ms);
-    fillers.push_back(std::move(s));
-    if (!done) break;
-  }
-  auto hung_target = "127.0.0.1:" + std::to_string(hung.local_endpoint().port());
+  test::HungListener hung(f.io);
+  auto hung_target = hung.address();
   auto backend = f.make<sdk::Backend>(sdk::PluginKind::backend, "group",
                                       TableBuilder()
                                           .set("targets", sdk::ConfigValue::Array{item(hung_target)})

@@ -222,34 +222,27 @@ TEST_CASE("with the default fall = 2 one failed probe leaves a target up and the
   PoolSettings defaults{.targets = 1};
   REQUIRE(defaults.fall == 2);
   TargetPool pool(defaults, random, clock.now());
-  REQUIRE(drain(pool, clock.now()).probes.size() == 1);
-  pool.handle_probe_result(clock.now(), 0, false);
-  CHECK(drain(pool, clock.now()).changes.empty());
+  // Runs target 0's probe due now with result `ok`; the state changes it made; then one interval on.
+  auto probe = [&](bool ok) {
+    REQUIRE(drain(pool, clock.now()).probes.size() == 1);
+    pool.handle_probe_result(clock.now(), 0, ok);
+    auto changes = drain(pool, clock.now()).changes;
+    clock.advance(1s);
+    return changes;
+  };
+  CHECK(probe(false).empty());
   CHECK(pool.available(0, clock.now()));
-  // A pass between two failures starts the count over.
-  clock.advance(1s);
-  REQUIRE(drain(pool, clock.now()).probes.size() == 1);
-  pool.handle_probe_result(clock.now(), 0, true);
-  clock.advance(1s);
-  REQUIRE(drain(pool, clock.now()).probes.size() == 1);
-  pool.handle_probe_result(clock.now(), 0, false);
-  CHECK(drain(pool, clock.now()).changes.empty());
+  CHECK(probe(true).empty());  // a pass between two failures starts the count over
+  CHECK(probe(false).empty());
   CHECK(pool.available(0, clock.now()));
-  clock.advance(1s);
-  REQUIRE(drain(pool, clock.now()).probes.size() == 1);
-  pool.handle_probe_result(clock.now(), 0, false);
-  auto down = drain(pool, clock.now()).changes;
+  auto down = probe(false);
   REQUIRE(down.size() == 1);
   CHECK(std::get<TargetDown>(down[0]).why == DownReason::probes_failed);
   CHECK(std::get<TargetDown>(down[0]).in_a_row == 2);
   CHECK_FALSE(pool.available(0, clock.now()));
   // Back after rise = 2 passes, and the event says so.
-  for (int i = 0; i < 2; ++i) {
-    clock.advance(1s);
-    REQUIRE(drain(pool, clock.now()).probes.size() == 1);
-    pool.handle_probe_result(clock.now(), 0, true);
-  }
-  auto up = drain(pool, clock.now()).changes;
+  CHECK(probe(true).empty());
+  auto up = probe(true);
   REQUIRE(up.size() == 1);
   CHECK(std::get<TargetUp>(up[0]).why == UpReason::probes_passed);
   CHECK(std::get<TargetUp>(up[0]).in_a_row == 2);
