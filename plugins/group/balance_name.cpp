@@ -38,12 +38,12 @@ std::optional<std::string> balance_meant(std::string_view written) {
   if (std::find(words.begin(), words.end(), written) != words.end()) return std::nullopt;
   // Squeezed spellings of other proxies that neither a prefix nor a typo reaches.
   static const std::array<std::pair<std::string_view, std::string_view>, 7> elsewhere{{
-      {"leastconn", "least_connections"},      // HAProxy; nginx's least_conn squeezes to it
+      {"leastconn", "least_connections"},  // HAProxy; nginx's least_conn squeezes to it
       {"leastconns", "least_connections"},
-      {"leastrequest", "least_connections"},   // Envoy's LEAST_REQUEST
+      {"leastrequest", "least_connections"},  // Envoy's LEAST_REQUEST
       {"leastrequests", "least_connections"},
       {"rr", "round_robin"},
-      {"staticrr", "round_robin"},             // HAProxy's static-rr
+      {"staticrr", "round_robin"},  // HAProxy's static-rr
       {"rand", "random"},
   }};
   auto squeezed = squeeze(written);
@@ -64,7 +64,7 @@ std::optional<std::string> balance_meant(std::string_view written) {
 }
 
 bool names_balance(std::string_view key) {
-  static const std::array<std::string_view, 7> names{"strategy",  "algorithm",      "lb_policy",     "lb_method",
+  static const std::array<std::string_view, 7> names{"strategy",     "algorithm",      "lb_policy",    "lb_method",
                                                      "lb_algorithm", "load_balancing", "load_balancer"};
   return std::find(names.begin(), names.end(), key) != names.end();
 }
@@ -85,10 +85,10 @@ sdk::ConfigTable diagnose_balance(const sdk::ConfigTable& table, sdk::Diagnostic
       // The value, when it is a string, says which word to write.
       std::string word = text ? balance_meant(*text).value_or(*text) : "";
       bool known = std::find(balance_words().begin(), balance_words().end(), word) != balance_words().end();
-      diagnostics.error(entry.key_where.line ? entry.key_where : entry.value.where,
-                        "unknown key '" + entry.key + "'" + in + "; did you mean " +
-                            (known ? "balance = \"" + word + "\"" : "'balance' (one of " + join(balance_words()) + ")") +
-                            "?");
+      diagnostics.error(
+          entry.key_where.line ? entry.key_where : entry.value.where,
+          "unknown key '" + entry.key + "'" + in + "; did you mean " +
+              (known ? "balance = \"" + word + "\"" : "'balance' (one of " + join(balance_words()) + ")") + "?");
       continue;
     }
     rest.entries.push_back(entry);

@@ -50,9 +50,7 @@ std::string checks(const GroupConfig& c, unsigned count) {
 }
 
 /// " (connection refused)" after one failure, " (last: connection refused)" after several.
-std::string cause(unsigned count, const std::string& last) {
-  return (count == 1 ? " (" : " (last: ") + last + ")";
-}
+std::string cause(unsigned count, const std::string& last) { return (count == 1 ? " (" : " (last: ") + last + ")"; }
 
 }  // namespace
 

@@ -56,7 +56,7 @@ class GroupShell : public std::enable_shared_from_this<GroupShell> {
   sdk::SeededRandom random_;
   TargetPool pool_;
   std::vector<std::string> last_probe_;  ///< per target: why its last probe ended as it did
-  std::vector<std::string> last_connect_;  ///< per target: why its last stream connect failed
+  std::vector<std::string> last_connect_;                  ///< per target: why its last stream connect failed
   std::vector<std::optional<sdk::TimePoint>> down_since_;  ///< per target: when it went down, while it is
   bool stopped_ = false;
   bool refusing_ = false;  ///< the last stream found no target (logged once)

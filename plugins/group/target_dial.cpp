@@ -28,7 +28,8 @@ struct Dial : std::enable_shared_from_this<Dial> {
     auto literal = asio::ip::make_address(target.host, not_literal);
     if (!not_literal) {
       if (!allow_remote && !is_loopback(literal))
-        return finish(sdk::make_error_code(sdk::errc::remote_not_allowed), "not a loopback address (allow_remote is off)");
+        return finish(sdk::make_error_code(sdk::errc::remote_not_allowed),
+                      "not a loopback address (allow_remote is off)");
       return socket.async_connect(tcp::endpoint(literal, target.port),
                                   [self = shared_from_this()](sdk::error_code ec) { self->connected(ec); });
     }
@@ -40,7 +41,9 @@ struct Dial : std::enable_shared_from_this<Dial> {
 
   void resolved(sdk::error_code ec, tcp::resolver::results_type results) {
     if (done) return;
-    if (ec) return finish(sdk::make_error_code(sdk::errc::backend_refused), "cannot resolve " + target.host + ": " + ec.message());
+    if (ec)
+      return finish(sdk::make_error_code(sdk::errc::backend_refused),
+                    "cannot resolve " + target.host + ": " + ec.message());
     if (!allow_remote)
       for (const auto& entry : results)
         if (!is_loopback(entry.endpoint().address()))
@@ -59,7 +62,8 @@ struct Dial : std::enable_shared_from_this<Dial> {
 
   /// Asio's messages are strerror's ("Connection refused"); mid-sentence they read better lowercased.
   static std::string lowercase_first(std::string text) {
-    if (!text.empty() && text.front() >= 'A' && text.front() <= 'Z') text.front() = static_cast<char>(text.front() - 'A' + 'a');
+    if (!text.empty() && text.front() >= 'A' && text.front() <= 'Z')
+      text.front() = static_cast<char>(text.front() - 'A' + 'a');
     return text;
   }
 
@@ -71,9 +75,10 @@ struct Dial : std::enable_shared_from_this<Dial> {
     sdk::error_code ignored;
     if (ec) socket.close(ignored);  // cancels a pending connect
     // Post: never complete inside the initiating call.
-    asio::post(timer.get_executor(), [h = std::move(handler), ec, c = std::move(cause), s = std::move(socket)]() mutable {
-      std::move(h)(ec, std::move(c), std::move(s));
-    });
+    asio::post(timer.get_executor(),
+               [h = std::move(handler), ec, c = std::move(cause), s = std::move(socket)]() mutable {
+                 std::move(h)(ec, std::move(c), std::move(s));
+               });
   }
 
   tcp::resolver resolver;

@@ -40,9 +40,8 @@ sdk::proxy_protocol::HeaderBytes header_for(ProxyProtocol version, const sdk::St
 /// is its member. The caller bounds the write with its own deadline (closing
 /// the socket ends it) and ignores `done` once it has given up.
 template <typename Socket>
-void write(Socket& socket, ProxyProtocol version, const sdk::StreamInfo& info, std::string backend,
-           sdk::Logger& logger, std::shared_ptr<void> owner,
-           boost::asio::any_completion_handler<void(sdk::error_code)> done) {
+void write(Socket& socket, ProxyProtocol version, const sdk::StreamInfo& info, std::string backend, sdk::Logger& logger,
+           std::shared_ptr<void> owner, boost::asio::any_completion_handler<void(sdk::error_code)> done) {
   auto header = std::make_shared<sdk::proxy_protocol::HeaderBytes>(header_for(version, info, logger));
   auto bytes = boost::asio::buffer(header->data(), header->size());
   boost::asio::async_write(

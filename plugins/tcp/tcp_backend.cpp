@@ -26,8 +26,7 @@ const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema() {
           .duration("connect_timeout", &C::connect_timeout, "deadline for connecting to the service",
                     {.min = 1ms, .max = 5min})
           .boolean("nodelay", &C::nodelay, "disable Nagle's algorithm on backend connections")
-          .choice("proxy_protocol", &C::proxy_protocol,
-                  proxy_header::choices(), proxy_header::doc())
+          .choice("proxy_protocol", &C::proxy_protocol, proxy_header::choices(), proxy_header::doc())
           .check([](const C& c, const sdk::CheckContext& at) {
             // A name (e.g. localhost) is resolved at connect time; only a literal can be judged here.
             sdk::error_code ec;

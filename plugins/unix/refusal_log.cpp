@@ -24,7 +24,8 @@ std::string hint(int error, bool abstract) {
 std::string RefusalLog::reason(int error, bool abstract) {
   switch (error) {
     case ENOENT: return "no socket there (ENOENT)";
-    case ECONNREFUSED: return abstract ? "nobody listens on that abstract name (ECONNREFUSED)" : "nobody listens on it (ECONNREFUSED)";
+    case ECONNREFUSED:
+      return abstract ? "nobody listens on that abstract name (ECONNREFUSED)" : "nobody listens on it (ECONNREFUSED)";
     case EACCES: return "permission denied (EACCES)";
     case EPERM: return "permission denied (EPERM)";
     default: return std::generic_category().message(error) + " (errno " + std::to_string(error) + ")";

@@ -34,7 +34,7 @@ class RefusalLog {
   /// log, or nullopt while this reason's lines are held back.
   std::optional<LogLine> refused(int error, sdk::TimePoint now);
   /// A connect succeeded: a line when refusals were held back since the
-  /// last success ("… takes connections again after N failed attempts in T").
+  /// last success ("… takes streams again after N failed attempts in T").
   std::optional<LogLine> connected(sdk::TimePoint now);
 
   /// The words for `error`: "no socket there (ENOENT)". Pure.

@@ -50,8 +50,7 @@ const sdk::ConfigSchema<UnixBackendConfig>& unix_backend_schema() {
           .duration("connect_timeout", &C::connect_timeout,
                     "deadline for connecting to the service (waiting while its listen backlog is full)",
                     {.min = 1ms, .max = 5min})
-          .choice("proxy_protocol", &C::proxy_protocol,
-                  proxy_header::choices(), proxy_header::doc())
+          .choice("proxy_protocol", &C::proxy_protocol, proxy_header::choices(), proxy_header::doc())
           .check([](const C& c, const sdk::CheckContext& at) {
             if (auto why = path_problem(c.path)) at.error("path", *why);
           });
@@ -70,10 +69,16 @@ namespace {
 struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   using Handler = asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)>;
 
-  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const UnixBackendConfig& c,
-                 stream_protocol::endpoint at, sdk::StreamInfo i, sdk::Logger& l, std::shared_ptr<RefusalLog> r)
-      : socket(ex), timer(ex), handler(std::move(h)), config(c), endpoint(std::move(at)), info(std::move(i)),
-        logger(l), refusals(std::move(r)) {}
+  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const UnixBackendConfig& c, stream_protocol::endpoint at,
+                 sdk::StreamInfo i, sdk::Logger& l, std::shared_ptr<RefusalLog> r)
+      : socket(ex),
+        timer(ex),
+        handler(std::move(h)),
+        config(c),
+        endpoint(std::move(at)),
+        info(std::move(i)),
+        logger(l),
+        refusals(std::move(r)) {}
 
   void start() {
     deadline = std::chrono::steady_clock::now() + config.connect_timeout;
@@ -96,7 +101,8 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
     // Core's line says only that the backend refused; this one says why,
     // once per reason per 10 s however many public connections hit it.
     if (auto line = refusals->refused(error, sdk::Clock::now())) log(*line);
-    logger.debug("backend " + config.path + " refused a stream: " + RefusalLog::reason(error, config.path.front() == '@'));
+    logger.debug("backend " + config.path +
+                 " refused a stream: " + RefusalLog::reason(error, config.path.front() == '@'));
     finish(sdk::make_error_code(sdk::errc::backend_refused));
   }
 

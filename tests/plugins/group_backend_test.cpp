@@ -128,8 +128,8 @@ TEST_CASE("group backend retries a dead target on another one and ejects it") {
   f.io.run_for(50ms);
   CHECK(b.accepted == 10);
   // The line says what failed, not only the code every failure shares.
-  CHECK(run_until_logged(f, "target " + a.address() +
-                                " is down: 2 connects in a row failed (last: connection refused); skipped for 10s"));
+  CHECK(run_until_logged(
+      f, "target " + a.address() + " is down: 2 connects in a row failed (last: connection refused); skipped for 10s"));
 }
 
 TEST_CASE("group backend refuses at once when no target is healthy") {
@@ -175,8 +175,9 @@ TEST_CASE("group backend keeps the cause: a refused connect is backend_refused, 
 
   Listener gone(f.io);
   gone.acceptor.close();
-  auto refusing = f.make<sdk::Backend>(sdk::PluginKind::backend, "group",
-                                       TableBuilder().set("targets", targets({&gone})).set("health_check", "none").table());
+  auto refusing =
+      f.make<sdk::Backend>(sdk::PluginKind::backend, "group",
+                           TableBuilder().set("targets", targets({&gone})).set("health_check", "none").table());
   REQUIRE(refusing);
   auto refused = connect(f, *refusing);
   REQUIRE(refused);
@@ -195,7 +196,8 @@ TEST_CASE("group backend says why a tcp check failed and how many in a row") {
                                           .set("health_check_timeout", "40ms")
                                           .table());
   REQUIRE(backend);
-  REQUIRE(run_until_logged(f, "target " + a.address() + " is down: 2 tcp checks in a row failed (last: connection refused)"));
+  REQUIRE(run_until_logged(
+      f, "target " + a.address() + " is down: 2 tcp checks in a row failed (last: connection refused)"));
   auto r = connect(f, *backend);
   REQUIRE(r);
   CHECK(r->ec == sdk::errc::backend_refused);
@@ -218,12 +220,13 @@ TEST_CASE("group backend's HTTP checks take a target down on a wrong status and 
                                           .set("fall", 1)
                                           .table());
   REQUIRE(backend);
-  REQUIRE(run_until_logged(f, "target " + b.address() +
-                                  " is down: 1 http check (GET /healthz, expecting 200) failed (status 503)"));
+  REQUIRE(run_until_logged(
+      f, "target " + b.address() + " is down: 1 http check (GET /healthz, expecting 200) failed (status 503)"));
   CHECK_FALSE(run_until_logged(f, "target " + a.address() + " is down", 1s));  // 20 checks of a: all passed
   b.status = 200;
-  REQUIRE(run_until_logged(f, "target " + b.address() +
-                                  " is up again: 2 http checks (GET /healthz, expecting 200) in a row passed (down for"));
+  REQUIRE(run_until_logged(
+      f,
+      "target " + b.address() + " is up again: 2 http checks (GET /healthz, expecting 200) in a row passed (down for"));
 }
 
 TEST_CASE("group backend table errors name the key and its place") {
@@ -235,7 +238,6 @@ TEST_CASE("group backend table errors name the key and its place") {
                                        .table()));
   REQUIRE(f.errors().size() == 1);  // the checks across keys run only on a table that read cleanly
   CHECK_THAT(f.errors()[0], Catch::StartsWith("'balance' = \"fastest\" is not one of round_robin"));
-
 
   test::PluginFixture g;
   CHECK_FALSE(g.make<sdk::Backend>(sdk::PluginKind::backend, "group",
@@ -259,11 +261,11 @@ TEST_CASE("group backend table errors name the key and its place") {
   // HAProxy's spelling gets ours, through the plugin as `warren check` loads it.
   test::PluginFixture haproxy;
   CHECK_FALSE(haproxy.make<sdk::Backend>(sdk::PluginKind::backend, "group",
-                                   TableBuilder()
-                                       .set("targets", sdk::ConfigValue::Array{item("127.0.0.1:1")})
-                                       .set("balance", "leastconn")
-                                       .set("rise", 0)
-                                       .table()));
+                                         TableBuilder()
+                                             .set("targets", sdk::ConfigValue::Array{item("127.0.0.1:1")})
+                                             .set("balance", "leastconn")
+                                             .set("rise", 0)
+                                             .table()));
   REQUIRE(haproxy.errors().size() == 2);  // the other keys are still read
   CHECK_THAT(haproxy.errors()[0], Catch::EndsWith("; did you mean \"least_connections\"?"));
   CHECK_THAT(haproxy.errors()[1], Catch::Contains("'rise'"));

@@ -11,14 +11,14 @@ using namespace warren::group;
 using sdk::testing::TableBuilder;
 
 TEST_CASE("other proxies' balance words and near misses map to ours") {
-  CHECK(balance_meant("leastconn") == "least_connections");        // HAProxy
-  CHECK(balance_meant("least_conn") == "least_connections");       // nginx
-  CHECK(balance_meant("LEAST_REQUEST") == "least_connections");    // Envoy
+  CHECK(balance_meant("leastconn") == "least_connections");      // HAProxy
+  CHECK(balance_meant("least_conn") == "least_connections");     // nginx
+  CHECK(balance_meant("LEAST_REQUEST") == "least_connections");  // Envoy
   CHECK(balance_meant("Least-Connections") == "least_connections");
   CHECK(balance_meant("least") == "least_connections");
   CHECK(balance_meant("least_connection") == "least_connections");  // a typo
-  CHECK(balance_meant("roundrobin") == "round_robin");             // HAProxy
-  CHECK(balance_meant("ROUND_ROBIN") == "round_robin");            // Envoy
+  CHECK(balance_meant("roundrobin") == "round_robin");              // HAProxy
+  CHECK(balance_meant("ROUND_ROBIN") == "round_robin");             // Envoy
   CHECK(balance_meant("rr") == "round_robin");
   CHECK(balance_meant("static-rr") == "round_robin");
   CHECK(balance_meant("RANDOM") == "random");

@@ -101,8 +101,9 @@ TEST_CASE("tcp backend reports a refused connection as backend_refused") {
 TEST_CASE("tcp backend gives up at connect_timeout when the service does not answer") {
   test::PluginFixture f;
   test::HungListener hung(f.io);
-  auto backend = f.make<sdk::Backend>(sdk::PluginKind::backend, "tcp",
-                                      TableBuilder().set("address", hung.address()).set("connect_timeout", "200ms").table());
+  auto backend =
+      f.make<sdk::Backend>(sdk::PluginKind::backend, "tcp",
+                           TableBuilder().set("address", hung.address()).set("connect_timeout", "200ms").table());
   REQUIRE(backend);
   auto started = std::chrono::steady_clock::now();
   auto result = connect(f, *backend);

@@ -31,12 +31,14 @@ TEST_CASE("each refusal reason is logged once, then once per 10 s with the count
   // Another reason meanwhile has a line of its own at once.
   auto other = log.refused(ECONNREFUSED, clock.now());
   REQUIRE(other);
-  CHECK(other->text == "backend /run/app.sock refuses streams: nobody listens on it (ECONNREFUSED): a socket file "
-                       "left behind by a stopped service, or not a socket");
+  CHECK(other->text ==
+        "backend /run/app.sock refuses streams: nobody listens on it (ECONNREFUSED): a socket file "
+        "left behind by a stopped service, or not a socket");
   clock.advance(5s);
   auto summary = log.refused(ENOENT, clock.now());
   REQUIRE(summary);
-  CHECK(summary->text == "still failing: backend /run/app.sock refuses streams: no socket there (ENOENT) (51 attempts in 10 s)");
+  CHECK(summary->text ==
+        "still failing: backend /run/app.sock refuses streams: no socket there (ENOENT) (51 attempts in 10 s)");
   clock.advance(1s);
   CHECK_FALSE(log.refused(ENOENT, clock.now()));
   clock.advance(1s);
@@ -54,17 +56,20 @@ TEST_CASE("a permission refusal is a warning, rate-limited like the others") {
   auto first = log.refused(EACCES, clock.now());
   REQUIRE(first);
   CHECK(first->level == sdk::LogLevel::warn);
-  CHECK(first->text == "backend /run/app.sock refuses streams: permission denied (EACCES): the connector's user needs "
-                       "write permission on the socket");
+  CHECK(first->text ==
+        "backend /run/app.sock refuses streams: permission denied (EACCES): the connector's user needs "
+        "write permission on the socket");
   CHECK_FALSE(log.refused(EACCES, clock.now()));
   clock.advance(10s);
   auto again = log.refused(EACCES, clock.now());
   REQUIRE(again);
   CHECK(again->level == sdk::LogLevel::warn);
-  CHECK(again->text == "still failing: backend /run/app.sock refuses streams: permission denied (EACCES) (2 attempts in 10 s)");
+  CHECK(again->text ==
+        "still failing: backend /run/app.sock refuses streams: permission denied (EACCES) (2 attempts in 10 s)");
   auto back = log.connected(clock.now());
   REQUIRE(back);
-  CHECK_THAT(back->text, Catch::StartsWith("backend /run/app.sock takes streams again after 3 failed attempts in 10 s"));
+  CHECK_THAT(back->text,
+             Catch::StartsWith("backend /run/app.sock takes streams again after 3 failed attempts in 10 s"));
 }
 
 TEST_CASE("an abstract name's refusal and an unusual errno say what they are") {
