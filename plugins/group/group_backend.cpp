@@ -40,9 +40,17 @@ class TrackedStream final : public sdk::ByteStream {
   std::size_t target_;
 };
 
-const char* why_down(DownReason why) {
-  return why == DownReason::probes_failed ? "failed its health checks" : "failed consecutive connects";
+/// "3 tcp checks in a row" or "1 http check (GET /healthz, expecting 200)": which checks a line speaks of.
+std::string checks(const GroupConfig& c, unsigned count) {
+  auto text = std::to_string(count) + (c.health_check == HealthCheck::http ? " http check" : " tcp check") +
+              (count == 1 ? "" : "s");
+  if (c.health_check == HealthCheck::http)
+    text += " (GET " + c.health_check_path + ", expecting " + std::to_string(c.health_check_expect_status) + ")";
+  return count == 1 ? text : text + " in a row";
 }
+
+/// " (connection refused)" after one failure, " (last: connection refused)" after several.
+std::string cause(unsigned count, const std::string& last) { return (count == 1 ? " (" : " (last: ") + last + ")"; }
 
 }  // namespace
 
@@ -56,7 +64,9 @@ GroupShell::GroupShell(GroupConfig config, sdk::PluginContext& context)
       // Only the random balance draws from it; any seed is as good as another.
       random_(std::random_device{}()),
       pool_(pool_settings(config_), random_, sdk::Clock::now()),
-      last_probe_(config_.targets.size()) {}
+      last_probe_(config_.targets.size()),
+      last_connect_(config_.targets.size()),
+      down_since_(config_.targets.size()) {}
 
 void GroupShell::start() { drive(); }
 
@@ -72,7 +82,10 @@ void GroupShell::connect(Handler handler) {
   auto target = pool_.pick(now);
   if (!target) {
     // Once per outage, not once per stream: a busy tunnel would flood the log.
-    if (!refusing_) logger_.warn("no healthy target in the group; refusing streams until one is back");
+    if (!refusing_)
+      logger_.warn("no healthy target in the group (" + std::to_string(pool_.size()) +
+                   (pool_.size() == 1 ? " target, down" : " targets, all down") +
+                   "); refusing streams until one is back");
     refusing_ = true;
     return asio::post(executor_, [h = std::move(handler)]() mutable {
       std::move(h)(sdk::make_error_code(sdk::errc::backend_refused), nullptr);
@@ -85,7 +98,7 @@ void GroupShell::connect(Handler handler) {
 void GroupShell::attempt(std::size_t target, sdk::TimePoint deadline, bool retried, Handler handler) {
   dial_target(executor_, config_.targets[target], config_.allow_remote, deadline,
               [self = shared_from_this(), target, deadline, retried, h = std::move(handler)](
-                  sdk::error_code ec, tcp::socket socket) mutable {
+                  sdk::error_code ec, std::string cause, tcp::socket socket) mutable {
                 auto now = sdk::Clock::now();
                 if (!ec) {
                   self->pool_.handle_connected(target);
@@ -95,7 +108,9 @@ void GroupShell::attempt(std::size_t target, sdk::TimePoint deadline, bool retri
                   return self->drive();
                 }
                 self->pool_.handle_connect_failed(now, target);
-                self->logger_.debug("target " + self->config_.targets[target].to_string() + ": " + sdk::name(ec));
+                self->logger_.debug("target " + self->config_.targets[target].to_string() + ": " + cause + " (" +
+                                    sdk::name(ec) + ")");
+                self->last_connect_[target] = std::move(cause);
                 // One retry, on another target, if the deadline left time for it.
                 auto next = !retried && now < deadline ? self->pool_.pick(now, target) : std::nullopt;
                 self->drive();
@@ -111,12 +126,9 @@ void GroupShell::drive() {
     if (auto* p = std::get_if<ProbeTarget>(&*action)) {
       probe(p->target);
     } else if (auto* down = std::get_if<TargetDown>(&*action)) {
-      auto why = std::string(why_down(down->why));
-      if (down->why == DownReason::probes_failed && !last_probe_[down->target].empty())
-        why += " (" + last_probe_[down->target] + ")";
-      logger_.warn("target " + config_.targets[down->target].to_string() + " is down: " + why);
+      target_down(*down, now);
     } else if (auto* up = std::get_if<TargetUp>(&*action)) {
-      logger_.info("target " + config_.targets[up->target].to_string() + " is up again");
+      target_up(*up, now);
     }
   }
   auto next = pool_.next_timeout();
@@ -126,6 +138,29 @@ void GroupShell::drive() {
     auto self = weak.lock();
     if (!ec && self) self->drive();
   });
+}
+
+void GroupShell::target_down(const TargetDown& down, sdk::TimePoint now) {
+  down_since_[down.target] = now;
+  std::string line = "target " + config_.targets[down.target].to_string() + " is down: ";
+  if (down.why == DownReason::probes_failed) {
+    line += checks(config_, down.in_a_row) + " failed" + cause(down.in_a_row, last_probe_[down.target]);
+  } else {
+    line += std::to_string(down.in_a_row) + (down.in_a_row == 1 ? " connect" : " connects in a row") + " failed" +
+            cause(down.in_a_row, last_connect_[down.target]) + "; ";
+    line += config_.health_check == HealthCheck::none ? "skipped for " + sdk::format_duration(config_.ejection_time)
+                                                      : "back after " + checks(config_, config_.rise) + " pass";
+  }
+  logger_.warn(line);
+}
+
+void GroupShell::target_up(const TargetUp& up, sdk::TimePoint now) {
+  std::string line = "target " + config_.targets[up.target].to_string() + " is up again: ";
+  line += up.why == UpReason::probes_passed ? checks(config_, up.in_a_row) + " passed"
+                                            : "its " + sdk::format_duration(config_.ejection_time) + " ejection ended";
+  if (down_since_[up.target]) line += " (down for " + sdk::human_duration(now - *down_since_[up.target]) + ")";
+  down_since_[up.target].reset();
+  logger_.info(line);
 }
 
 void GroupShell::probe(std::size_t target) {

@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ class GroupShell : public std::enable_shared_from_this<GroupShell> {
   void attempt(std::size_t target, sdk::TimePoint deadline, bool retried, Handler handler);
   void drive();
   void probe(std::size_t target);
+  void target_down(const TargetDown& down, sdk::TimePoint now);
+  void target_up(const TargetUp& up, sdk::TimePoint now);
 
   GroupConfig config_;
   ProbeSpec probe_spec_;
@@ -53,6 +56,8 @@ class GroupShell : public std::enable_shared_from_this<GroupShell> {
   sdk::SeededRandom random_;
   TargetPool pool_;
   std::vector<std::string> last_probe_;  ///< per target: why its last probe ended as it did
+  std::vector<std::string> last_connect_;                  ///< per target: why its last stream connect failed
+  std::vector<std::optional<sdk::TimePoint>> down_since_;  ///< per target: when it went down, while it is
   bool stopped_ = false;
   bool refusing_ = false;  ///< the last stream found no target (logged once)
 };

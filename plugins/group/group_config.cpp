@@ -1,5 +1,7 @@
 #include "plugins/group/group_config.hpp"
 
+#include "plugins/group/balance_name.hpp"
+
 #include <warren/sdk/error.hpp>
 
 namespace warren::group {
@@ -76,6 +78,15 @@ const sdk::ConfigSchema<GroupConfig>& group_schema() {
                 if (at.has(key)) at.error(key, std::string(key) + " applies only to health_check = \"http\"");
           });
   return schema;
+}
+
+std::optional<GroupConfig> read_group_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics) {
+  sdk::Diagnostics found;
+  auto rest = diagnose_balance(table, found);
+  auto config = group_schema().read(rest, found);
+  diagnostics.append(found);
+  if (!found.ok()) return std::nullopt;
+  return config;
 }
 
 PoolSettings pool_settings(const GroupConfig& c) {

@@ -12,6 +12,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct GroupConfig {
 };
 
 const sdk::ConfigSchema<GroupConfig>& group_schema();
+
+/// Reads a group table: other proxies' spellings of `balance` first (with
+/// the word to write instead, balance_name.hpp), then group_schema(). Every
+/// problem found goes to `diagnostics`; nullopt when there is one.
+std::optional<GroupConfig> read_group_config(const sdk::ConfigTable& table, sdk::Diagnostics& diagnostics);
 
 /// The engine's settings for `config`.
 PoolSettings pool_settings(const GroupConfig& config);

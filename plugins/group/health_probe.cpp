@@ -67,9 +67,9 @@ struct HttpCheck : std::enable_shared_from_this<HttpCheck> {
 void probe_target(const asio::any_io_executor& executor, const sdk::Endpoint& target, const ProbeSpec& spec,
                   sdk::TimePoint deadline, Handler handler) {
   dial_target(executor, target, spec.allow_remote, deadline,
-              [target, spec, deadline, h = std::move(handler)](sdk::error_code ec,
+              [target, spec, deadline, h = std::move(handler)](sdk::error_code ec, std::string cause,
                                                                asio::ip::tcp::socket socket) mutable {
-                if (ec) return std::move(h)(false, sdk::name(ec));
+                if (ec) return std::move(h)(false, std::move(cause));
                 if (spec.kind != HealthCheck::http) {
                   sdk::error_code ignored;
                   socket.close(ignored);

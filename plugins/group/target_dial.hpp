@@ -12,14 +12,20 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <string>
+
 namespace warren::group {
 
-/// Completes once, posted to `executor`, with a connected socket or
+/// Completes once, posted to `executor`, with a connected socket, or with
 /// errc::backend_refused (refused, unreachable, unresolvable),
-/// errc::backend_timeout (the deadline passed), or errc::remote_not_allowed.
-/// The operation keeps what it needs alive itself.
+/// errc::backend_timeout (the deadline passed) or errc::remote_not_allowed
+/// and `cause`: what actually happened, for the log ("connection refused",
+/// "cannot resolve db.internal: Host not found (authoritative)", "timed
+/// out"), since the code alone reads the same for all of them. `cause` is
+/// empty on success. The operation keeps what it needs alive itself.
+using DialHandler =
+    boost::asio::any_completion_handler<void(sdk::error_code, std::string cause, boost::asio::ip::tcp::socket)>;
 void dial_target(const boost::asio::any_io_executor& executor, sdk::Endpoint target, bool allow_remote,
-                 sdk::TimePoint deadline,
-                 boost::asio::any_completion_handler<void(sdk::error_code, boost::asio::ip::tcp::socket)> handler);
+                 sdk::TimePoint deadline, DialHandler handler);
 
 }  // namespace warren::group

@@ -82,6 +82,7 @@ void TargetPool::handle_closed(std::size_t target) {
 
 void TargetPool::eject(sdk::TimePoint now, std::size_t target) {
   Target& t = targets_[target];
+  unsigned failed = t.connect_failures;
   t.connect_failures = 0;
   if (settings_.active_checks) {
     // Down as if `fall` probes had failed: only `rise` passes bring it back.
@@ -91,7 +92,7 @@ void TargetPool::eject(sdk::TimePoint now, std::size_t target) {
   } else {
     t.ejected_until = now + settings_.ejection_time;
   }
-  events_.push_back(TargetDown{target, DownReason::connect_failures});
+  events_.push_back(TargetDown{target, DownReason::connect_failures, failed});
 }
 
 void TargetPool::handle_probe_result(sdk::TimePoint now, std::size_t target, bool ok) {
@@ -105,14 +106,14 @@ void TargetPool::handle_probe_result(sdk::TimePoint now, std::size_t target, boo
     if (!t.up && t.passes >= settings_.rise) {
       t.up = true;
       t.connect_failures = 0;
-      events_.push_back(TargetUp{target});
+      events_.push_back(TargetUp{target, UpReason::probes_passed, t.passes});
     }
   } else {
     t.passes = 0;
     ++t.failures;
     if (t.up && t.failures >= settings_.fall) {
       t.up = false;
-      events_.push_back(TargetDown{target, DownReason::probes_failed});
+      events_.push_back(TargetDown{target, DownReason::probes_failed, t.failures});
     }
   }
 }
@@ -122,7 +123,7 @@ std::optional<PoolAction> TargetPool::poll_action(sdk::TimePoint now) {
     Target& t = targets_[i];
     if (t.ejected_until && now >= *t.ejected_until) {
       t.ejected_until.reset();
-      events_.push_back(TargetUp{i});
+      events_.push_back(TargetUp{i, UpReason::ejection_ended, 0});
     }
   }
   if (!events_.empty()) {

@@ -58,10 +58,14 @@ enum class DownReason { probes_failed, connect_failures };
 struct TargetDown {
   std::size_t target;
   DownReason why;
+  unsigned in_a_row;  ///< the failed probes (fall or more) or connects that took it down
 };
+enum class UpReason { probes_passed, ejection_ended };
 /// `target` is available again (for the log).
 struct TargetUp {
   std::size_t target;
+  UpReason why;
+  unsigned in_a_row;  ///< probes_passed: the passing probes (rise) that brought it back; else 0
 };
 using PoolAction = std::variant<ProbeTarget, TargetDown, TargetUp>;
 

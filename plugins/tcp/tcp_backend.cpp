@@ -1,6 +1,7 @@
 #include "plugins/tcp/tcp_backend.hpp"
 
-#include <warren/sdk/proxy_protocol.hpp>
+#include "plugins/proxy_header/proxy_header_write.hpp"
+
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -25,10 +26,7 @@ const sdk::ConfigSchema<TcpBackendConfig>& tcp_backend_schema() {
           .duration("connect_timeout", &C::connect_timeout, "deadline for connecting to the service",
                     {.min = 1ms, .max = 5min})
           .boolean("nodelay", &C::nodelay, "disable Nagle's algorithm on backend connections")
-          .choice("proxy_protocol", &C::proxy_protocol,
-                  {{"off", ProxyProtocol::off}, {"v1", ProxyProtocol::v1}, {"v2", ProxyProtocol::v2}},
-                  "start each backend connection with a PROXY protocol header (HAProxy's v1 text or v2 binary) "
-                  "carrying the public client's address and port; the service must expect it")
+          .choice("proxy_protocol", &C::proxy_protocol, proxy_header::choices(), proxy_header::doc())
           .check([](const C& c, const sdk::CheckContext& at) {
             // A name (e.g. localhost) is resolved at connect time; only a literal can be judged here.
             sdk::error_code ec;
@@ -108,27 +106,12 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
     send_proxy_header();
   }
 
-  // The header goes out whole before the stream is handed to core, so no
-  // tunnelled byte can precede it; connect_timeout's timer still bounds it.
+  // connect_timeout's timer, still running, bounds the header's write too.
   void send_proxy_header() {
-    namespace pp = sdk::proxy_protocol;
-    auto version = config.proxy_protocol == ProxyProtocol::v1 ? pp::Version::v1 : pp::Version::v2;
-    auto addresses = pp::read_addresses(info.client_address, info.listener);
-    if (!addresses)
-      logger.debug("PROXY header for " + info.client_address + " -> " + info.listener +
-                   " says unknown: not two IP endpoints of one family");
-    proxy_header = version == pp::Version::v1 ? pp::write_v1(addresses)
-                                              : pp::write_v2(addresses, pp::SocketType::stream);
-    asio::async_write(socket, asio::buffer(proxy_header.data(), proxy_header.size()),
-                      [self = shared_from_this()](sdk::error_code ec, std::size_t) {
-                        if (self->done) return;
-                        if (ec) {
-                          self->logger.debug("backend " + self->config.address.to_string() +
-                                             " closed before the PROXY header was written: " + ec.message());
-                          return self->finish(sdk::make_error_code(sdk::errc::backend_refused));
-                        }
-                        self->finish({});
-                      });
+    proxy_header::write(socket, config.proxy_protocol, info, config.address.to_string(), logger, shared_from_this(),
+                        [this](sdk::error_code ec) {
+                          if (!done) finish(ec);
+                        });
   }
 
   void finish(sdk::error_code ec) {
@@ -153,7 +136,6 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   const TcpBackendConfig config;  // a copy: the attempt may outlive the backend
   const sdk::StreamInfo info;
   sdk::Logger& logger;
-  sdk::proxy_protocol::HeaderBytes proxy_header;  // outlives the async_write that sends it
   bool done = false;
 };
 

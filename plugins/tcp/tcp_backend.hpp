@@ -3,6 +3,8 @@
 // configured address. Loopback only unless allow_remote = true, so a tunnel
 // never turns into an open proxy into the connector's network by accident.
 
+#include "plugins/proxy_header/proxy_header_write.hpp"
+
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
@@ -15,9 +17,7 @@ namespace warren::tcp {
 
 using sdk::is_loopback;
 
-/// Whether each backend connection starts with a PROXY protocol header
-/// carrying the public client's address (sdk/proxy_protocol.hpp).
-enum class ProxyProtocol { off, v1, v2 };
+using proxy_header::ProxyProtocol;
 
 struct TcpBackendConfig {
   sdk::Endpoint address;  ///< required: no default

@@ -1,6 +1,5 @@
 #include "plugins/unix/unix_backend.hpp"
 
-#include <warren/sdk/proxy_protocol.hpp>
 #include <warren/sdk/socket_stream.hpp>
 
 #include <boost/asio/post.hpp>
@@ -51,10 +50,7 @@ const sdk::ConfigSchema<UnixBackendConfig>& unix_backend_schema() {
           .duration("connect_timeout", &C::connect_timeout,
                     "deadline for connecting to the service (waiting while its listen backlog is full)",
                     {.min = 1ms, .max = 5min})
-          .choice("proxy_protocol", &C::proxy_protocol,
-                  {{"off", ProxyProtocol::off}, {"v1", ProxyProtocol::v1}, {"v2", ProxyProtocol::v2}},
-                  "start each backend connection with a PROXY protocol header (HAProxy's v1 text or v2 binary) "
-                  "carrying the public client's address and port; the service must expect it")
+          .choice("proxy_protocol", &C::proxy_protocol, proxy_header::choices(), proxy_header::doc())
           .check([](const C& c, const sdk::CheckContext& at) {
             if (auto why = path_problem(c.path)) at.error("path", *why);
           });
@@ -73,10 +69,16 @@ namespace {
 struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   using Handler = asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)>;
 
-  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const UnixBackendConfig& c,
-                 stream_protocol::endpoint at, sdk::StreamInfo i, sdk::Logger& l)
-      : socket(ex), timer(ex), handler(std::move(h)), config(c), endpoint(std::move(at)), info(std::move(i)),
-        logger(l) {}
+  ConnectAttempt(const asio::any_io_executor& ex, Handler h, const UnixBackendConfig& c, stream_protocol::endpoint at,
+                 sdk::StreamInfo i, sdk::Logger& l, std::shared_ptr<RefusalLog> r)
+      : socket(ex),
+        timer(ex),
+        handler(std::move(h)),
+        config(c),
+        endpoint(std::move(at)),
+        info(std::move(i)),
+        logger(l),
+        refusals(std::move(r)) {}
 
   void start() {
     deadline = std::chrono::steady_clock::now() + config.connect_timeout;
@@ -96,15 +98,16 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
     int error = errno;
     if (error == EINTR) return try_connect();
     if (error == EAGAIN) return retry_later();
-    sdk::error_code ec(error, boost::system::system_category());
-    // A missing socket or a stopped service is routine (one stream is reset);
-    // a permission problem is the operator's to fix, so it is louder.
-    if (error == EACCES || error == EPERM)
-      logger.warn("backend " + config.path + " refused: " + ec.message() +
-                  " (the connector's user needs write permission on the socket)");
-    else
-      logger.debug("backend " + config.path + " refused: " + ec.message());
+    // Core's line says only that the backend refused; this one says why,
+    // once per reason per 10 s however many public connections hit it.
+    if (auto line = refusals->refused(error, sdk::Clock::now())) log(*line);
+    logger.debug("backend " + config.path +
+                 " refused a stream: " + RefusalLog::reason(error, config.path.front() == '@'));
     finish(sdk::make_error_code(sdk::errc::backend_refused));
+  }
+
+  void log(const LogLine& line) {
+    if (logger.enabled(line.level)) logger.log(line.level, line.text);
   }
 
   void retry_later() {
@@ -121,17 +124,8 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   }
 
   void connected() {
+    if (auto line = refusals->connected(sdk::Clock::now())) log(*line);
     if (config.proxy_protocol == ProxyProtocol::off) return finish({});
-    namespace pp = sdk::proxy_protocol;
-    // The header describes the public TCP connection (client -> edge
-    // listener), not this socket; it goes out whole before the stream is
-    // handed to core, so no tunnelled byte can precede it.
-    auto addresses = pp::read_addresses(info.client_address, info.listener);
-    if (!addresses)
-      logger.debug("PROXY header for " + info.client_address + " -> " + info.listener +
-                   " says unknown: not two IP endpoints of one family");
-    proxy_header = config.proxy_protocol == ProxyProtocol::v1 ? pp::write_v1(addresses)
-                                                             : pp::write_v2(addresses, pp::SocketType::stream);
     // The connect_timeout bounds the write too: a service that never reads
     // cannot hold the stream open.
     timer.expires_at(deadline);
@@ -141,16 +135,10 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
         self->finish(sdk::make_error_code(sdk::errc::backend_timeout));
       }
     });
-    asio::async_write(socket, asio::buffer(proxy_header.data(), proxy_header.size()),
-                      [self = shared_from_this()](sdk::error_code ec, std::size_t) {
-                        if (self->done) return;
-                        if (ec) {
-                          self->logger.debug("backend " + self->config.path +
-                                             " closed before the PROXY header was written: " + ec.message());
-                          return self->finish(sdk::make_error_code(sdk::errc::backend_refused));
-                        }
-                        self->finish({});
-                      });
+    proxy_header::write(socket, config.proxy_protocol, info, config.path, logger, shared_from_this(),
+                        [this](sdk::error_code ec) {
+                          if (!done) finish(ec);
+                        });
   }
 
   void finish(sdk::error_code ec) {
@@ -180,7 +168,7 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
   const stream_protocol::endpoint endpoint;
   const sdk::StreamInfo info;
   sdk::Logger& logger;
-  sdk::proxy_protocol::HeaderBytes proxy_header;  // outlives the async_write that sends it
+  const std::shared_ptr<RefusalLog> refusals;  // the backend's, shared by its attempts
   bool done = false;
   std::chrono::steady_clock::time_point deadline;
   std::chrono::steady_clock::duration retry_delay = std::chrono::milliseconds(1);
@@ -189,12 +177,15 @@ struct ConnectAttempt : std::enable_shared_from_this<ConnectAttempt> {
 }  // namespace
 
 UnixBackend::UnixBackend(UnixBackendConfig config, sdk::PluginContext& context)
-    : config_(std::move(config)), endpoint_(endpoint_for(config_.path)), context_(context) {}
+    : config_(std::move(config)),
+      endpoint_(endpoint_for(config_.path)),
+      context_(context),
+      refusals_(std::make_shared<RefusalLog>(config_.path)) {}
 
 void UnixBackend::async_connect_impl(sdk::StreamInfo info,
                                      asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler) {
   std::make_shared<ConnectAttempt>(context_.executor, std::move(handler), config_, endpoint_, std::move(info),
-                                   context_.logger)
+                                   context_.logger, refusals_)
       ->start();
 }
 

@@ -7,12 +7,16 @@
 //
 // The namespace is not `unix`: GCC predefines that word as a macro.
 
+#include "plugins/proxy_header/proxy_header_write.hpp"
+#include "plugins/unix/refusal_log.hpp"
+
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/time.hpp>
 
 #include <boost/asio/local/stream_protocol.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,9 +28,7 @@ namespace warren::unix_socket {
 /// so the text written in the config is at most 107 bytes either way.
 inline constexpr std::size_t max_path_bytes = 107;
 
-/// Whether each backend connection starts with a PROXY protocol header
-/// carrying the public client's address (sdk/proxy_protocol.hpp).
-enum class ProxyProtocol { off, v1, v2 };
+using proxy_header::ProxyProtocol;
 
 struct UnixBackendConfig {
   std::string path;  ///< required: an absolute path, or "@name" (abstract)
@@ -66,6 +68,7 @@ class UnixBackend final : public sdk::Backend {
   UnixBackendConfig config_;
   boost::asio::local::stream_protocol::endpoint endpoint_;
   sdk::PluginContext& context_;
+  std::shared_ptr<RefusalLog> refusals_;  ///< why connects are refused, rate-limited; attempts share it
 };
 
 }  // namespace warren::unix_socket

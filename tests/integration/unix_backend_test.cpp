@@ -141,10 +141,27 @@ TEST_CASE("unix backend: a missing socket resets the public client at once and t
     CHECK(took < scaled(1500ms));  // well inside the connect_timeout of 2 s: ENOENT is immediate
   }
   CHECK(connector->running());
+  // At the default level too, the connector says why, once for the three
+  // (its log is on stderr, read as it grows).
+  auto why = [&](const std::string& text) {
+    auto log = connector->stderr_text();
+    int n = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+  auto logged_within = [&](const std::string& text) {
+    for (auto until = Clock::now() + scaled(2s); Clock::now() < until; std::this_thread::sleep_for(20ms))
+      if (why(text) > 0) return true;
+    return false;
+  };
+  INFO(connector->stderr_text());
+  REQUIRE(logged_within("info  [backend unix] backend " + path + " refuses streams: no socket there (ENOENT)"));
+  CHECK(why("refuses streams: no socket there (ENOENT)") == 1);
 
   // The service appears: the same connector, still registered once, serves it.
   auto service = socat_echo(dir.path, path);
   CHECK(intact_echoes(edge.public_port(), 300) == 20);
+  CHECK(logged_within(path + " takes streams again after 3 failed attempts"));
   CHECK(connector->running());
   CHECK(std::count_if(connector->lines().begin(), connector->lines().end(),
                       [](const std::string& l) { return l.starts_with("tunnel web "); }) == 1);

@@ -127,7 +127,9 @@ TEST_CASE("group backend retries a dead target on another one and ejects it") {
   f.io.restart();
   f.io.run_for(50ms);
   CHECK(b.accepted == 10);
-  CHECK(run_until_logged(f, "target " + a.address() + " is down: failed consecutive connects"));
+  // The line says what failed, not only the code every failure shares.
+  CHECK(run_until_logged(
+      f, "target " + a.address() + " is down: 2 connects in a row failed (last: connection refused); skipped for 10s"));
 }
 
 TEST_CASE("group backend refuses at once when no target is healthy") {
@@ -153,6 +155,55 @@ TEST_CASE("group backend refuses at once when no target is healthy") {
   CHECK(refusals == 1);  // once per outage, not per stream
 }
 
+TEST_CASE("group backend keeps the cause: a refused connect is backend_refused, a hung one backend_timeout") {
+  test::PluginFixture f;
+  test::HungListener hung(f.io);
+  auto hung_target = hung.address();
+  auto backend = f.make<sdk::Backend>(sdk::PluginKind::backend, "group",
+                                      TableBuilder()
+                                          .set("targets", sdk::ConfigValue::Array{item(hung_target)})
+                                          .set("health_check", "none")
+                                          .set("connect_timeout", "200ms")
+                                          .table());
+  REQUIRE(backend);
+  auto started = std::chrono::steady_clock::now();
+  auto r = connect(f, *backend);
+  REQUIRE(r);
+  CHECK(r->ec == sdk::errc::backend_timeout);
+  CHECK(std::chrono::steady_clock::now() - started < 900ms);
+  CHECK(run_until_logged(f, "target " + hung_target + ": timed out (backend_timeout)", 1s));
+
+  Listener gone(f.io);
+  gone.acceptor.close();
+  auto refusing =
+      f.make<sdk::Backend>(sdk::PluginKind::backend, "group",
+                           TableBuilder().set("targets", targets({&gone})).set("health_check", "none").table());
+  REQUIRE(refusing);
+  auto refused = connect(f, *refusing);
+  REQUIRE(refused);
+  CHECK(refused->ec == sdk::errc::backend_refused);
+  CHECK(run_until_logged(f, "target " + gone.address() + ": connection refused (backend_refused)", 1s));
+}
+
+TEST_CASE("group backend says why a tcp check failed and how many in a row") {
+  test::PluginFixture f;
+  Listener a(f.io);
+  a.acceptor.close();
+  auto backend = f.make<sdk::Backend>(sdk::PluginKind::backend, "group",
+                                      TableBuilder()
+                                          .set("targets", targets({&a}))
+                                          .set("health_check_interval", "50ms")
+                                          .set("health_check_timeout", "40ms")
+                                          .table());
+  REQUIRE(backend);
+  REQUIRE(run_until_logged(
+      f, "target " + a.address() + " is down: 2 tcp checks in a row failed (last: connection refused)"));
+  auto r = connect(f, *backend);
+  REQUIRE(r);
+  CHECK(r->ec == sdk::errc::backend_refused);
+  CHECK(run_until_logged(f, "no healthy target in the group (1 target, down); refusing streams until one is back", 1s));
+}
+
 TEST_CASE("group backend's HTTP checks take a target down on a wrong status and bring it back") {
   test::PluginFixture f;
   Listener a(f.io), b(f.io);
@@ -169,10 +220,13 @@ TEST_CASE("group backend's HTTP checks take a target down on a wrong status and 
                                           .set("fall", 1)
                                           .table());
   REQUIRE(backend);
-  REQUIRE(run_until_logged(f, "target " + b.address() + " is down: failed its health checks (status 503)"));
+  REQUIRE(run_until_logged(
+      f, "target " + b.address() + " is down: 1 http check (GET /healthz, expecting 200) failed (status 503)"));
   CHECK_FALSE(run_until_logged(f, "target " + a.address() + " is down", 1s));  // 20 checks of a: all passed
   b.status = 200;
-  REQUIRE(run_until_logged(f, "target " + b.address() + " is up again"));
+  REQUIRE(run_until_logged(
+      f,
+      "target " + b.address() + " is up again: 2 http checks (GET /healthz, expecting 200) in a row passed (down for"));
 }
 
 TEST_CASE("group backend table errors name the key and its place") {
@@ -203,4 +257,16 @@ TEST_CASE("group backend table errors name the key and its place") {
   CHECK_FALSE(h.make<sdk::Backend>(sdk::PluginKind::backend, "group", TableBuilder().table()));
   REQUIRE(h.errors().size() == 1);
   CHECK_THAT(h.errors()[0], Catch::StartsWith("missing required key 'targets'"));
+
+  // HAProxy's spelling gets ours, through the plugin as `warren check` loads it.
+  test::PluginFixture haproxy;
+  CHECK_FALSE(haproxy.make<sdk::Backend>(sdk::PluginKind::backend, "group",
+                                         TableBuilder()
+                                             .set("targets", sdk::ConfigValue::Array{item("127.0.0.1:1")})
+                                             .set("balance", "leastconn")
+                                             .set("rise", 0)
+                                             .table()));
+  REQUIRE(haproxy.errors().size() == 2);  // the other keys are still read
+  CHECK_THAT(haproxy.errors()[0], Catch::EndsWith("; did you mean \"least_connections\"?"));
+  CHECK_THAT(haproxy.errors()[1], Catch::Contains("'rise'"));
 }

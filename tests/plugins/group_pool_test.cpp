@@ -213,3 +213,52 @@ TEST_CASE("a probe result nobody asked for is ignored") {
   for (int i = 0; i < 5; ++i) pool.handle_probe_result(clock.now(), 0, false);
   CHECK(pool.available(0, clock.now()));
 }
+
+TEST_CASE("with the default fall = 2 one failed probe leaves a target up and the second takes it down") {
+  // The trial read "down" one interval after the start as the first check;
+  // the event now says how many failed in a row, and the log line with it.
+  ManualClock clock;
+  ScriptedRandom random({0.5});
+  PoolSettings defaults{.targets = 1};
+  REQUIRE(defaults.fall == 2);
+  TargetPool pool(defaults, random, clock.now());
+  // Runs target 0's probe due now with result `ok`; the state changes it made; then one interval on.
+  auto probe = [&](bool ok) {
+    REQUIRE(drain(pool, clock.now()).probes.size() == 1);
+    pool.handle_probe_result(clock.now(), 0, ok);
+    auto changes = drain(pool, clock.now()).changes;
+    clock.advance(1s);
+    return changes;
+  };
+  CHECK(probe(false).empty());
+  CHECK(pool.available(0, clock.now()));
+  CHECK(probe(true).empty());  // a pass between two failures starts the count over
+  CHECK(probe(false).empty());
+  CHECK(pool.available(0, clock.now()));
+  auto down = probe(false);
+  REQUIRE(down.size() == 1);
+  CHECK(std::get<TargetDown>(down[0]).why == DownReason::probes_failed);
+  CHECK(std::get<TargetDown>(down[0]).in_a_row == 2);
+  CHECK_FALSE(pool.available(0, clock.now()));
+  // Back after rise = 2 passes, and the event says so.
+  CHECK(probe(true).empty());
+  auto up = probe(true);
+  REQUIRE(up.size() == 1);
+  CHECK(std::get<TargetUp>(up[0]).why == UpReason::probes_passed);
+  CHECK(std::get<TargetUp>(up[0]).in_a_row == 2);
+}
+
+TEST_CASE("an ejection's events say how many connects failed and that the ejection ended") {
+  ManualClock clock;
+  ScriptedRandom random({0.5});
+  TargetPool pool(settings(2, Balance::round_robin, false), random, clock.now());
+  for (int i = 0; i < 3; ++i) pool.handle_connect_failed(clock.now(), 0);
+  auto down = drain(pool, clock.now()).changes;
+  REQUIRE(down.size() == 1);
+  CHECK(std::get<TargetDown>(down[0]).why == DownReason::connect_failures);
+  CHECK(std::get<TargetDown>(down[0]).in_a_row == 3);
+  clock.advance(10s);
+  auto up = drain(pool, clock.now()).changes;
+  REQUIRE(up.size() == 1);
+  CHECK(std::get<TargetUp>(up[0]).why == UpReason::ejection_ended);
+}

@@ -6,6 +6,11 @@
 #include <warren/sdk/testing.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace warren::test {
 
@@ -28,6 +33,18 @@ struct PluginFixture {
   }
 
   std::vector<std::string> errors() const;
+};
+
+/// A loopback TCP listener whose accept queue is full: the kernel drops new
+/// SYNs, so a connect to it hangs until the connecting side gives up (a
+/// backend's connect_timeout). Runs `io` for up to 800 ms to fill the queue.
+struct HungListener {
+  explicit HungListener(boost::asio::io_context& io);
+  boost::asio::ip::tcp::endpoint endpoint() const { return acceptor.local_endpoint(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(endpoint().port()); }
+
+  boost::asio::ip::tcp::acceptor acceptor;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> fillers;
 };
 
 }  // namespace warren::test

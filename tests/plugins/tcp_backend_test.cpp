@@ -100,25 +100,10 @@ TEST_CASE("tcp backend reports a refused connection as backend_refused") {
 
 TEST_CASE("tcp backend gives up at connect_timeout when the service does not answer") {
   test::PluginFixture f;
-  // A listener whose accept queue is full drops new SYNs, so connects hang.
-  tcp::acceptor acceptor(f.io);
-  acceptor.open(tcp::v4());
-  acceptor.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-  acceptor.listen(0);
-  auto target = acceptor.local_endpoint();
-  std::vector<std::unique_ptr<tcp::socket>> fillers;
-  for (int i = 0; i < 8; ++i) {
-    auto s = std::make_unique<tcp::socket>(f.io);
-    bool done = false;
-    s->async_connect(target, [&](sdk::error_code) { done = true; });
-    f.io.restart();
-    f.io.run_for(100ms);
-    fillers.push_back(std::move(s));
-    if (!done) break;  // this one hangs: the queue is full
-  }
-  auto backend = f.make<sdk::Backend>(
-      sdk::PluginKind::backend, "tcp",
-      TableBuilder().set("address", "127.0.0.1:" + std::to_string(target.port())).set("connect_timeout", "200ms").table());
+  test::HungListener hung(f.io);
+  auto backend =
+      f.make<sdk::Backend>(sdk::PluginKind::backend, "tcp",
+                           TableBuilder().set("address", hung.address()).set("connect_timeout", "200ms").table());
   REQUIRE(backend);
   auto started = std::chrono::steady_clock::now();
   auto result = connect(f, *backend);
