@@ -68,12 +68,6 @@ void UdpFlows::detach(std::uint32_t origin, udp::CloseReason reason) {
   origins_.erase(origin);
 }
 
-void UdpFlows::close_all() {
-  if (!table_) return;
-  table_->close_all(sdk::Clock::now(), udp::CloseReason::shutdown);
-  pump();
-}
-
 void UdpFlows::handle_frame(std::uint32_t origin, std::span<const std::byte> bytes) {
   auto decoded = udp::decode_flow_frame(bytes);
   if (!decoded.frame || !table_ || std::holds_alternative<udp::ResponseFrame>(*decoded.frame)) {

@@ -79,9 +79,6 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   /// (malformed); a request from an origin not attached (gone) too (no_leg).
   void handle_frame(std::uint32_t origin, std::span<const std::byte> bytes);
 
-  /// Every flow ends (shutdown), close frames going out; the table stays.
-  void close_all();
-
   /// Live flows (0 before configure).
   std::size_t active() const { return table_ ? table_->size() : 0; }
   /// The table's totals (zero before configure).
