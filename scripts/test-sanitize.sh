@@ -16,8 +16,9 @@
 # -O1 -g1: line numbers in reports and a build much faster than -O2 -g.
 set -euo pipefail
 # The test binaries that start no `warren` process: quick to build sanitized.
-unit_tests=(backoff_test config_test control_test dns_srv_logic_test edge_test fallback_policy_test ip_rotation_test
-            log_test protocol_test sdk_test splice_test supervisor_test test_support_test)
+unit_tests=(backoff_test config_test control_test datagram_test dns_srv_logic_test edge_test fallback_policy_test
+            group_pool_test ip_rotation_test log_test protocol_test sdk_test splice_test supervisor_test
+            test_support_test udp_test)
 targets=()
 if [ "${1:-}" = "--unit" ]; then
   shift

@@ -18,6 +18,8 @@
 
 #include "core/datagram/datagram_channel.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <memory>
 
 namespace warren::core::datagram {
@@ -25,9 +27,12 @@ namespace warren::core::datagram {
 class LegChannel final : public DatagramChannel {
  public:
   /// `native` (make_native_channel) and `stream` (make_stream_channel) may
-  /// each be null. Starts receiving from both at once.
-  LegChannel(DatagramChannelPtr native, DatagramChannelPtr stream);
+  /// each be null; completions run on `executor` (the leg's connection's).
+  /// Starts receiving from both at once.
+  LegChannel(boost::asio::any_io_executor executor, DatagramChannelPtr native, DatagramChannelPtr stream);
   ~LegChannel() override;
+  LegChannel(const LegChannel&) = delete;
+  LegChannel& operator=(const LegChannel&) = delete;
 
   /// Adds the stream part (connector: the edge's udp stream arrived). A
   /// second stream replaces the first, which is closed.
@@ -40,7 +45,8 @@ class LegChannel final : public DatagramChannel {
   /// Native when it fits the native part now, else the stream part.
   bool send(std::span<const std::byte> payload) override;
   void close() override;
-  /// Both parts' counts added up, plus datagrams neither could take.
+  /// Both parts' counts added up (a replaced or ended stream part's too),
+  /// plus datagrams neither could take and arrivals past the receive queue.
   ChannelCounters counters() const override;
 
  private:

@@ -5,6 +5,7 @@
 // tests/transport_conformance/conformance_datagram_test.cpp.
 
 #include "core/datagram/datagram_channel.hpp"
+#include "memory_connection.hpp"
 #include "stream_pair.hpp"
 
 #include <warren/sdk/completion.hpp>
@@ -19,62 +20,8 @@
 namespace warren::core::datagram {
 namespace {
 
+using test::MemoryConnection;
 using test::run_until;
-
-/// One end of an in-memory connection: datagrams only. Streams are refused.
-class MemoryConnection final : public sdk::Connection {
- public:
-  MemoryConnection(boost::asio::io_context& io, std::size_t max_size) : executor_(io.get_executor()), max_(max_size) {}
-  void connect(MemoryConnection& peer) { peer_ = &peer; }
-
-  executor_type get_executor() override { return executor_; }
-  void close(sdk::error_code reason) override { end(reason); }
-  std::string remote_address() const override { return "memory"; }
-  sdk::ConnectionStats stats() const override { return {}; }
-  std::size_t max_datagram_size() const override { return ended_ ? 0 : max_; }
-  bool send_datagram(std::span<const std::byte> payload) override {
-    if (ended_ || payload.size() > max_) return false;
-    peer_->arrive(sdk::Datagram(payload.begin(), payload.end()));
-    return true;
-  }
-  /// The connection ends with `reason`, as a transport's does.
-  void end(sdk::error_code reason) {
-    ended_ = true;
-    reason_ = reason;
-    sdk::complete_if_pending(executor_, handler_, reason_, sdk::Datagram());
-  }
-  int receives_started = 0;
-
- private:
-  void arrive(sdk::Datagram d) {
-    if (handler_) return sdk::complete_if_pending(executor_, handler_, sdk::error_code(), std::move(d));
-    inbox_.push_back(std::move(d));
-  }
-  void async_open_stream_impl(sdk::StreamHandler h) override {
-    sdk::complete_later(executor_, std::move(h), boost::asio::error::operation_not_supported, sdk::ByteStreamPtr());
-  }
-  void async_accept_stream_impl(sdk::StreamHandler h) override {
-    sdk::complete_later(executor_, std::move(h), boost::asio::error::operation_not_supported, sdk::ByteStreamPtr());
-  }
-  void async_receive_datagram_impl(sdk::DatagramHandler h) override {
-    ++receives_started;
-    if (!inbox_.empty()) {
-      auto d = std::move(inbox_.front());
-      inbox_.pop_front();
-      return sdk::complete_later(executor_, std::move(h), sdk::error_code(), std::move(d));
-    }
-    if (ended_) return sdk::complete_later(executor_, std::move(h), reason_, sdk::Datagram());
-    sdk::store_handler(handler_, std::move(h));
-  }
-
-  boost::asio::any_io_executor executor_;
-  std::size_t max_;
-  MemoryConnection* peer_ = nullptr;
-  std::deque<sdk::Datagram> inbox_;
-  sdk::DatagramHandler handler_;
-  bool ended_ = false;
-  sdk::error_code reason_;
-};
 
 struct Received {
   bool done = false;
