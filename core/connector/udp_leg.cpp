@@ -23,7 +23,7 @@ void UdpLeg::start() {
   auto native = connection_.max_datagram_size() > 0 ? datagram::make_native_channel(connection_) : nullptr;
   leg_log(leg_).debug("udp tunnel: flow frames {}", native ? "in QUIC datagrams, and on the udp stream when too large"
                                                            : "on the udp stream");
-  channel_ = std::make_unique<datagram::LegChannel>(std::move(native), nullptr);
+  channel_ = std::make_unique<datagram::LegChannel>(connection_.get_executor(), std::move(native), nullptr);
   flows->attach(origin_, *channel_, listener_);
   read();
 }
