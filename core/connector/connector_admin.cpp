@@ -2,6 +2,7 @@
 
 #include "core/admin/prometheus_text.hpp"
 #include "core/connector/connector_shell.hpp"
+#include "core/connector/connector_udp_admin.hpp"
 #include "core/log/logging.hpp"
 
 #include <warren/sdk/endpoint.hpp>
@@ -205,6 +206,7 @@ std::string render_connector_metrics(const Supervisor& supervisor, const Connect
     out += sample("warren_connector_bytes_total", "direction=\"to_backend\"", live.splices->bytes().a_to_b);
     out += sample("warren_connector_bytes_total", "direction=\"from_backend\"", live.splices->bytes().b_to_a);
   }
+  if (live.udp && live.udp->carried()) append_udp_metrics(out, *live.udp);
   return out;
 }
 
@@ -273,6 +275,7 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
     bytes["from_backend"] = live.splices->bytes().b_to_a;
     doc["bytes"] = std::move(bytes);
   }
+  if (live.udp && live.udp->carried()) doc["udp"] = udp_status_json(*live.udp);
   doc["discovery"] = discovery_json(supervisor.discovery(), now, wall_now);
   return boost::json::serialize(doc) + "\n";
 }

@@ -22,6 +22,8 @@
 
 namespace warren::core {
 
+class UdpFlows;
+
 /// What the admin endpoints say besides the supervisor's state.
 struct ConnectorIdentity {
   std::string tunnel;                   ///< the tunnel id; "" for a quick tunnel
@@ -53,6 +55,8 @@ struct ConnectorLive {
     if (!leg_bytes[leg]) leg_bytes[leg] = std::make_shared<ByteCounter>();
     return leg_bytes[leg];
   }
+  /// A udp tunnel's flows (connector_udp_admin.hpp); shown once a udp leg registered. Null: none.
+  const UdpFlows* udp = nullptr;
 };
 
 /// Prometheus text: legs by state, per-leg registrations, losses (the

@@ -43,6 +43,7 @@ void ConnectorLeg::on_control(sdk::error_code ec, protocol::ControlMessage messa
     stream_replies_ = registered->stream_replies;
     accept_streams();
     events_.registered(*registered);
+    if (!closed_ && registered->kind == protocol::StreamKind::udp) start_udp(*registered);
   } else if (auto* rejected = std::get_if<protocol::Rejected>(&message); rejected && !registered_) {
     closed_ = true;  // the shell decides what comes next
     events_.rejected(*rejected);
@@ -71,9 +72,15 @@ void ConnectorLeg::send_heartbeat(std::uint64_t sequence) {
   control_->send(protocol::Heartbeat{sequence, now.count()});
 }
 
+void ConnectorLeg::stop_accepting_streams() {
+  draining_ = true;
+  if (udp_) udp_->drain();
+}
+
 void ConnectorLeg::send_unregister(sdk::Duration grace) {
   if (!control_ || closed_) return;
   draining_ = true;
+  if (udp_) udp_->drain();
   control_->send(protocol::Unregister{std::chrono::duration_cast<std::chrono::milliseconds>(grace)});
 }
 
@@ -103,14 +110,31 @@ void ConnectorLeg::deliver(sdk::ByteStreamPtr stream) {
       stream->abort();
       return self->stream_ended();
     }
-    if (header.kind != protocol::StreamKind::tcp) {
-      // Only byte streams have a backend here; a datagram stream spliced as
-      // bytes would corrupt both sides.
-      leg_log(self->index_).warn("the edge sent a UDP stream, which this connector does not serve; resetting it");
-      stream->abort();
-      return self->stream_ended();
-    }
+    if (header.kind == protocol::StreamKind::udp)
+      return self->attach_udp_stream(std::move(stream), std::move(rest));
     self->connect_backend(std::move(stream), std::move(header), std::move(rest));
+  });
+}
+
+void ConnectorLeg::start_udp(const protocol::Registered& registered) {
+  auto flows = udp_flows_.lock();
+  if (!flows || udp_) return;
+  flows->configure(registered.flow_idle_timeout);
+  udp_ = std::make_shared<UdpLeg>(udp_flows_, *connection_, registered.public_address, index_);
+  udp_->start();
+}
+
+// No StreamReply and no backend connect: the stream carries flow frames
+// (contract: issue 13). It stays counted open until the UdpLeg lets it go.
+void ConnectorLeg::attach_udp_stream(sdk::ByteStreamPtr stream, std::vector<std::uint8_t> rest) {
+  if (!udp_) {
+    // A datagram stream spliced as bytes would corrupt both sides.
+    leg_log(index_).warn("the edge sent a UDP stream on a tcp tunnel's leg; resetting it");
+    stream->abort();
+    return stream_ended();
+  }
+  udp_->attach_stream(std::move(stream), std::move(rest), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->stream_ended();
   });
 }
 
@@ -221,12 +245,14 @@ void ConnectorLeg::report_lost(sdk::error_code ec) {
   if (closed_) return;
   closed_ = true;
   reset_streams();
+  if (udp_) udp_->lost();
   events_.lost(ec);
 }
 
 void ConnectorLeg::close(sdk::error_code reason) {
   closed_ = true;
   reset_streams();
+  if (udp_) udp_->lost();
   if (control_) control_->abort();
   connection_->close(reason);
 }

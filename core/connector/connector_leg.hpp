@@ -4,7 +4,15 @@
 // ConnectorLeg keeps track of its own streams, so when its connection ends they end
 // with it at once — a backend splice does not wait for an operation on the
 // dead stream to notice.
+//
+// On a udp tunnel's leg (Registered.kind udp) it also carries flow frames: a
+// UdpLeg (udp_leg.hpp) with the connection's native datagrams and the edge's
+// udp data stream, which counts as one data stream like any other (the
+// UnregisterAck arithmetic agrees with the edge's) and goes when the leg
+// drains, so it never holds the drain up.
 
+#include "core/connector/udp_flows.hpp"
+#include "core/connector/udp_leg.hpp"
 #include "core/protocol/messages.hpp"
 #include "core/control/control_channel.hpp"
 #include "core/splice/stream_splice.hpp"
@@ -55,7 +63,8 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   void send_unregister(sdk::Duration grace);
   /// From now on only the streams the edge opened before it got our
   /// Unregister are served (UnregisterAck counts them); others are reset.
-  void stop_accepting_streams() { draining_ = true; }
+  /// A udp tunnel's flows on this leg end (shutdown) and its udp stream goes.
+  void stop_accepting_streams();
   /// Closes the connection and resets its streams; no callback runs after this.
   void close(sdk::error_code reason);
   /// Data streams of this connection that are still open.
@@ -64,6 +73,9 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   /// Every splice of this connection adds its bytes to `bytes` as it writes
   /// them (the leg's counter over all its connections, for [admin]).
   void count_bytes(std::shared_ptr<ByteCounter> bytes) { bytes_ = std::move(bytes); }
+  /// The connector's flows, which a udp tunnel's leg carries frames for
+  /// (set before register_with; the shell owns them).
+  void carry_udp(std::weak_ptr<UdpFlows> flows) { udp_flows_ = std::move(flows); }
 
  private:
   /// The two ends of one spliced stream, reset together when the leg ends.
@@ -76,6 +88,10 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   void on_control(sdk::error_code ec, protocol::ControlMessage message);
   void accept_streams();
   void deliver(sdk::ByteStreamPtr stream);
+  /// A udp tunnel's leg registered: its UdpLeg starts.
+  void start_udp(const protocol::Registered& registered);
+  /// The edge's udp data stream arrived: the UdpLeg's stream part (reset on a tcp tunnel).
+  void attach_udp_stream(sdk::ByteStreamPtr stream, std::vector<std::uint8_t> rest);
   void connect_backend(sdk::ByteStreamPtr stream, protocol::StreamHeader header, std::vector<std::uint8_t> rest);
   /// Writes the StreamReply (when the edge reads them), then splices. `backend`
   /// made `local`: it lives as long as the stream.
@@ -104,6 +120,8 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   std::size_t open_ = 0;
   std::uint64_t next_splice_ = 0;
   std::map<std::uint64_t, Spliced> spliced_;
+  std::weak_ptr<UdpFlows> udp_flows_;
+  std::shared_ptr<UdpLeg> udp_;  ///< declared after connection_: goes first (its channel reads the connection)
   bool closed_ = false;
 };
 

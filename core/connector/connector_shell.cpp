@@ -58,6 +58,8 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, ConnectorConfig conf
       supervisor_config(config_, options_.no_reconnect), find_backoff(*plugins_), random_,
       find_role<sdk::AddressPolicy>(*plugins_, [](sdk::Policy& p) { return p.address(); }),
       find_role<sdk::FallbackPolicy>(*plugins_, [](sdk::Policy& p) { return p.fallback(); }));
+  udp_flows_ = std::make_shared<UdpFlows>(io_, [this] { return current_backend(); });
+  live_.udp = udp_flows_.get();
   // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 
@@ -218,6 +220,7 @@ void ConnectorShell::dial(const Dial& d) {
                 std::make_shared<ConnectorLeg>(index, std::move(connection), set, [this] { return current_backend(); },
                                                splices_, events_for(index, attempt));
             legs_[index].probe.connection->count_bytes(live_.bytes_of(index));
+            legs_[index].probe.connection->carry_udp(udp_flows_);
             supervisor_->handle_probe_dial_succeeded(now, index);
           }
           return pump();
@@ -236,6 +239,7 @@ void ConnectorShell::dial(const Dial& d) {
             std::make_shared<ConnectorLeg>(index, std::move(connection), set, [this] { return current_backend(); },
                                            splices_, events_for(index, attempt));
         legs_[index].current.connection->count_bytes(live_.bytes_of(index));
+        legs_[index].current.connection->carry_udp(udp_flows_);
         supervisor_->handle_dial_succeeded(now, index);
         pump();
       });

@@ -141,6 +141,8 @@ class ConnectorShell {
   std::vector<Leg> legs_;
   std::string connector_id_;  ///< sent with every registration: this process among the tunnel's replicas
   SpliceTracker splices_;
+  /// A udp tunnel's flows, every leg's (legs hold weak references).
+  std::shared_ptr<UdpFlows> udp_flows_;
   ConnectorLive live_{{}, &splices_};  ///< RTTs and bytes, for [admin] and the embedding API
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0
