@@ -18,7 +18,7 @@ set -euo pipefail
 # The test binaries that start no `warren` process: quick to build sanitized.
 unit_tests=(backoff_test config_test control_test datagram_test dns_srv_logic_test edge_test fallback_policy_test
             group_pool_test ip_rotation_test log_test protocol_test sdk_test splice_test supervisor_test
-            test_support_test udp_test udp_tunnel_test)
+            test_support_test udp_flows_test udp_leg_test udp_test udp_tunnel_test unix_refusal_log_test)
 targets=()
 if [ "${1:-}" = "--unit" ]; then
   shift
