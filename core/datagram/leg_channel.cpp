@@ -2,13 +2,9 @@
 // datagrams merged into one bounded queue; sends go native when they fit.
 
 #include "core/datagram/leg_channel.hpp"
-
-#include <warren/sdk/completion.hpp>
-
-#include <boost/asio/error.hpp>
+#include "core/datagram/receive_queue.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <utility>
 
 namespace warren::core::datagram {
@@ -30,7 +26,8 @@ void add(ChannelCounters& to, const ChannelCounters& from) {
 
 class LegChannel::State : public std::enable_shared_from_this<LegChannel::State> {
  public:
-  explicit State(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  explicit State(boost::asio::any_io_executor executor)
+      : received_(std::move(executor), queue_datagrams, queue_bytes) {}
 
   void set_native(DatagramChannelPtr native) {
     native_ = std::move(native);
@@ -61,20 +58,7 @@ class LegChannel::State : public std::enable_shared_from_this<LegChannel::State>
     return false;
   }
 
-  void receive(sdk::DatagramHandler handler) {
-    if (closed_)
-      return sdk::complete_later(executor_, std::move(handler), boost::asio::error::operation_aborted, sdk::Datagram());
-    if (handler_)
-      return sdk::complete_later(executor_, std::move(handler), boost::asio::error::in_progress, sdk::Datagram());
-    if (!queue_.empty()) {
-      sdk::Datagram next = std::move(queue_.front());
-      queue_.pop_front();
-      queued_bytes_ -= next.size();
-      return sdk::complete_later(executor_, std::move(handler), sdk::error_code(), std::move(next));
-    }
-    if (end_) return sdk::complete_later(executor_, std::move(handler), end_, sdk::Datagram());
-    sdk::store_handler(handler_, std::move(handler));
-  }
+  void receive(sdk::DatagramHandler handler) { received_.receive(std::move(handler)); }
 
   void close() {
     if (closed_) return;
@@ -85,9 +69,7 @@ class LegChannel::State : public std::enable_shared_from_this<LegChannel::State>
       native_.reset();  // it refers to the connection, which may go before this state does
     }
     retire_stream();
-    queue_.clear();
-    queued_bytes_ = 0;
-    sdk::complete_if_pending(executor_, handler_, boost::asio::error::operation_aborted, sdk::Datagram());
+    received_.abort();
   }
 
   ChannelCounters counters() const {
@@ -132,30 +114,16 @@ class LegChannel::State : public std::enable_shared_from_this<LegChannel::State>
   }
 
   void deliver(sdk::Datagram datagram) {
-    if (handler_) return sdk::complete_if_pending(executor_, handler_, sdk::error_code(), std::move(datagram));
-    if (queue_.size() >= queue_datagrams || queued_bytes_ + datagram.size() > queue_bytes) {
-      ++own_.dropped_on_receive;
-      return;
-    }
-    queued_bytes_ += datagram.size();
-    queue_.push_back(std::move(datagram));
+    if (!received_.deliver(std::move(datagram))) ++own_.dropped_on_receive;
   }
 
-  void end(sdk::error_code reason) {
-    if (end_) return;
-    end_ = reason;
-    if (queue_.empty()) sdk::complete_if_pending(executor_, handler_, reason, sdk::Datagram());
-  }
+  void end(sdk::error_code reason) { received_.end(reason); }
 
-  boost::asio::any_io_executor executor_;
   DatagramChannelPtr native_;
   DatagramChannelPtr stream_;
   std::uint64_t stream_generation_ = 0;
   ChannelCounters own_;  ///< drops of its own, and the counts of stream parts let go
-  std::deque<sdk::Datagram> queue_;
-  std::size_t queued_bytes_ = 0;
-  sdk::DatagramHandler handler_;
-  sdk::error_code end_;
+  ReceiveQueue received_;
   bool closed_ = false;
 };
 

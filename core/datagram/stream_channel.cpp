@@ -7,6 +7,7 @@
 
 #include "core/datagram/datagram_channel.hpp"
 #include "core/datagram/datagram_framing.hpp"
+#include "core/datagram/receive_queue.hpp"
 
 #include <warren/sdk/completion.hpp>
 
@@ -33,7 +34,8 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
         stream_(std::move(stream)),
         limits_(limits),
         decoder_(limits.max_datagram),
-        read_buffer_(read_chunk) {}
+        read_buffer_(read_chunk),
+        received_(executor_, limits.receive_queue_datagrams, limits.receive_queue_bytes) {}
 
   void start() { start_read(); }
 
@@ -56,38 +58,22 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     return true;
   }
 
-  void receive(sdk::DatagramHandler handler) {
-    if (closed_) return sdk::complete_later(executor_, std::move(handler), closed_error(), sdk::Datagram());
-    if (handler_)
-      return sdk::complete_later(executor_, std::move(handler), boost::asio::error::in_progress, sdk::Datagram());
-    if (!received_.empty()) {
-      sdk::Datagram next = std::move(received_.front());
-      received_.pop_front();
-      received_bytes_ -= next.size();
-      return sdk::complete_later(executor_, std::move(handler), sdk::error_code(), std::move(next));
-    }
-    if (end_) return sdk::complete_later(executor_, std::move(handler), end_, sdk::Datagram());
-    sdk::store_handler(handler_, std::move(handler));
-  }
+  void receive(sdk::DatagramHandler handler) { received_.receive(std::move(handler)); }
 
   void close() {
     if (closed_) return;
     closed_ = true;
-    end_ = closed_error();
     send_queue_.clear();
-    received_.clear();
-    queued_bytes_ = received_bytes_ = 0;
+    queued_bytes_ = 0;
     // Destroying the stream resets it; its pending read and write complete
     // (operation_aborted) into handlers that see closed_ and stop.
     stream_.reset();
-    sdk::complete_if_pending(executor_, handler_, closed_error(), sdk::Datagram());
+    received_.abort();
   }
 
   const ChannelCounters& counters() const { return counters_; }
 
  private:
-  static sdk::error_code closed_error() { return boost::asio::error::operation_aborted; }
-
   void start_write() {
     if (write_pending_ || send_queue_.empty() || !stream_) return;
     writing_.clear();
@@ -147,20 +133,10 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
 
   void deliver(sdk::Datagram datagram) {
     ++counters_.received;
-    if (handler_) return sdk::complete_if_pending(executor_, handler_, sdk::error_code(), std::move(datagram));
-    if (received_.size() >= limits_.receive_queue_datagrams ||
-        received_bytes_ + datagram.size() > limits_.receive_queue_bytes) {
-      ++counters_.dropped_on_receive;
-      return;
-    }
-    received_bytes_ += datagram.size();
-    received_.push_back(std::move(datagram));
+    if (!received_.deliver(std::move(datagram))) ++counters_.dropped_on_receive;
   }
 
-  void end(sdk::error_code reason) {
-    end_ = reason;
-    if (received_.empty()) sdk::complete_if_pending(executor_, handler_, reason, sdk::Datagram());
-  }
+  void end(sdk::error_code reason) { received_.end(reason); }
 
   boost::asio::any_io_executor executor_;
   sdk::ByteStreamPtr stream_;
@@ -177,10 +153,7 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
   bool write_failed_ = false;
 
   std::vector<std::byte> read_buffer_;
-  std::deque<sdk::Datagram> received_;
-  std::size_t received_bytes_ = 0;
-  sdk::DatagramHandler handler_;
-  sdk::error_code end_;  ///< why nothing more will arrive (eof, reset, malformed, closed)
+  ReceiveQueue received_;  ///< ends with why nothing more will arrive (eof, reset, malformed, closed)
 };
 
 class StreamChannel final : public DatagramChannel {

@@ -2,6 +2,7 @@
 // a stream attached later; the ends of either part; close().
 
 #include "core/datagram/leg_channel.hpp"
+#include "channel_test_support.hpp"
 #include "memory_connection.hpp"
 #include "stream_pair.hpp"
 
@@ -18,33 +19,9 @@ namespace {
 
 using test::MemoryConnection;
 using test::run_until;
+using test_support::bytes_of;
+using test_support::receive_n;
 
-sdk::Datagram bytes_of(std::size_t n, unsigned seed) {
-  sdk::Datagram d(n);
-  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<std::byte>((i * 11 + seed) & 0xff);
-  return d;
-}
-
-/// Receives until `count` datagrams or an error (returned in `error`).
-std::vector<sdk::Datagram> receive_n(boost::asio::io_context& io, DatagramChannel& channel, std::size_t count,
-                                     sdk::error_code* error = nullptr) {
-  std::vector<sdk::Datagram> got;
-  bool failed = false;
-  std::function<void()> next = [&] {
-    channel.async_receive([&](sdk::error_code ec, sdk::Datagram d) {
-      if (ec) {
-        failed = true;
-        if (error) *error = ec;
-        return;
-      }
-      got.push_back(std::move(d));
-      if (got.size() < count) next();
-    });
-  };
-  next();
-  run_until(io, [&] { return failed || got.size() >= count; });
-  return got;
-}
 
 /// Two legs' ends: a connection pair for datagrams of at most `native_max`
 /// bytes, and a kernel stream pair.
@@ -94,7 +71,7 @@ TEST_CASE("leg channel: what fits goes native, what does not goes on the stream,
   CHECK(legs.cb.receives_started > 0);
 }
 
-TEST_CASE("leg channel: without a native part everything goes on the stream; without either, sends are refused",
+TEST_CASE("leg channel: without a native part everything goes on the stream, and without either sends are refused",
           "[datagram][leg_channel]") {
   Legs stream_only(false, true);
   CHECK_FALSE(stream_only.a->has_native());

@@ -5,6 +5,7 @@
 // tests/transport_conformance/conformance_datagram_test.cpp.
 
 #include "core/datagram/datagram_channel.hpp"
+#include "channel_test_support.hpp"
 #include "memory_connection.hpp"
 #include "stream_pair.hpp"
 
@@ -22,23 +23,9 @@ namespace {
 
 using test::MemoryConnection;
 using test::run_until;
-
-struct Received {
-  bool done = false;
-  sdk::error_code error;
-  sdk::Datagram datagram;
-};
-
-void receive_into(DatagramChannel& channel, Received& out) {
-  out = {};
-  channel.async_receive([&out](sdk::error_code ec, sdk::Datagram d) { out = {true, ec, std::move(d)}; });
-}
-
-sdk::Datagram bytes_of(std::size_t n, unsigned seed) {
-  sdk::Datagram d(n);
-  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<std::byte>((i * 13 + seed) & 0xff);
-  return d;
-}
+using test_support::bytes_of;
+using test_support::Received;
+using test_support::receive_into;
 
 struct Pair {
   boost::asio::io_context io;

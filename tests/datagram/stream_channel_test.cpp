@@ -2,6 +2,7 @@
 // queues that drop and count, a malformed length, the peer's end, close().
 
 #include "core/datagram/datagram_channel.hpp"
+#include "channel_test_support.hpp"
 #include "stream_pair.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,42 +16,11 @@ namespace warren::core::datagram {
 namespace {
 
 using test::run_until;
+using test_support::bytes_of;
+using test_support::receive_n;
+using test_support::Received;
+using test_support::receive_into;
 
-sdk::Datagram bytes_of(std::size_t n, unsigned seed) {
-  sdk::Datagram d(n);
-  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<std::byte>((i * 7 + seed) & 0xff);
-  return d;
-}
-
-struct Received {
-  bool done = false;
-  sdk::error_code error;
-  sdk::Datagram datagram;
-};
-
-void receive_into(DatagramChannel& channel, Received& out) {
-  out = {};
-  channel.async_receive([&out](sdk::error_code ec, sdk::Datagram d) { out = {true, ec, std::move(d)}; });
-}
-
-/// Receives until `count` datagrams or an error; returns them.
-std::vector<sdk::Datagram> receive_n(boost::asio::io_context& io, DatagramChannel& channel, std::size_t count) {
-  std::vector<sdk::Datagram> got;
-  bool failed = false;
-  std::function<void()> next = [&] {
-    channel.async_receive([&](sdk::error_code ec, sdk::Datagram d) {
-      if (ec) {
-        failed = true;
-        return;
-      }
-      got.push_back(std::move(d));
-      if (got.size() < count) next();
-    });
-  };
-  next();
-  run_until(io, [&] { return failed || got.size() >= count; });
-  return got;
-}
 
 TEST_CASE("stream channel: datagrams arrive byte-exact and in order", "[datagram][stream_channel]") {
   boost::asio::io_context io;
