@@ -4,8 +4,11 @@ Each returns a dict of numbers (units in the key names) or raises BenchError.
 Clients run in the public-side namespace (None on loopback).
 """
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
 
 from procs import BenchError, cpu_seconds, open_fds, rss_kib
@@ -136,4 +139,63 @@ def memory(port, sides, counts, after_wait, tag, touch=0, batch=100):
             out["after_kib"] = {"seconds": after_wait, **{s: rss(s) for s in sides}}
         else:
             time.sleep(1.0)
+    return out
+
+
+UDP_TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_tool.py")
+UDP_LOSS_OK = 1.0  # percent: the rate figure is the highest step below it
+
+
+def udp_pingpong(procs, ns, host, port, count, warmup, size=64):
+    """bench/udp_tool.py pingpong: one datagram in flight; {count, lost, p50, p99, ...} in microseconds."""
+    argv = [sys.executable, UDP_TOOL, "pingpong", "--to", f"{host}:{port}", "--count", str(count),
+            "--warmup", str(warmup), "--size", str(size)]
+    r = procs.run(argv, ns=ns, timeout=60 + count // 500, check=False)
+    try:
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise BenchError(f"udp pingpong to {host}:{port} printed no summary: {r.stdout[-200:]} {r.stderr[-300:]}")
+    if not out.get("count"):
+        raise BenchError(f"udp pingpong to {host}:{port}: no datagram came back ({out})")
+    return out
+
+
+def udp_rate(procs, ns, host, port, size, rates, seconds, cpu_pids=None):
+    """bench/udp_tool.py rate: climbs `rates` (datagrams/s sent, paced per millisecond) until loss >= 5 %,
+    then halves the gap between the highest rate with < 1 % lost and the lowest above it twice.
+
+    Returns every step, and the best one: the highest rate whose echoes came back with < 1 % lost, with the
+    CPU seconds (user + system) of cpu_pids() per 100k echoed datagrams at that step (each crossed twice)."""
+    pids = cpu_pids() if cpu_pids else []
+    argv = [sys.executable, UDP_TOOL, "rate", "--to", f"{host}:{port}", "--size", str(size),
+            "--rates", ",".join(map(str, rates)), "--seconds", str(seconds), "--ok-loss", str(UDP_LOSS_OK)]
+    # the tool prints a line per step as it ends: read them as they come to read the CPU per step
+    p = subprocess.Popen(procs._argv(argv, ns), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    steps, cpu0 = [], cpu_seconds(pids)
+    try:
+        for line in p.stdout:
+            cpu1 = cpu_seconds(pids)
+            step = json.loads(line)
+            if "error" in step:
+                raise BenchError(f"udp rate to {host}:{port}: {step['error']}")
+            step["cpu_s"] = cpu1 - cpu0
+            steps.append(step)
+            cpu0 = cpu1
+        p.wait(timeout=30)
+    except (ValueError, subprocess.TimeoutExpired) as e:
+        raise BenchError(f"udp rate to {host}:{port}: {e} {p.stderr.read()[-300:] if p.stderr else ''}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=5)
+    if not steps:
+        raise BenchError(f"udp rate to {host}:{port} printed nothing: {p.stderr.read()[-300:]}")
+    good = [s for s in steps if s["loss_percent"] is not None and s["loss_percent"] < UDP_LOSS_OK]
+    out = {"steps": steps, "size": size}
+    if good:
+        best = max(good, key=lambda s: s["rate"])
+        out.update(rate=best["rate"], echoed_per_s=best["echoed_per_s"], loss_percent=best["loss_percent"])
+        if pids and best["echoed"]:
+            out["cpu_s_per_100k"] = best["cpu_s"] * 1e5 / best["echoed"]
     return out

@@ -10,11 +10,13 @@ and the pids whose CPU and memory are the tunnel's own.
 import os
 import socket
 import subprocess
+import sys
 import time
 
 from procs import BenchError, descendants
 
 SERVICES = ("iperf", "echo", "http")
+UDP_SERVICES = ("udp",)  # reached over UDP: a kind = "udp" tunnel with the udp backend; ssh -R cannot carry it
 
 
 class Net:
@@ -25,13 +27,15 @@ class Net:
 
 
 class Path:
-    def __init__(self, name, public, edge_pids=None, connector_pids=None, cpu_pids=None, note="", conn_cpu_pids=None):
+    def __init__(self, name, public, edge_pids=None, connector_pids=None, cpu_pids=None, note="", conn_cpu_pids=None,
+                 udp_cpu_pids=None):
         self.name = name
         self.public = public            # service -> (host, port) the public client dials
         self.edge_pids = edge_pids      # () -> pids on the public side (edge; sshd's session processes)
         self.connector_pids = connector_pids  # () -> pids on the private side (connector; ssh)
         self.cpu_pids = cpu_pids        # () -> pids whose CPU moves the iperf3 bytes
         self.conn_cpu_pids = conn_cpu_pids  # () -> pids whose CPU carries the connections to nginx (http)
+        self.udp_cpu_pids = udp_cpu_pids  # () -> pids whose CPU carries the UDP echo's datagrams
         self.note = note
 
 
@@ -45,16 +49,18 @@ def free_ports(n):
     return ports
 
 
-def wait_listening(procs, ns, port, timeout, who):
+def wait_listening(procs, ns, port, timeout, who, udp=False):
     deadline = time.monotonic() + timeout
-    while f":{port} " not in procs.run(["ss", "-Hltn", f"sport = :{port}"], ns=ns, timeout=5).stdout + " ":
+    while f":{port} " not in procs.run(["ss", "-Hlun" if udp else "-Hltn", f"sport = :{port}"], ns=ns,
+                                       timeout=5).stdout + " ":
         if time.monotonic() > deadline:
             raise BenchError(f"{who}: nothing listens on port {port} after {timeout} s")
         time.sleep(0.05)
 
 
-def start_services(procs, tmp, net, client_bin):
-    """iperf3 -s, an echo service and nginx (one fixed 2-byte page) in the private namespace."""
+def start_services(procs, tmp, net, client_bin, udp=False):
+    """iperf3 -s, an echo service and nginx (one fixed 2-byte page) in the private namespace;
+    with udp, a UDP echo service too (bench/udp_tool.py)."""
     iperf_port, http_port = free_ports(2)
     tag = f"{net.name}-svc"
     p = procs.start(f"{tag}-iperf3", ["iperf3", "-s", "-p", str(iperf_port), "-B", net.service_bind], ns=net.priv_ns)
@@ -81,7 +87,13 @@ http {{
     procs.start(f"{tag}-nginx", ["nginx", "-e", f"{d}/error.log", "-p", d, "-c", f"{d}/nginx.conf"], ns=net.priv_ns)
     wait_listening(procs, net.priv_ns, iperf_port, 10, "iperf3 -s")
     wait_listening(procs, net.priv_ns, http_port, 10, "nginx")
-    return {"iperf": iperf_port, "echo": echo_port, "http": http_port}
+    services = {"iperf": iperf_port, "echo": echo_port, "http": http_port}
+    if udp:
+        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_tool.py")
+        u = procs.start(f"{tag}-udp-echo", [sys.executable, tool, "echo", "--bind", f"{net.service_bind}:0"],
+                        ns=net.priv_ns)
+        services["udp"] = int(procs.wait_line(f"{tag}-udp-echo", u, r"^udp echo (\d+)", 10).group(1))
+    return services
 
 
 def direct_path(net, services):
@@ -116,6 +128,9 @@ address = "{_toml_addr(net.pub_ip, 0)}"
 {listen_extra}"""
     for (name, _), port in zip(backends.items(), ports):
         edge_toml += f'\n[[tunnels]]\nid = "{name}"\ntoken = "bench-{name}"\npublic_port = {port}\n'
+        if name in UDP_SERVICES:
+            # one flow per client socket: the bench's few sockets are far from these limits, raised all the same
+            edge_toml += 'kind = "udp"\nmax_flows = 65536\nmax_flows_per_source = 65536\n'
     with open(os.path.join(d, "edge.toml"), "w") as f:
         f.write(edge_toml)
     edge = procs.start(f"{tag}-edge", [warren, "edge", "--config", f"{d}/edge.toml"], ns=net.pub_ns)
@@ -139,7 +154,7 @@ plugin = "static"
 edges = ["{addr}"]
 
 [backend]
-plugin = "tcp"
+plugin = "{'udp' if name in UDP_SERVICES else 'tcp'}"
 address = "127.0.0.1:{backend_port}"
 
 [[policy]]
@@ -151,15 +166,17 @@ plugin = "backoff"
     for name, proc in connectors.items():
         host_port = procs.wait_line(f"{tag}-connect-{name}", proc, rf"^tunnel {name} (\S+)", 30).group(1)
         port = int(host_port.rsplit(":", 1)[1])
-        wait_listening(procs, net.pub_ns, port, 10, f"{tag} edge public port for {name}")
+        wait_listening(procs, net.pub_ns, port, 10, f"{tag} edge public port for {name}", udp=name in UDP_SERVICES)
         public[name] = ("127.0.0.1", port)
     first = next(iter(connectors))
     cpu_connector = connectors.get("iperf", connectors[first])
     http_connector = connectors.get("http", connectors[first])
+    udp_connector = connectors.get("udp", connectors[first])
     return Path(transport, public, edge_pids=lambda: [edge.pid],
                 connector_pids=lambda: [connectors[first].pid],
                 cpu_pids=lambda: [edge.pid, cpu_connector.pid], note=f"edge {addr}",
-                conn_cpu_pids=lambda: [edge.pid, http_connector.pid])
+                conn_cpu_pids=lambda: [edge.pid, http_connector.pid],
+                udp_cpu_pids=lambda: [edge.pid, udp_connector.pid])
 
 
 def ssh_keys(procs, tmp):
@@ -205,6 +222,7 @@ LogLevel ERROR
             "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=ERROR"]
     if cipher:
         argv += ["-c", cipher]
+    backends = {k: v for k, v in backends.items() if k not in UDP_SERVICES}  # -R forwards TCP only
     public = {}
     for (service, backend_port), port in zip(backends.items(), fwd_ports):
         argv += ["-R", f"127.0.0.1:{port}:127.0.0.1:{backend_port}"]

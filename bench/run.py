@@ -25,7 +25,8 @@ from procs import BenchError, Procs, Veth, raise_nofile  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALL_PATHS = ("direct", "quic", "http2", "ssh", "ssh-gcm")
-ALL_FIGURES = ("throughput", "pingpong", "cps", "ttfb", "memory")
+ALL_FIGURES = ("throughput", "pingpong", "cps", "ttfb", "memory", "udp")
+UDP_RATES = "1000,2000,3000,5000,7000,10000,15000,20000,30000,40000,50000,70000,100000"
 GCM = "aes128-gcm@openssh.com"
 
 
@@ -46,10 +47,14 @@ def parse_args(argv):
     ap.add_argument("--busy-streams", type=int, default=1000,
                     help="streams for the 'idle after moving data' memory row (0: skip it)")
     ap.add_argument("--busy-bytes", type=int, default=65536, help="bytes each of those echoes once before it idles")
+    ap.add_argument("--udp-rounds", type=int, default=5000, help="64 B UDP ping-pong round trips (after 10%% warm-up)")
+    ap.add_argument("--udp-sizes", default="1200,64", help="datagram sizes for the udp rate rows")
+    ap.add_argument("--udp-rates", default=UDP_RATES, help="datagrams/s sent, step by step, until 5%% are lost")
+    ap.add_argument("--udp-seconds", type=float, default=2.0, help="seconds per udp rate step")
     ap.add_argument("--after-wait", type=int, default=15, help="seconds after the last idle load ends to read RSS")
     ap.add_argument("--quick", action="store_true",
                     help="about 2 minutes: --seconds 2 --rounds 2000 --conn-seconds 2 --ttfb-count 300 "
-                         "--streams 1000 --after-wait 5 --busy-streams 500")
+                         "--streams 1000 --after-wait 5 --busy-streams 500 --udp-rounds 2000 --udp-seconds 1")
     ap.add_argument("--json", help="write every figure, the machine and the commit to this file")
     ap.add_argument("--markdown", help="write the table as markdown to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
@@ -58,6 +63,7 @@ def parse_args(argv):
     if a.quick:
         a.seconds, a.rounds, a.conn_seconds, a.ttfb_count, a.streams, a.after_wait = 2, 2000, 2, 300, "1000", 5
         a.busy_streams = min(a.busy_streams, 500)
+        a.udp_rounds, a.udp_seconds = 2000, 1.0
     for name in ("networks", "paths", "figures"):
         items = [x for x in getattr(a, name).split(",") if x]
         allowed = {"networks": ("loopback", "veth"), "paths": ALL_PATHS, "figures": ALL_FIGURES}[name]
@@ -66,6 +72,8 @@ def parse_args(argv):
             ap.error(f"--{name}: unknown {', '.join(bad)} (choose from {', '.join(allowed)})")
         setattr(a, name, items)
     a.streams = [int(x) for x in a.streams.split(",") if x]
+    a.udp_sizes = [int(x) for x in a.udp_sizes.split(",") if x]
+    a.udp_rates = [int(x) for x in a.udp_rates.split(",") if x]
     if a.figures == ["memory"] and "loopback" not in a.networks:
         ap.error("memory runs on loopback only: add --networks loopback")
     if not a.streams or min(a.streams) < 1:
@@ -142,6 +150,30 @@ def measure_path(a, procs, tools, net, path, res, ref):
         r = measure.latency(procs, tools["client"], ns, "ttfb", *path.public["http"], a.ttfb_count,
                             max(10, a.ttfb_count // 20))
         res["ttfb_p50_us"], res["ttfb_p99_us"] = r["p50"], r["p99"]
+    if "udp" in a.figures:
+        measure_udp(a, procs, net, path, res, ref)
+
+
+def measure_udp(a, procs, net, path, res, ref):
+    """UDP round trip and rate through the path's udp tunnel (the direct path: to the UDP echo itself)."""
+    if "udp" not in path.public:
+        res["udp_unavailable"] = "n/a (no UDP)"
+        return
+    ns, (host, port) = net.pub_ns, path.public["udp"]
+    say(f"{net.name} {path.name}: udp ping-pong {a.udp_rounds} x 64 B")
+    r = measure.udp_pingpong(procs, ns, host, port, a.udp_rounds, max(100, a.udp_rounds // 10))
+    res["udp_p50_us"], res["udp_p99_us"], res["udp_ping_lost"] = r["p50"], r["p99"], r["lost"]
+    if ref.get("udp_p50_us") is not None and path.name != "direct":
+        res["udp_added_p50_us"] = r["p50"] - ref["udp_p50_us"]
+        res["udp_added_p99_us"] = r["p99"] - ref["udp_p99_us"]
+    for size in a.udp_sizes:
+        say(f"{net.name} {path.name}: udp rate, {size} B datagrams, {a.udp_seconds:g} s per step")
+        r = measure.udp_rate(procs, ns, host, port, size, a.udp_rates, a.udp_seconds, path.udp_cpu_pids)
+        res[f"udp_rate_{size}"] = r
+        res[f"udp_{size}_per_s"] = r.get("echoed_per_s")
+        res[f"udp_{size}_loss_pct"] = r.get("loss_percent")
+        if "cpu_s_per_100k" in r:
+            res[f"udp_{size}_cpu_s_per_100k"] = r["cpu_s_per_100k"]
 
 
 def start_path(a, procs, tmp, tools, net, name, services):
@@ -200,14 +232,16 @@ def run_memory(a, procs, tmp, tools, net, name, res):
 
 def run_network(a, procs, tmp, tools, net, results, failures):
     out = results.setdefault(net.name, {})
-    services = paths.start_services(procs, tmp, net, tools["client"])
+    services = paths.start_services(procs, tmp, net, tools["client"], udp="udp" in a.figures)
     network_figures = set(a.figures) - {"memory"}
     for name in a.paths:
         res = out.setdefault(name, {})
         if name == "http2" and not tools["http2"]:
             res["unavailable"] = "n/a (no http2 plugin)"
             continue
-        if network_figures:
+        if network_figures == {"udp"} and name.startswith("ssh"):
+            res["udp_unavailable"] = "n/a (no UDP)"  # no need to start sshd for nothing
+        elif network_figures:
             mark = len(procs.started)
             try:
                 path = start_path(a, procs, tmp, tools, net, name, services)

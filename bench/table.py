@@ -25,6 +25,18 @@ NETWORK_ROWS = (
 )
 
 
+def udp_rows(sizes):
+    rows = [("udp_p50_us", "udp 64 B round trip p50, us", 0, True, False),
+            ("udp_p99_us", "udp 64 B round trip p99, us", 0, True, False),
+            ("udp_added_p50_us", "udp added p50, us", 0, False, False),
+            ("udp_added_p99_us", "udp added p99, us", 0, False, False)]
+    for n in sizes:
+        rows += [(f"udp_{n}_per_s", f"udp {n:,} B echoed datagrams/s at < 1 % loss", 0, True, False),
+                 (f"udp_{n}_loss_pct", "  loss % there", 2, False, False),
+                 (f"udp_{n}_cpu_s_per_100k", "  CPU s per 100k echoed (edge + connector)", 2, False, False)]
+    return rows
+
+
 def memory_rows(streams, busy_streams, busy_bytes):
     rows = [("rss_idle_edge_mib", "RSS idle, edge / sshd session, MiB", 1, False, True),
             ("rss_idle_connector_mib", "RSS idle, connector / ssh, MiB", 1, False, True)]
@@ -60,6 +72,8 @@ def _ratio(v, ref):
 def _cell(res, col, key, decimals, to_direct, to_ssh, direct, ssh):
     if "unavailable" in res:
         return res["unavailable"]
+    if key.startswith("udp") and "udp_unavailable" in res:
+        return res["udp_unavailable"]
     v = res.get(key)
     if v is None:
         return "failed" if ("error" in res and not key.startswith(("rss", "kib"))) or \
@@ -85,6 +99,8 @@ def render(doc, markdown):
     for net in s["networks"]:
         results = doc["results"].get(net, {})
         rows = list(NETWORK_ROWS)
+        if "udp" in s["figures"]:
+            rows += udp_rows(s.get("udp_sizes", []))
         if "memory" in s["figures"] and net == "loopback":
             rows += memory_rows(s["streams"], s.get("busy_streams"), s.get("busy_bytes", 0))
         direct, ssh = results.get("direct", {}), results.get("ssh", {})
@@ -110,7 +126,9 @@ def render(doc, markdown):
         f"command: {m['command']}",
         f"iperf3 one stream {s['seconds']} s (+1 omitted) each way; {s['rounds']} x 64 B ping-pong; "
         f"wrk -c {s['conn_concurrency']} {s['conn_seconds']} s with Connection: close; {s['ttfb_count']} sequential "
-        f"connections for time to first byte; memory on loopback",
+        f"connections for time to first byte; memory on loopback"
+        + (f"; udp: {s['udp_rounds']} x 64 B ping-pong, rate steps of {s['udp_seconds']:g} s up to "
+           f"{max(s['udp_rates']):,}/s from one socket (python client and echo)" if "udp" in s["figures"] else ""),
         "cells: value, then its ratio to direct (d) and to default ssh -R (s) from the same run",
     ]
     notes = []
