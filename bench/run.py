@@ -162,7 +162,8 @@ def measure_udp(a, procs, net, path, res, ref):
     ns, (host, port) = net.pub_ns, path.public["udp"]
     say(f"{net.name} {path.name}: udp ping-pong {a.udp_rounds} x 64 B")
     r = measure.udp_pingpong(procs, ns, host, port, a.udp_rounds, max(100, a.udp_rounds // 10))
-    res["udp_p50_us"], res["udp_p99_us"], res["udp_ping_lost"] = r["p50"], r["p99"], r["lost"]
+    res["udp_ping"] = r  # count, lost, p50, p90, p99, mean, min, max
+    res["udp_p50_us"], res["udp_p99_us"] = r["p50"], r["p99"]
     if ref.get("udp_p50_us") is not None and path.name != "direct":
         res["udp_added_p50_us"] = r["p50"] - ref["udp_p50_us"]
         res["udp_added_p99_us"] = r["p99"] - ref["udp_p99_us"]
