@@ -160,19 +160,20 @@ def udp_pingpong(procs, ns, host, port, count, warmup, size=64):
     return out
 
 
-def udp_rate(procs, ns, host, port, size, rates, seconds, cpu_pids=None):
+def udp_rate(procs, ns, host, port, size, rates, seconds, cpu_pids=None, drops=None):
     """bench/udp_tool.py rate: climbs `rates` (datagrams/s sent, paced per millisecond) until loss >= 5 %,
     then halves the gap between the highest rate with < 1 % lost and the lowest above it twice.
 
     Returns every step, and the best one: the highest rate whose echoes came back with < 1 % lost, with the
-    CPU seconds (user + system) of cpu_pids() per 100k echoed datagrams at that step (each crossed twice)."""
+    CPU seconds (user + system) of cpu_pids() per 100k echoed datagrams at that step (each crossed twice).
+    With drops (() -> {counter: value}), each step also has the counters that grew during it ("drops")."""
     pids = cpu_pids() if cpu_pids else []
     argv = [sys.executable, UDP_TOOL, "rate", "--to", f"{host}:{port}", "--size", str(size),
             "--rates", ",".join(map(str, rates)), "--seconds", str(seconds), "--ok-loss", str(UDP_LOSS_OK)]
     # the tool prints a line per step as it ends: read them as they come to read the CPU per step
     p = subprocess.Popen(procs._argv(argv, ns), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          stdin=subprocess.DEVNULL)
-    steps, cpu0 = [], cpu_seconds(pids)
+    steps, cpu0, drops0 = [], cpu_seconds(pids), drops() if drops else {}
     try:
         for line in p.stdout:
             cpu1 = cpu_seconds(pids)
@@ -180,6 +181,10 @@ def udp_rate(procs, ns, host, port, size, rates, seconds, cpu_pids=None):
             if "error" in step:
                 raise BenchError(f"udp rate to {host}:{port}: {step['error']}")
             step["cpu_s"] = cpu1 - cpu0
+            if drops:
+                drops1 = drops()
+                step["drops"] = {k: v - drops0.get(k, 0) for k, v in drops1.items() if v != drops0.get(k, 0)}
+                drops0 = drops1
             steps.append(step)
             cpu0 = cpu1
         p.wait(timeout=30)
@@ -198,4 +203,20 @@ def udp_rate(procs, ns, host, port, size, rates, seconds, cpu_pids=None):
         out.update(rate=best["rate"], echoed_per_s=best["echoed_per_s"], loss_percent=best["loss_percent"])
         if pids and best["echoed"]:
             out["cpu_s_per_100k"] = best["cpu_s"] * 1e5 / best["echoed"]
+    # where the lowest rate that lost >= 1 % above the best one lost its datagrams
+    lossy = [s for s in steps if s["loss_percent"] is not None and s["loss_percent"] >= UDP_LOSS_OK
+             and s["rate"] > out.get("rate", 0)]
+    if lossy:
+        first = min(lossy, key=lambda s: s["rate"])
+        out["lossy_rate"], out["lossy_drops"] = first["rate"], first.get("drops")
     return out
+
+
+def drops_text(rate, drops):
+    """"at 15,000/s: rcvbuf private 442, edge send_failed 3" from a step's grown drop counters."""
+    if drops is None:
+        return None
+    names = lambda k: k.replace("kernel_", "rcvbuf ").replace("_RcvbufErrors", "").replace("_SndbufErrors", " (send)") \
+        .replace("edge_", "edge ")
+    parts = [f"{names(k)} {int(v):,}" for k, v in sorted(drops.items(), key=lambda kv: -kv[1])]
+    return f"at {rate:,}/s: " + (", ".join(parts) if parts else "none counted")

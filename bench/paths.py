@@ -8,6 +8,7 @@ A path's start function returns a Path: the public (host, port) of each service
 and the pids whose CPU and memory are the tunnel's own.
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ class Net:
 
 class Path:
     def __init__(self, name, public, edge_pids=None, connector_pids=None, cpu_pids=None, note="", conn_cpu_pids=None,
-                 udp_cpu_pids=None):
+                 udp_cpu_pids=None, udp_drops=None):
         self.name = name
         self.public = public            # service -> (host, port) the public client dials
         self.edge_pids = edge_pids      # () -> pids on the public side (edge; sshd's session processes)
@@ -36,6 +37,7 @@ class Path:
         self.cpu_pids = cpu_pids        # () -> pids whose CPU moves the iperf3 bytes
         self.conn_cpu_pids = conn_cpu_pids  # () -> pids whose CPU carries the connections to nginx (http)
         self.udp_cpu_pids = udp_cpu_pids  # () -> pids whose CPU carries the UDP echo's datagrams
+        self.udp_drops = udp_drops  # () -> {counter: value} of where datagrams were dropped (udp_drop_counters)
         self.note = note
 
 
@@ -96,8 +98,9 @@ http {{
     return services
 
 
-def direct_path(net, services):
-    return Path("direct", {s: (net.priv_ip, port) for s, port in services.items()})
+def direct_path(net, services, procs=None):
+    return Path("direct", {s: (net.priv_ip, port) for s, port in services.items()},
+                udp_drops=(lambda: udp_drop_counters(procs, net, None)) if procs else None)
 
 
 def _toml_addr(host, port):
@@ -121,6 +124,7 @@ max_streams_total = 20000
 max_connections_per_source = 1000000
 max_connection_rate_per_source = 1000000
 connection_burst_per_source = 1000000
+{'admin = "127.0.0.1:0"' if any(n in UDP_SERVICES for n in backends) else ""}
 
 [[listen]]
 plugin = "{transport}"
@@ -136,6 +140,9 @@ address = "{_toml_addr(net.pub_ip, 0)}"
     edge = procs.start(f"{tag}-edge", [warren, "edge", "--config", f"{d}/edge.toml"], ns=net.pub_ns)
     addr = procs.wait_line(f"{tag}-edge", edge, rf"^listen {transport} (\S+)", 30).group(1)
     pin = procs.wait_line(f"{tag}-edge", edge, r"^pin (\S+)", 30).group(1)
+    metrics_url = None
+    if any(n in UDP_SERVICES for n in backends):  # the udp rows read the edge's drop counters
+        metrics_url = procs.wait_line(f"{tag}-edge", edge, r"^admin (\S+)", 30).group(1)
     connectors = {}
     for name, backend_port in backends.items():
         transport_extra = f"max_streams = {max_streams}\n" if max_streams else ""
@@ -176,7 +183,36 @@ plugin = "backoff"
                 connector_pids=lambda: [connectors[first].pid],
                 cpu_pids=lambda: [edge.pid, cpu_connector.pid], note=f"edge {addr}",
                 conn_cpu_pids=lambda: [edge.pid, http_connector.pid],
-                udp_cpu_pids=lambda: [edge.pid, udp_connector.pid])
+                udp_cpu_pids=lambda: [edge.pid, udp_connector.pid],
+                udp_drops=lambda: udp_drop_counters(procs, net, metrics_url))
+
+
+def kernel_udp_errors(procs, ns):
+    """/proc/net/snmp Udp RcvbufErrors and SndbufErrors of namespace ns: datagrams the kernel dropped
+    because a socket's buffer was full (its reader did not keep up)."""
+    lines = [l.split() for l in procs.run(["cat", "/proc/net/snmp"], ns=ns, timeout=5).stdout.splitlines()
+             if l.startswith("Udp:")]
+    if len(lines) < 2:
+        return {}
+    row = dict(zip(lines[0][1:], lines[1][1:]))
+    return {k: int(row[k]) for k in ("RcvbufErrors", "SndbufErrors") if k in row}
+
+
+def udp_drop_counters(procs, net, metrics_url):
+    """Where datagrams were dropped so far: the edge's warren_udp_datagrams_dropped_total by reason
+    and the kernel's socket-buffer drops on each side (one namespace on loopback)."""
+    out = {}
+    if metrics_url:  # the edge's admin port is on 127.0.0.1 of its own namespace: read it from there
+        text = procs.run(["curl", "-sf", "--max-time", "5", metrics_url], ns=net.pub_ns, timeout=15).stdout
+        for m in re.finditer(r'^warren_udp_datagrams_dropped_total\{([^}]*)\} (\S+)', text, re.M):
+            reason = re.search(r'reason="([^"]*)"', m.group(1))
+            key = f"edge_{reason.group(1) if reason else '?'}"
+            out[key] = out.get(key, 0) + float(m.group(2))
+    sides = {"public": net.pub_ns, "private": net.priv_ns} if net.pub_ns else {"host": None}
+    for side, ns in sides.items():
+        for k, v in kernel_udp_errors(procs, ns).items():
+            out[f"kernel_{side}_{k}"] = v
+    return out
 
 
 def ssh_keys(procs, tmp):

@@ -169,17 +169,20 @@ def measure_udp(a, procs, net, path, res, ref):
         res["udp_added_p99_us"] = r["p99"] - ref["udp_p99_us"]
     for size in a.udp_sizes:
         say(f"{net.name} {path.name}: udp rate, {size} B datagrams, {a.udp_seconds:g} s per step")
-        r = measure.udp_rate(procs, ns, host, port, size, a.udp_rates, a.udp_seconds, path.udp_cpu_pids)
+        r = measure.udp_rate(procs, ns, host, port, size, a.udp_rates, a.udp_seconds, path.udp_cpu_pids,
+                             path.udp_drops)
         res[f"udp_rate_{size}"] = r
         res[f"udp_{size}_per_s"] = r.get("echoed_per_s")
         res[f"udp_{size}_loss_pct"] = r.get("loss_percent")
         if "cpu_s_per_100k" in r:
             res[f"udp_{size}_cpu_s_per_100k"] = r["cpu_s_per_100k"]
+        if "lossy_rate" in r:
+            res[f"udp_{size}_drops"] = measure.drops_text(r["lossy_rate"], r["lossy_drops"])
 
 
 def start_path(a, procs, tmp, tools, net, name, services):
     if name == "direct":
-        return paths.direct_path(net, services)
+        return paths.direct_path(net, services, procs)
     if name in ("quic", "http2"):
         return paths.start_warren(procs, tmp, tools["warren"], net, name, services, f"{net.name}-{name}")
     return paths.start_ssh(procs, tmp, net, GCM if name == "ssh-gcm" else None, services, f"{net.name}-{name}", name)

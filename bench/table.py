@@ -33,7 +33,8 @@ def udp_rows(sizes):
     for n in sizes:
         rows += [(f"udp_{n}_per_s", f"udp {n:,} B echoed datagrams/s at < 1 % loss", 0, True, False),
                  (f"udp_{n}_loss_pct", "  loss % there", 2, False, False),
-                 (f"udp_{n}_cpu_s_per_100k", "  CPU s per 100k echoed (edge + connector)", 2, False, False)]
+                 (f"udp_{n}_cpu_s_per_100k", "  CPU s per 100k echoed (edge + connector)", 2, False, False),
+                 (f"udp_{n}_drops", "  where the next rate up lost them", None, False, False)]
     return rows
 
 
@@ -78,6 +79,8 @@ def _cell(res, col, key, decimals, to_direct, to_ssh, direct, ssh):
     if v is None:
         return "failed" if ("error" in res and not key.startswith(("rss", "kib"))) or \
             ("memory_error" in res and key.startswith(("rss", "kib"))) else "-"
+    if isinstance(v, str):
+        return v
     text = _num(v, decimals)
     parts = []
     if to_direct and col != "direct":
