@@ -218,5 +218,9 @@ def drops_text(rate, drops):
         return None
     names = lambda k: k.replace("kernel_", "rcvbuf ").replace("_RcvbufErrors", "").replace("_SndbufErrors", " (send)") \
         .replace("edge_", "edge ")
-    parts = [f"{names(k)} {int(v):,}" for k, v in sorted(drops.items(), key=lambda kv: -kv[1])]
+    parts = [f"{names(k)} {int(v):,}" for k, v in sorted(drops.items(), key=lambda kv: -kv[1])
+             if not k.startswith("socket_")]
+    sockets = [(k[7:].rsplit("_rb", 1), v) for k, v in sorted(drops.items(), key=lambda kv: -kv[1])
+               if k.startswith("socket_")]
+    parts += [f"{role}'s {rb[:-1]} KiB-buffer sockets {int(v):,}" for (role, rb), v in sockets]
     return f"at {rate:,}/s: " + (", ".join(parts) if parts else "none counted")

@@ -184,7 +184,8 @@ plugin = "backoff"
                 cpu_pids=lambda: [edge.pid, cpu_connector.pid], note=f"edge {addr}",
                 conn_cpu_pids=lambda: [edge.pid, http_connector.pid],
                 udp_cpu_pids=lambda: [edge.pid, udp_connector.pid],
-                udp_drops=lambda: udp_drop_counters(procs, net, metrics_url))
+                udp_drops=lambda: udp_drop_counters(procs, net, metrics_url,
+                                                    {edge.pid: "edge", udp_connector.pid: "connector"}))
 
 
 def kernel_udp_errors(procs, ns):
@@ -198,9 +199,23 @@ def kernel_udp_errors(procs, ns):
     return {k: int(row[k]) for k in ("RcvbufErrors", "SndbufErrors") if k in row}
 
 
-def udp_drop_counters(procs, net, metrics_url):
-    """Where datagrams were dropped so far: the edge's warren_udp_datagrams_dropped_total by reason
-    and the kernel's socket-buffer drops on each side (one namespace on loopback)."""
+def socket_drops(procs, ns, roles):
+    """Datagrams each process's UDP sockets dropped (ss skmem d: receive buffer full), by roles[pid]
+    ("other" for the echo service, the clients) and receive buffer size: "socket_ROLE_rbNk", which tells
+    a connector's QUIC socket from its flow sockets when their buffers differ."""
+    out = {}
+    text = procs.run(["ss", "-uanmpH"], ns=ns, timeout=5).stdout
+    for m in re.finditer(r'users:\(\("[^"]*",pid=(\d+)[^\n]*\n?\s*skmem:\(([^)]*)\)', text):
+        role = roles.get(int(m.group(1)), "other")
+        mem = dict(re.findall(r'([a-z]+)(\d+)', m.group(2)))
+        key = f"socket_{role}_rb{int(mem.get('rb', 0)) // 1024}k"
+        out[key] = out.get(key, 0) + int(mem.get("d", 0))
+    return out
+
+
+def udp_drop_counters(procs, net, metrics_url, roles=None):
+    """Where datagrams were dropped so far: the edge's warren_udp_datagrams_dropped_total by reason,
+    the kernel's socket-buffer drops on each side (one namespace on loopback) and per process."""
     out = {}
     if metrics_url:  # the edge's admin port is on 127.0.0.1 of its own namespace: read it from there
         text = procs.run(["curl", "-sf", "--max-time", "5", metrics_url], ns=net.pub_ns, timeout=15).stdout
@@ -212,6 +227,8 @@ def udp_drop_counters(procs, net, metrics_url):
     for side, ns in sides.items():
         for k, v in kernel_udp_errors(procs, ns).items():
             out[f"kernel_{side}_{k}"] = v
+        for k, v in socket_drops(procs, ns, roles or {}).items():
+            out[k] = out.get(k, 0) + v
     return out
 
 
