@@ -10,8 +10,8 @@ std::optional<std::string> backend_kind_problem(protocol::StreamKind kind, sdk::
            " carries streams; use a backend that carries datagrams (plugin = \"udp\")";
   if (kind == protocol::StreamKind::tcp && carries != sdk::Backend::Carries::streams)
     return "the edge serves this tunnel as kind = \"tcp\", but " + backend +
-           " carries datagrams; use a backend that carries streams (tcp, unix, group) (kind = \"udp\" tunnels, "
-           "which it is for, are not carried by this version's edge yet)";
+           " carries datagrams; use a backend that carries streams (tcp, unix, group), or make the edge's "
+           "[[tunnels]] entry kind = \"udp\"";
   return std::nullopt;
 }
 

@@ -41,6 +41,9 @@ class UdpFlow final : public sdk::DatagramFlow {
     boost::asio::ip::udp::socket socket;
     bool refused = false;  ///< a send saw ECONNREFUSED: the next receive fails with it
   };
+  /// Waits until the socket is readable, then reads one datagram.
+  static void receive_when_readable(std::shared_ptr<State> state, sdk::DatagramHandler handler);
+
   std::shared_ptr<State> state_;
   std::optional<Prefix> prefix_;
   bool prefix_sent_ = false;  ///< for Prefix::every = false: the first datagram went out with it
