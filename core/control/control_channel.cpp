@@ -14,12 +14,9 @@ constexpr std::size_t read_chunk = 4096;
 
 ControlChannel::ControlChannel(sdk::ByteStreamPtr stream) : stream_(std::move(stream)), buffer_(read_chunk) {}
 
-void ControlChannel::async_read(ReadHandler handler) {
-  read_handler_ = std::move(handler);
-  deliver_buffered();
-}
+void ControlChannel::async_read(ReadHandler handler) { deliver_buffered(std::move(handler)); }
 
-void ControlChannel::deliver_buffered() {
+void ControlChannel::deliver_buffered(ReadHandler handler) {
   // Frames already received are decoded before reading more.
   while (buffered_ > 0) {
     auto result = decoder_.parse(buffer_.data(), buffer_.data() + buffered_);
@@ -28,28 +25,28 @@ void ControlChannel::deliver_buffered() {
     buffered_ -= result.consumed;
     if (result.status == protocol::ParseStatus::bad) {
       protocol_error_ = result.reason;
-      auto handler = std::move(read_handler_);
       return boost::asio::post(stream_->get_executor(), [handler = std::move(handler)] {
         handler(sdk::errc::protocol_error, {});
       });
     }
     if (result.status == protocol::ParseStatus::good) {
-      auto handler = std::move(read_handler_);
       return boost::asio::post(stream_->get_executor(), [handler = std::move(handler), m = std::move(*result.message)] {
         handler({}, m);
       });
     }
   }
+  // The caller's handler travels inside the stream's: should the stream's
+  // be destroyed unrun (its io_context shut down), so is the caller's, and
+  // with it whatever it owns (often the owner of this channel).
   stream_->async_read_some(
       boost::asio::buffer(buffer_.data() + buffered_, buffer_.size() - buffered_),
-      [self = shared_from_this()](sdk::error_code ec, std::size_t n) {
+      [self = shared_from_this(), handler = std::move(handler)](sdk::error_code ec, std::size_t n) mutable {
         if (ec) {
-          auto handler = std::move(self->read_handler_);
           if (ec == boost::asio::error::eof) ec = sdk::errc::peer_closed;
           return handler(ec, {});
         }
         self->buffered_ += n;
-        self->deliver_buffered();
+        self->deliver_buffered(std::move(handler));
       });
 }
 

@@ -39,14 +39,13 @@ class ControlChannel : public std::enable_shared_from_this<ControlChannel> {
   sdk::ByteStream& stream() { return *stream_; }
 
  private:
-  void deliver_buffered();
+  void deliver_buffered(ReadHandler handler);
   void write_next();
 
   sdk::ByteStreamPtr stream_;
   protocol::ControlDecoder decoder_;
   std::vector<std::uint8_t> buffer_;
   std::size_t buffered_ = 0;  ///< bytes of buffer_ not yet given to the decoder
-  ReadHandler read_handler_;
   std::deque<protocol::FrameBytes> outbox_;
   bool writing_ = false;
   bool close_when_sent_ = false;

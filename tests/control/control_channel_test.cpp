@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <optional>
 
 using namespace warren;
@@ -97,4 +98,29 @@ TEST_CASE("a stream header and the bytes after it are read apart") {
   // The client's bytes may or may not have arrived with the header; none are lost.
   std::string tail(rest.begin(), rest.end());
   CHECK(std::string("GET / HTTP/1.0\r\n\r\n").starts_with(tail));
+}
+
+// A leg owns its channel, and the read it keeps pending owns the leg. The
+// caller's handler travels inside the stream's, so an io_context destroyed
+// unrun (`warren edge` stopping) frees both; kept in the channel, it made a
+// cycle that LeakSanitizer reported at the sanitized edge's exit.
+TEST_CASE("a read pending when its io_context is destroyed frees what its handler owns") {
+  struct Owner {
+    std::shared_ptr<ControlChannel> channel;
+  };
+  std::weak_ptr<Owner> watch;
+  sdk::ByteStreamPtr peer;
+  {
+    boost::asio::io_context io;
+    auto [a, b] = test::stream_pair(io);
+    peer = std::move(a);
+    auto owner = std::make_shared<Owner>();
+    owner->channel = std::make_shared<ControlChannel>(std::move(b));
+    owner->channel->async_read([owner](sdk::error_code, protocol::ControlMessage) {});
+    watch = owner;
+    owner.reset();
+    CHECK_FALSE(watch.expired());  // the pending read holds it
+    peer.reset();  // before the loop: a socket outlives no io_context
+  }
+  CHECK(watch.expired());
 }

@@ -3,6 +3,7 @@
 #include "clock.hpp"
 #include "closing_connection.hpp"
 #include "completion.hpp"
+#include "live_connections.hpp"
 #include "loopback_mtu.hpp"
 #include "quic_callbacks.hpp"
 
@@ -12,6 +13,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <utility>
 #include <cerrno>
 
 namespace warren::quic {
@@ -48,7 +50,9 @@ QuicConnection::QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp:
       server_(server),
       timer_(executor_),
       datagrams_out_(send_queue_datagrams, send_queue_bytes),
-      datagrams_in_(receive_queue_datagrams, receive_queue_bytes) {}
+      datagrams_in_(receive_queue_datagrams, receive_queue_bytes) {
+  LiveConnections::of(executor_).add(this);
+}
 
 QuicConnection::~QuicConnection() {
   if (!failed_ && conn_) {
@@ -58,6 +62,23 @@ QuicConnection::~QuicConnection() {
   }
   if (conn_) ngtcp2_conn_del(conn_);
   tls_.reset();  // after the conn: ngtcp2 may reach the session until it is gone
+  LiveConnections::of(executor_).remove(this);
+}
+
+void QuicConnection::drop_handlers() {
+  // Moved out first, destroyed at the end: destroying one may release
+  // streams of this connection, which call back into it.
+  std::vector<sdk::ReadHandler> reads;
+  std::vector<sdk::WriteHandler> writes;
+  for (auto& [id, stream] : streams_) {
+    if (stream->read_handler) reads.push_back(std::exchange(stream->read_handler, nullptr));
+    if (stream->write_handler) writes.push_back(std::exchange(stream->write_handler, nullptr));
+  }
+  auto accept = std::exchange(accept_handler_, nullptr);
+  auto opens = std::exchange(open_handlers_, {});
+  auto datagram = std::exchange(datagram_handler_, nullptr);
+  auto done = std::exchange(handshake_done_, nullptr);
+  auto owner = std::exchange(handshake_owner_, nullptr);
 }
 
 QuicConnection::Ptr QuicConnection::dial(std::shared_ptr<UdpEndpoint> endpoint, const udp::endpoint& remote,

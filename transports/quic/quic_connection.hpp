@@ -90,6 +90,9 @@ class QuicConnection final : public PacketSink, public std::enable_shared_from_t
     flush();
   }
   void on_unreachable(ngtcp2_tstamp now) override;
+  /// Its io_context shuts down: every handler it keeps is destroyed unrun
+  /// (live_connections.hpp says why).
+  void drop_handlers();
 
   // What sdk::Connection offers, for sdk::ConnectionHandle.
   boost::asio::any_io_executor get_executor() const { return executor_; }
