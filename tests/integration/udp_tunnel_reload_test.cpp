@@ -121,13 +121,13 @@ TEST_CASE("a SIGHUP applies a udp tunnel's flow keys to its live flows; a longer
   // A longer idle timeout: a warning, left for a restart; the 1 s stays.
   edge.write("kind = \"udp\"\nflow_idle_timeout = \"1m\"\nflow_responses = 1\n");
   log = edge.reload();
-  CHECK(logged(log, R"(warn +reload: tunnel 'web': flow_idle_timeout 1s -> 1m: needs a restart)"));
+  CHECK(logged(log, R"(warning +reload: tunnel 'web': flow_idle_timeout 1s -> 1m: needs a restart)"));
   CHECK_THAT(log, Catch::Contains("done: 0 change(s) applied, 1 left for a restart"));
 
   // Another kind: a warning naming both, left for a restart; the tunnel stays udp.
   edge.write("kind = \"tcp\"\n");
   log = edge.reload();
-  CHECK(logged(log, R"(warn +reload: tunnel 'web': kind udp -> tcp: needs a restart.*it stays udp)"));
+  CHECK(logged(log, R"(warning +reload: tunnel 'web': kind udp -> tcp: needs a restart.*it stays udp)"));
   CHECK_THAT(log, Catch::Contains("done: 0 change(s) applied, 1 left for a restart"));
   CHECK(client.exchange(bytes("still udp"), 10s));
   CHECK(eventually([&] { return edge.closed("responses") == 2; }, 5s));  // and still 1 response per flow
