@@ -91,7 +91,7 @@ bool logged(const std::string& log, const std::string& pattern) { return std::re
 
 }  // namespace
 
-TEST_CASE("a SIGHUP applies a udp tunnel's flow keys to its live flows; a longer idle timeout and a kind wait",
+TEST_CASE("a SIGHUP applies a udp tunnel's flow keys to its live flows, while a longer idle timeout and a kind wait",
           "[udp][reload]") {
   UdpEchoServer echo;
   ReloadUdpEdge edge("kind = \"udp\"\nflow_idle_timeout = \"30s\"\n");
