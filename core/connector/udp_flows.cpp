@@ -39,11 +39,19 @@ UdpFlows::~UdpFlows() {
 }
 
 void UdpFlows::configure(std::chrono::milliseconds edge_idle_timeout) {
-  if (table_) return;
+  auto idle = (edge_idle_timeout.count() > 0 ? sdk::Duration(edge_idle_timeout) : sdk::Duration(default_edge_idle)) +
+              idle_margin;
+  if (table_) {
+    // A leg registered after the edge's idle timeout grew (a restart with a
+    // longer one): ours follows, or it would end the edge's flows early.
+    if (idle <= table_->settings().idle_timeout) return;
+    auto longer = table_->settings();
+    longer.idle_timeout = idle;
+    table_->update_settings(sdk::Clock::now(), longer);
+    return pump();
+  }
   udp::FlowSettings settings;
-  settings.idle_timeout = (edge_idle_timeout.count() > 0 ? sdk::Duration(edge_idle_timeout)
-                                                          : sdk::Duration(default_edge_idle)) +
-                          idle_margin;
+  settings.idle_timeout = idle;
   settings.max_flows = connector_max_flows;
   settings.max_flows_per_source = 0;
   settings.open_step = true;

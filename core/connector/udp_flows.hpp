@@ -58,7 +58,9 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   /// A leg of a udp tunnel registered; `edge_idle_timeout` is its
   /// Registered.flow_idle_timeout. The first call makes the table, whose
   /// flows end 5 s after the edge's would (35 s when the edge says 0), so
-  /// the edge's close frame normally ends them; later calls change nothing.
+  /// the edge's close frame normally ends them; a later call with a longer
+  /// one lengthens it (an edge restarted with a longer flow_idle_timeout),
+  /// a shorter one changes nothing (another edge's legs may still use it).
   void configure(std::chrono::milliseconds edge_idle_timeout);
   /// True once configure() made the table (this connector carries a udp tunnel).
   bool carried() const { return table_.has_value(); }

@@ -49,13 +49,14 @@ class EdgeLeg : public std::enable_shared_from_this<EdgeLeg> {
   /// What /status shows of it once registered (edge_admin.cpp); nullopt before, or once ended.
   std::optional<EdgeLegStatus> status() const;
   const std::string& tunnel_id() const { return tunnel_id_; }
+  /// A udp tunnel's leg: opens its udp data stream (header kind udp,
+  /// listener `listener`, no StreamReply) and hands the leg's channel, QUIC
+  /// datagrams beside that stream, to the server (edge_udp.cpp). At
+  /// registration, and again when the last one ended while the leg lives.
+  void open_udp_stream(const std::string& listener);
 
  private:
   void on_register(sdk::error_code ec, protocol::ControlMessage message);
-  /// A udp tunnel's leg: opens its one udp data stream (header kind udp,
-  /// listener `listener`, no StreamReply) and hands the leg's channel, QUIC
-  /// datagrams beside that stream, to the server (edge_udp.cpp).
-  void open_udp_stream(const std::string& listener);
   void reject(const protocol::Rejected& rejected);
   void read_next();
   void on_message(sdk::error_code ec, protocol::ControlMessage message);

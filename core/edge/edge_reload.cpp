@@ -35,26 +35,44 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   ReloadOutcome outcome;
   auto plan = diff_edge_config(config_, fresh);
   for (const auto& line : plan.lines()) log().info("reload: {}", line);
+  auto restart = plan.restart_lines();
+  for (const auto& line : restart) log().warn("reload: {}", line);
   reload_settings(fresh, plan);
   reload_certificate(outcome);
   for (const auto& id : plan.tunnels_removed) remove_tunnel(id);
   for (const auto& tunnel : plan.tunnels_added) add_tunnel(tunnel, outcome);
   std::vector<const TunnelChange*> port_kept;
+  std::size_t ports_moved = 0;
   for (const auto& change : plan.tunnels_changed) {
     if (!registry_.update_tunnel(change.entry)) continue;
-    if (change.public_port && !move_public_port(change, outcome)) port_kept.push_back(&change);
+    if (!change.public_port) continue;
+    if (move_public_port(change, outcome))
+      ++ports_moved;
+    else
+      port_kept.push_back(&change);
   }
   config_.tunnels = fresh.tunnels;
   // A public_port that needs a restart stays what runs: the next reload names it again.
   for (const auto* change : port_kept)
     for (auto& t : config_.tunnels)
       if (t.id == change->entry.id) t.public_port = change->old_public_port;
-  // So do a kind and flow keys (they always need a restart).
+  // A kind stays; the flow keys run as the plan says (a raised
+  // flow_idle_timeout stays), for registrations and the live flow table.
   for (const auto& change : plan.tunnels_changed)
     for (auto& t : config_.tunnels)
       if (t.id == change.entry.id) {
         t.kind = change.old_kind;
-        t.flows = change.old_flows;
+        t.flows = change.live_flows;
+        if (change.flows.empty()) continue;
+        auto udp = udp_tunnels_.find(t.id);
+        if (udp == udp_tunnels_.end()) continue;  // no public port yet: it opens with these
+        try {
+          udp->second->update_settings(t.flows);
+        } catch (const std::invalid_argument& e) {
+          // The schema checks the same bounds; this guards against the two parting.
+          outcome.errors.push_back("tunnel '" + t.id + "': " + e.what() + "; its flows keep their limits");
+          log().error("reload: {}", outcome.errors.back());
+        }
       }
   // From the last, so the indexes of those before stay valid.
   for (auto i = plan.listeners_removed.rbegin(); i != plan.listeners_removed.rend(); ++i) remove_listener(*i);
@@ -64,10 +82,12 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   if (used) reload_plugins_.push_back(std::move(plugins));
   // What runs: a listener that did not open is tried again by the next reload.
   config_.listen = listening_;
-  outcome.changes = plan.lines().size() + plan.listeners_added.size() + plan.listeners_removed.size();
-  for (const auto& change : plan.tunnels_changed) outcome.changes += change.public_port ? 1 : 0;
-  log().info("reload of {} done: {} change(s){}", fresh.file.string(), outcome.changes,
-             outcome.ok() ? "" : ", " + std::to_string(outcome.errors.size()) + " not applied (see above)");
+  auto applied = plan.lines().size() + plan.listeners_added.size() + plan.listeners_removed.size() + ports_moved;
+  auto left = restart.size() + port_kept.size();
+  outcome.changes = applied + left;
+  // The connector's summary line has the same shape.
+  log().info("reload of {} done: {} change(s) applied, {} left for a restart{}", fresh.file.string(), applied, left,
+             outcome.ok() ? "" : "; " + std::to_string(outcome.errors.size()) + " not applied (see above)");
   return outcome;
 }
 
@@ -160,10 +180,10 @@ bool EdgeServer::move_public_port(const TunnelChange& change, ReloadOutcome& out
   close_public_port(id);
   log().info("reload: tunnel '{}': public_port {} -> {}: applied (no connector had registered it)", id, was, next);
   if (!change.entry.public_port) return true;
-  // Its kind and flow keys stay the running ones (they need a restart).
+  // Its kind stays the running one, its flow keys what the plan says runs.
   TunnelEntry moved = change.entry;
   moved.kind = change.old_kind;
-  moved.flows = change.old_flows;
+  moved.flows = change.live_flows;
   try {
     open_fixed_public_port(moved, *change.entry.public_port);
   } catch (const std::exception& e) {

@@ -36,19 +36,23 @@ struct SettingsDiff {
 std::string text(TunnelKind kind) { return kind == TunnelKind::udp ? "udp" : "tcp"; }
 std::string text(std::uint64_t n) { return std::to_string(n); }
 
-/// The [[tunnels]] flow keys that differ, as "key OLD -> NEW".
-std::vector<std::string> flow_changes(const udp::FlowSettings& a, const udp::FlowSettings& b) {
-  std::vector<std::string> out;
-  auto key = [&out](const char* name, const auto& x, const auto& y) {
-    if (x != y) out.push_back(std::string(name) + " " + text(x) + " -> " + text(y));
+/// Sorts the [[tunnels]] flow keys that differ into `change`: those that
+/// apply live, and flow_idle_timeout raised, which needs a restart.
+void diff_flows(const udp::FlowSettings& a, const udp::FlowSettings& b, TunnelChange& change) {
+  change.live_flows = b;
+  auto key = [&change](const char* name, const auto& x, const auto& y, bool applies = true) {
+    if (x == y) return;
+    (applies ? change.flows : change.flows_restart).push_back(std::string(name) + " " + text(x) + " -> " + text(y));
   };
-  key("flow_idle_timeout", a.idle_timeout, b.idle_timeout);
+  // The connectors' half of a flow ends 5 s after the idle timeout they were told at registration.
+  bool idle_applies = b.idle_timeout <= a.idle_timeout;
+  if (!idle_applies) change.live_flows.idle_timeout = a.idle_timeout;
+  key("flow_idle_timeout", a.idle_timeout, b.idle_timeout, idle_applies);
   key("flow_lifetime", a.max_lifetime, b.max_lifetime);
   key("flow_requests", std::uint64_t{a.max_requests}, std::uint64_t{b.max_requests});
   key("flow_responses", std::uint64_t{a.max_responses}, std::uint64_t{b.max_responses});
   key("max_flows", std::uint64_t{a.max_flows}, std::uint64_t{b.max_flows});
   key("max_flows_per_source", std::uint64_t{a.max_flows_per_source}, std::uint64_t{b.max_flows_per_source});
-  return out;
 }
 
 bool same_listen(const ListenSection& a, const ListenSection& b) {
@@ -111,10 +115,12 @@ EdgeReloadPlan diff_edge_config(const EdgeConfig& running, const EdgeConfig& fre
     change.old_max_replicas = old.max_replicas;
     change.kind = old.kind != t.kind;
     change.old_kind = old.kind;
-    // Only a udp tunnel's flow keys mean anything (a tcp one's are its defaults).
-    if (old.kind == TunnelKind::udp && t.kind == TunnelKind::udp) change.flows = flow_changes(old.flows, t.flows);
     change.old_flows = old.flows;
-    if (change.tokens || change.max_replicas || change.public_port || change.kind || !change.flows.empty())
+    change.live_flows = old.flows;  // a kind that changed keeps them all
+    // Only a udp tunnel's flow keys mean anything (a tcp one's are its defaults).
+    if (old.kind == TunnelKind::udp && t.kind == TunnelKind::udp) diff_flows(old.flows, t.flows, change);
+    if (change.tokens || change.max_replicas || change.public_port || change.kind || !change.flows.empty() ||
+        !change.flows_restart.empty())
       plan.tunnels_changed.push_back(std::move(change));
   }
   for (const auto& t : running.tunnels)
@@ -141,7 +147,6 @@ bool EdgeReloadPlan::empty() const {
 std::vector<std::string> EdgeReloadPlan::lines() const {
   std::vector<std::string> out;
   for (const auto& s : settings_applied) out.push_back("[edge] " + s + ": applied to what starts from now on");
-  for (const auto& s : needs_restart) out.push_back("[edge] " + s + ": needs a restart; the running value stays");
   for (const auto& t : tunnels_added) out.push_back("tunnel '" + t.id + "' added: connectors may register it now");
   for (const auto& id : tunnels_removed)
     out.push_back("tunnel '" + id +
@@ -154,16 +159,25 @@ std::vector<std::string> EdgeReloadPlan::lines() const {
     if (c.max_replicas)
       out.push_back("tunnel '" + c.entry.id + "': max_replicas " + text(c.old_max_replicas) + " -> " +
                     text(c.entry.max_replicas) + ": counts from the next registration, replicas serving stay");
+    for (const auto& f : c.flows)
+      out.push_back("tunnel '" + c.entry.id + "': " + f +
+                    ": applied, to its live flows too (the caps to new flows)");
+  }
+  return out;
+}
+
+std::vector<std::string> EdgeReloadPlan::restart_lines() const {
+  std::vector<std::string> out;
+  for (const auto& s : needs_restart) out.push_back("[edge] " + s + ": needs a restart; the running value stays");
+  for (const auto& c : tunnels_changed) {
     if (c.kind)
       out.push_back("tunnel '" + c.entry.id + "': kind " + text(c.old_kind) + " -> " + text(c.entry.kind) +
                     ": needs a restart (its connectors registered for " + text(c.old_kind) +
                     " and its public port is " + text(c.old_kind) + "); it stays " + text(c.old_kind));
-    if (!c.flows.empty()) {
-      std::string keys;
-      for (const auto& f : c.flows) keys += (keys.empty() ? "" : ", ") + f;
-      out.push_back("tunnel '" + c.entry.id + "': " + keys +
-                    ": needs a restart (its flow table was made with the running values); they stay");
-    }
+    for (const auto& f : c.flows_restart)
+      out.push_back("tunnel '" + c.entry.id + "': " + f +
+                    ": needs a restart (connectors learn it when they register, and end their half of a flow 5 s "
+                    "after it); the running value stays");
   }
   return out;
 }

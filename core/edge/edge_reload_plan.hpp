@@ -12,11 +12,17 @@
 // - [[tunnels]] changed: token/tokens/token_file check new registrations
 //   (registered legs stay); max_replicas counts from the next registration;
 //   public_port moves at once when the tunnel holds no public port yet, else
-//   needs a restart (its connectors were told the old address). kind and
-//   the flow keys of a udp tunnel need a restart: its connectors registered
-//   for that kind, its public port is of that kind, and its flow table was
-//   made with those limits; the running values stay, and each reload names
-//   them again until the edge restarts.
+//   needs a restart (its connectors were told the old address). A udp
+//   tunnel's flow keys apply at once, to its live flows too
+//   (FlowTable::update_settings): flow_lifetime, flow_requests,
+//   flow_responses, max_flows, max_flows_per_source, and flow_idle_timeout
+//   when lowered. flow_idle_timeout raised needs a restart: connectors learn
+//   it when they register and end their half of a flow 5 s after it, so a
+//   longer one here would see its flows ended by the connector. kind needs
+//   a restart: its connectors registered for that kind and its public port
+//   is of that kind. What needs a restart keeps its running value, is
+//   logged as a warning with the old and new values, and each reload names
+//   it again until the edge restarts.
 // - [[listen]] added: a listener starts. Removed: it stops accepting; the
 //   connectors' legs on it drain as a removed tunnel's do, so they
 //   reconnect through a listener that remains. A [[listen]] whose plugin
@@ -47,9 +53,14 @@ struct TunnelChange {
   std::uint32_t old_max_replicas = 0;
   bool kind = false;
   TunnelKind old_kind = TunnelKind::tcp;
-  /// The flow keys that changed, as "key OLD -> NEW"; empty when none did.
+  /// The flow keys that apply now, as "key OLD -> NEW"; empty when none do.
   std::vector<std::string> flows;
+  /// The flow keys that need a restart (flow_idle_timeout raised), as "key OLD -> NEW".
+  std::vector<std::string> flows_restart;
   udp::FlowSettings old_flows;
+  /// What the tunnel runs with after the reload: the new values of the keys
+  /// that apply, the running ones of the rest (all of them when kind changed).
+  udp::FlowSettings live_flows;
 };
 
 struct EdgeReloadPlan {
@@ -65,8 +76,11 @@ struct EdgeReloadPlan {
 
   /// True when nothing but the certificate (always re-read) is to be done.
   bool empty() const;
-  /// One log line per change, in the order apply() carries them out.
+  /// One log line per change applied, in the order apply() carries them out (logged at info).
   std::vector<std::string> lines() const;
+  /// One log line per change left for a restart, naming the key with its
+  /// old and new values (logged as warnings, counted "left for a restart").
+  std::vector<std::string> restart_lines() const;
 };
 
 /// Compares the running config with the one just read (both valid).

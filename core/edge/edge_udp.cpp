@@ -10,6 +10,7 @@
 
 #include <warren/sdk/endpoint.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -60,6 +61,18 @@ const TunnelEntry* EdgeServer::udp_entry(const std::string& tunnel_id) const {
 void EdgeServer::open_udp_port(const TunnelEntry& entry, std::uint16_t port) {
   boost::asio::ip::udp::endpoint at(resolve_public_host(), port);
   auto tunnel = UdpTunnel::open(io_.get_executor(), entry.id, entry.flows, at);
+  // A leg whose udp stream ended while it lives (HTTP/2: its one stream was
+  // reset) gets a new one, opened as at registration. Posted: the tunnel
+  // asks from inside its own calls.
+  tunnel->set_stream_opener([this, id = entry.id](LegId leg) {
+    boost::asio::post(io_, [this, id, leg] {
+      auto on = legs_.find(leg);
+      auto held = udp_tunnels_.find(id);
+      if (stopped_ || on == legs_.end() || on->second->tunnel_id() != id || held == udp_tunnels_.end()) return;
+      on->second->open_udp_stream(
+          sdk::format_host_port(config_.edge.public_host, held->second->local_endpoint().port()));
+    });
+  });
   if (auto old = udp_tunnels_.find(entry.id); old != udp_tunnels_.end()) {
     old->second->close();
     udp_gone_[entry.id] += old->second->stats();

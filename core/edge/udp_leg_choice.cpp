@@ -2,13 +2,36 @@
 
 namespace warren::core {
 
-void UdpLegChoice::add_leg(LegId leg) { legs_.try_emplace(leg); }
+void UdpLegChoice::add_leg(LegId leg) {
+  legs_.try_emplace(leg);
+  streamless_.erase(leg);
+}
 
 void UdpLegChoice::drain_leg(LegId leg) {
   if (auto it = legs_.find(leg); it != legs_.end()) it->second.draining = true;
+  streamless_.erase(leg);
 }
 
-void UdpLegChoice::remove_leg(LegId leg) { legs_.erase(leg); }
+void UdpLegChoice::remove_leg(LegId leg) {
+  legs_.erase(leg);
+  streamless_.erase(leg);
+}
+
+void UdpLegChoice::stream_lost(LegId leg) {
+  legs_.erase(leg);
+  streamless_.try_emplace(leg);
+}
+
+std::vector<UdpLegChoice::LegId> UdpLegChoice::streams_to_open(sdk::TimePoint now, bool wanted) {
+  std::vector<LegId> out;
+  if (!wanted) return out;
+  for (auto& [leg, asked] : streamless_) {
+    if (asked && now - *asked < stream_retry) continue;
+    asked = now;
+    out.push_back(leg);
+  }
+  return out;
+}
 
 std::optional<UdpLegChoice::LegId> UdpLegChoice::choose() {
   std::optional<std::size_t> fewest;

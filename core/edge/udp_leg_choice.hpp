@@ -5,11 +5,22 @@
 // and a leg that just joined takes new flows first. A flow stays on the leg
 // it was placed on (sticky): the connector's half of the flow, and its
 // backend socket, live behind that leg.
+//
+// It also remembers the legs that live on without a udp channel: over HTTP/2
+// the channel is the leg's one udp stream, and when that stream ends (reset)
+// while the leg lives, only a new stream brings the leg back to the tunnel.
+// The edge opens one when the tunnel has flows or a new client comes (an
+// idle tunnel opens nothing), at most once per stream_retry per leg, so a
+// connector that keeps resetting them costs a stream a second, no more.
 
+#include <warren/sdk/time.hpp>
+
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <vector>
 
 namespace warren::core {
 
@@ -17,13 +28,27 @@ class UdpLegChoice {
  public:
   using LegId = std::uint64_t;
 
+  /// Between two udp streams opened on one leg.
+  static constexpr sdk::Duration stream_retry = std::chrono::seconds(1);
+
   /// A leg that can carry flows (its udp channel is up). Adding one that is
-  /// there already changes nothing.
+  /// there already changes nothing. It waits for no stream any more.
   void add_leg(LegId leg);
-  /// The leg takes no new flow; those it carries stay on it.
+  /// The leg takes no new flow; those it carries stay on it. It waits for no stream.
   void drain_leg(LegId leg);
-  /// The leg is gone; its flows are the caller's to end.
+  /// The leg is gone; its flows are the caller's to end. It waits for no stream.
   void remove_leg(LegId leg);
+
+  /// The leg's channel ended but the leg lives: it is removed (as
+  /// remove_leg) and waits for a new udp stream.
+  void stream_lost(LegId leg);
+  /// The legs to open a udp stream on now: those waiting for one, when
+  /// `wanted` (the tunnel has flows, or a new client came) and their last
+  /// stream was asked for stream_retry before `now` or longer; each is
+  /// taken as asked at `now`. Empty when not wanted.
+  std::vector<LegId> streams_to_open(sdk::TimePoint now, bool wanted);
+  /// Whether `leg` waits for a new udp stream.
+  bool waits_for_stream(LegId leg) const { return streamless_.contains(leg); }
 
   /// The leg for a new flow, or nullopt when no leg can take one. Moves the
   /// round-robin turn: call it once per flow, then flow_placed().
@@ -46,6 +71,8 @@ class UdpLegChoice {
   };
   std::map<LegId, Leg> legs_;
   std::optional<LegId> last_chosen_;
+  /// Legs without a channel, and when a stream was last asked for (nullopt: never).
+  std::map<LegId, std::optional<sdk::TimePoint>> streamless_;
 };
 
 }  // namespace warren::core

@@ -48,12 +48,14 @@ void UdpTunnel::add_leg(LegId leg, datagram::DatagramChannelPtr channel) {
 }
 
 void UdpTunnel::drain_leg(LegId leg) {
+  if (choice_.waits_for_stream(leg)) choice_.remove_leg(leg);  // a draining leg gets no new stream
   if (!legs_.contains(leg)) return;
   choice_.drain_leg(leg);
   release_if_drained(leg);
 }
 
 void UdpTunnel::remove_leg(LegId leg) {
+  choice_.remove_leg(leg);  // one waiting for a stream has no channel to end
   if (!legs_.contains(leg)) return;
   drop_leg(leg);
   pump(sdk::Clock::now());
@@ -85,12 +87,22 @@ void UdpTunnel::close() {
   if (port_) port_->close();
 }
 
+void UdpTunnel::update_settings(const udp::FlowSettings& settings) {
+  if (closed_) return;
+  auto now = sdk::Clock::now();
+  table_.update_settings(now, settings);
+  pump(now);  // flows past their new deadline end now, telling the connector
+}
+
 void UdpTunnel::on_public_datagram(const UdpEndpoint& client, sdk::Datagram payload) {
   if (closed_) return;
   auto now = sdk::Clock::now();
   udp::FlowKey key{0, client};
+  bool new_client = !table_.find(key);
+  // A new client wants every leg back that lost its stream (this datagram goes to one that has a channel).
+  if (new_client) open_streams(now, true);
   // A client with no flow needs a leg for its new one; with none, the table is not bothered.
-  if (!table_.find(key) && !choice_.can_take()) {
+  if (new_client && !choice_.can_take()) {
     ++own_.dropped_no_leg;
     return;
   }
@@ -115,11 +127,26 @@ void UdpTunnel::receive_from(LegId leg) {
 }
 
 void UdpTunnel::channel_ended(LegId leg, sdk::error_code why) {
-  if (!choice_.draining(leg) || choice_.flows_on(leg) > 0)
+  bool draining = choice_.draining(leg);
+  if (!draining || choice_.flows_on(leg) > 0)
     tunnel_log(id_).debug("leg {}: its udp channel ended ({}); its {} flow(s) end", leg, why.message(),
                           choice_.flows_on(leg));
+  auto now = sdk::Clock::now();
   drop_leg(leg);
-  pump(sdk::Clock::now());
+  pump(now);
+  // The connector ends its udp stream cleanly (eof) only when its leg drains; its Unregister follows.
+  if (draining || !open_stream_ || why == asio::error::eof) return;
+  // The leg lives (remove_leg comes when it ends): a new stream brings it back.
+  choice_.stream_lost(leg);
+  open_streams(now, table_.size() > 0);
+}
+
+void UdpTunnel::open_streams(sdk::TimePoint now, bool wanted) {
+  if (!open_stream_) return;
+  for (auto leg : choice_.streams_to_open(now, wanted)) {
+    tunnel_log(id_).debug("leg {}: opening a new udp stream (its last one ended while the leg lives)", leg);
+    open_stream_(leg);
+  }
 }
 
 void UdpTunnel::on_frame(LegId leg, std::span<const std::byte> bytes) {
@@ -143,7 +170,10 @@ void UdpTunnel::on_frame(LegId leg, std::span<const std::byte> bytes) {
     }
     table_.handle_response(now, response->flow, sdk::Datagram(response->payload.begin(), response->payload.end()));
   } else if (auto* close = std::get_if<udp::CloseFrame>(&*decoded.frame)) {
-    if (on_this_leg(close->flow)) table_.handle_peer_closed(now, close->flow);
+    // The connector's reason is counted when this edge knows it (a newer peer's code: peer_closed).
+    if (on_this_leg(close->flow))
+      table_.handle_peer_closed(now, close->flow,
+                                udp::close_reason_from_wire(close->reason).value_or(udp::CloseReason::peer_closed));
   } else {
     // Requests go edge -> connector only.
     ++own_.dropped_malformed;
@@ -201,15 +231,16 @@ void UdpTunnel::forward_request(sdk::TimePoint now, udp::ForwardRequest& request
 
 void UdpTunnel::flow_closed(const udp::CloseFlow& close) {
   const auto& s = close.summary;
-  tunnel_log(id_).debug("flow {} of {} ended ({}): {} request(s) ({} B), {} response(s) ({} B) in {}", close.flow,
-                        client_text(close.key.client), udp::name(close.reason), s.requests, s.request_bytes,
-                        s.responses, s.response_bytes, sdk::human_duration(sdk::Clock::now() - s.began));
+  tunnel_log(id_).debug("flow {} of {} ended ({}{}): {} request(s) ({} B), {} response(s) ({} B) in {}", close.flow,
+                        client_text(close.key.client), udp::name(close.reason),
+                        close.by_peer ? ", said by the connector" : "", s.requests, s.request_bytes, s.responses,
+                        s.response_bytes, sdk::human_duration(sdk::Clock::now() - s.began));
   auto placed = flow_leg_.find(close.flow);
   if (placed == flow_leg_.end()) return;
   auto leg = placed->second;
   flow_leg_.erase(placed);
   choice_.flow_ended(leg);
-  if (close.reason != udp::CloseReason::peer_closed) {
+  if (!close.by_peer) {
     frame_.clear();
     if (udp::encode_close(close.flow, udp::to_wire(close.reason), frame_))
       send_frame(leg, frame_, /*count_failure=*/false);

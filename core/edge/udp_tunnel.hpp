@@ -13,7 +13,13 @@
 // end (leg_lost). A draining leg takes no new flow; once its last flow ends
 // its channel is released, which closes its udp stream, so the stream never
 // holds up the leg's drain. No leg: a new client's datagram is dropped
-// (no_leg).
+// (no_leg). A leg whose channel ended while the leg lives (over HTTP/2, its
+// udp stream was reset) gets a new stream through the stream opener when
+// the tunnel has flows or a new client comes (UdpLegChoice says when).
+//
+// A close frame from the connector ends its flow with the reason the frame
+// names (backend_refused, idle …; peer_closed when it names none this edge
+// knows), and no close frame goes back.
 
 #include "core/datagram/datagram_channel.hpp"
 #include "core/edge/udp_leg_choice.hpp"
@@ -23,6 +29,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -50,6 +57,15 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   /// Ends every flow (shutdown; a close frame on each one's leg), closes the
   /// channels and the public port. Idempotent; nothing runs afterwards.
   void close();
+  /// New flow limits (a config reload), live flows included: see
+  /// FlowTable::update_settings. Throws std::invalid_argument, changing
+  /// nothing, for settings FlowTable refuses.
+  void update_settings(const udp::FlowSettings& settings);
+  const udp::FlowSettings& settings() const { return table_.settings(); }
+  /// Asked to open a new udp stream on a leg that lives without a channel;
+  /// the stream's channel comes back through add_leg. Unset: none is asked.
+  using StreamOpener = std::function<void(LegId)>;
+  void set_stream_opener(StreamOpener opener) { open_stream_ = std::move(opener); }
 
   boost::asio::ip::udp::endpoint local_endpoint() const { return local_; }
   const std::string& id() const { return id_; }
@@ -78,6 +94,8 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   void flow_closed(const udp::CloseFlow& close);
   /// Lets a draining leg's channel go once it carries no flow.
   void release_if_drained(LegId leg);
+  /// Asks the opener for the streams UdpLegChoice::streams_to_open names.
+  void open_streams(sdk::TimePoint now, bool wanted);
   void send_frame(LegId leg, const std::vector<std::byte>& frame, bool count_failure);
 
   std::string id_;
@@ -90,6 +108,7 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   std::map<udp::FlowId, LegId> flow_leg_;
   std::vector<std::byte> frame_;  ///< reused for every frame encoded
   UdpTunnelStats own_;            ///< the drops only this shell sees
+  StreamOpener open_stream_;
   bool closed_ = false;
 };
 

@@ -57,13 +57,17 @@ struct FlowSummary {
 
 /// The flow ended (exactly once per flow; no action names it afterwards).
 /// The shell releases what it holds for it (the connector's DatagramFlow)
-/// and, unless `reason` is peer_closed, tells the other side with a close
-/// frame for `peer_flow` (connector) or `flow` (edge).
+/// and, unless `by_peer`, tells the other side with a close frame for
+/// `peer_flow` (connector) or `flow` (edge).
 struct CloseFlow {
   FlowId flow = 0;
   FlowKey key;
   std::uint64_t peer_flow = 0;
   CloseReason reason = CloseReason::idle;
+  /// The other side ended it (its close frame, or it began a new flow for
+  /// the client): it knows, so no close frame goes back. Always true for
+  /// peer_closed; with another reason when the peer's frame named one.
+  bool by_peer = false;
   bool was_open = false;  ///< its backend was open (false: it ended while opening)
   FlowSummary summary;
 };

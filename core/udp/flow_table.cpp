@@ -159,9 +159,9 @@ void FlowTable::handle_backend_refused(sdk::TimePoint now, FlowId id) {
   prune_timers();
 }
 
-void FlowTable::handle_peer_closed(sdk::TimePoint now, FlowId id) {
+void FlowTable::handle_peer_closed(sdk::TimePoint now, FlowId id, CloseReason reason) {
   advance(now);
-  if (flows_.contains(id)) end_flow(id, CloseReason::peer_closed);
+  if (flows_.contains(id)) end_flow(id, reason, /*by_peer=*/true);
   prune_timers();
 }
 
@@ -184,7 +184,7 @@ std::size_t FlowTable::close_origin(sdk::TimePoint now, std::uint32_t origin, Cl
   return ending.size();
 }
 
-void FlowTable::end_flow(FlowId id, CloseReason reason) {
+void FlowTable::end_flow(FlowId id, CloseReason reason, bool by_peer) {
   auto node = flows_.extract(id);
   if (node.empty()) return;
   Flow& flow = node.mapped();
@@ -204,7 +204,8 @@ void FlowTable::end_flow(FlowId id, CloseReason reason) {
   if (flow.buffered) drop(DropReason::flow_closed, id, flow.buffered->size());
   ++counters_.flows_closed[static_cast<std::size_t>(reason)];
   ++stale_timers_;  // its live heap entry
-  actions_.emplace_back(CloseFlow{id, flow.key, flow.peer_flow, reason, flow.open, flow.summary});
+  actions_.emplace_back(CloseFlow{id, flow.key, flow.peer_flow, reason, by_peer || reason == CloseReason::peer_closed,
+                                  flow.open, flow.summary});
 }
 
 void FlowTable::drop(DropReason reason, FlowId flow, std::size_t bytes) {

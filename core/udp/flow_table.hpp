@@ -105,8 +105,10 @@ class FlowTable {
   /// The open backend refused (ICMP port unreachable): the flow ends
   /// (`backend_refused`). Ignored for an unknown flow.
   void handle_backend_refused(sdk::TimePoint now, FlowId id);
-  /// The other side ended the flow (a close frame): it ends (`peer_closed`).
-  void handle_peer_closed(sdk::TimePoint now, FlowId id);
+  /// The other side ended the flow (a close frame): it ends with `reason`,
+  /// the one the frame named when the caller knows it (the connector's
+  /// backend_refused, idle …), else peer_closed; its CloseFlow is by_peer.
+  void handle_peer_closed(sdk::TimePoint now, FlowId id, CloseReason reason = CloseReason::peer_closed);
   /// Ends flow `id` with `reason` (edge: the leg that carried it ended,
   /// leg_lost). Ignored for an unknown flow.
   void close_flow(sdk::TimePoint now, FlowId id, CloseReason reason);
@@ -118,6 +120,15 @@ class FlowTable {
   /// Ends every flow with `reason` (shutdown; a reload that drops the
   /// tunnel). The table stays usable: a later request begins a new flow.
   void close_all(sdk::TimePoint now, CloseReason reason = CloseReason::shutdown);
+  /// New limits (a config reload), for live flows too: each flow's deadline
+  /// is computed anew (idle_timeout and max_lifetime from its last datagram
+  /// and its start), and a flow already past its new deadline ends now;
+  /// a flow that carried the new max_requests forwards no more requests, one
+  /// that carried max_responses ends at its next response; max_flows and
+  /// max_flows_per_source gate new flows (none ends for them). open_step
+  /// stays the table's (its flows' state depends on it). Throws
+  /// std::invalid_argument, changing nothing, when find_problem() finds one.
+  void update_settings(sdk::TimePoint now, const FlowSettings& settings);
 
   /// The next thing to do, in order; nullopt when there is nothing.
   std::optional<FlowAction> poll_action();
@@ -175,7 +186,7 @@ class FlowTable {
   /// yet): a flow never carries a datagram past its idle or lifetime end.
   bool expire_if_due(const Flow& flow, sdk::TimePoint now);
   void arm(Flow& flow);
-  void end_flow(FlowId id, CloseReason reason);
+  void end_flow(FlowId id, CloseReason reason, bool by_peer = false);
   void drop(DropReason reason, FlowId flow, std::size_t bytes);
   /// Pops stale entries off the heap's top; compacts it when mostly stale.
   void prune_timers();

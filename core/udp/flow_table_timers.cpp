@@ -1,9 +1,10 @@
 // FlowTable's deadlines: one min-heap entry per live flow, re-armed lazily
-// (flow_table.hpp says why), and close_all.
+// (flow_table.hpp says why), close_all and update_settings.
 #include "core/udp/flow_table.hpp"
 
 #include <algorithm>
 #include <functional>
+#include <stdexcept>
 
 namespace warren::core::udp {
 
@@ -88,6 +89,24 @@ void FlowTable::close_all(sdk::TimePoint now, CloseReason reason) {
   for (const FlowId id : ids) end_flow(id, reason);
   timers_.clear();
   stale_timers_ = 0;
+}
+
+void FlowTable::update_settings(sdk::TimePoint now, const FlowSettings& settings) {
+  FlowSettings next = settings;
+  next.open_step = settings_.open_step;
+  if (auto problem = find_problem(next)) throw std::invalid_argument("udp flows: " + *problem);
+  now = advance(now);
+  settings_ = next;
+  // A shorter idle_timeout or max_lifetime moves deadlines earlier, which
+  // lazy re-arming never does (arm()): every flow gets a fresh entry.
+  timers_.clear();
+  stale_timers_ = 0;
+  std::vector<FlowId> ids;
+  ids.reserve(flows_.size());
+  for (const auto& [id, flow] : flows_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (const FlowId id : ids) arm(flows_.at(id));
+  handle_timeout(now);  // the flows whose new deadline has passed end now
 }
 
 }  // namespace warren::core::udp

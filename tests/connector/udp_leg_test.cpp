@@ -2,9 +2,11 @@
 // in the connection's native datagrams (QUIC) and on the edge's udp stream
 // (HTTP/2, and what is too large for a datagram), including the records
 // read past the stream's header; a drain ends the leg's flows with close
-// frames and lets the udp stream go (its end is reported, so it does not
-// hold the drain up); a stream arriving after the drain goes at once; a
-// lost leg's flows end without a word.
+// frames and lets the udp stream go once they were written (its end is
+// reported, so it does not hold the drain up); a stream arriving after the
+// drain goes at once; a lost leg's flows end without a word; without native
+// datagrams, a udp stream that ended is followed by a new one that carries
+// the leg's flows again.
 
 #include "core/connector/udp_flows.hpp"
 #include "core/connector/udp_leg.hpp"
@@ -19,6 +21,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <deque>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -144,11 +148,28 @@ TEST_CASE("udp leg: without native datagrams the udp stream carries frames, read
   REQUIRE(std::holds_alternative<udp::ResponseFrame>(*decoded.frame));
   CHECK(ended == 0);
 
-  SECTION("a drain lets the stream go, and says so") {
+  SECTION("a drain lets the stream go once its close frames went, and says so") {
     rig.leg->drain();
     REQUIRE(rig.wait([&] { return ended == 1; }));
     CHECK(rig.flows->active() == 0);
     CHECK(rig.flows->counters().closed(CloseReason::shutdown) == 2);
+    // Both close frames reach the edge, then the stream's end (the second
+    // waited in the channel's queue behind the first's write).
+    std::vector<sdk::Datagram> after;
+    sdk::error_code end;
+    std::function<void()> next = [&] {
+      edge->async_receive([&](sdk::error_code ec, sdk::Datagram d) {
+        if (ec) return void(end = ec);
+        after.push_back(std::move(d));
+        next();
+      });
+    };
+    next();
+    REQUIRE(rig.wait([&] { return bool(end); }));
+    CHECK(end == boost::asio::error::eof);
+    REQUIRE(after.size() == 2);
+    CHECK(close_reason_of(after[0], 21) == CloseReason::shutdown);
+    CHECK(close_reason_of(after[1], 22) == CloseReason::shutdown);
     // A udp stream that arrives after the drain goes at once.
     auto [late, late_edge] = test::stream_pair(rig.io);
     int late_ended = 0;
@@ -167,6 +188,47 @@ TEST_CASE("udp leg: without native datagrams the udp stream carries frames, read
     rig.leg->lost();
     REQUIRE(rig.wait([&] { return second_ended == 1; }));
   }
+}
+
+TEST_CASE("udp leg: without native datagrams, a udp stream that ended is followed by a new one that carries flows",
+          "[connector][udp_leg]") {
+  Rig rig(0);  // HTTP/2: the stream is the whole channel
+  auto [first, first_edge_end] = test::stream_pair(rig.io);
+  auto first_edge = datagram::make_stream_channel(std::move(first_edge_end));
+  int first_ended = 0;
+  rig.leg->attach_stream(std::move(first), {}, [&first_ended] { ++first_ended; });
+  REQUIRE(first_edge->send(request(31, 40000, "one")));
+  REQUIRE(rig.wait([&] { return rig.flows->active() == 1; }));
+
+  // The edge resets it (its end of the stream goes): the leg's flows end
+  // with it, as the edge's do, and the stream's end is reported.
+  first_edge.reset();
+  REQUIRE(rig.wait([&] { return first_ended == 1; }));
+  REQUIRE(rig.wait([&] { return rig.flows->active() == 0; }));
+  CHECK(rig.flows->counters().closed(CloseReason::leg_lost) == 1);
+
+  // The edge opens another on the leg: requests and replies flow on it.
+  auto [second, second_edge_end] = test::stream_pair(rig.io);
+  auto second_edge = datagram::make_stream_channel(std::move(second_edge_end));
+  int second_ended = 0;
+  rig.leg->attach_stream(std::move(second), {}, [&second_ended] { ++second_ended; });
+  REQUIRE(second_edge->send(request(32, 40001, "two")));
+  REQUIRE(rig.wait([&] { return rig.backend->records.size() == 2 && rig.backend->records[1]->sent.size() == 1; }));
+  REQUIRE(rig.wait([&] { return rig.backend->live.back()->receiving(); }));
+  rig.backend->live.back()->reply(bytes("back"));
+  std::optional<sdk::Datagram> got;
+  second_edge->async_receive([&](sdk::error_code ec, sdk::Datagram d) {
+    if (!ec) got = std::move(d);
+  });
+  REQUIRE(rig.wait([&] { return got.has_value(); }));
+  auto decoded = udp::decode_flow_frame(*got);
+  REQUIRE(decoded.frame);
+  auto* response = std::get_if<udp::ResponseFrame>(&*decoded.frame);
+  REQUIRE(response);
+  CHECK(response->flow == 32);
+  CHECK(second_ended == 0);
+  rig.leg->lost();
+  REQUIRE(rig.wait([&] { return second_ended == 1; }));
 }
 
 }  // namespace

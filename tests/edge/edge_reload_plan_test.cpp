@@ -51,9 +51,15 @@ std::string edited(const std::string& from, const std::string& to) {
   return text.replace(at, from.size(), to);
 }
 
-bool has_line(const EdgeReloadPlan& plan, const std::string& part) {
-  auto lines = plan.lines();
+bool has_in(const std::vector<std::string>& lines, const std::string& part) {
   return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(part) != std::string::npos; });
+}
+
+/// A line applied (logged at info).
+bool has_line(const EdgeReloadPlan& plan, const std::string& part) { return has_in(plan.lines(), part); }
+/// A line left for a restart (logged as a warning).
+bool has_restart_line(const EdgeReloadPlan& plan, const std::string& part) {
+  return has_in(plan.restart_lines(), part);
 }
 
 }  // namespace
@@ -139,27 +145,52 @@ TEST_CASE("reload plan: [edge] keys are applied or need a restart, each named wi
   CHECK(plan.needs_restart == std::vector<std::string>{"id: \"edge-a\" -> \"edge-b\"",
                                                        "public_host: \"127.0.0.1\" -> \"0.0.0.0\"",
                                                        "max_connections_per_source: 256 -> 3"});
-  CHECK(has_line(plan, "[edge] id: \"edge-a\" -> \"edge-b\": needs a restart"));
+  CHECK(has_restart_line(plan, "[edge] id: \"edge-a\" -> \"edge-b\": needs a restart"));
+  CHECK_FALSE(has_line(plan, "[edge] id:"));
   CHECK(has_line(plan, "[edge] max_tunnels: 1000 -> 7: applied"));
+  CHECK(plan.restart_lines().size() == 3);
   CHECK(plan.tunnels_changed.empty());
 }
 
-TEST_CASE("reload plan: a tunnel's kind and its flow keys need a restart, each named with its values") {
+TEST_CASE("reload plan: a udp tunnel's flow keys apply live, a longer idle timeout and a kind need a restart") {
   auto running = read(edited("id = \"ssh\"\n", "id = \"ssh\"\nkind = \"udp\"\nflow_requests = 1\n"));
-  auto fresh = read(edited("id = \"ssh\"\n", "id = \"ssh\"\nkind = \"udp\"\nflow_requests = 2\nflow_idle_timeout = \"5s\"\n"));
+  auto fresh = read(edited("id = \"ssh\"\n", "id = \"ssh\"\nkind = \"udp\"\nflow_requests = 2\nflow_idle_timeout = \"5s\"\n"
+                                            "flow_lifetime = \"1m\"\nmax_flows = 10\nmax_flows_per_source = 2\n"
+                                            "flow_responses = 1\n"));
   auto plan = diff_edge_config(running, fresh);
   REQUIRE(plan.tunnels_changed.size() == 1);
   const auto& change = plan.tunnels_changed[0];
   CHECK_FALSE(change.kind);
-  CHECK(change.flows == std::vector<std::string>{"flow_idle_timeout 30s -> 5s", "flow_requests 1 -> 2"});
+  CHECK(change.flows == std::vector<std::string>{"flow_idle_timeout 30s -> 5s", "flow_lifetime 0s -> 1m",
+                                                 "flow_requests 1 -> 2", "flow_responses 0 -> 1",
+                                                 "max_flows 1024 -> 10", "max_flows_per_source 256 -> 2"});
+  CHECK(change.flows_restart.empty());
   CHECK(change.old_flows.max_requests == 1);
-  CHECK(has_line(plan, "tunnel 'ssh': flow_idle_timeout 30s -> 5s, flow_requests 1 -> 2: needs a restart"));
+  CHECK(change.live_flows.max_requests == 2);
+  CHECK(change.live_flows.idle_timeout == std::chrono::seconds(5));
+  CHECK(change.live_flows.max_flows == 10);
+  CHECK(has_line(plan, "tunnel 'ssh': flow_idle_timeout 30s -> 5s: applied, to its live flows too"));
+  CHECK(has_line(plan, "tunnel 'ssh': max_flows 1024 -> 10: applied"));
+  CHECK(plan.lines().size() == 6);
+  CHECK(plan.restart_lines().empty());
+
+  // Back: a longer idle timeout waits for a restart, the rest applies.
+  auto back = diff_edge_config(fresh, running);
+  REQUIRE(back.tunnels_changed.size() == 1);
+  CHECK(back.tunnels_changed[0].flows_restart == std::vector<std::string>{"flow_idle_timeout 5s -> 30s"});
+  CHECK(back.tunnels_changed[0].live_flows.idle_timeout == std::chrono::seconds(5));
+  CHECK(back.tunnels_changed[0].live_flows.max_requests == 1);
+  CHECK(has_restart_line(back, "tunnel 'ssh': flow_idle_timeout 5s -> 30s: needs a restart"));
+  CHECK_FALSE(has_line(back, "flow_idle_timeout"));
+  CHECK(back.lines().size() == 5);
 
   auto to_tcp = diff_edge_config(running, read(base));
   REQUIRE(to_tcp.tunnels_changed.size() == 1);
   CHECK(to_tcp.tunnels_changed[0].kind);
   CHECK(to_tcp.tunnels_changed[0].old_kind == TunnelKind::udp);
   CHECK(to_tcp.tunnels_changed[0].flows.empty());  // a tcp tunnel has none to compare
-  CHECK(has_line(to_tcp, "tunnel 'ssh': kind udp -> tcp: needs a restart"));
-  CHECK(has_line(to_tcp, "it stays udp"));
+  CHECK(to_tcp.tunnels_changed[0].live_flows.max_requests == 1);  // the running ones stay
+  CHECK(has_restart_line(to_tcp, "tunnel 'ssh': kind udp -> tcp: needs a restart"));
+  CHECK(has_restart_line(to_tcp, "it stays udp"));
+  CHECK(to_tcp.lines().empty());
 }

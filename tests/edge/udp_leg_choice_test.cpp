@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <vector>
 
 using warren::core::UdpLegChoice;
 
@@ -71,4 +72,34 @@ TEST_CASE("udp leg choice: a removed leg is never chosen again, and the turn goe
   CHECK(choice.choose() == 1u);  // wraps past the gone leg
   choice.flow_placed(3);         // a gone leg is ignored
   CHECK(choice.flows_on(3) == 0);
+}
+
+TEST_CASE("udp leg choice: a leg whose stream ended waits for a new one, asked when wanted, once a second") {
+  using namespace std::chrono_literals;
+  const auto t0 = warren::sdk::TimePoint{} + 1h;
+  UdpLegChoice choice;
+  choice.add_leg(1);
+  choice.add_leg(2);
+  choice.flow_placed(1);
+  choice.stream_lost(1);
+  CHECK_FALSE(choice.has(1));
+  CHECK(choice.waits_for_stream(1));
+  CHECK(choice.choose() == 2u);  // gone from the choice meanwhile
+  // An idle tunnel asks nothing; a wanted one asks once per stream_retry.
+  CHECK(choice.streams_to_open(t0, false).empty());
+  CHECK(choice.streams_to_open(t0, true) == std::vector<UdpLegChoice::LegId>{1});
+  CHECK(choice.streams_to_open(t0 + 500ms, true).empty());
+  CHECK(choice.streams_to_open(t0 + UdpLegChoice::stream_retry, true) == std::vector<UdpLegChoice::LegId>{1});
+  // The new stream's channel: the leg is back, with no flow, and waits no more.
+  choice.add_leg(1);
+  CHECK_FALSE(choice.waits_for_stream(1));
+  CHECK(choice.flows_on(1) == 0);
+  CHECK(choice.streams_to_open(t0 + 5s, true).empty());
+  // A leg that drains or ends waits for nothing.
+  choice.stream_lost(2);
+  choice.drain_leg(2);
+  CHECK_FALSE(choice.waits_for_stream(2));
+  choice.stream_lost(1);
+  choice.remove_leg(1);
+  CHECK(choice.streams_to_open(t0 + 10s, true).empty());
 }
