@@ -96,6 +96,39 @@ std::string bytes_at(const object& o, const char* key) {
   return n ? byte_text(static_cast<std::uint64_t>(*n)) : "-";
 }
 
+/// "1 flow", "3 flows", "- flows" when the count is missing.
+std::string flows_text(const std::string& n) { return n + (n == "1" ? " flow" : " flows"); }
+
+const object& object_at(const object& o, const char* key) {
+  static const object none;
+  auto* v = o.if_contains(key);
+  return v && v->is_object() ? v->as_object() : none;
+}
+
+/// "idle 10, responses 2" from {reason: n}, the reasons with a count; "none" without.
+std::string nonzero_counts(const object& by_reason) {
+  std::string out;
+  for (const auto& [reason, n] : by_reason) {
+    if (!n.is_number() || n.to_number<double>() <= 0) continue;
+    out += (out.empty() ? "" : ", ") + std::string(reason) + " " +
+           std::to_string(static_cast<std::uint64_t>(n.to_number<double>()));
+  }
+  return out.empty() ? "none" : out;
+}
+
+/// A connector's udp flows (its document's "udp"): "udp flows: 2 open, 14 in
+/// all; 14 datagrams (1.2 KiB) to the backend, 12 (2.0 KiB) from it" and a
+/// line of flows closed and datagrams dropped by reason.
+std::string udp_flows_text(const object& udp) {
+  const auto& datagrams = object_at(udp, "datagrams");
+  const auto& bytes = object_at(udp, "bytes");
+  return "udp flows: " + count(udp, "flows_active") + " open, " + count(udp, "flows_total") + " in all; " +
+         count(datagrams, "to_backend") + " datagrams (" + bytes_at(bytes, "to_backend") + ") to the backend, " +
+         count(datagrams, "from_backend") + " (" + bytes_at(bytes, "from_backend") + ") from it\n" +
+         "flows closed: " + nonzero_counts(object_at(udp, "flows_closed")) +
+         "; datagrams dropped: " + nonzero_counts(object_at(udp, "datagrams_dropped"));
+}
+
 }  // namespace
 
 std::string status_role(const object& doc) {
@@ -146,7 +179,13 @@ std::string connector_status_text(const object& doc, std::chrono::system_clock::
                     (tunnel.empty() ? std::string("quick tunnel") : "tunnel '" + tunnel + "'");
   if (auto file = text(doc, "config_file", ""); !file.empty()) out += ", config " + file;
   out += "\n" + readiness(doc, now, "not ready (no leg registered)");
-  if (doc.contains("streams_total")) {
+  // A udp tunnel's connector carries flows; its legs' only stream is the
+  // udp stream inside the tunnel, so streams are not what to show.
+  const auto* udp = doc.if_contains("udp");
+  const bool flows = udp && udp->is_object();
+  if (flows) {
+    out += "\n" + udp_flows_text(udp->as_object());
+  } else if (doc.contains("streams_total")) {
     const auto& bytes = byte_counts(doc);
     out += "; streams: " + count(doc, "streams_open") + " open, " + count(doc, "streams_total") + " in all; " +
            bytes_at(bytes, "to_backend") + " to the backend, " + bytes_at(bytes, "from_backend") + " from it";
@@ -159,7 +198,8 @@ std::string connector_status_text(const object& doc, std::chrono::system_clock::
       if (!v.is_object()) continue;
       const auto& leg = v.as_object();
       rows.push_back({count(leg, "leg"), text(leg, "state"), text(leg, "address"), text(leg, "transport"), rtt(leg),
-                      age(leg, "since", now), count(leg, "streams_open"), last_reconnect(leg, now)});
+                      age(leg, "since", now), flows ? std::string("-") : count(leg, "streams_open"),
+                      last_reconnect(leg, now)});
     }
   return out + text_table(rows);
 }
@@ -195,7 +235,7 @@ std::string edge_status_text(const object& doc, std::chrono::system_clock::time_
         // A udp tunnel carries flows, not streams: say so in both columns.
         public_address += " (udp)";
         auto* flows = t.if_contains("flows");
-        streams = (flows && flows->is_object() ? count(flows->as_object(), "active") : std::string("-")) + " flows";
+        streams = flows_text(flows && flows->is_object() ? count(flows->as_object(), "active") : std::string("-"));
       }
       tunnels.push_back({id, public_address, count(t, "replicas"), streams, bytes_at(bytes, "to_connector"),
                          bytes_at(bytes, "from_connector")});
@@ -203,9 +243,10 @@ std::string edge_status_text(const object& doc, std::chrono::system_clock::time_
         for (const auto& lv : *tunnel_legs) {
           if (!lv.is_object()) continue;
           const auto& leg = lv.as_object();
-          legs.push_back({id, text(leg, "connector_id"), count(leg, "leg"), text(leg, "state"),
-                          text(leg, "transport"), text(leg, "remote"), rtt(leg), age(leg, "since", now),
-                          count(leg, "streams_open")});
+          // A udp tunnel's leg: its flows (its udp stream is no public connection).
+          auto carried = leg.contains("flows_open") ? flows_text(count(leg, "flows_open")) : count(leg, "streams_open");
+          legs.push_back({id, text(leg, "connector_id"), count(leg, "leg"), text(leg, "state"), text(leg, "transport"),
+                          text(leg, "remote"), rtt(leg), age(leg, "since", now), carried});
         }
     }
   out += tunnels.size() > 1 ? text_table(tunnels) : "no tunnels\n";

@@ -16,13 +16,17 @@ namespace warren::core {
 std::string status_role(const boost::json::object& doc);
 
 /// The connector's document: a heading (connector id, tunnel, config,
-/// uptime, streams, bytes), then one row per leg: LEG STATE EDGE TRANSPORT
-/// RTT SINCE STREAMS LAST RECONNECT. `now` turns times into ages.
+/// uptime, streams, bytes; for a udp tunnel its flows, datagrams and bytes,
+/// and flows closed and datagrams dropped by reason), then one row per leg:
+/// LEG STATE EDGE TRANSPORT RTT SINCE STREAMS LAST RECONNECT. `now` turns
+/// times into ages.
 std::string connector_status_text(const boost::json::object& doc, std::chrono::system_clock::time_point now);
 
 /// The edge's document: a heading (edge id, config, uptime), its listeners,
 /// one row per tunnel (public address, replicas, streams, bytes), then one
 /// row per leg: TUNNEL CONNECTOR LEG STATE TRANSPORT REMOTE RTT SINCE STREAMS.
+/// A udp tunnel's row and legs show flows in STREAMS, and its datagrams'
+/// bytes in TO / FROM CONNECTOR.
 std::string edge_status_text(const boost::json::object& doc, std::chrono::system_clock::time_point now);
 
 /// Rows as columns padded to their widest cell, two spaces apart, no

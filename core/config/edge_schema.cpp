@@ -108,7 +108,8 @@ const sdk::ConfigSchema<TunnelEntryKeys>& tunnel_entry_schema() {
                    {.min = 1, .max = 64})
           .choice("kind", &K::kind, {{"tcp", TunnelKind::tcp}, {"udp", TunnelKind::udp}},
                   "what the tunnel carries: \"tcp\" (a public TCP port, streams) or \"udp\" (a public UDP port, "
-                  "datagrams in flows: one per client address and port)")
+                  "datagrams in flows: one per client address and port)",
+                  {{"datagram", "udp"}, {"dgram", "udp"}, {"stream", "tcp"}})
           .duration("flow_idle_timeout", &K::flow_idle_timeout,
                     "udp: a flow with no datagram either way for this long ends", {.min = 100ms, .max = 168h})
           .duration("flow_lifetime", &K::flow_lifetime,

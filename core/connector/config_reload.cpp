@@ -55,8 +55,9 @@ bool same_section(const PluginSection& a, const PluginSection& b) {
   return a.plugin == b.plugin && same_table(a.table, b.table);
 }
 
-ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next) {
+ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next, ReloadCarries carries) {
   ConnectorReloadPlan plan;
+  const bool flows = carries == ReloadCarries::flows;
   plan.applied = next;
   auto& applied = plan.applied;
   const auto& was = running.tunnel;
@@ -65,7 +66,8 @@ ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorC
   if (!same_section(running.backend, next.backend)) {
     plan.backend_changed = true;
     plan.changes.push_back("[backend] changed (" + describe(running.backend, next.backend) +
-                           "): new streams go to the new backend; open streams finish on the old one");
+                           (flows ? "): new flows go to the new backend; open flows finish on the old one"
+                                  : "): new streams go to the new backend; open streams finish on the old one"));
   }
   if (!same_section(running.discovery, next.discovery)) {
     plan.discovery_changed = true;
@@ -81,7 +83,9 @@ ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorC
     plan.changes.push_back("ha_connections " + std::to_string(was.ha_connections) + " -> " +
                            std::to_string(now.ha_connections) +
                            (now.ha_connections < was.ha_connections
-                                ? ": the extra legs unregister and their streams drain (up to grace_period)"
+                                ? (flows ? ": the extra legs unregister and their flows end (a client's next "
+                                           "datagram starts a new flow on a leg that stays)"
+                                         : ": the extra legs unregister and their streams drain (up to grace_period)")
                                 : ": the new legs start, stagger apart"));
   }
   if (was.stagger != now.stagger)

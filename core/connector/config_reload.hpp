@@ -24,6 +24,11 @@ struct ConnectorReloadPlan {
 /// they are written: a moved line is no change).
 bool same_section(const PluginSection& a, const PluginSection& b);
 
-ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next);
+/// What the new backend carries, for the words: a udp tunnel's backend
+/// carries flows, a tcp tunnel's streams.
+enum class ReloadCarries { streams, flows };
+
+ConnectorReloadPlan plan_reload(const ConnectorConfig& running, const ConnectorConfig& next,
+                                ReloadCarries carries = ReloadCarries::streams);
 
 }  // namespace warren::core

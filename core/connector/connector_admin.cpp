@@ -275,7 +275,14 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
     bytes["from_backend"] = live.splices->bytes().b_to_a;
     doc["bytes"] = std::move(bytes);
   }
-  if (live.udp && live.udp->carried()) doc["udp"] = udp_status_json(*live.udp);
+  if (live.udp && live.udp->carried()) {
+    auto udp = udp_status_json(*live.udp);
+    // What the flows carried, for `warren status` (a udp tunnel splices no stream bytes).
+    const auto& carried = live.udp->counters();
+    udp["datagrams"] = {{"to_backend", carried.requests}, {"from_backend", carried.responses}};
+    udp["bytes"] = {{"to_backend", carried.request_bytes}, {"from_backend", carried.response_bytes}};
+    doc["udp"] = std::move(udp);
+  }
   doc["discovery"] = discovery_json(supervisor.discovery(), now, wall_now);
   return boost::json::serialize(doc) + "\n";
 }

@@ -54,7 +54,11 @@ std::shared_ptr<ConnectorPlugins> ConnectorShell::released_later(std::shared_ptr
 
 bool ConnectorShell::reload(const ConnectorConfig& next, std::shared_ptr<ConnectorPlugins> plugins) {
   if (exit_code_ || supervisor_->finished()) return false;
-  auto plan = plan_reload(config_, next);
+  // The words follow what the new backend carries: a udp backend's are flows.
+  auto carries = plugins->backend && plugins->backend->carries() == sdk::Backend::Carries::datagrams
+                     ? ReloadCarries::flows
+                     : ReloadCarries::streams;
+  auto plan = plan_reload(config_, next, carries);
   const auto* backoff = first_role<sdk::BackoffPolicy>(*plugins, [](sdk::Policy& p) { return p.backoff(); });
   const auto* address = first_role<sdk::AddressPolicy>(*plugins, [](sdk::Policy& p) { return p.address(); });
   const auto* fallback = first_role<sdk::FallbackPolicy>(*plugins, [](sdk::Policy& p) { return p.fallback(); });

@@ -44,6 +44,7 @@ boost::json::object leg_json(const EdgeLegStatus& leg) {
   else
     o["since"] = nullptr;
   o["streams_open"] = leg.streams_open;
+  if (leg.flows_open) o["flows_open"] = *leg.flows_open;
   return o;
 }
 
@@ -146,6 +147,12 @@ EdgeStatus EdgeServer::status() const {
           ++per_listener[i];
           view->transport = listening_[i].transport.plugin;
         }
+    if (auto udp = udp_tunnels_.find(leg->tunnel_id()); udp != udp_tunnels_.end()) {
+      view->flows_open = udp->second->flows_on(id);
+      // Its udp stream carries flow frames, no public connection: a udp
+      // tunnel's leg shows its flows, not "1 stream" (trial finding).
+      if (udp->second->holds_leg(id) && view->streams_open > 0) --view->streams_open;
+    }
     legs[leg->tunnel_id()].push_back(std::move(*view));
   }
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
@@ -154,6 +161,7 @@ EdgeStatus EdgeServer::status() const {
         {listening_[i].transport.plugin, sdk::format_host_port(host, listeners_[i]->local_port()), per_listener[i]});
   }
   auto now = sdk::Clock::now();
+  const auto udp_totals = udp_stats();
   for (const auto& t : registry_.tunnels()) {
     EdgeTunnelStatus ts;
     ts.id = t.id;
@@ -170,6 +178,11 @@ EdgeStatus EdgeServer::status() const {
     if (auto bytes = metrics_.tunnel_bytes.find(t.id); bytes != metrics_.tunnel_bytes.end()) {
       ts.bytes_to_connector = bytes->second->a_to_b;
       ts.bytes_from_connector = bytes->second->b_to_a;
+    }
+    if (auto udp = udp_totals.find(t.id); udp != udp_totals.end() && ts.kind == "udp") {
+      // Datagrams count no stream bytes: the tunnel's are its datagrams' (gone ports' included).
+      ts.bytes_to_connector = udp->second.bytes_in;
+      ts.bytes_from_connector = udp->second.bytes_out;
     }
     ts.legs = std::move(legs[t.id]);
     std::sort(ts.legs.begin(), ts.legs.end(), [](const EdgeLegStatus& a, const EdgeLegStatus& b) {

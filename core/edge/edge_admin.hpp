@@ -30,7 +30,10 @@ struct EdgeLegStatus {
   std::string state;         ///< "registered" or "draining"
   std::optional<sdk::Duration> rtt;  ///< the transport's smoothed RTT, when it measures one
   std::optional<std::chrono::system_clock::time_point> since;  ///< when it registered
+  /// Public connections it carries; a udp tunnel's leg does not count its
+  /// udp stream (it carries flow frames, no public connection).
   std::uint64_t streams_open = 0;
+  std::optional<std::uint64_t> flows_open;  ///< udp tunnels: flows placed on it and live
 };
 
 struct EdgeTunnelStatus {
@@ -39,7 +42,9 @@ struct EdgeTunnelStatus {
   bool quick = false;
   std::size_t replicas = 0;       ///< connector processes heard from lately
   std::uint64_t streams_open = 0;
-  std::uint64_t bytes_to_connector = 0;  ///< so far, running streams included
+  /// So far, running streams included; a udp tunnel's are its datagrams'
+  /// payload bytes (warren_udp_bytes_total: in, out).
+  std::uint64_t bytes_to_connector = 0;
   std::uint64_t bytes_from_connector = 0;
   std::vector<EdgeLegStatus> legs;  ///< by connector id, then index
   std::string kind = "tcp";        ///< "tcp" or "udp"

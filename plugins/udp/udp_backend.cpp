@@ -1,5 +1,6 @@
 #include "plugins/udp/udp_backend.hpp"
 
+#include "plugins/udp/open_failure_log.hpp"
 #include "plugins/udp/udp_flow.hpp"
 #include "plugins/udp/udp_proxy_header.hpp"
 
@@ -50,19 +51,33 @@ const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema() {
 
 namespace {
 
+/// Logs what `failures` says of an open that failed with `ec` (or opened,
+/// when ec is clear).
+void log_open(OpenFailureLog& failures, sdk::Logger& logger, const sdk::error_code& ec) {
+  auto now = sdk::Clock::now();
+  // A socket error is an errno value; anything else is logged by its number all the same.
+  auto line = ec ? failures.failed(ec.value(), now) : failures.opened(now);
+  if (line && logger.enabled(line->level)) logger.log(line->level, line->text);
+}
+
 /// Opens one connected socket to `target`; connecting a UDP socket sends
 /// nothing, it only fixes the peer (and lets ICMP errors reach us).
 void open_connected(const asio::any_io_executor& ex, const udp::endpoint& target, std::optional<UdpFlow::Prefix> prefix,
-                    sdk::DatagramFlowHandler handler) {
+                    sdk::DatagramFlowHandler handler, std::shared_ptr<OpenFailureLog> failures, sdk::Logger& logger) {
   udp::socket socket(ex);
   sdk::error_code ec;
   socket.open(target.protocol(), ec);
   if (!ec) socket.connect(target, ec);
   sdk::DatagramFlowPtr flow;
   if (!ec) flow = std::make_unique<UdpFlow>(std::move(socket), std::move(prefix));
-  auto result = ec ? sdk::make_error_code(sdk::errc::backend_refused) : sdk::error_code{};
-  // Post: never complete inside the initiating call.
-  asio::post(ex, [h = std::move(handler), result, f = std::move(flow)]() mutable { std::move(h)(result, std::move(f)); });
+  // With EMFILE no descriptor is left: nothing on this path may need one, so
+  // the error is only kept here and put into words (and logged) in the
+  // posted completion. Post: never complete inside the initiating call.
+  asio::post(ex, [h = std::move(handler), ec, f = std::move(flow), failures = std::move(failures), &logger]() mutable {
+    log_open(*failures, logger, ec);
+    auto result = ec ? sdk::make_error_code(sdk::errc::backend_refused) : sdk::error_code{};
+    std::move(h)(result, std::move(f));
+  });
 }
 
 void fail(const asio::any_io_executor& ex, sdk::DatagramFlowHandler handler, sdk::errc code) {
@@ -106,13 +121,14 @@ void UdpBackend::async_open_flow_impl(sdk::StreamInfo info, sdk::DatagramFlowHan
                             " is not a loopback address; set allow_remote = true to permit it");
       return fail(ex, std::move(handler), sdk::errc::remote_not_allowed);
     }
-    return open_connected(ex, udp::endpoint(literal, config_.address.port), std::move(prefix), std::move(handler));
+    return open_connected(ex, udp::endpoint(literal, config_.address.port), std::move(prefix), std::move(handler),
+                          failures_, context_.logger);
   }
   auto resolver = std::make_shared<udp::resolver>(ex);
   resolver->async_resolve(
       config_.address.host, std::to_string(config_.address.port),
-      [resolver, ex, h = std::move(handler), prefix = std::move(prefix), config = config_, &logger = context_.logger](
-          sdk::error_code ec, udp::resolver::results_type results) mutable {
+      [resolver, ex, h = std::move(handler), prefix = std::move(prefix), config = config_, failures = failures_,
+       &logger = context_.logger](sdk::error_code ec, udp::resolver::results_type results) mutable {
         if (ec || results.empty()) {
           logger.warn("cannot resolve backend " + config.address.to_string() + ": " + ec.message());
           return fail(ex, std::move(h), sdk::errc::backend_refused);
@@ -123,7 +139,7 @@ void UdpBackend::async_open_flow_impl(sdk::StreamInfo info, sdk::DatagramFlowHan
                        ", which is not loopback; set allow_remote = true to permit it");
           return fail(ex, std::move(h), sdk::errc::remote_not_allowed);
         }
-        open_connected(ex, target, std::move(prefix), std::move(h));
+        open_connected(ex, target, std::move(prefix), std::move(h), std::move(failures), logger);
       });
 }
 

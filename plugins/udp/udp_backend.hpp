@@ -6,12 +6,16 @@
 // true, as the tcp backend. It carries datagrams only: a stream (a tcp
 // tunnel) is refused with config_invalid.
 
+#include "plugins/udp/open_failure_log.hpp"
+
 #include <warren/sdk/backend.hpp>
 #include <warren/sdk/config_schema.hpp>
 #include <warren/sdk/endpoint.hpp>
 #include <warren/sdk/loopback.hpp>
 
 #include <boost/asio/ip/address.hpp>
+
+#include <memory>
 
 namespace warren::udp {
 
@@ -49,13 +53,17 @@ class UdpBackend final : public sdk::Backend {
                           boost::asio::any_completion_handler<void(sdk::error_code, sdk::ByteStreamPtr)> handler)
       override;
   /// Resolves the address when it is a name (checking loopback), opens and
-  /// connects a UDP socket; fails with remote_not_allowed or backend_refused.
+  /// connects a UDP socket; fails with remote_not_allowed or backend_refused
+  /// (sdk/error.hpp has no code of its own for "out of descriptors"; a
+  /// warning says why, through failures_).
   /// With proxy_protocol = "v2" the flow's datagrams carry a header from
   /// info.client_address to info.listener (udp_proxy_header.hpp).
   void async_open_flow_impl(sdk::StreamInfo info, sdk::DatagramFlowHandler handler) override;
 
   UdpBackendConfig config_;
   sdk::PluginContext& context_;
+  /// Shared with resolves in flight, which may complete after a reload let the backend go.
+  std::shared_ptr<OpenFailureLog> failures_ = std::make_shared<OpenFailureLog>();
 };
 
 }  // namespace warren::udp

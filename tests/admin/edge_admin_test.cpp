@@ -84,6 +84,23 @@ TEST_CASE("edge status: a udp tunnel shows its kind and its flows") {
   CHECK(boost::json::serialize(dns.at("flows")) == R"({"active":3,"total":40,"legs":2})");
 }
 
+TEST_CASE("edge status: a udp tunnel's leg says its flows; a tcp tunnel's leg has no such key") {
+  auto started = std::chrono::system_clock::time_point(std::chrono::seconds(1'796'000'000));
+  auto status = sample_status(started);
+  status.tunnels[1].kind = "udp";
+  EdgeLegStatus leg;
+  leg.connector_id = "c2";
+  leg.state = "registered";
+  leg.flows_open = 5;
+  status.tunnels[1].legs.push_back(leg);
+  auto doc = boost::json::parse(render_edge_status(status, started)).as_object();
+  const auto& tunnels = doc.at("tunnels").as_array();
+  const auto& udp_leg = tunnels[1].at("legs").as_array()[0].as_object();
+  CHECK(udp_leg.at("flows_open") == 5);
+  CHECK(udp_leg.at("streams_open") == 0);
+  CHECK_FALSE(tunnels[0].at("legs").as_array()[0].as_object().contains("flows_open"));
+}
+
 TEST_CASE("edge status: metrics per tunnel and per listener, bytes of gone tunnels kept") {
   std::map<std::string, std::shared_ptr<ByteCounter>> bytes;
   bytes["web"] = std::make_shared<ByteCounter>();

@@ -115,6 +115,56 @@ TEST_CASE("status text: an edge's udp tunnel shows its kind and its flows") {
                              "dns     0.0.0.0:20053 (udp)  1         7 flows  0 B           0 B\n"));
 }
 
+TEST_CASE("status text: an edge's udp tunnel shows its datagrams' bytes and each leg's flows, not its udp stream") {
+  auto status = doc(R"({"role":"edge","edge_id":"e","config_file":"","started":"2026-12-01T10:00:00.000Z",
+    "ready":true,"listeners":[{"transport":"quic","address":"127.0.0.1:7844","legs":2}],
+    "tunnels":[{"id":"dns","public_address":"127.0.0.1:20053","kind":"udp","flows":{"active":3,"total":40,"legs":2},
+                "quick":false,"replicas":1,"streams_open":0,"bytes":{"to_connector":4096,"from_connector":1200},
+                "legs":[{"connector_id":"c1","leg":0,"state":"registered","transport":"quic","remote":"127.0.0.1:5000",
+                         "rtt_ms":0.4,"since":"2026-12-01T09:59:00.000Z","streams_open":0,"flows_open":2},
+                        {"connector_id":"c1","leg":1,"state":"registered","transport":"quic","remote":"127.0.0.1:5001",
+                         "rtt_ms":0.5,"since":"2026-12-01T09:59:00.000Z","streams_open":0,"flows_open":1}]}]})");
+  CHECK(edge_status_text(status, at_ten()) ==
+        "edge e\n"
+        "ready; up 0 s (since 2026-12-01T10:00:00.000Z)\n"
+        "listeners: quic 127.0.0.1:7844 (2 legs)\n"
+        "\n"
+        "TUNNEL  PUBLIC                 REPLICAS  STREAMS  TO CONNECTOR  FROM CONNECTOR\n"
+        "dns     127.0.0.1:20053 (udp)  1         3 flows  4.0 KiB       1.2 KiB\n"
+        "\n"
+        "TUNNEL  CONNECTOR  LEG  STATE       TRANSPORT  REMOTE          RTT     SINCE  STREAMS\n"
+        "dns     c1         0    registered  quic       127.0.0.1:5000  0.4 ms  60 s   2 flows\n"
+        "dns     c1         1    registered  quic       127.0.0.1:5001  0.5 ms  60 s   1 flow\n");
+}
+
+TEST_CASE("status text: a udp tunnel's connector shows flows, datagrams and drops instead of streams") {
+  auto status = doc(R"({"role":"connector","tunnel":"dns","connector_id":"c1","config_file":"/etc/warren/dns.toml",
+    "started":"2026-12-01T09:59:00.000Z","ready":true,
+    "legs":[{"leg":0,"state":"registered","address":"127.0.0.1:7844","transport":"quic","rtt_ms":0.4,
+             "streams_open":1,"since":"2026-12-01T09:59:30.000Z","last_reconnect":null,"last_error":null}],
+    "streams_open":0,"streams_total":0,"bytes":{"to_backend":0,"from_backend":0},
+    "udp":{"flows_active":2,"flows_total":14,
+           "flows_closed":{"idle":10,"lifetime":0,"responses":2,"backend_refused":0},
+           "datagrams_dropped":{"table_full":0,"unknown_flow":3,"send_failed":1},
+           "datagrams":{"to_backend":14,"from_backend":12},"bytes":{"to_backend":1229,"from_backend":2048}}})");
+  CHECK(connector_status_text(status, at_ten()) ==
+        "connector c1, tunnel 'dns', config /etc/warren/dns.toml\n"
+        "ready; up 60 s (since 2026-12-01T09:59:00.000Z)\n"
+        "udp flows: 2 open, 14 in all; 14 datagrams (1.2 KiB) to the backend, 12 (2.0 KiB) from it\n"
+        "flows closed: idle 10, responses 2; datagrams dropped: unknown_flow 3, send_failed 1\n"
+        "\n"
+        "LEG  STATE       EDGE            TRANSPORT  RTT     SINCE  STREAMS  LAST RECONNECT\n"
+        "0    registered  127.0.0.1:7844  quic       0.4 ms  30 s   -        -\n");
+  // Nothing closed or dropped yet: said in a word.
+  auto fresh = doc(R"({"role":"connector","tunnel":"dns","connector_id":"c1","started":"2026-12-01T09:59:00.000Z",
+    "ready":true,"legs":[],"udp":{"flows_active":0,"flows_total":0,"flows_closed":{"idle":0},
+    "datagrams_dropped":{"no_leg":0},"datagrams":{"to_backend":0,"from_backend":0},
+    "bytes":{"to_backend":0,"from_backend":0}}})");
+  CHECK_THAT(connector_status_text(fresh, at_ten()),
+             Catch::Contains("udp flows: 0 open, 0 in all; 0 datagrams (0 B) to the backend, 0 (0 B) from it\n"
+                             "flows closed: none; datagrams dropped: none\n"));
+}
+
 TEST_CASE("status text: an edge with no tunnel and no leg says so in words") {
   auto status = doc(R"({"role":"edge","edge_id":"e","config_file":"","started":"2026-12-01T10:00:00.000Z",
     "ready":true,"listeners":[],"tunnels":[]})");

@@ -121,6 +121,26 @@ TEST_CASE("a tunnel's kind is tcp by default and kind = udp is carried with its 
   CHECK_THAT(other_errors[0], Catch::Contains("sctp"));
 }
 
+TEST_CASE("a kind in capitals or another word for udp is an error at the value with a suggestion") {
+  for (auto [written, meant] : {std::pair{"UDP", "udp"},
+                                {"Udp", "udp"},
+                                {"datagram", "udp"},
+                                {"DGRAM", "udp"},
+                                {"TCP", "tcp"},
+                                {"stream", "tcp"},
+                                {"upd", "udp"}}) {
+    CAPTURE(written);
+    auto [config, errors] = read(contract + "kind = \"" + written + "\"\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == std::string("/srv/edge.toml:17:8: 'kind' = \"") + written +
+                           "\" is not one of tcp, udp; did you mean '" + meant + "'?");
+  }
+  // A word that is neither gets no guess.
+  auto [other, errors] = read(contract + "kind = \"quic\"\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "/srv/edge.toml:17:8: 'kind' = \"quic\" is not one of tcp, udp");
+}
+
 TEST_CASE("a udp tunnel's flow keys become its FlowSettings") {
   auto [config, errors] = read(contract +
                                "kind = \"udp\"\n"

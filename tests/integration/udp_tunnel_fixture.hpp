@@ -73,6 +73,8 @@ class UdpConnector {
   std::optional<double> metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
   /// Starts the same config again (after a kill).
   void restart();
+  /// Its [admin] port (/metrics, /status).
+  std::uint16_t admin_port() const { return admin_port_; }
 
  private:
   void start();

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace warren::sdk {
@@ -151,17 +152,21 @@ class ConfigReader {
     return d;
   }
 
-  /// One of a fixed set of strings.
+  /// One of a fixed set of strings. `aliases`: other words people write for
+  /// a choice ({"datagram", "udp"}), never accepted, only suggested.
   std::optional<std::string> choice(const std::string& key, const std::vector<std::string>& choices,
-                                    std::optional<std::string> fallback, std::string doc) {
+                                    std::optional<std::string> fallback, std::string doc,
+                                    const std::vector<std::pair<std::string, std::string>>& aliases = {}) {
     auto s = string(key, std::move(fallback), std::move(doc));
     specs_.back().type = "one of " + join(choices);
     if (!s) return s;
     for (const auto& c : choices)
       if (c == *s) return s;
+    auto hint = did_you_mean(*s, choices);
+    for (const auto& [alias, word] : aliases)
+      if (ascii_lower(*s) == ascii_lower(alias)) hint = "; did you mean '" + word + "'?";
     const ConfigValue* v = table_.find(key);
-    diag_.error(v ? v->where : table_.where,
-                "'" + key + "' = \"" + *s + "\" is not one of " + join(choices) + did_you_mean(*s, choices));
+    diag_.error(v ? v->where : table_.where, "'" + key + "' = \"" + *s + "\" is not one of " + join(choices) + hint);
     return std::nullopt;
   }
 

@@ -109,9 +109,11 @@ class ConfigSchema {
   }
   /// One of a fixed set of words, each mapped to a value of `T` (an enum,
   /// usually). The member's initial value must be one of `choices`.
+  /// `aliases`: other words people write for a choice, only suggested in
+  /// the error ({"datagram", "udp"}: "did you mean 'udp'?").
   template <typename T>
   ConfigSchema& choice(std::string key, T Config::*member, std::vector<std::pair<std::string, T>> choices,
-                       std::string doc) {
+                       std::string doc, std::vector<std::pair<std::string, std::string>> aliases = {}) {
     return field(std::move(key), [=](ConfigReader& r, const std::string& k, const std::string& d, bool req, Config& c) {
       std::vector<std::string> words;
       std::optional<std::string> def;
@@ -119,7 +121,7 @@ class ConfigSchema {
         words.push_back(word);
         if (!req && value == c.*member) def = word;
       }
-      auto v = r.choice(k, words, def, d);
+      auto v = r.choice(k, words, def, d, aliases);
       if (!v) return;
       for (const auto& [word, value] : choices)
         if (word == *v) c.*member = value;

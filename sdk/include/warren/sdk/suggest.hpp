@@ -25,13 +25,23 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
+/// `text` in ASCII lower case.
+inline std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 /// The known name closest to `name`, if it is close enough to be a typo
-/// (at most a third of its letters wrong, at least one allowed).
+/// (at most a third of its letters wrong, at least one allowed). Case does
+/// not count as wrong: "UDP" finds "udp".
 inline std::optional<std::string> closest_match(std::string_view name, const std::vector<std::string>& known) {
   std::optional<std::string> best;
   std::size_t best_distance = std::max<std::size_t>(1, name.size() / 3) + 1;
+  const auto lower = ascii_lower(name);
   for (const auto& candidate : known) {
-    std::size_t distance = edit_distance(name, candidate);
+    std::size_t distance = edit_distance(lower, ascii_lower(candidate));
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;
