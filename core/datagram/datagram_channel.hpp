@@ -33,6 +33,13 @@ struct ChannelCounters {
   std::uint64_t received = 0;          ///< datagrams that arrived, delivered or not
   std::uint64_t dropped_on_send = 0;   ///< send() refused: too large, queue full, or closed
   std::uint64_t dropped_on_receive = 0;  ///< arrived while the receive queue was full
+  /// Lost inside the carrier, after send() took them or before they reached
+  /// the channel. Native: the connection's own datagram drops
+  /// (ConnectionStats::datagrams_dropped: its receive queue full, a queued
+  /// datagram that no longer fit the path), less send()'s refusals, which
+  /// dropped_on_send counts already. Stream: frames still queued when the
+  /// stream failed or the channel closed.
+  std::uint64_t dropped_in_transport = 0;
 };
 
 class DatagramChannel {

@@ -20,6 +20,7 @@ void add(ChannelCounters& to, const ChannelCounters& from) {
   to.received += from.received;
   to.dropped_on_send += from.dropped_on_send;
   to.dropped_on_receive += from.dropped_on_receive;
+  to.dropped_in_transport += from.dropped_in_transport;
 }
 
 }  // namespace

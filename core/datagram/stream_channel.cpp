@@ -63,8 +63,7 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
   void close() {
     if (closed_) return;
     closed_ = true;
-    send_queue_.clear();
-    queued_bytes_ = 0;
+    lose_queued();
     // Destroying the stream resets it; its pending read and write complete
     // (operation_aborted) into handlers that see closed_ and stop.
     stream_.reset();
@@ -78,11 +77,13 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     if (write_pending_ || send_queue_.empty() || !stream_) return;
     writing_.clear();
     written_ = 0;
+    writing_frames_ = 0;
     while (!send_queue_.empty() && (writing_.empty() || writing_.size() + send_queue_.front().size() <= write_chunk)) {
       auto& frame = send_queue_.front();
       queued_bytes_ -= frame.size();
       writing_.insert(writing_.end(), frame.begin(), frame.end());
       send_queue_.pop_front();
+      ++writing_frames_;
     }
     write_some();
   }
@@ -99,13 +100,22 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     if (ec) {
       // The stream cannot carry more; what waits is lost, as on a dead path.
       write_failed_ = true;
-      send_queue_.clear();
-      queued_bytes_ = 0;
+      lose_queued();
       return;
     }
     written_ += n;
     if (written_ < writing_.size()) return write_some();  // a frame is never cut: finish the chunk
+    writing_frames_ = 0;
     start_write();
+  }
+
+  /// Frames send() took that will never be written: counted, then let go.
+  /// The chunk being written counts whole (how much of it arrived is unknown).
+  void lose_queued() {
+    counters_.dropped_in_transport += send_queue_.size() + writing_frames_;
+    writing_frames_ = 0;
+    send_queue_.clear();
+    queued_bytes_ = 0;
   }
 
   void start_read() {
@@ -149,6 +159,7 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
   std::size_t queued_bytes_ = 0;
   sdk::Datagram writing_;  ///< frames handed to the stream, whole ones only
   std::size_t written_ = 0;
+  std::size_t writing_frames_ = 0;  ///< frames in writing_ while it is written
   bool write_pending_ = false;
   bool write_failed_ = false;
 

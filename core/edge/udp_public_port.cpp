@@ -2,6 +2,9 @@
 
 #include <boost/asio/ip/v6_only.hpp>
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
 namespace warren::core {
 
 namespace asio = boost::asio;
@@ -27,9 +30,29 @@ UdpPublicPort::UdpPublicPort(asio::any_io_executor executor, const udp::endpoint
   socket_.non_blocking(true, ignored);
 }
 
+std::uint64_t UdpPublicPort::socket_drops() const {
+  std::array<std::uint32_t, SK_MEMINFO_VARS> meminfo{};
+  socklen_t len = sizeof(meminfo);
+  if (socket_.is_open() &&
+      ::getsockopt(const_cast<udp::socket&>(socket_).native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo.data(),
+                   &len) == 0 &&
+      len > SK_MEMINFO_DROPS * sizeof(std::uint32_t))
+    socket_drops_ = meminfo[SK_MEMINFO_DROPS];
+  return socket_drops_;
+}
+
+int UdpPublicPort::receive_buffer() const {
+  int bytes = 0;
+  socklen_t len = sizeof(bytes);
+  if (socket_.is_open())
+    ::getsockopt(const_cast<udp::socket&>(socket_).native_handle(), SOL_SOCKET, SO_RCVBUF, &bytes, &len);
+  return bytes;
+}
+
 void UdpPublicPort::start() { receive(); }
 
 void UdpPublicPort::close() {
+  socket_drops();  // kept: the count goes with the socket
   sdk::error_code ignored;
   socket_.close(ignored);
 }

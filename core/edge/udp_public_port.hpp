@@ -50,6 +50,13 @@ class UdpPublicPort : public std::enable_shared_from_this<UdpPublicPort> {
 
   boost::asio::ip::udp::endpoint local_endpoint() const { return local_; }
   const UdpPortCounters& counters() const { return counters_; }
+  /// Datagrams from public clients the kernel dropped at this socket since
+  /// it opened, its receive buffer full (SO_MEMINFO's drops, the counter
+  /// SO_RXQ_OVFL reports, read now); the last value read once closed.
+  std::uint64_t socket_drops() const;
+  /// The receive buffer the kernel granted (twice what it accepted of the
+  /// request, for its bookkeeping).
+  int receive_buffer() const;
 
  private:
   void receive();
@@ -67,6 +74,7 @@ class UdpPublicPort : public std::enable_shared_from_this<UdpPublicPort> {
   std::unique_ptr<std::array<std::byte, max_payload>> buffer_;
   OnDatagram on_datagram_;
   UdpPortCounters counters_;
+  mutable std::uint64_t socket_drops_ = 0;  ///< the last count read, kept past close()
 };
 
 }  // namespace warren::core

@@ -2,6 +2,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
 #include <array>
 
 namespace warren::udp {
@@ -23,6 +26,16 @@ UdpFlow::UdpFlow(asio::ip::udp::socket socket, std::optional<Prefix> prefix)
     : state_(std::make_shared<State>(std::move(socket))), prefix_(std::move(prefix)) {
   sdk::error_code ignored;
   state_->socket.non_blocking(true, ignored);  // send() must never wait
+}
+
+std::uint64_t UdpFlow::receive_drops() const {
+  if (!state_->socket.is_open()) return 0;
+  std::array<std::uint32_t, SK_MEMINFO_VARS> meminfo{};
+  socklen_t len = sizeof(meminfo);
+  if (::getsockopt(state_->socket.native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo.data(), &len) != 0 ||
+      len <= SK_MEMINFO_DROPS * sizeof(std::uint32_t))
+    return 0;
+  return meminfo[SK_MEMINFO_DROPS];
 }
 
 UdpFlow::~UdpFlow() {

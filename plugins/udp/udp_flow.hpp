@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/udp.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -30,6 +31,10 @@ class UdpFlow final : public sdk::DatagramFlow {
   ~UdpFlow() override;
 
   bool send(std::span<const std::byte> payload) override;
+  /// The kernel's count of datagrams the socket dropped (SO_MEMINFO's
+  /// drops: the counter SO_RXQ_OVFL reports, readable at any time, so drops
+  /// after the flow's last datagram count too).
+  std::uint64_t receive_drops() const override;
 
  private:
   void async_receive_impl(sdk::DatagramHandler handler) override;
