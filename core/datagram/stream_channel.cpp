@@ -1,9 +1,14 @@
 // The stream DatagramChannel: datagrams framed on a ByteStream of their own
 // (datagram_framing.hpp), for a transport without datagrams. The send side
 // keeps a bounded queue and drops past it while the stream is
-// backpressured; the receive side reads without pause, so a slow receiver
-// drops datagrams here and never stalls the stream (nor, over HTTP/2, the
-// connection's window for other streams).
+// backpressured. The receive side stops reading while its queue is half
+// full (ReceiveQueue::half_full) and reads again as receives take from it:
+// one read of small frames brings thousands of datagrams at once, faster
+// than a reader takes them one per completion, and a burst then waits in
+// the stream's window (and past it in the sender's bounded queue, which
+// counts what it drops) instead of being dropped here. Only this stream
+// waits: HTTP/2 credits the connection's window as bytes arrive, and QUIC
+// holds no more of it than this stream's window.
 
 #include "core/datagram/datagram_channel.hpp"
 #include "core/datagram/datagram_framing.hpp"
@@ -58,7 +63,13 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     return true;
   }
 
-  void receive(sdk::DatagramHandler handler) { received_.receive(std::move(handler)); }
+  void receive(sdk::DatagramHandler handler) {
+    received_.receive(std::move(handler));
+    if (read_paused_ && !closed_ && !received_.half_full()) {
+      read_paused_ = false;
+      start_read();
+    }
+  }
 
   void close() {
     if (closed_) return;
@@ -138,6 +149,11 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
       if (result.status == DecodeStatus::good) deliver(std::move(result.datagram));
     }
     if (ec) return end(ec);
+    // The reader is behind: wait for it (receive() reads again) rather than drop.
+    if (received_.half_full()) {
+      read_paused_ = true;
+      return;
+    }
     start_read();
   }
 
@@ -164,6 +180,7 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
   bool write_failed_ = false;
 
   std::vector<std::byte> read_buffer_;
+  bool read_paused_ = false;  ///< the receive queue was half full after a read: no read pending
   ReceiveQueue received_;  ///< ends with why nothing more will arrive (eof, reset, malformed, closed)
 };
 

@@ -34,8 +34,9 @@ class UdpPublicPort : public std::enable_shared_from_this<UdpPublicPort> {
   using OnDatagram = std::function<void(const boost::asio::ip::udp::endpoint& client, sdk::Datagram payload)>;
 
   /// Binds at once; throws boost::system::system_error (e.g. address in use).
-  /// Asks the kernel for a 4 MiB receive buffer (it caps it at
-  /// net.core.rmem_max), so a burst waits there rather than being dropped.
+  /// Asks the kernel for an 8 MiB receive buffer (it caps it at
+  /// net.core.rmem_max unless the process may force it, CAP_NET_ADMIN), so a
+  /// burst waits there rather than being dropped.
   UdpPublicPort(boost::asio::any_io_executor executor, const boost::asio::ip::udp::endpoint& at,
                 OnDatagram on_datagram);
 
