@@ -15,9 +15,13 @@ namespace {
 std::vector<std::pair<std::string_view, std::uint64_t>> drops_by_reason(const UdpFlows& flows) {
   std::vector<std::pair<std::string_view, std::uint64_t>> out;
   for (auto reason : udp::all_drop_reasons) out.emplace_back(udp::name(reason), flows.counters().drops(reason));
-  out.emplace_back("malformed", flows.drops().malformed);
-  out.emplace_back("no_leg", flows.drops().no_leg);
-  out.emplace_back("send_failed", flows.drops().send_failed);
+  const UdpShellDrops shell = flows.drops();
+  out.emplace_back("malformed", shell.malformed);
+  out.emplace_back("no_leg", shell.no_leg);
+  out.emplace_back("send_failed", shell.send_failed);
+  out.emplace_back("receive_queue_full", shell.receive_queue_full);
+  out.emplace_back("transport", shell.transport);
+  out.emplace_back("socket_buffer", shell.socket_buffer);
   return out;
 }
 

@@ -2,7 +2,8 @@
 // What the connector's /metrics and /status say of a udp tunnel's flows
 // (issue 13): flows live, opened, closed by reason (name(CloseReason)), and
 // datagrams dropped by reason (name(DropReason), plus the shell's own:
-// malformed, no_leg, send_failed). Pure rendering, as connector_admin's.
+// malformed, no_leg, send_failed, and receive_queue_full, transport,
+// socket_buffer from the legs' channels and the flows' sockets). Pure rendering, as connector_admin's.
 
 #include "core/connector/udp_flows.hpp"
 

@@ -70,6 +70,7 @@ void UdpFlows::attach(std::uint32_t origin, datagram::DatagramChannel& channel, 
 void UdpFlows::detach(std::uint32_t origin, udp::CloseReason reason) {
   auto it = origins_.find(origin);
   if (it == origins_.end()) return;
+  add_channel_drops(drops_, *it->second.channel);  // kept: counters never go back
   // A lost leg's channel is dead: its flows end without a word to the edge.
   if (reason != udp::CloseReason::shutdown) origins_.erase(it);
   if (table_ && table_->close_origin(sdk::Clock::now(), origin, reason) > 0) pump();
@@ -218,7 +219,22 @@ void UdpFlows::send_frame(std::uint32_t origin, const std::vector<std::byte>& fr
   if (!origins_.at(origin).channel->send(frame)) ++drops_.send_failed;
 }
 
+UdpShellDrops UdpFlows::drops() const {
+  UdpShellDrops now = drops_;
+  for (const auto& [origin, attached] : origins_) add_channel_drops(now, *attached.channel);
+  for (const auto& [id, opened] : opened_)
+    if (opened.flow) now.socket_buffer += opened.flow->receive_drops();
+  return now;
+}
+
+void UdpFlows::add_channel_drops(UdpShellDrops& to, const datagram::DatagramChannel& channel) {
+  auto c = channel.counters();
+  to.receive_queue_full += c.dropped_on_receive;
+  to.transport += c.dropped_in_transport;
+}
+
 void UdpFlows::release_later(Opened opened) {
+  if (opened.flow) drops_.socket_buffer += opened.flow->receive_drops();
   if (!opened.flow && !opened.backend) return;
   boost::asio::post(io_, [gone = std::move(opened)]() mutable {
     gone.flow.reset();  // before its backend

@@ -42,6 +42,15 @@ struct UdpShellDrops {
   std::uint64_t malformed = 0;    ///< a frame from the edge decode_flow_frame refused, or a response frame
   std::uint64_t no_leg = 0;       ///< a response for a leg that is gone, or a request from one
   std::uint64_t send_failed = 0;  ///< the leg's channel or the backend's flow refused it (full, too large)
+  /// Flow frames from the edge that arrived on a leg's channel while its
+  /// receive queue was full (ChannelCounters::dropped_on_receive).
+  std::uint64_t receive_queue_full = 0;
+  /// Lost inside a leg's transport (ChannelCounters::dropped_in_transport:
+  /// QUIC's datagram queues, a failed udp stream's queued frames).
+  std::uint64_t transport = 0;
+  /// The service's answers the kernel dropped at a flow's socket, its
+  /// receive buffer full (DatagramFlow::receive_drops).
+  std::uint64_t socket_buffer = 0;
 };
 
 class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
@@ -85,7 +94,9 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   std::size_t active() const { return table_ ? table_->size() : 0; }
   /// The table's totals (zero before configure).
   const udp::FlowCounters& counters() const;
-  const UdpShellDrops& drops() const { return drops_; }
+  /// The shell's drops, with the legs' channels' and the flows' sockets'
+  /// read now (those of legs and flows gone, as they were when they went).
+  UdpShellDrops drops() const;
   /// The table, for tests; null before configure.
   const udp::FlowTable* table() const { return table_ ? &*table_ : nullptr; }
 
@@ -110,8 +121,10 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   /// Sends `frame` on attached `origin`'s channel, counting a refusal.
   void send_frame(std::uint32_t origin, const std::vector<std::byte>& frame);
   /// Lets `opened` go on a later turn of the loop: it may be the object
-  /// whose completion is running.
+  /// whose completion is running. Its socket's drops are counted first.
   void release_later(Opened opened);
+  /// Adds a leg channel's receive-side and transport drops to `to`.
+  static void add_channel_drops(UdpShellDrops& to, const datagram::DatagramChannel& channel);
 
   boost::asio::io_context& io_;
   BackendSource backend_;
@@ -119,7 +132,7 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   std::unordered_map<udp::FlowId, Opened> opened_;
   std::unordered_map<std::uint32_t, Origin> origins_;
   std::uint32_t next_origin_ = 1;
-  UdpShellDrops drops_;
+  UdpShellDrops drops_;  ///< the shell's own, and those of channels and flows gone
   boost::asio::steady_timer timer_;
 };
 

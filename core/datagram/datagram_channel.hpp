@@ -9,6 +9,9 @@
 // Either way the semantics are a datagram's: send() never waits and drops
 // (counted) rather than buffering without bound; a received datagram nobody
 // waits for waits in a bounded queue, past which it is dropped (counted).
+// The stream channel stops reading its stream while that queue is half
+// full, so a burst waits in the stream's own window and its sender's
+// bounded queue rather than being dropped here.
 //
 // Async contract as sdk/transport.hpp: completions are posted, never run
 // inside the call that started them; one thread, the loop's; at most one
@@ -33,6 +36,13 @@ struct ChannelCounters {
   std::uint64_t received = 0;          ///< datagrams that arrived, delivered or not
   std::uint64_t dropped_on_send = 0;   ///< send() refused: too large, queue full, or closed
   std::uint64_t dropped_on_receive = 0;  ///< arrived while the receive queue was full
+  /// Lost inside the carrier, after send() took them or before they reached
+  /// the channel. Native: the connection's own datagram drops
+  /// (ConnectionStats::datagrams_dropped: its receive queue full, a queued
+  /// datagram that no longer fit the path), less send()'s refusals, which
+  /// dropped_on_send counts already. Stream: frames still queued when the
+  /// stream failed or the channel closed.
+  std::uint64_t dropped_in_transport = 0;
 };
 
 class DatagramChannel {
@@ -90,9 +100,13 @@ struct StreamChannelLimits {
   /// next one, and the stream's own buffers hold more on top.
   std::size_t send_queue_datagrams = 256;
   std::size_t send_queue_bytes = 256 * 1024;
-  /// Datagrams received while no receive is pending.
-  std::size_t receive_queue_datagrams = 1024;
-  std::size_t receive_queue_bytes = 1024 * 1024;
+  /// Datagrams received while no receive is pending, bounded in count and
+  /// in bytes charged as receive_queue_charge() (payload and bookkeeping).
+  /// Reading pauses at half of either bound: one 64 KiB read of the
+  /// smallest frames (a flow frame's 2-byte length and 20-byte header) is
+  /// ~3,000 datagrams, 250 KiB charged, so what a read brings always fits.
+  std::size_t receive_queue_datagrams = 16384;
+  std::size_t receive_queue_bytes = 2 * 1024 * 1024;
 };
 
 /// A channel over `connection`'s datagrams. The connection must outlive the

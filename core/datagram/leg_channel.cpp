@@ -10,16 +10,20 @@
 namespace warren::core::datagram {
 namespace {
 
-// Arrivals held while nobody receives: as the stream channel's own queue
-// (StreamChannelLimits), so a leg holds at most about twice that in all.
-constexpr std::size_t queue_datagrams = 1024;
-constexpr std::size_t queue_bytes = 1024 * 1024;
+// Arrivals held while nobody receives. Each part hands over one datagram
+// per completion and the reader takes one per completion, so this queue
+// holds little while the reader keeps a receive pending (the parts' own
+// queues hold the bursts); it is bounded as the stream channel's
+// (StreamChannelLimits), bytes charged as queue_charge().
+constexpr std::size_t queue_datagrams = 16384;
+constexpr std::size_t queue_bytes = 2 * 1024 * 1024;
 
 void add(ChannelCounters& to, const ChannelCounters& from) {
   to.sent += from.sent;
   to.received += from.received;
   to.dropped_on_send += from.dropped_on_send;
   to.dropped_on_receive += from.dropped_on_receive;
+  to.dropped_in_transport += from.dropped_in_transport;
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The native DatagramChannel: a connection's own datagrams (QUIC DATAGRAM
 // frames, RFC 9221). The transport holds the bounded queues and counts
 // their drops (ConnectionStats::datagrams_*); the channel adds its own
-// counts and a close() that leaves the connection open.
+// counts, reports the transport's as dropped_in_transport (the one native
+// channel of its connection carries all of them), and a close() that
+// leaves the connection open.
 
 #include "core/datagram/datagram_channel.hpp"
 
@@ -22,8 +24,14 @@ class NativeChannelState : public std::enable_shared_from_this<NativeChannelStat
   std::size_t max_datagram_size() const { return closed_ ? 0 : connection_.max_datagram_size(); }
 
   bool send(std::span<const std::byte> payload) {
-    if (closed_ || !connection_.send_datagram(payload)) {
+    if (closed_) {
       ++counters_.dropped_on_send;
+      return false;
+    }
+    if (!connection_.send_datagram(payload)) {
+      // The connection counts this refusal too (datagrams_dropped).
+      ++counters_.dropped_on_send;
+      ++refused_by_connection_;
       return false;
     }
     ++counters_.sent;
@@ -46,13 +54,24 @@ class NativeChannelState : public std::enable_shared_from_this<NativeChannelStat
 
   void close() {
     if (closed_) return;
+    counters_.dropped_in_transport = transport_drops();  // the connection may go before this state does
     closed_ = true;
     sdk::complete_if_pending(executor_, handler_, boost::asio::error::operation_aborted, sdk::Datagram());
   }
 
-  const ChannelCounters& counters() const { return counters_; }
+  ChannelCounters counters() const {
+    ChannelCounters out = counters_;
+    if (!closed_) out.dropped_in_transport = transport_drops();
+    return out;
+  }
 
  private:
+  /// The connection's datagram drops that are not send()'s refusals.
+  std::uint64_t transport_drops() const {
+    std::uint64_t all = connection_.stats().datagrams_dropped;
+    return all > refused_by_connection_ ? all - refused_by_connection_ : 0;
+  }
+
   void on_received(sdk::error_code ec, sdk::Datagram datagram) {
     receiving_ = false;
     if (!ec) ++counters_.received;
@@ -66,6 +85,7 @@ class NativeChannelState : public std::enable_shared_from_this<NativeChannelStat
   sdk::Connection& connection_;
   boost::asio::any_io_executor executor_;
   ChannelCounters counters_;
+  std::uint64_t refused_by_connection_ = 0;  ///< send_datagram() said no: in datagrams_dropped too
   sdk::DatagramHandler handler_;
   bool receiving_ = false;
   bool closed_ = false;

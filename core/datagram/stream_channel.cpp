@@ -1,9 +1,14 @@
 // The stream DatagramChannel: datagrams framed on a ByteStream of their own
 // (datagram_framing.hpp), for a transport without datagrams. The send side
 // keeps a bounded queue and drops past it while the stream is
-// backpressured; the receive side reads without pause, so a slow receiver
-// drops datagrams here and never stalls the stream (nor, over HTTP/2, the
-// connection's window for other streams).
+// backpressured. The receive side stops reading while its queue is half
+// full (ReceiveQueue::half_full) and reads again as receives take from it:
+// one read of small frames brings thousands of datagrams at once, faster
+// than a reader takes them one per completion, and a burst then waits in
+// the stream's window (and past it in the sender's bounded queue, which
+// counts what it drops) instead of being dropped here. Only this stream
+// waits: HTTP/2 credits the connection's window as bytes arrive, and QUIC
+// holds no more of it than this stream's window.
 
 #include "core/datagram/datagram_channel.hpp"
 #include "core/datagram/datagram_framing.hpp"
@@ -58,13 +63,18 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     return true;
   }
 
-  void receive(sdk::DatagramHandler handler) { received_.receive(std::move(handler)); }
+  void receive(sdk::DatagramHandler handler) {
+    received_.receive(std::move(handler));
+    if (read_paused_ && !closed_ && !received_.half_full()) {
+      read_paused_ = false;
+      start_read();
+    }
+  }
 
   void close() {
     if (closed_) return;
     closed_ = true;
-    send_queue_.clear();
-    queued_bytes_ = 0;
+    lose_queued();
     // Destroying the stream resets it; its pending read and write complete
     // (operation_aborted) into handlers that see closed_ and stop.
     stream_.reset();
@@ -78,11 +88,13 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     if (write_pending_ || send_queue_.empty() || !stream_) return;
     writing_.clear();
     written_ = 0;
+    writing_frames_ = 0;
     while (!send_queue_.empty() && (writing_.empty() || writing_.size() + send_queue_.front().size() <= write_chunk)) {
       auto& frame = send_queue_.front();
       queued_bytes_ -= frame.size();
       writing_.insert(writing_.end(), frame.begin(), frame.end());
       send_queue_.pop_front();
+      ++writing_frames_;
     }
     write_some();
   }
@@ -99,13 +111,22 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
     if (ec) {
       // The stream cannot carry more; what waits is lost, as on a dead path.
       write_failed_ = true;
-      send_queue_.clear();
-      queued_bytes_ = 0;
+      lose_queued();
       return;
     }
     written_ += n;
     if (written_ < writing_.size()) return write_some();  // a frame is never cut: finish the chunk
+    writing_frames_ = 0;
     start_write();
+  }
+
+  /// Frames send() took that will never be written: counted, then let go.
+  /// The chunk being written counts whole (how much of it arrived is unknown).
+  void lose_queued() {
+    counters_.dropped_in_transport += send_queue_.size() + writing_frames_;
+    writing_frames_ = 0;
+    send_queue_.clear();
+    queued_bytes_ = 0;
   }
 
   void start_read() {
@@ -128,6 +149,11 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
       if (result.status == DecodeStatus::good) deliver(std::move(result.datagram));
     }
     if (ec) return end(ec);
+    // The reader is behind: wait for it (receive() reads again) rather than drop.
+    if (received_.half_full()) {
+      read_paused_ = true;
+      return;
+    }
     start_read();
   }
 
@@ -149,10 +175,12 @@ class StreamChannelState : public std::enable_shared_from_this<StreamChannelStat
   std::size_t queued_bytes_ = 0;
   sdk::Datagram writing_;  ///< frames handed to the stream, whole ones only
   std::size_t written_ = 0;
+  std::size_t writing_frames_ = 0;  ///< frames in writing_ while it is written
   bool write_pending_ = false;
   bool write_failed_ = false;
 
   std::vector<std::byte> read_buffer_;
+  bool read_paused_ = false;  ///< the receive queue was half full after a read: no read pending
   ReceiveQueue received_;  ///< ends with why nothing more will arrive (eof, reset, malformed, closed)
 };
 

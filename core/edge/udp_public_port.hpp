@@ -34,8 +34,9 @@ class UdpPublicPort : public std::enable_shared_from_this<UdpPublicPort> {
   using OnDatagram = std::function<void(const boost::asio::ip::udp::endpoint& client, sdk::Datagram payload)>;
 
   /// Binds at once; throws boost::system::system_error (e.g. address in use).
-  /// Asks the kernel for a 4 MiB receive buffer (it caps it at
-  /// net.core.rmem_max), so a burst waits there rather than being dropped.
+  /// Asks the kernel for an 8 MiB receive buffer (it caps it at
+  /// net.core.rmem_max unless the process may force it, CAP_NET_ADMIN), so a
+  /// burst waits there rather than being dropped.
   UdpPublicPort(boost::asio::any_io_executor executor, const boost::asio::ip::udp::endpoint& at,
                 OnDatagram on_datagram);
 
@@ -50,6 +51,13 @@ class UdpPublicPort : public std::enable_shared_from_this<UdpPublicPort> {
 
   boost::asio::ip::udp::endpoint local_endpoint() const { return local_; }
   const UdpPortCounters& counters() const { return counters_; }
+  /// Datagrams from public clients the kernel dropped at this socket since
+  /// it opened, its receive buffer full (SO_MEMINFO's drops, the counter
+  /// SO_RXQ_OVFL reports, read now); the last value read once closed.
+  std::uint64_t socket_drops() const;
+  /// The receive buffer the kernel granted (twice what it accepted of the
+  /// request, for its bookkeeping).
+  int receive_buffer() const;
 
  private:
   void receive();
@@ -67,6 +75,7 @@ class UdpPublicPort : public std::enable_shared_from_this<UdpPublicPort> {
   std::unique_ptr<std::array<std::byte, max_payload>> buffer_;
   OnDatagram on_datagram_;
   UdpPortCounters counters_;
+  mutable std::uint64_t socket_drops_ = 0;  ///< the last count read, kept past close()
 };
 
 }  // namespace warren::core

@@ -66,6 +66,7 @@ void UdpTunnel::drop_leg(LegId leg) {
   // Forgotten first: the flows' CloseFlow finds no channel, and sends nothing on a leg that is gone.
   if (auto it = legs_.find(leg); it != legs_.end()) {
     it->second->close();
+    add_channel_drops(own_, it->second->counters());  // kept: counters never go back
     legs_.erase(it);
   }
   choice_.remove_leg(leg);
@@ -82,7 +83,10 @@ void UdpTunnel::close() {
   pump(now);  // close frames go out on the legs still here
   closed_ = true;
   timer_.cancel();
-  for (auto& [leg, channel] : legs_) channel->close();
+  for (auto& [leg, channel] : legs_) {
+    channel->close();
+    add_channel_drops(own_, channel->counters());
+  }
   legs_.clear();
   if (port_) port_->close();
 }
@@ -258,6 +262,7 @@ void UdpTunnel::release_if_drained(LegId leg) {
   if (!choice_.draining(leg) || choice_.flows_on(leg) > 0) return;
   if (auto it = legs_.find(leg); it != legs_.end()) {
     it->second->close();
+    add_channel_drops(own_, it->second->counters());
     legs_.erase(it);
   }
   choice_.remove_leg(leg);
@@ -270,6 +275,7 @@ UdpTunnelStats UdpTunnel::stats() const {
   s.flows_opened = c.flows_opened;
   s.flows_closed = c.flows_closed;
   for (std::size_t i = 0; i < s.dropped.size(); ++i) s.dropped[i] += c.dropped[i];
+  for (const auto& [leg, channel] : legs_) add_channel_drops(s, channel->counters());
   if (port_) {
     const auto& p = port_->counters();
     s.datagrams_in = p.received;
@@ -277,6 +283,7 @@ UdpTunnelStats UdpTunnel::stats() const {
     s.datagrams_out = p.sent;
     s.bytes_out = p.sent_bytes;
     s.dropped_send_failed += p.send_dropped;
+    s.dropped_socket_buffer += port_->socket_drops();
   }
   return s;
 }

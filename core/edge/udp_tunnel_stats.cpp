@@ -11,11 +11,19 @@ UdpTunnelStats& UdpTunnelStats::operator+=(const UdpTunnelStats& other) {
   dropped_no_leg += other.dropped_no_leg;
   dropped_send_failed += other.dropped_send_failed;
   dropped_malformed += other.dropped_malformed;
+  dropped_receive_queue += other.dropped_receive_queue;
+  dropped_transport += other.dropped_transport;
+  dropped_socket_buffer += other.dropped_socket_buffer;
   datagrams_in += other.datagrams_in;
   datagrams_out += other.datagrams_out;
   bytes_in += other.bytes_in;
   bytes_out += other.bytes_out;
   return *this;
+}
+
+void add_channel_drops(UdpTunnelStats& stats, const datagram::ChannelCounters& channel) {
+  stats.dropped_receive_queue += channel.dropped_on_receive;
+  stats.dropped_transport += channel.dropped_in_transport;
 }
 
 std::string render_udp_tunnel_metrics(const std::map<std::string, UdpTunnelStats>& tunnels) {
@@ -54,6 +62,10 @@ std::string render_udp_tunnel_metrics(const std::map<std::string, UdpTunnelStats
     line("warren_udp_datagrams_dropped_total", tunnel(id) + ",reason=\"no_leg\"", s.dropped_no_leg);
     line("warren_udp_datagrams_dropped_total", tunnel(id) + ",reason=\"send_failed\"", s.dropped_send_failed);
     line("warren_udp_datagrams_dropped_total", tunnel(id) + ",reason=\"malformed\"", s.dropped_malformed);
+    line("warren_udp_datagrams_dropped_total", tunnel(id) + ",reason=\"receive_queue_full\"",
+         s.dropped_receive_queue);
+    line("warren_udp_datagrams_dropped_total", tunnel(id) + ",reason=\"transport\"", s.dropped_transport);
+    line("warren_udp_datagrams_dropped_total", tunnel(id) + ",reason=\"socket_buffer\"", s.dropped_socket_buffer);
   }
   return out;
 }

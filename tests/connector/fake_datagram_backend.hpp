@@ -26,6 +26,7 @@ struct FlowRecord {
   sdk::StreamInfo info;
   std::vector<sdk::Datagram> sent;  ///< datagrams core sent to the service
   bool destroyed = false;
+  std::uint64_t receive_drops = 0;  ///< what the flow reports as dropped on its way in
 };
 
 class FakeFlow final : public sdk::DatagramFlow {
@@ -48,6 +49,7 @@ class FakeFlow final : public sdk::DatagramFlow {
     sdk::complete_if_pending(executor_, handler_, sdk::make_error_code(sdk::errc::backend_refused), sdk::Datagram{});
   }
   bool receiving() const { return static_cast<bool>(handler_); }
+  std::uint64_t receive_drops() const override { return record_->receive_drops; }
 
  private:
   void async_receive_impl(sdk::DatagramHandler handler) override { sdk::store_handler(handler_, std::move(handler)); }

@@ -258,5 +258,73 @@ TEST_CASE("udp flows: /metrics and /status name flows and drops by reason", "[co
   CHECK(status.at("datagrams_dropped").at("malformed").to_number<std::uint64_t>() == 1);
 }
 
+/// A leg channel that carries nothing and reports the counts a test sets.
+class CountingChannel final : public datagram::DatagramChannel {
+ public:
+  CountingChannel(boost::asio::io_context& io, datagram::ChannelCounters* counts)
+      : executor_(io.get_executor()), counts_(counts) {}
+  std::size_t max_datagram_size() const override { return 1200; }
+  bool send(std::span<const std::byte>) override { return false; }
+  void close() override {}
+  datagram::ChannelCounters counters() const override { return *counts_; }
+
+ private:
+  void async_receive_impl(sdk::DatagramHandler handler) override {
+    sdk::complete_later(executor_, std::move(handler), boost::asio::error::operation_aborted, sdk::Datagram());
+  }
+  boost::asio::any_io_executor executor_;
+  datagram::ChannelCounters* counts_;
+};
+
+TEST_CASE("udp flows: a leg channel's receive-queue and transport drops are counted, and stay when the leg goes",
+          "[connector][udp_flows]") {
+  Rig rig;
+  datagram::ChannelCounters counts;
+  CountingChannel channel(rig.io, &counts);
+  auto origin = rig.flows->new_origin();
+  rig.flows->attach(origin, channel, "127.0.0.1:20053");
+  counts.dropped_on_receive = 5;
+  counts.dropped_in_transport = 8;
+  counts.dropped_on_send = 99;  // counted where the shell's send was refused (send_failed)
+  CHECK(rig.flows->drops().receive_queue_full == 5);
+  CHECK(rig.flows->drops().transport == 8);
+  CHECK(rig.flows->drops().send_failed == 0);
+  rig.flows->detach(origin, CloseReason::leg_lost);
+  counts.dropped_on_receive = 1000;  // after the leg went: not the flows' any more
+  CHECK(rig.flows->drops().receive_queue_full == 5);
+  CHECK(rig.flows->drops().transport == 8);
+
+  std::string text;
+  append_udp_metrics(text, *rig.flows);
+  CHECK_THAT(text, Catch::Contains("warren_connector_udp_datagrams_dropped_total{reason=\"receive_queue_full\"} 5\n"));
+  CHECK_THAT(text, Catch::Contains("warren_connector_udp_datagrams_dropped_total{reason=\"transport\"} 8\n"));
+}
+
+TEST_CASE("udp flows: a flow socket's drops are counted while it lives and when it ends", "[connector][udp_flows]") {
+  Rig rig;
+  auto origin = rig.add_leg();
+  auto& leg = *rig.legs[0];
+  rig.send_request(leg, 1, "198.51.100.9", 40000, "a");
+  rig.send_request(leg, 2, "198.51.100.9", 40001, "b");
+  // Both open: their receives are pending on the backend's flows.
+  REQUIRE(rig.wait([&] {
+    return rig.backend->live.size() == 2 && rig.backend->live[0]->receiving() && rig.backend->live[1]->receiving();
+  }));
+  rig.backend->records[0]->receive_drops = 6;
+  rig.backend->records[1]->receive_drops = 1;
+  CHECK(rig.flows->drops().socket_buffer == 7);
+
+  rig.send_close(leg, 1, CloseReason::idle);  // the edge ends the first: its socket goes
+  REQUIRE(rig.wait([&] { return rig.backend->records[0]->destroyed; }));
+  rig.backend->records[1]->receive_drops = 2;
+  CHECK(rig.flows->drops().socket_buffer == 8);
+  std::string text;
+  append_udp_metrics(text, *rig.flows);
+  CHECK_THAT(text, Catch::Contains("warren_connector_udp_datagrams_dropped_total{reason=\"socket_buffer\"} 8\n"));
+  rig.flows->detach(origin, CloseReason::leg_lost);
+  REQUIRE(rig.wait([&] { return rig.backend->records[1]->destroyed; }));
+  CHECK(rig.flows->drops().socket_buffer == 8);
+}
+
 }  // namespace
 }  // namespace warren::core

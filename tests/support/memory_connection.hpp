@@ -24,7 +24,7 @@ class MemoryConnection final : public sdk::Connection {
   executor_type get_executor() override { return executor_; }
   void close(sdk::error_code reason) override { end(reason); }
   std::string remote_address() const override { return "memory"; }
-  sdk::ConnectionStats stats() const override { return {}; }
+  sdk::ConnectionStats stats() const override { return stats_value; }
   std::size_t max_datagram_size() const override { return ended_ ? 0 : max_; }
   bool send_datagram(std::span<const std::byte> payload) override {
     if (ended_ || payload.size() > max_) return false;
@@ -40,6 +40,8 @@ class MemoryConnection final : public sdk::Connection {
   /// The path's packets grow or shrink (PMTUD).
   void set_max_datagram_size(std::size_t max_size) { max_ = max_size; }
   int receives_started = 0;
+  /// What stats() reports: a test sets the transport's own counts.
+  sdk::ConnectionStats stats_value;
 
  private:
   void arrive(sdk::Datagram d) {

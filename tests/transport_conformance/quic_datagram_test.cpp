@@ -65,6 +65,28 @@ TEST_CASE("quic datagrams: a queue bounded in count and bytes refuses past eithe
   CHECK(by_bytes.push(d));  // room again
 }
 
+TEST_CASE("quic datagrams: the receive queue charges each datagram its bookkeeping and holds a loop turn's burst",
+          "[quic][datagram]") {
+  DatagramQueue charged(100, 1000, 64);
+  std::vector<std::byte> d(36);
+  for (int i = 0; i < 10; ++i) REQUIRE(charged.push(d));  // 100 bytes each as charged
+  CHECK_FALSE(charged.push(d));
+  CHECK(charged.bytes() == 1000);
+  CHECK(charged.pop().size() == 36);
+  CHECK(charged.bytes() == 900);
+  // The connection's own: a burst of new flows (8,000 flow frames of ~130 B,
+  // issue 13's trial) fits, where 1,024 datagrams did not.
+  DatagramQueue in(quic::receive_queue_datagrams, quic::receive_queue_bytes, quic::receive_queue_overhead);
+  std::vector<std::byte> frame(130);
+  for (int i = 0; i < 8000; ++i) REQUIRE(in.push(frame));
+  // ... and 60 KB datagrams stop at 2 MiB.
+  DatagramQueue large(quic::receive_queue_datagrams, quic::receive_queue_bytes, quic::receive_queue_overhead);
+  std::vector<std::byte> big(60000);
+  int taken = 0;
+  while (large.push(big)) ++taken;
+  CHECK(taken == 34);
+}
+
 TEST_CASE("quic datagrams: after urgent streams, turn about with bulk by packet", "[quic][datagram]") {
   SendScheduler scheduler;
   auto control = std::make_shared<StreamState>(0);

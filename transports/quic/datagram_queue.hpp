@@ -28,12 +28,21 @@ inline constexpr std::uint64_t offered_max_datagram_frame_size = 65535;
 /// 512 datagrams bounds the per-datagram overhead of tiny ones.
 inline constexpr std::size_t send_queue_datagrams = 512;
 inline constexpr std::size_t send_queue_bytes = 512 * 1024;
-/// The receive queue, while no receive is pending: twice what one receive
-/// batch of the endpoint can bring (8 packets of up to 65,000 bytes on
-/// loopback, udp_endpoint.hpp), so a reader that keeps a receive pending
-/// loses nothing to one batch's burst.
-inline constexpr std::size_t receive_queue_datagrams = 1024;
-inline constexpr std::size_t receive_queue_bytes = 1024 * 1024;
+/// The receive queue, while no receive is pending. A reader takes one
+/// datagram per completion, one per turn of the loop, while one turn of
+/// the endpoint reads up to 8 x 8 slots of 64 KiB (udp_endpoint.hpp): one
+/// loopback packet of 65,000 bytes alone carries ~2,000 small flow frames,
+/// so 1,024 datagrams lost most of a burst of new flows (issue 13 trial:
+/// 20-60 %). The bound is 2 MiB, each datagram charged its payload and
+/// receive_queue_overhead (the deque's vector and its heap block), so tiny
+/// datagrams are bounded in memory too: ~10,000 flow frames of 130 B (the
+/// trial's burst was 8,000) or 34 of 60 KB. 4 MiB (a whole turn's bytes)
+/// lost nothing more in the burst and raised the edge's peak under a flood
+/// of 60 KB datagrams from 20 to 27 MB; the count bound only keeps the
+/// charge honest for empty ones.
+inline constexpr std::size_t receive_queue_overhead = 64;
+inline constexpr std::size_t receive_queue_bytes = 2 * 1024 * 1024;
+inline constexpr std::size_t receive_queue_datagrams = receive_queue_bytes / receive_queue_overhead;
 
 /// Bytes of a QUIC variable-length integer holding `value` (RFC 9000 §16).
 constexpr std::size_t varint_size(std::uint64_t value) {
@@ -71,26 +80,29 @@ constexpr std::size_t max_datagram_payload(std::uint64_t peer_max_frame, std::si
 
 /// A FIFO of datagrams bounded in count and in bytes: past either bound a
 /// push is refused and the caller counts a drop (datagram semantics: drop,
-/// never buffer without bound).
+/// never buffer without bound). Each datagram is charged its payload plus
+/// `overhead` bytes against the bytes bound.
 class DatagramQueue {
  public:
-  DatagramQueue(std::size_t max_datagrams, std::size_t max_bytes) : max_datagrams_(max_datagrams), max_bytes_(max_bytes) {}
+  DatagramQueue(std::size_t max_datagrams, std::size_t max_bytes, std::size_t overhead = 0)
+      : max_datagrams_(max_datagrams), max_bytes_(max_bytes), overhead_(overhead) {}
 
   /// False, taking nothing, if `payload` would pass a bound.
   bool push(std::span<const std::byte> payload) {
-    if (datagrams_.size() >= max_datagrams_ || bytes_ + payload.size() > max_bytes_) return false;
+    if (datagrams_.size() >= max_datagrams_ || bytes_ + payload.size() + overhead_ > max_bytes_) return false;
     datagrams_.emplace_back(payload.begin(), payload.end());
-    bytes_ += payload.size();
+    bytes_ += payload.size() + overhead_;
     return true;
   }
   bool empty() const { return datagrams_.empty(); }
   std::size_t size() const { return datagrams_.size(); }
+  /// Bytes charged: payloads and overheads.
   std::size_t bytes() const { return bytes_; }
   const sdk::Datagram& front() const { return datagrams_.front(); }
   sdk::Datagram pop() {
     sdk::Datagram front = std::move(datagrams_.front());
     datagrams_.pop_front();
-    bytes_ -= front.size();
+    bytes_ -= front.size() + overhead_;
     return front;
   }
   void clear() {
@@ -101,6 +113,7 @@ class DatagramQueue {
  private:
   std::size_t max_datagrams_;
   std::size_t max_bytes_;
+  std::size_t overhead_;
   std::deque<sdk::Datagram> datagrams_;
   std::size_t bytes_ = 0;
 };

@@ -50,7 +50,7 @@ QuicConnection::QuicConnection(std::shared_ptr<UdpEndpoint> endpoint, const udp:
       server_(server),
       timer_(executor_),
       datagrams_out_(send_queue_datagrams, send_queue_bytes),
-      datagrams_in_(receive_queue_datagrams, receive_queue_bytes) {
+      datagrams_in_(receive_queue_datagrams, receive_queue_bytes, receive_queue_overhead) {
   LiveConnections::of(executor_).add(this);
 }
 

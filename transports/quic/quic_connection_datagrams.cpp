@@ -90,6 +90,7 @@ std::optional<ngtcp2_ssize> QuicConnection::write_datagram(ngtcp2_path* path, ng
 }
 
 void QuicConnection::fail_datagrams(sdk::error_code reason) {
+  datagrams_dropped_ += datagrams_out_.size();  // queued, never sent: the connection ended
   datagrams_out_.clear();
   complete_if_pending(executor_, datagram_handler_, reason, sdk::Datagram());
 }

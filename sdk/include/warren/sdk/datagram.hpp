@@ -1,5 +1,5 @@
 #pragma once
-// Datagrams (ABI 1.4): what a UDP tunnel carries. A public UDP client's
+// Datagrams (ABI 1.4; DatagramFlow::receive_drops 1.5): what a UDP tunnel carries. A public UDP client's
 // datagrams travel between edge and connector unreliably and unordered
 // (QUIC DATAGRAM frames, RFC 9221; core carries them on a stream of its own
 // over a transport without datagrams), and the connector hands each flow's
@@ -17,6 +17,7 @@
 #include <boost/config.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
@@ -48,6 +49,14 @@ class BOOST_SYMBOL_VISIBLE DatagramFlow {
     return boost::asio::async_initiate<Token, void(error_code, Datagram)>(
         [this](auto handler) { async_receive_impl(std::move(handler)); }, token);
   }
+
+  /// (ABI 1.5) Datagrams from the service that never reached this flow:
+  /// dropped where the flow receives them since it opened, because its
+  /// receive buffer was full (udp backend: the kernel's count for the
+  /// socket). Cumulative; core reads it while the flow lives (/metrics) and
+  /// once before destroying it, and counts the growth as `socket_buffer`
+  /// drops. Cheap enough to call per scrape and flow. 0: none, or unknown.
+  virtual std::uint64_t receive_drops() const { return 0; }
 
  private:
   virtual void async_receive_impl(DatagramHandler handler) = 0;

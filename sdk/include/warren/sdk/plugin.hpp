@@ -37,7 +37,8 @@
 // 3: Listener::replace_certificate, EdgeVerification::other_pins_sha256, ListenOptions::state_dir
 // 4: datagrams: Connection::max_datagram_size/send_datagram/async_receive_datagram, Backend::carries/
 //    async_open_flow, DatagramFlow (datagram.hpp)
-#define WARREN_ABI_MINOR 4
+// 5: DatagramFlow::receive_drops (a flow socket's drops, for /metrics)
+#define WARREN_ABI_MINOR 5
 
 #define WARREN_STRINGIFY_(x) #x
 #define WARREN_STRINGIFY(x) WARREN_STRINGIFY_(x)
