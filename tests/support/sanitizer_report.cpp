@@ -9,9 +9,11 @@ namespace warren::test {
 
 std::optional<std::string> sanitizer_report(std::string_view stderr_text) {
   // The first line each runtime prints for a finding.
-  static constexpr std::array<std::string_view, 5> kMarkers = {
+  // LeakSanitizer's own failure (its tracer crashed, say) is named too.
+  static constexpr std::array<std::string_view, 7> kMarkers = {
       "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer",
-      "runtime error: "};  // UBSan: "file:line:col: runtime error: ..."
+      "runtime error: ",  // UBSan: "file:line:col: runtime error: ..."
+      "Tracer caught signal", "LeakSanitizer has encountered a fatal error"};
   std::size_t first = std::string_view::npos;
   for (auto marker : kMarkers) first = std::min(first, stderr_text.find(marker));
   if (first == std::string_view::npos) return std::nullopt;

@@ -34,52 +34,73 @@ std::size_t open_descriptors() {
   return n;
 }
 
-/// One edge and one connector whose handshake cannot finish (the relay drops
-/// the edge's replies), torn down in warren's order: the loop is not run
-/// after the listener and the transports are gone.
-void stop_during_handshakes() {
-  LoadedPlugin plugin("quic");
+/// A QUIC edge listening and a connector, on a loop of their own, torn down
+/// in warren's order by stop(): the loop is not run after the listener and
+/// the transports are gone. Members go in reverse: the loop before the library.
+struct Ends {
+  LoadedPlugin plugin{"quic"};
   boost::asio::io_context io;
   sdk::testing::CapturingLogger logger;
   sdk::PluginContext context{io.get_executor(), logger};
-  auto cert = make_self_signed("warren test edge", {"localhost", "127.0.0.1"});
-  sdk::Diagnostics diagnostics;
-  auto table = sdk::testing::TableBuilder("transport").table();
-  auto edge = plugin.create(table, context, diagnostics);
-  auto connector = plugin.create(table, context, diagnostics);
-  REQUIRE(diagnostics.ok());
+  SelfSignedPair cert = make_self_signed("warren test edge", {"localhost", "127.0.0.1"});
+  core::PluginPtr<sdk::Transport> edge;
+  core::PluginPtr<sdk::Transport> connector;
+  sdk::ListenerPtr listener;
 
-  sdk::ListenOptions listen;
-  listen.address = boost::asio::ip::make_address("127.0.0.1");
-  listen.cert_pem = cert.cert_pem;
-  listen.key_pem = cert.key_pem;
-  sdk::error_code ec;
-  auto listener = edge->listen(listen, ec);
-  REQUIRE(listener);
+  Ends() {
+    sdk::Diagnostics diagnostics;
+    auto table = sdk::testing::TableBuilder("transport").table();
+    edge = plugin.create(table, context, diagnostics);
+    connector = plugin.create(table, context, diagnostics);
+    REQUIRE(diagnostics.ok());
+    sdk::ListenOptions listen;
+    listen.address = boost::asio::ip::make_address("127.0.0.1");
+    listen.cert_pem = cert.cert_pem;
+    listen.key_pem = cert.key_pem;
+    sdk::error_code ec;
+    listener = edge->listen(listen, ec);
+    REQUIRE(listener);
+  }
+  sdk::DialOptions dial_to(std::uint16_t port) const {
+    sdk::DialOptions dial;
+    dial.address = boost::asio::ip::make_address("127.0.0.1");
+    dial.port = port;
+    dial.server_name = "localhost";
+    dial.verify.pin_sha256 = cert.pin_sha256;
+    return dial;
+  }
+  template <typename Predicate>
+  bool run_until(Predicate done, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
+    return done();
+  }
+  void stop() {
+    io.stop();
+    listener.reset();
+    connector.reset();
+    edge.reset();
+  }
+};  // ~io_context: the handlers posted by stop()'s closes are destroyed, not run
+
+/// One edge and one connector whose handshake cannot finish (the relay drops
+/// the edge's replies).
+void stop_during_handshakes() {
+  Ends ends;
   bool accepted = false;
-  listener->async_accept([&](sdk::error_code, sdk::ConnectionPtr) { accepted = true; });
-
-  auto relay = std::make_unique<UdpRelay>(io, listener->local_port());
+  ends.listener->async_accept([&](sdk::error_code, sdk::ConnectionPtr) { accepted = true; });
+  auto relay = std::make_unique<UdpRelay>(ends.io, ends.listener->local_port());
   relay->mute_server(true);
-  sdk::DialOptions dial;
-  dial.address = boost::asio::ip::make_address("127.0.0.1");
-  dial.port = relay->port();
-  dial.server_name = "localhost";
-  dial.verify.pin_sha256 = cert.pin_sha256;
   bool dialed = false;
-  connector->async_dial(dial, [&](sdk::error_code, sdk::ConnectionPtr) { dialed = true; });
-  auto deadline = std::chrono::steady_clock::now() + 300ms;
-  while (std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
+  ends.connector->async_dial(ends.dial_to(relay->port()), [&](sdk::error_code, sdk::ConnectionPtr) { dialed = true; });
+  ends.run_until([] { return false; }, 300ms);
   REQUIRE(relay->forwarded() > 0);  // the Initial reached the edge: both sides are mid-handshake
   REQUIRE_FALSE(dialed);
   REQUIRE_FALSE(accepted);
-
-  io.stop();
+  ends.io.stop();
   relay.reset();
-  listener.reset();
-  connector.reset();
-  edge.reset();
-}  // ~io_context: the handlers posted by the closes above are destroyed, not run
+  ends.stop();
+}
 
 /// What a leg's control channel is to its handlers: the connection and a
 /// stream, owned by the read handler it keeps pending.
@@ -93,59 +114,28 @@ void read_forever(std::shared_ptr<Reader> reader) {
   stream.async_read_some(boost::asio::buffer(reader->buffer), [reader](sdk::error_code, std::size_t) {});
 }
 
-/// An established connection, each end owned only by a read it keeps
-/// pending, torn down in warren's order (the loop not run after).
+/// An established connection, each end owned only by a read it keeps pending.
 void stop_with_reads_pending() {
-  LoadedPlugin plugin("quic");
-  boost::asio::io_context io;
-  sdk::testing::CapturingLogger logger;
-  sdk::PluginContext context{io.get_executor(), logger};
-  auto cert = make_self_signed("warren test edge", {"localhost", "127.0.0.1"});
-  sdk::Diagnostics diagnostics;
-  auto table = sdk::testing::TableBuilder("transport").table();
-  auto edge = plugin.create(table, context, diagnostics);
-  auto connector = plugin.create(table, context, diagnostics);
-  REQUIRE(diagnostics.ok());
-
-  sdk::ListenOptions listen;
-  listen.address = boost::asio::ip::make_address("127.0.0.1");
-  listen.cert_pem = cert.cert_pem;
-  listen.key_pem = cert.key_pem;
-  sdk::error_code ec;
-  auto listener = edge->listen(listen, ec);
-  REQUIRE(listener);
+  Ends ends;
   auto server = std::make_shared<Reader>();
   auto client = std::make_shared<Reader>();
-  listener->async_accept([&](sdk::error_code, sdk::ConnectionPtr c) { server->connection = std::move(c); });
-  sdk::DialOptions dial;
-  dial.address = boost::asio::ip::make_address("127.0.0.1");
-  dial.port = listener->local_port();
-  dial.server_name = "localhost";
-  dial.verify.pin_sha256 = cert.pin_sha256;
-  connector->async_dial(dial, [&](sdk::error_code, sdk::ConnectionPtr c) { client->connection = std::move(c); });
-  auto run_until = [&io](auto done) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
-    return done();
-  };
-  REQUIRE(run_until([&] { return client->connection && server->connection; }));
+  ends.listener->async_accept([&](sdk::error_code, sdk::ConnectionPtr c) { server->connection = std::move(c); });
+  ends.connector->async_dial(ends.dial_to(ends.listener->local_port()),
+                             [&](sdk::error_code, sdk::ConnectionPtr c) { client->connection = std::move(c); });
+  REQUIRE(ends.run_until([&] { return client->connection && server->connection; }, 5s));
   client->connection->async_open_stream([&](sdk::error_code, sdk::ByteStreamPtr s) { client->stream = std::move(s); });
-  REQUIRE(run_until([&] { return client->stream != nullptr; }));
+  REQUIRE(ends.run_until([&] { return client->stream != nullptr; }, 5s));
   boost::asio::async_write(*client->stream, boost::asio::buffer("x", 1), [](sdk::error_code, std::size_t) {});
   server->connection->async_accept_stream([&](sdk::error_code, sdk::ByteStreamPtr s) { server->stream = std::move(s); });
-  REQUIRE(run_until([&] { return server->stream != nullptr; }));
+  REQUIRE(ends.run_until([&] { return server->stream != nullptr; }, 5s));
   char first = 0;
   bool read = false;
   server->stream->async_read_some(boost::asio::buffer(&first, 1), [&](sdk::error_code, std::size_t) { read = true; });
-  REQUIRE(run_until([&] { return read; }));
+  REQUIRE(ends.run_until([&] { return read; }, 5s));
   read_forever(std::exchange(server, nullptr));
   read_forever(std::exchange(client, nullptr));
-
-  io.stop();
-  listener.reset();
-  connector.reset();
-  edge.reset();
-}  // ~io_context: the reads' handlers are destroyed, and with them what they own
+  ends.stop();
+}
 
 TEST_CASE("quic: stopping with handshakes in progress frees their connections and sockets", "[quic][lifecycle]") {
   stop_during_handshakes();  // first use: whatever the libraries open once
