@@ -84,7 +84,7 @@ TEST_CASE("edge status: a udp tunnel shows its kind and its flows") {
   CHECK(boost::json::serialize(dns.at("flows")) == R"({"active":3,"total":40,"legs":2})");
 }
 
-TEST_CASE("edge status: a udp tunnel's leg says its flows; a tcp tunnel's leg has no such key") {
+TEST_CASE("edge status: a udp tunnel's leg says its flows, a tcp tunnel's leg has no such key") {
   auto started = std::chrono::system_clock::time_point(std::chrono::seconds(1'796'000'000));
   auto status = sample_status(started);
   status.tunnels[1].kind = "udp";
