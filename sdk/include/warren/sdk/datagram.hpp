@@ -50,6 +50,13 @@ class BOOST_SYMBOL_VISIBLE DatagramFlow {
         [this](auto handler) { async_receive_impl(std::move(handler)); }, token);
   }
 
+
+ private:
+  virtual void async_receive_impl(DatagramHandler handler) = 0;
+
+ public:
+  // Declared after every ABI 1.4 virtual, so their vtable slots stay where
+  // a 1.4 plugin put them; a 1.4 plugin's flow has no receive_drops() slot.
   /// (ABI 1.5) Datagrams from the service that never reached this flow:
   /// dropped where the flow receives them since it opened, because its
   /// receive buffer was full (udp backend: the kernel's count for the
@@ -57,9 +64,6 @@ class BOOST_SYMBOL_VISIBLE DatagramFlow {
   /// once before destroying it, and counts the growth as `socket_buffer`
   /// drops. Cheap enough to call per scrape and flow. 0: none, or unknown.
   virtual std::uint64_t receive_drops() const { return 0; }
-
- private:
-  virtual void async_receive_impl(DatagramHandler handler) = 0;
 };
 
 using DatagramFlowPtr = std::unique_ptr<DatagramFlow>;
