@@ -98,7 +98,7 @@ std::string utc_text(std::chrono::system_clock::time_point t) {
 }
 
 AdminServer::AdminServer(boost::asio::io_context& io, const tcp::endpoint& at, Routes routes)
-    : acceptor_(io, at), routes_(std::make_shared<const Routes>(with_index(std::move(routes)))) {
+    : acceptor_(io, at), retry_(io), routes_(std::make_shared<const Routes>(with_index(std::move(routes)))) {
   accept();
 }
 
@@ -110,13 +110,23 @@ AdminServer::~AdminServer() { stop(); }
 void AdminServer::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  retry_.cancel();
 }
 
 void AdminServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<AdminRequest>(std::move(socket), routes_)->start();
-    accept();
+    if (!ec) {
+      std::make_shared<AdminRequest>(std::move(socket), routes_)->start();
+      return accept();
+    }
+    // EMFILE and friends (a connector whose UDP flows hold every descriptor):
+    // pause as the public listener does; accepting again at once spun a core
+    // while the waiting client stayed in the backlog (trial finding).
+    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.async_wait([this](boost::system::error_code wait) {
+      if (wait != boost::asio::error::operation_aborted) accept();
+    });
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -46,6 +47,7 @@ class AdminServer {
   void accept();
 
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;  ///< a failed accept (out of descriptors) waits on it
   std::shared_ptr<const Routes> routes_;  ///< shared with requests in flight
 };
 
