@@ -173,7 +173,8 @@ std::vector<std::string> EdgeReloadPlan::restart_lines() const {
     if (c.kind)
       out.push_back("tunnel '" + c.entry.id + "': kind " + text(c.old_kind) + " -> " + text(c.entry.kind) +
                     ": needs a restart (its connectors registered for " + text(c.old_kind) +
-                    " and its public port is " + text(c.old_kind) + "); it stays " + text(c.old_kind));
+                    " and its public port is " + text(c.old_kind) + "); it stays " + text(c.old_kind) +
+                    (c.old_kind == TunnelKind::udp ? ", with the flow keys it runs with" : ""));
     for (const auto& f : c.flows_restart)
       out.push_back("tunnel '" + c.entry.id + "': " + f +
                     ": needs a restart (connectors learn it when they register, and end their half of a flow 5 s "

@@ -191,6 +191,6 @@ TEST_CASE("reload plan: a udp tunnel's flow keys apply live, a longer idle timeo
   CHECK(to_tcp.tunnels_changed[0].flows.empty());  // a tcp tunnel has none to compare
   CHECK(to_tcp.tunnels_changed[0].live_flows.max_requests == 1);  // the running ones stay
   CHECK(has_restart_line(to_tcp, "tunnel 'ssh': kind udp -> tcp: needs a restart"));
-  CHECK(has_restart_line(to_tcp, "it stays udp"));
+  CHECK(has_restart_line(to_tcp, "it stays udp, with the flow keys it runs with"));
   CHECK(to_tcp.lines().empty());
 }
