@@ -5,7 +5,7 @@
       the client alone: FLOWS new flows (one connected socket each, from 127.0.0.2 .. 127.0.0.(SRCS+1)),
       PER_FLOW datagrams each, WINDOW in flight per flow, CONCURRENCY flows open at once (a flow that ends
       makes room for the next); a JSON line {sent, echoed, lost, loss_percent, sent_per_s, ...}
-  udp_burst.py run --warren build/warren --transport quic|http2 [load options] [--flood-seconds 8 --flood-size 60000]
+  udp_burst.py run --warren build/bin/warren --transport quic|http2 [load options] [--flood-seconds 8 --flood-size 60000]
       the whole path on loopback: the UDP echo (udp_tool.py echo), an edge with a kind = "udp" tunnel,
       a connector with the udp backend, both with an admin port; the load above; then the drop counters
       that grew during it: the edge's warren_udp_datagrams_dropped_total{reason}, the connector's
