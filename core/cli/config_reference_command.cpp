@@ -77,8 +77,9 @@ address = "127.0.0.1:8080"    # the tcp plugin's own key
 The `quic` transport runs over **UDP**, the `http2` transport over **TCP**. An edge needs the port of each
 `[[listen]]` `address` reachable by its connectors over that table's protocol (7844 in the examples: open
 `7844/udp` for `quic`, and `7844/tcp` too when an `http2` listener shares the port, in firewalls and security
-groups). Public connections arrive over **TCP** on `public_host`, at each tunnel's `public_port` or a port from
-`public_ports`. A connector opens no inbound port: it only dials out to the edge's listener ports.
+groups). Public connections arrive over **TCP** (datagrams over **UDP** for a `kind = "udp"` tunnel) on
+`public_host`, at each tunnel's `public_port` or a port from `public_ports`. A connector opens no inbound port: it
+only dials out to the edge's listener ports.
 
 ## Where plugins are found
 
