@@ -130,7 +130,9 @@ void Connection::arm_idle() {
   idle_timer_.async_wait([self = shared_from_this()](sdk::error_code ec) {
     if (ec || self->ended_) return;
     if (sdk::Clock::now() - self->last_heard_ >= self->timing_.idle_timeout)
-      return self->end(sdk::make_error_code(sdk::errc::idle_timeout), false);  // silent, as QUIC
+      // Told, unlike QUIC's silent close: over TCP the peer sees this close
+      // at once, before its own idle timer (armed a little later) fires.
+      return self->end(sdk::make_error_code(sdk::errc::idle_timeout), true);
     self->arm_idle();
   });
 }
@@ -162,6 +164,7 @@ void Connection::on_control(char byte) {
     case 'P': return send_control('p');
     case 'p': return;
     case 'Q': return end(sdk::make_error_code(sdk::errc::peer_closed), false);
+    case 'I': return end(sdk::make_error_code(sdk::errc::idle_timeout), false);  // the idle timeout both agreed
     case 'O':
       if (!dialer_) break;
       return dial_stream('R', [self = shared_from_this()](sdk::error_code ec, std::shared_ptr<StreamState> state) {
@@ -222,7 +225,7 @@ void Connection::end(const sdk::error_code& reason, bool tell_peer) {
   streams_.clear();
   if (tell_peer && control_ && control_->open()) {
     close_after_flush_ = true;
-    send_control('Q');
+    send_control(reason == sdk::make_error_code(sdk::errc::idle_timeout) ? 'I' : 'Q');
   } else if (control_) {
     control_->abort();
   }

@@ -10,7 +10,7 @@
 //                         timeout, ms, 4 bytes big-endian); the edge answers the token
 //   'S' + token           a stream the connector opens; the edge answers 'K'
 //   'R' + token           a stream the edge asked for with 'O'; answered 'K'
-// Control bytes after that: 'P' ping, 'p' pong, 'O' open one for me, 'Q' goodbye.
+// Control bytes after that: 'P' ping, 'p' pong, 'O' open one for me, 'Q' goodbye, 'I' goodbye: idle timeout.
 
 #include "tls_socket.hpp"
 
