@@ -16,9 +16,11 @@
 # -O1 -g1: line numbers in reports and a build much faster than -O2 -g.
 set -euo pipefail
 # The test binaries that start no `warren` process: quick to build sanitized.
-unit_tests=(backoff_test config_test control_test datagram_test dns_srv_logic_test edge_test fallback_policy_test
-            group_pool_test ip_rotation_test log_test protocol_test sdk_test splice_test supervisor_test
-            test_support_test udp_flows_test udp_leg_test udp_test udp_tunnel_test unix_refusal_log_test)
+unit_tests=(admin_test backoff_test config_reload_test config_test control_test datagram_test dns_srv_logic_test
+            edge_test fallback_policy_test group_pool_test ip_rotation_test log_test protocol_test
+            proxy_protocol_test sdk_test splice_test supervisor_test test_support_test udp_backend_open_log_test
+            udp_backend_test udp_flows_test udp_kind_check_test udp_leg_test udp_public_port_test udp_test
+            udp_tunnel_test unix_refusal_log_test)
 targets=()
 if [ "${1:-}" = "--unit" ]; then
   shift
