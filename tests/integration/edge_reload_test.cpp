@@ -294,3 +294,18 @@ TEST_CASE("a listener added by SIGHUP takes connectors, and removed it drains th
     std::this_thread::sleep_for(20ms);  // polling a log file for a line, with a deadline
   CHECK_THAT(edge.process->stderr_text(), Catch::Contains("its streams ended after a reload removed"));
 }
+
+TEST_CASE("a refused SIGHUP tells its errors in file order: a [[listen]] plugin's above a [[tunnels]] typo first",
+          "[reload]") {
+  auto port = free_tcp_port();
+  ReloadEdge edge(tunnel("web", "token = \"w\"", port));
+  // Line 12 is in the quic [[listen]] table (ReloadEdge::write); the typo in [[tunnels]] below it.
+  edge.write(tunnel("web", "token = \"w\"\ntokn = \"typo\"", port), "retry = \"sometimes\"\n");
+  auto log = edge.reload();
+  auto plugin_error = log.find(edge.file.string() + ":12:");
+  auto core_error = log.find("tokn");
+  REQUIRE(plugin_error != std::string::npos);
+  REQUIRE(core_error != std::string::npos);
+  CHECK(plugin_error < core_error);
+  CHECK_THAT(log, Catch::Contains("reload refused: " + edge.file.string() + " has 2 errors; the running config stays"));
+}
