@@ -279,8 +279,8 @@ void EdgeServer::reload_certificate(ReloadOutcome& outcome) {
                fresh->cert_file.string(), sdk::format_certificate_pin(fresh->pin),
                sdk::format_certificate_pin(identity_.pin));
   else  // the same leaf with another chain or key file: pinned connectors see no change
-    log().info("certificate reloaded from {}: the same leaf certificate, pin {} unchanged",
-               fresh->cert_file.string(), sdk::format_certificate_pin(fresh->pin));
+    log().info("certificate reloaded from {}: the same leaf certificate, pin {} unchanged", fresh->cert_file.string(),
+               sdk::format_certificate_pin(fresh->pin));
   identity_ = std::move(*fresh);
   if (new_pin) announce_("pin " + sdk::format_certificate_pin(identity_.pin));
 }

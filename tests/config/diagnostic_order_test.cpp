@@ -19,7 +19,7 @@ std::vector<std::string> lines_of(const std::vector<sdk::Diagnostic>& list) {
 
 TEST_CASE("config errors come in file:line:column order, whatever pass found them") {
   sdk::Diagnostics found;
-  found.error({"tunnel.toml", 9, 1}, "core: unknown key");         // the core's schema first
+  found.error({"tunnel.toml", 9, 1}, "core: unknown key");        // the core's schema first
   found.error({"tunnel.toml", 2, 18}, "plugin: proxy_protocol");  // then [backend]'s plugin, above it
   found.error({"tunnel.toml", 2, 1}, "plugin: unknown key");
   found.error({"tunnel.toml", 9, 1}, "core: a second at the same place");

@@ -23,8 +23,7 @@ std::vector<std::uint8_t> bytes(const std::string& text) { return {text.begin(),
 
 }  // namespace
 
-TEST_CASE("a udp connector stopped by SIGTERM says how many flows the stop ended, not that streams finished",
-          "[udp]") {
+TEST_CASE("a udp connector stopped by SIGTERM says how many flows the stop ended, not that streams finished", "[udp]") {
   TempDir dir;
   UdpEchoServer echo;
   UdpEdge edge(dir.path);
