@@ -30,13 +30,6 @@ std::string roles_line(const std::vector<core::PolicyRole>& roles) {
 
 }  // namespace
 
-int report_invalid(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics) {
-  for (const auto& d : diagnostics.list()) std::cerr << d.to_string() << "\n";
-  std::cerr << "warren: " << file.string() << ": " << diagnostics.list().size() << " error"
-            << (diagnostics.list().size() == 1 ? "" : "s") << "\n";
-  return exit_usage;
-}
-
 int run_check(const GlobalOptions& global, const std::filesystem::path& file) {
   sdk::Diagnostics diagnostics;
   auto config = core::read_config_file(file, diagnostics);

@@ -62,7 +62,11 @@ int run_status(const StatusOptions& options);
 /// What `warren version` and `warren --version` print, without a final newline.
 std::string version_text();
 
-/// Prints every diagnostic as FILE:LINE:COL: message and returns exit_usage.
+/// Prints every diagnostic as FILE:LINE:COL: message, in file order, then
+/// their count; returns exit_usage (config_errors.cpp).
 int report_invalid(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics);
+/// Logs every diagnostic of a refused SIGHUP reload of `file`, in file order,
+/// then "reload refused: FILE has N errors; the running config stays".
+void log_refused_reload(const std::filesystem::path& file, const sdk::Diagnostics& diagnostics);
 
 }  // namespace warren::cli

@@ -6,6 +6,7 @@
 #include "core/cli/descriptor_limit.hpp"
 #include "core/cli/quick_config.hpp"
 #include "core/config/config_file.hpp"
+#include "core/config/diagnostic_order.hpp"
 #include "core/config/toml_tree.hpp"
 #include "core/connector/connector_shell.hpp"
 #include "core/log/logging.hpp"
@@ -27,9 +28,18 @@ namespace {
 
 using ReportInvalid = std::function<int(const sdk::Diagnostics&)>;
 
+/// Every plugin object of `config`, as `warren check` makes them; their
+/// errors are added to `diagnostics`. A new loader: a plugin file replaced on
+/// disk is loaded anew (PluginLoader).
+std::shared_ptr<core::ConnectorPlugins> make_plugins(const GlobalOptions& global, const core::ConnectorConfig& config,
+                                                     boost::asio::io_context& io, sdk::Diagnostics& diagnostics) {
+  core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config.plugin_dirs));
+  return core::make_connector_plugins(config, loader, io.get_executor(), diagnostics);
+}
+
 // Validates completely before anything running changes: the file is read
-// and every plugin object is made, as `warren check` does. The loader is
-// new, so a plugin file replaced on disk is loaded anew (PluginLoader).
+// and every plugin object is made, as `warren check` does, even when the file
+// has errors of its own, so every error is told at once.
 void reload_connector(const GlobalOptions& global, const std::filesystem::path& file, boost::asio::io_context& io,
                       core::ConnectorShell& shell) {
   core::log().info("SIGHUP: reloading {}", file.string());
@@ -37,16 +47,8 @@ void reload_connector(const GlobalOptions& global, const std::filesystem::path& 
   auto any = core::read_config_file(file, diagnostics, core::ConfigKind::connector);
   auto* config = std::get_if<core::ConnectorConfig>(&any);
   std::shared_ptr<core::ConnectorPlugins> plugins;
-  if (diagnostics.ok() && config) {
-    core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config->plugin_dirs));
-    plugins = core::make_connector_plugins(*config, loader, io.get_executor(), diagnostics);
-  }
-  if (!diagnostics.ok() || !config) {
-    for (const auto& d : diagnostics.list()) core::log().error("{}", d.to_string());
-    core::log().error("reload refused: {} has {} error(s); the running config stays", file.string(),
-                      std::max<std::size_t>(diagnostics.list().size(), 1));
-    return;
-  }
+  if (config) plugins = make_plugins(global, *config, io, diagnostics);
+  if (!diagnostics.ok() || !config) return log_refused_reload(file, diagnostics);
   shell.reload(*config, std::move(plugins));
 }
 
@@ -58,9 +60,7 @@ int run_connector(const GlobalOptions& global, const core::ConnectorConfig& conf
   core::set_log_context("connector", config.tunnel.id.value_or(""));  // --log-format json's fields
   raise_descriptor_limit();  // one backend socket per stream
   boost::asio::io_context io(1);
-  core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, config.plugin_dirs));
-  std::shared_ptr<core::ConnectorPlugins> plugins =
-      core::make_connector_plugins(config, loader, io.get_executor(), diagnostics);
+  auto plugins = make_plugins(global, config, io, diagnostics);
   if (!diagnostics.ok()) return report(diagnostics);
 
   bool announced = false;
@@ -121,6 +121,10 @@ int run_connect(const GlobalOptions& global, const std::filesystem::path& file, 
   sdk::Diagnostics diagnostics;
   auto any = core::read_config_file(file, diagnostics, core::ConfigKind::connector);
   auto* config = std::get_if<core::ConnectorConfig>(&any);
+  if (config && !diagnostics.ok()) {
+    boost::asio::io_context io;  // plugins are made for their errors, never run (as by `check`)
+    make_plugins(global, *config, io, diagnostics);
+  }
   if (!diagnostics.ok() || !config) return report_invalid(file, diagnostics);
   auto report = [&](const sdk::Diagnostics& d) { return report_invalid(file, d); };
   return run_connector(
@@ -140,7 +144,7 @@ int run_quick(const GlobalOptions& global, const QuickOptions& quick) {
   // its problems are told in the words of the flags.
   auto generated = quick_config(quick);
   auto report = [&](const sdk::Diagnostics& diagnostics) {
-    for (const auto& d : diagnostics.list()) std::cerr << quick_message(d, generated) << "\n";
+    for (const auto& d : core::in_file_order(diagnostics)) std::cerr << quick_message(d, generated) << "\n";
     return exit_usage;
   };
   sdk::Diagnostics diagnostics;

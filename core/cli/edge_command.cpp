@@ -48,13 +48,7 @@ void reload_edge(const GlobalOptions& global, const std::filesystem::path& file,
     core::PluginLoader loader(core::plugin_search_path(global.plugin_dirs, fresh->plugin_dirs));
     plugins = core::make_edge_plugins(*fresh, loader, io.get_executor(), diagnostics);
   }
-  if (!fresh || !diagnostics.ok()) {
-    for (const auto& d : diagnostics.list()) core::log().error("{}", d.to_string());
-    auto errors = diagnostics.list().size();
-    core::log().error("reload refused: {} has {} error{}; the running config stays", file.string(), errors,
-                      errors == 1 ? "" : "s");
-    return;
-  }
+  if (!fresh || !diagnostics.ok()) return log_refused_reload(file, diagnostics);
   server.reload(*fresh, std::move(plugins));
 }
 

@@ -11,6 +11,19 @@ namespace warren::core {
 
 using namespace supervisor;
 
+namespace {
+
+/// What a clean stop did to a udp tunnel's flows, which carry its traffic
+/// (not streams): each one open when it began ended with reason shutdown.
+std::string udp_stop_words(const UdpFlows& flows, std::optional<std::uint64_t> shutdowns_before) {
+  if (!shutdowns_before) return "every udp flow ended";
+  auto ended = flows.counters().closed(udp::CloseReason::shutdown) - *shutdowns_before;
+  if (ended == 0) return "no udp flow was open";
+  return std::to_string(ended) + " udp flow(s) ended by the stop (reason shutdown)";
+}
+
+}  // namespace
+
 // One line per failed attempt: what went wrong and when the next try is;
 // after a few identical ones, a "still failing" line per minute.
 void ConnectorShell::retry_scheduled(const RetryScheduled& retry) {
@@ -42,6 +55,8 @@ void ConnectorShell::exit(const Exit& e) {
                e.streams_cut);
   else if (e.streams_cut > 0)
     log().warn("stopping at once: cutting {} open stream(s)", e.streams_cut);
+  else if (udp_flows_->carried())
+    log().info("{}; stopped", udp_stop_words(*udp_flows_, udp_shutdowns_before_stop_));
   else
     log().info("every stream finished; stopped");
   timer_.cancel();

@@ -88,6 +88,8 @@ void ConnectorShell::start() {
 }
 
 void ConnectorShell::shutdown() {
+  if (!udp_shutdowns_before_stop_)
+    udp_shutdowns_before_stop_ = udp_flows_->counters().closed(udp::CloseReason::shutdown);
   supervisor_->handle_shutdown(sdk::Clock::now());
   pump();
 }
@@ -252,7 +254,9 @@ LegEvents ConnectorShell::events_for(unsigned index, std::uint64_t attempt) {
     if (auto backend = current_backend()) {
       if (auto why = backend_kind_problem(r.kind, backend->carries(), config_.backend.plugin)) {
         last_failure_ = *why;  // exit() says it
-        return exit(supervisor::Exit{.code = 2, .reason = sdk::make_error_code(sdk::errc::config_invalid)});
+        // 3, as a wrong token or pin: the file passes `warren check`, only the
+        // edge's answer shows the mismatch, and no retry or restart mends it.
+        return exit(supervisor::Exit{.code = 3, .reason = sdk::make_error_code(sdk::errc::config_invalid)});
       }
     }
     if (!r.tunnel_id.empty() && !quick_credentials_) quick_credentials_ = r;

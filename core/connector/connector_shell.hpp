@@ -143,6 +143,9 @@ class ConnectorShell {
   SpliceTracker splices_;
   /// A udp tunnel's flows, every leg's (legs hold weak references).
   std::shared_ptr<UdpFlows> udp_flows_;
+  /// Its flows ended for `shutdown` before the stop began (shutdown()), so
+  /// the exit line counts only the flows the stop ended.
+  std::optional<std::uint64_t> udp_shutdowns_before_stop_;
   ConnectorLive live_{{}, &splices_};  ///< RTTs and bytes, for [admin] and the embedding API
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::optional<protocol::Registered> quick_credentials_;  ///< assigned by the edge to leg 0

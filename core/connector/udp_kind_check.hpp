@@ -1,9 +1,10 @@
 #pragma once
 // Whether the connector's backend can serve the tunnel the edge registered:
 // a udp tunnel needs a backend that carries datagrams (udp), a tcp tunnel one
-// that carries streams (tcp, unix, group). A mismatch is a config error the
-// connector ends on (exit 2) at the first registration, rather than failing
-// every stream or datagram that arrives later (issue 13).
+// that carries streams (tcp, unix, group). A mismatch of the two machines'
+// configs ends the connector at the first registration (exit 3, as any
+// refusal no retry mends), rather than failing every stream or datagram that
+// arrives later (issue 13).
 
 #include "core/protocol/messages.hpp"
 

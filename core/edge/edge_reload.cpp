@@ -82,7 +82,8 @@ ReloadOutcome EdgeServer::reload(const EdgeConfig& fresh, std::unique_ptr<EdgePl
   if (used) reload_plugins_.push_back(std::move(plugins));
   // What runs: a listener that did not open is tried again by the next reload.
   config_.listen = listening_;
-  auto applied = plan.lines().size() + plan.listeners_added.size() + plan.listeners_removed.size() + ports_moved;
+  auto applied = plan.lines().size() + plan.listeners_added.size() + plan.listeners_removed.size() + ports_moved +
+                 (outcome.certificate_replaced ? 1 : 0);
   auto left = restart.size() + port_kept.size();
   outcome.changes = applied + left;
   // The connector's summary line has the same shape.
@@ -254,6 +255,12 @@ void EdgeServer::reload_certificate(ReloadOutcome& outcome) {
     log().error("{}", outcome.errors.back());
     return;
   }
+  // Every SIGHUP reads the pair; only a new one is news (and a new `pin` line).
+  if (fresh->cert_pem == identity_.cert_pem && fresh->key_pem == identity_.key_pem) {
+    log().debug("certificate unchanged: {} (pin {})", fresh->cert_file.string(),
+                sdk::format_certificate_pin(identity_.pin));
+    return;
+  }
   std::size_t replaced = 0;
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
     std::string why;
@@ -266,11 +273,16 @@ void EdgeServer::reload_certificate(ReloadOutcome& outcome) {
   }
   if (replaced == 0 && !listeners_.empty()) return;
   outcome.certificate_replaced = true;
-  log().info("certificate reloaded from {}: pin {} (was {}); connections keep the one they began with",
-             fresh->cert_file.string(), sdk::format_certificate_pin(fresh->pin),
-             sdk::format_certificate_pin(identity_.pin));
+  bool new_pin = fresh->pin != identity_.pin;
+  if (new_pin)
+    log().info("certificate reloaded from {}: pin {} (was {}); connections keep the one they began with",
+               fresh->cert_file.string(), sdk::format_certificate_pin(fresh->pin),
+               sdk::format_certificate_pin(identity_.pin));
+  else  // the same leaf with another chain or key file: pinned connectors see no change
+    log().info("certificate reloaded from {}: the same leaf certificate, pin {} unchanged", fresh->cert_file.string(),
+               sdk::format_certificate_pin(fresh->pin));
   identity_ = std::move(*fresh);
-  announce_("pin " + sdk::format_certificate_pin(identity_.pin));
+  if (new_pin) announce_("pin " + sdk::format_certificate_pin(identity_.pin));
 }
 
 }  // namespace warren::core

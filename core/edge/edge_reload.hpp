@@ -3,7 +3,7 @@
 // changes and what needs a restart: edge_reload_plan.hpp), and always its
 // certificate and key, so an operator replaces them without a restart;
 // connections keep the certificate they began with, new handshakes get the
-// new one. EdgeServer::reload() and its steps live in edge_reload.cpp.
+// new one. Only a new pair is told (a log line, and `pin` when the leaf is new). EdgeServer::reload() and its steps live in edge_reload.cpp.
 
 #include "core/config/edge_config.hpp"
 #include "core/tls/edge_identity.hpp"
@@ -16,7 +16,7 @@ namespace warren::core {
 
 /// What one reload changed, and what it refused (the old value stays).
 struct ReloadOutcome {
-  bool certificate_replaced = false;
+  bool certificate_replaced = false;  ///< a new pair on disk went to the listeners (one change applied)
   std::size_t changes = 0;          ///< changes the plan named (applied or not)
   std::vector<std::string> errors;  ///< one sentence each, naming the file
   bool ok() const { return errors.empty(); }

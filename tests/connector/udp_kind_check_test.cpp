@@ -1,4 +1,4 @@
-// Which backend serves which kind of tunnel: the connector ends (exit 2) on a
+// Which backend serves which kind of tunnel: the connector ends (exit 3) on a
 // mismatch, with a sentence naming the backend plugin and the tunnel's kind.
 
 #include "core/connector/udp_kind_check.hpp"

@@ -1,7 +1,8 @@
 // SIGHUP on a running `warren connect` (issue 12, item 4): a new [backend]
 // takes new streams while a 20 MiB transfer finishes byte-exact on the old
 // one; an invalid file changes nothing and says where it is wrong;
-// ha_connections 2 -> 1 -> 2 with streams running drops none.
+// ha_connections 2 -> 1 -> 2 with streams running drops none; a refused
+// file tells every error at once (plugins' too), in file order.
 
 #include "loopback_services.hpp"
 #include "named_echo.hpp"
@@ -228,4 +229,28 @@ TEST_CASE("reload: a backend plugin file replaced on disk is loaded anew while a
   auto code = t.process().stop(SIGTERM, 30s);
   INFO(t.log());
   CHECK(code.value_or(-99) == 0);
+}
+
+TEST_CASE("reload: a refused file's errors all come at once, a plugin's among the core's in file order",
+          "[integration][reload]") {
+  NamedEcho one("backend-1");
+  ReloadTunnel t(one.port(), 1);
+  // A [backend] (plugin) error above an [admin] (core) one: the plugins were
+  // not even made while the file had an error of its own.
+  edit(t.config, "address = \"127.0.0.1:" + std::to_string(one.port()) + "\"", "address = 12");
+  std::ofstream(t.config, std::ios::app) << "\n[admin]\nadress = \"127.0.0.1:0\"\n";
+  auto before = t.log().size();
+  REQUIRE(hangup(t.process(), refused));
+  auto log = t.log().substr(before);
+  INFO(log);
+  std::vector<int> error_lines;
+  const std::regex located("connector\\.toml:([0-9]+):[0-9]+: ");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), located); it != std::sregex_iterator(); ++it)
+    error_lines.push_back(std::stoi((*it)[1].str()));
+  REQUIRE(error_lines.size() == 2);
+  CHECK(error_lines[0] < error_lines[1]);
+  CHECK(log.find("'address'") < log.find("adress"));
+  CHECK_THAT(log, Catch::Contains("has 2 errors; the running config stays"));
+  CHECK(backend_behind(t.port()) == "backend-1");
+  CHECK(t.process().stop(SIGTERM, 30s) == 0);
 }

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -293,4 +294,34 @@ TEST_CASE("a listener added by SIGHUP takes connectors, and removed it drains th
          std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);  // polling a log file for a line, with a deadline
   CHECK_THAT(edge.process->stderr_text(), Catch::Contains("its streams ended after a reload removed"));
+}
+
+TEST_CASE("a SIGHUP that finds the same certificate says nothing of it: no certificate line, no second pin line",
+          "[reload]") {
+  auto web = tunnel("web", "token = \"w\"", free_tcp_port());
+  ReloadEdge edge(web);
+  edge.write(web);
+  auto log = edge.reload();
+  CHECK_THAT(log, Catch::Contains("done: 0 change(s) applied, 0 left for a restart"));
+  CHECK_THAT(log, !Catch::Contains("certificate"));
+  // Any line the reload printed was flushed before its last log line: read what is there.
+  edge.process->wait_for_line(std::regex("^no such line$"), 300ms);
+  auto pins = std::count_if(edge.process->lines().begin(), edge.process->lines().end(),
+                            [](const std::string& line) { return line.starts_with("pin "); });
+  CHECK(pins == 1);  // the one printed at start
+}
+
+TEST_CASE("a refused SIGHUP tells its errors in file order: a [[listen]] plugin's above a [[tunnels]] typo first",
+          "[reload]") {
+  auto port = free_tcp_port();
+  ReloadEdge edge(tunnel("web", "token = \"w\"", port));
+  // Line 12 is in the quic [[listen]] table (ReloadEdge::write); the typo in [[tunnels]] below it.
+  edge.write(tunnel("web", "token = \"w\"\ntokn = \"typo\"", port), "retry = \"sometimes\"\n");
+  auto log = edge.reload();
+  auto plugin_error = log.find(edge.file.string() + ":12:");
+  auto core_error = log.find("tokn");
+  REQUIRE(plugin_error != std::string::npos);
+  REQUIRE(core_error != std::string::npos);
+  CHECK(plugin_error < core_error);
+  CHECK_THAT(log, Catch::Contains("reload refused: " + edge.file.string() + " has 2 errors; the running config stays"));
 }

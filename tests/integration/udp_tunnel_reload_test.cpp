@@ -186,4 +186,5 @@ TEST_CASE("an http2 connector stopped with SIGTERM gets each flow's close frame 
   CHECK(eventually([&] { return edge.metric("warren_udp_flows_active") == 0.0; }, 10s));
   CHECK(edge.metric("warren_udp_flows_closed_total", {{"reason", "shutdown"}}) == double(flows));
   CHECK(edge.metric("warren_udp_flows_closed_total", {{"reason", "leg_lost"}}) == 0.0);
+  CHECK_THAT(connector.process().stderr_text(), Catch::Contains("40 udp flow(s) ended by the stop"));
 }
