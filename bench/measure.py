@@ -214,11 +214,12 @@ def udp_rate(procs, ns, host, port, size, rates, seconds, cpu_pids=None, drops=N
 
 
 def drops_text(rate, drops):
-    """"at 15,000/s: rcvbuf private 442, edge send_failed 3" from a step's grown drop counters."""
+    """"at 15,000/s: rcvbuf private 442, connector transport 12, edge send_failed 3" from a step's grown
+    drop counters."""
     if drops is None:
         return None
     names = lambda k: k.replace("kernel_", "rcvbuf ").replace("_RcvbufErrors", "").replace("_SndbufErrors", " (send)") \
-        .replace("edge_", "edge ")
+        .replace("edge_", "edge ").replace("connector_", "connector ")
     parts = [f"{names(k)} {int(v):,}" for k, v in sorted(drops.items(), key=lambda kv: -kv[1])
              if not k.startswith("socket_")]
     sockets = [(k[7:].rsplit("_rb", 1), v) for k, v in sorted(drops.items(), key=lambda kv: -kv[1])

@@ -18,6 +18,8 @@ from procs import BenchError, descendants
 
 SERVICES = ("iperf", "echo", "http")
 UDP_SERVICES = ("udp",)  # reached over UDP: a kind = "udp" tunnel with the udp backend; ssh -R cannot carry it
+# the udp tunnel's connector serves /metrics on a port of its own choosing, which it logs
+UDP_CONNECTOR_ADMIN = '\n[admin]\naddress = "127.0.0.1:0"\n'
 
 
 class Net:
@@ -166,12 +168,15 @@ address = "127.0.0.1:{backend_port}"
 
 [[policy]]
 plugin = "backoff"
-""")
+{UDP_CONNECTOR_ADMIN if name in UDP_SERVICES else ""}""")
         connectors[name] = procs.start(f"{tag}-connect-{name}",
                                        [warren, "connect", "--config", f"{d}/connect-{name}.toml"], ns=net.priv_ns)
-    public = {}
+    public, connector_metrics_url = {}, None
     for name, proc in connectors.items():
         host_port = procs.wait_line(f"{tag}-connect-{name}", proc, rf"^tunnel {name} (\S+)", 30).group(1)
+        if name in UDP_SERVICES:  # the udp rows read the connector's drop counters too (it logs its admin address)
+            connector_metrics_url = procs.wait_line(f"{tag}-connect-{name}", proc, r"admin (http://\S+/) \(", 30,
+                                                    stream="err").group(1) + "metrics"
         port = int(host_port.rsplit(":", 1)[1])
         wait_listening(procs, net.pub_ns, port, 10, f"{tag} edge public port for {name}", udp=name in UDP_SERVICES)
         public[name] = ("127.0.0.1", port)
@@ -185,7 +190,8 @@ plugin = "backoff"
                 conn_cpu_pids=lambda: [edge.pid, http_connector.pid],
                 udp_cpu_pids=lambda: [edge.pid, udp_connector.pid],
                 udp_drops=lambda: udp_drop_counters(procs, net, metrics_url,
-                                                    {edge.pid: "edge", udp_connector.pid: "connector"}))
+                                                    {edge.pid: "edge", udp_connector.pid: "connector"},
+                                                    connector_metrics_url))
 
 
 def kernel_udp_errors(procs, ns):
@@ -213,16 +219,26 @@ def socket_drops(procs, ns, roles):
     return out
 
 
-def udp_drop_counters(procs, net, metrics_url, roles=None):
-    """Where datagrams were dropped so far: the edge's warren_udp_datagrams_dropped_total by reason,
-    the kernel's socket-buffer drops on each side (one namespace on loopback) and per process."""
+def _dropped_by_reason(procs, ns, metrics_url, family, side, out):
+    """Adds family's samples from metrics_url (read inside namespace ns) to out as "SIDE_REASON"."""
+    text = procs.run(["curl", "-sf", "--max-time", "5", metrics_url], ns=ns, timeout=15).stdout
+    for m in re.finditer(rf'^{family}\{{([^}}]*)\}} (\S+)', text, re.M):
+        reason = re.search(r'reason="([^"]*)"', m.group(1))
+        key = f"{side}_{reason.group(1) if reason else '?'}"
+        out[key] = out.get(key, 0) + float(m.group(2))
+
+
+def udp_drop_counters(procs, net, metrics_url, roles=None, connector_metrics_url=None):
+    """Where datagrams were dropped so far: the edge's warren_udp_datagrams_dropped_total and the
+    connector's warren_connector_udp_datagrams_dropped_total by reason, the kernel's socket-buffer drops
+    on each side (one namespace on loopback) and per process."""
     out = {}
-    if metrics_url:  # the edge's admin port is on 127.0.0.1 of its own namespace: read it from there
-        text = procs.run(["curl", "-sf", "--max-time", "5", metrics_url], ns=net.pub_ns, timeout=15).stdout
-        for m in re.finditer(r'^warren_udp_datagrams_dropped_total\{([^}]*)\} (\S+)', text, re.M):
-            reason = re.search(r'reason="([^"]*)"', m.group(1))
-            key = f"edge_{reason.group(1) if reason else '?'}"
-            out[key] = out.get(key, 0) + float(m.group(2))
+    # each admin port is on 127.0.0.1 of its process's own namespace: read it from there
+    if metrics_url:
+        _dropped_by_reason(procs, net.pub_ns, metrics_url, "warren_udp_datagrams_dropped_total", "edge", out)
+    if connector_metrics_url:
+        _dropped_by_reason(procs, net.priv_ns, connector_metrics_url,
+                           "warren_connector_udp_datagrams_dropped_total", "connector", out)
     sides = {"public": net.pub_ns, "private": net.priv_ns} if net.pub_ns else {"host": None}
     for side, ns in sides.items():
         for k, v in kernel_udp_errors(procs, ns).items():

@@ -55,10 +55,11 @@ class Procs:
         except OSError:
             return ""
 
-    def wait_line(self, name, proc, pattern, timeout):
-        """The first match of regex `pattern` in NAME's stdout, within timeout seconds."""
+    def wait_line(self, name, proc, pattern, timeout, stream="out"):
+        """The first match of regex `pattern` in NAME's stdout ("err": its stderr, where warren logs),
+        within timeout seconds."""
         rx = re.compile(pattern, re.M)
-        path = os.path.join(self.tmp, name + ".out")
+        path = os.path.join(self.tmp, f"{name}.{stream}")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with open(path, errors="replace") as f:

@@ -26,11 +26,12 @@ import re
 import select
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from procs import BenchError, Procs
 
 HEAD = struct.Struct("!II")  # flow, sequence
 
@@ -187,19 +188,6 @@ def free_port(kind=socket.SOCK_STREAM):
     return port
 
 
-def wait_line(path, proc, pattern, timeout):
-    rx, deadline = re.compile(pattern, re.M), time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(path, errors="replace") as f:
-            m = rx.search(f.read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            raise RuntimeError(f"{path}: the process exited ({proc.returncode}) before /{pattern}/")
-        time.sleep(0.05)
-    raise RuntimeError(f"{path}: no /{pattern}/ within {timeout} s")
-
-
 def drops(url, family):
     """{reason: count} of one metric family, summed over its other labels."""
     out = {}
@@ -222,18 +210,11 @@ def delta(after, before):
 
 def run(a):
     d = tempfile.mkdtemp(prefix="udp-burst-")
-    procs = []
-
-    def start(name, argv):
-        out, err = open(f"{d}/{name}.out", "wb"), open(f"{d}/{name}.err", "wb")
-        p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
-        procs.append(p)
-        return p
-
+    procs = Procs(d)  # NAME.out / NAME.err in d; stop_all() ends every process started
     try:
         tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_tool.py")
-        echo = start("echo", [sys.executable, tool, "echo", "--bind", "127.0.0.1:0"])
-        echo_port = int(wait_line(f"{d}/echo.out", echo, r"^udp echo (\d+)", 10).group(1))
+        echo = procs.start("echo", [sys.executable, tool, "echo", "--bind", "127.0.0.1:0"])
+        echo_port = int(procs.wait_line("echo", echo, r"^udp echo (\d+)", 10).group(1))
         public, edge_admin, connector_admin = free_port(socket.SOCK_DGRAM), free_port(), free_port()
         os.makedirs(f"{d}/state")
         with open(f"{d}/edge.toml", "w") as f:
@@ -242,25 +223,28 @@ def run(a):
                     f'[[listen]]\nplugin = "{a.transport}"\naddress = "127.0.0.1:0"\n\n'
                     f'[[tunnels]]\nid = "udp"\ntoken = "burst"\nkind = "udp"\npublic_port = {public}\n'
                     f'max_flows = 65536\nmax_flows_per_source = 65536\nflow_idle_timeout = "{a.idle}"\n')
-        edge = start("edge", [a.warren, "edge", "--config", f"{d}/edge.toml"])
-        listen = wait_line(f"{d}/edge.out", edge, rf"^listen {a.transport} (\S+)", 30).group(1)
-        pin = wait_line(f"{d}/edge.out", edge, r"^pin (\S+)", 30).group(1)
+        edge = procs.start("edge", [a.warren, "edge", "--config", f"{d}/edge.toml"])
+        listen = procs.wait_line("edge", edge, rf"^listen {a.transport} (\S+)", 30).group(1)
+        pin = procs.wait_line("edge", edge, r"^pin (\S+)", 30).group(1)
         with open(f"{d}/connect.toml", "w") as f:
             f.write(f'[tunnel]\nid = "udp"\ntoken = "burst"\nedge_fingerprint = "{pin}"\ngrace_period = "1s"\n'
                     f'ha_connections = {a.legs}\n\n[admin]\naddress = "127.0.0.1:{connector_admin}"\n\n'
                     f'[[transport]]\nplugin = "{a.transport}"\n\n[discovery]\nplugin = "static"\n'
                     f'edges = ["{listen}"]\n\n[backend]\nplugin = "udp"\naddress = "127.0.0.1:{echo_port}"\n')
-        connector = start("connect", [a.warren, "connect", "--config", f"{d}/connect.toml"])
-        wait_line(f"{d}/connect.out", connector, r"^tunnel udp (\S+)", 30)
+        connector = procs.start("connect", [a.warren, "connect", "--config", f"{d}/connect.toml"])
+        procs.wait_line("connect", connector, r"^tunnel udp (\S+)", 30)
         edge_url = f"http://127.0.0.1:{edge_admin}/metrics"
         connector_url = f"http://127.0.0.1:{connector_admin}/metrics"
-        # every leg up, so flows spread as in the trial
+        # every leg registered, so flows spread as in the trial (the state was "up" here, which no leg
+        # ever is: the wait ran out its 30 s on every run)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while True:
             text = urllib.request.urlopen(connector_url, timeout=5).read().decode()
-            m = re.search(r'^warren_connector_legs\{state="up"\} (\d+)', text, re.M)
+            m = re.search(r'^warren_connector_legs\{state="registered"\} (\d+)', text, re.M)
             if m and int(m.group(1)) >= a.legs:
                 break
+            if time.monotonic() > deadline:
+                raise BenchError(f"{a.legs} legs not registered within 30 s:\n" + procs.err_tail("connect"))
             time.sleep(0.1)
         before = (drops(edge_url, "warren_udp_datagrams_dropped_total"),
                   drops(connector_url, "warren_connector_udp_datagrams_dropped_total"), kernel_udp())
@@ -292,15 +276,7 @@ def run(a):
         print(json.dumps(out), flush=True)
         return 0
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        procs.stop_all()
 
 
 def load_args(p):

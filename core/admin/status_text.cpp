@@ -197,9 +197,12 @@ std::string connector_status_text(const object& doc, std::chrono::system_clock::
     for (const auto& v : *legs) {
       if (!v.is_object()) continue;
       const auto& leg = v.as_object();
+      // A udp tunnel's leg: its flows (an older connector's document has none: "-").
+      auto carried = leg.contains("flows_open") ? flows_text(count(leg, "flows_open"))
+                     : flows                    ? std::string("-")
+                                                : count(leg, "streams_open");
       rows.push_back({count(leg, "leg"), text(leg, "state"), text(leg, "address"), text(leg, "transport"), rtt(leg),
-                      age(leg, "since", now), flows ? std::string("-") : count(leg, "streams_open"),
-                      last_reconnect(leg, now)});
+                      age(leg, "since", now), carried, last_reconnect(leg, now)});
     }
   return out + text_table(rows);
 }

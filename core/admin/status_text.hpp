@@ -18,8 +18,8 @@ std::string status_role(const boost::json::object& doc);
 /// The connector's document: a heading (connector id, tunnel, config,
 /// uptime, streams, bytes; for a udp tunnel its flows, datagrams and bytes,
 /// and flows closed and datagrams dropped by reason), then one row per leg:
-/// LEG STATE EDGE TRANSPORT RTT SINCE STREAMS LAST RECONNECT. `now` turns
-/// times into ages.
+/// LEG STATE EDGE TRANSPORT RTT SINCE STREAMS LAST RECONNECT (a udp
+/// tunnel's leg shows its flows in STREAMS). `now` turns times into ages.
 std::string connector_status_text(const boost::json::object& doc, std::chrono::system_clock::time_point now);
 
 /// The edge's document: a heading (edge id, config, uptime), its listeners,

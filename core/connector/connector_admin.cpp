@@ -241,6 +241,9 @@ std::string render_connector_status(const Supervisor& supervisor, const Connecto
     else
       o["rtt_ms"] = nullptr;
     o["streams_open"] = leg.streams_open;
+    // A udp tunnel's leg: the flows it carries (its udp stream counts in streams_open).
+    if (live.udp && live.udp->carried())
+      o["flows_open"] = udp_flows_of(*live.udp, live.udp_origins ? live.udp_origins(i) : std::vector<std::uint32_t>{});
     boost::json::object leg_bytes;
     bool counted = i < live.leg_bytes.size() && live.leg_bytes[i];
     leg_bytes["to_backend"] = counted ? live.leg_bytes[i]->a_to_b : 0;
@@ -346,6 +349,15 @@ ConnectorIdentity ConnectorShell::admin_identity() const {
                              started_};
   for (const auto& t : config_.transports) identity.transports.push_back(t.plugin);
   return identity;
+}
+
+std::vector<std::uint32_t> ConnectorShell::udp_origins(unsigned leg) const {
+  std::vector<std::uint32_t> out;
+  if (leg >= legs_.size()) return out;
+  for (const auto* slot : {&legs_[leg].current, &legs_[leg].probe, &legs_[leg].retiring})
+    if (slot->connection)
+      if (auto origin = slot->connection->udp_origin()) out.push_back(*origin);
+  return out;
 }
 
 std::string ConnectorShell::render_admin(std::string_view path) const {

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,10 @@ struct ConnectorLive {
   }
   /// A udp tunnel's flows (connector_udp_admin.hpp); shown once a udp leg registered. Null: none.
   const UdpFlows* udp = nullptr;
+  /// The flows' origins (FlowKey::origin) of leg `leg`'s connections now
+  /// (current, and one retiring or probing beside it), for its flows_open.
+  /// Unset: no leg shows flows.
+  std::function<std::vector<std::uint32_t>(unsigned leg)> udp_origins;
 };
 
 /// Prometheus text: legs by state, per-leg registrations, losses (the

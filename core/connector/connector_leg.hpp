@@ -76,6 +76,11 @@ class ConnectorLeg : public std::enable_shared_from_this<ConnectorLeg> {
   /// The connector's flows, which a udp tunnel's leg carries frames for
   /// (set before register_with; the shell owns them).
   void carry_udp(std::weak_ptr<UdpFlows> flows) { udp_flows_ = std::move(flows); }
+  /// This connection's FlowKey::origin in the flows, once its udp tunnel's
+  /// leg started; nullopt on a tcp tunnel or before registration.
+  std::optional<std::uint32_t> udp_origin() const {
+    return udp_ ? std::optional<std::uint32_t>(udp_->origin()) : std::nullopt;
+  }
 
  private:
   /// The two ends of one spliced stream, reset together when the leg ends.

@@ -60,6 +60,7 @@ ConnectorShell::ConnectorShell(boost::asio::io_context& io, ConnectorConfig conf
       find_role<sdk::FallbackPolicy>(*plugins_, [](sdk::Policy& p) { return p.fallback(); }));
   udp_flows_ = std::make_shared<UdpFlows>(io_, [this] { return current_backend(); });
   live_.udp = udp_flows_.get();
+  live_.udp_origins = [this](unsigned leg) { return udp_origins(leg); };
   // insecure = true is said by the transport, once, at its first dial (its contract).
 }
 

@@ -138,6 +138,8 @@ class ConnectorShell {
   /// Serves [admin] when configured (connector_admin.cpp); throws when it cannot bind.
   void start_admin();
   ConnectorIdentity admin_identity() const;
+  /// Leg `leg`'s connections' FlowKey origins, for /status (connector_admin.cpp).
+  std::vector<std::uint32_t> udp_origins(unsigned leg) const;
   std::vector<Leg> legs_;
   std::string connector_id_;  ///< sent with every registration: this process among the tunnel's replicas
   SpliceTracker splices_;

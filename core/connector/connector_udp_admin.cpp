@@ -62,4 +62,12 @@ boost::json::object udp_status_json(const UdpFlows& flows) {
   return o;
 }
 
+std::uint64_t udp_flows_of(const UdpFlows& flows, const std::vector<std::uint32_t>& origins) {
+  const auto* table = flows.table();
+  std::uint64_t n = 0;
+  if (table)
+    for (auto origin : origins) n += table->origin_flows(origin);
+  return n;
+}
+
 }  // namespace warren::core

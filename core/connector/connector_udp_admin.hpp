@@ -9,7 +9,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace warren::core {
 
@@ -19,5 +21,8 @@ void append_udp_metrics(std::string& out, const UdpFlows& flows);
 /// {"flows_active", "flows_total", "flows_closed": {reason: n},
 ///  "datagrams_dropped": {reason: n}} for /status.
 boost::json::object udp_status_json(const UdpFlows& flows);
+
+/// Live flows of the leg connections under `origins` (a leg's flows_open).
+std::uint64_t udp_flows_of(const UdpFlows& flows, const std::vector<std::uint32_t>& origins);
 
 }  // namespace warren::core

@@ -180,8 +180,9 @@ EdgeStatus EdgeServer::status() const {
       ts.bytes_from_connector = bytes->second->b_to_a;
     }
     if (auto udp = udp_totals.find(t.id); udp != udp_totals.end() && ts.kind == "udp") {
-      // Datagrams count no stream bytes: the tunnel's are its datagrams' (gone ports' included).
-      ts.bytes_to_connector = udp->second.bytes_in;
+      // Datagrams count no stream bytes: the tunnel's are its datagrams' (gone ports' included);
+      // toward the connector only those a leg took, not every one that arrived (some are dropped).
+      ts.bytes_to_connector = udp->second.bytes_to_connector;
       ts.bytes_from_connector = udp->second.bytes_out;
     }
     ts.legs = std::move(legs[t.id]);

@@ -43,7 +43,9 @@ struct EdgeTunnelStatus {
   std::size_t replicas = 0;       ///< connector processes heard from lately
   std::uint64_t streams_open = 0;
   /// So far, running streams included; a udp tunnel's are its datagrams'
-  /// payload bytes (warren_udp_bytes_total: in, out).
+  /// payload bytes: those a leg took toward the connector
+  /// (warren_udp_to_connector_bytes_total), and those sent to public
+  /// clients (warren_udp_bytes_total, out).
   std::uint64_t bytes_to_connector = 0;
   std::uint64_t bytes_from_connector = 0;
   std::vector<EdgeLegStatus> legs;  ///< by connector id, then index

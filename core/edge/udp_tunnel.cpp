@@ -230,7 +230,10 @@ void UdpTunnel::forward_request(sdk::TimePoint now, udp::ForwardRequest& request
     ++own_.dropped_send_failed;  // larger than a frame carries (the port reads at most that much)
     return;
   }
-  send_frame(placed->second, frame_, /*count_failure=*/true);
+  // Counted toward the connector only once a leg took it: TO CONNECTOR + drops = what arrived.
+  if (!send_frame(placed->second, frame_, /*count_failure=*/true)) return;
+  ++own_.datagrams_to_connector;
+  own_.bytes_to_connector += request.payload.size();
 }
 
 void UdpTunnel::flow_closed(const udp::CloseFlow& close) {
@@ -252,10 +255,11 @@ void UdpTunnel::flow_closed(const udp::CloseFlow& close) {
   release_if_drained(leg);
 }
 
-void UdpTunnel::send_frame(LegId leg, const std::vector<std::byte>& frame, bool count_failure) {
+bool UdpTunnel::send_frame(LegId leg, const std::vector<std::byte>& frame, bool count_failure) {
   auto it = legs_.find(leg);
   bool sent = it != legs_.end() && it->second->send(frame);
   if (!sent && count_failure) ++own_.dropped_send_failed;
+  return sent;
 }
 
 void UdpTunnel::release_if_drained(LegId leg) {

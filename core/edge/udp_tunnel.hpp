@@ -96,7 +96,8 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   void release_if_drained(LegId leg);
   /// Asks the opener for the streams UdpLegChoice::streams_to_open names.
   void open_streams(sdk::TimePoint now, bool wanted);
-  void send_frame(LegId leg, const std::vector<std::byte>& frame, bool count_failure);
+  /// True when the leg's channel took `frame`.
+  bool send_frame(LegId leg, const std::vector<std::byte>& frame, bool count_failure);
 
   std::string id_;
   udp::FlowTable table_;

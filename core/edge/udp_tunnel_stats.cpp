@@ -18,6 +18,8 @@ UdpTunnelStats& UdpTunnelStats::operator+=(const UdpTunnelStats& other) {
   datagrams_out += other.datagrams_out;
   bytes_in += other.bytes_in;
   bytes_out += other.bytes_out;
+  datagrams_to_connector += other.datagrams_to_connector;
+  bytes_to_connector += other.bytes_to_connector;
   return *this;
 }
 
@@ -54,6 +56,13 @@ std::string render_udp_tunnel_metrics(const std::map<std::string, UdpTunnelStats
     line("warren_udp_bytes_total", tunnel(id) + ",direction=\"in\"", s.bytes_in);
     line("warren_udp_bytes_total", tunnel(id) + ",direction=\"out\"", s.bytes_out);
   }
+  family(out, "warren_udp_to_connector_datagrams_total", "counter",
+         "UDP datagrams from public clients that a leg took toward the connector (the dropped ones not counted).");
+  for (const auto& [id, s] : tunnels)
+    line("warren_udp_to_connector_datagrams_total", tunnel(id), s.datagrams_to_connector);
+  family(out, "warren_udp_to_connector_bytes_total", "counter",
+         "Payload bytes of the datagrams in warren_udp_to_connector_datagrams_total.");
+  for (const auto& [id, s] : tunnels) line("warren_udp_to_connector_bytes_total", tunnel(id), s.bytes_to_connector);
   family(out, "warren_udp_datagrams_dropped_total", "counter", "UDP datagrams not forwarded, by reason.");
   for (const auto& [id, s] : tunnels) {
     for (auto reason : udp::all_drop_reasons)

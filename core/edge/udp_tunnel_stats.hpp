@@ -34,6 +34,12 @@ struct UdpTunnelStats {
   std::uint64_t datagrams_out = 0;  ///< to public clients
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  /// From public clients, taken by a leg's channel toward the connector:
+  /// datagrams_in less those dropped before (the table's limits, no_leg,
+  /// send_failed), so the status's TO CONNECTOR never counts a datagram the
+  /// edge dropped. One the transport loses later is in dropped_transport.
+  std::uint64_t datagrams_to_connector = 0;
+  std::uint64_t bytes_to_connector = 0;
 
   /// Adds `other`'s counters (not its gauge): a tunnel that went, kept so
   /// counters never go back.

@@ -246,4 +246,9 @@ std::size_t FlowTable::source_flows(const boost::asio::ip::address& address) con
   return found == per_source_.end() ? 0 : found->second;
 }
 
+std::size_t FlowTable::origin_flows(std::uint32_t origin) const {
+  return static_cast<std::size_t>(
+      std::count_if(flows_.begin(), flows_.end(), [origin](const auto& f) { return f.second.key.origin == origin; }));
+}
+
 }  // namespace warren::core::udp

@@ -145,6 +145,9 @@ class FlowTable {
   std::optional<FlowInfo> info(FlowId id) const;
   /// Live flows of `address`'s source (its IPv4 address or IPv6 /64).
   std::size_t source_flows(const boost::asio::ip::address& address) const;
+  /// Live flows whose key.origin is `origin` (connector: a leg connection's),
+  /// counted by a walk over the table: for /status, not for every datagram.
+  std::size_t origin_flows(std::uint32_t origin) const;
   const FlowCounters& counters() const { return counters_; }
   const FlowSettings& settings() const { return settings_; }
 

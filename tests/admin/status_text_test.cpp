@@ -137,10 +137,13 @@ TEST_CASE("status text: an edge's udp tunnel shows its datagrams' bytes and each
         "dns     c1         1    registered  quic       127.0.0.1:5001  0.5 ms  60 s   1 flow\n");
 }
 
-TEST_CASE("status text: a udp tunnel's connector shows flows, datagrams and drops instead of streams") {
+TEST_CASE("status text: a udp tunnel's connector shows flows, datagrams and drops, and each leg's flows") {
   auto status = doc(R"({"role":"connector","tunnel":"dns","connector_id":"c1","config_file":"/etc/warren/dns.toml",
     "started":"2026-12-01T09:59:00.000Z","ready":true,
     "legs":[{"leg":0,"state":"registered","address":"127.0.0.1:7844","transport":"quic","rtt_ms":0.4,
+             "streams_open":1,"flows_open":2,"since":"2026-12-01T09:59:30.000Z","last_reconnect":null,
+             "last_error":null},
+            {"leg":1,"state":"registered","address":"127.0.0.1:7845","transport":"quic","rtt_ms":0.5,
              "streams_open":1,"since":"2026-12-01T09:59:30.000Z","last_reconnect":null,"last_error":null}],
     "streams_open":0,"streams_total":0,"bytes":{"to_backend":0,"from_backend":0},
     "udp":{"flows_active":2,"flows_total":14,
@@ -154,7 +157,9 @@ TEST_CASE("status text: a udp tunnel's connector shows flows, datagrams and drop
         "flows closed: idle 10, responses 2; datagrams dropped: unknown_flow 3, send_failed 1\n"
         "\n"
         "LEG  STATE       EDGE            TRANSPORT  RTT     SINCE  STREAMS  LAST RECONNECT\n"
-        "0    registered  127.0.0.1:7844  quic       0.4 ms  30 s   -        -\n");
+        "0    registered  127.0.0.1:7844  quic       0.4 ms  30 s   2 flows  -\n"
+        // an older connector's document, without flows_open: no stream count either
+        "1    registered  127.0.0.1:7845  quic       0.5 ms  30 s   -        -\n");
   // Nothing closed or dropped yet: said in a word.
   auto fresh = doc(R"({"role":"connector","tunnel":"dns","connector_id":"c1","started":"2026-12-01T09:59:00.000Z",
     "ready":true,"legs":[],"udp":{"flows_active":0,"flows_total":0,"flows_closed":{"idle":0},

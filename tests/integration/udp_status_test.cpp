@@ -2,8 +2,9 @@
 // FROM CONNECTOR stayed 0 B, each leg showed its internal udp stream as "1"
 // open stream, and the connector's text said nothing of flows). Datagrams
 // through an echo behind the tunnel; then the edge's table shows their bytes
-// (the same as warren_udp_bytes_total) and each leg's flows, and the
-// connector's shows its flows and datagrams.
+// (toward the connector: warren_udp_to_connector_bytes_total) and each
+// leg's flows, and the connector's shows its flows, datagrams and each
+// leg's flows (trial finding: its legs' flows_open was null).
 
 #include "core/admin/status_text.hpp"
 #include "process.hpp"
@@ -73,12 +74,16 @@ TEST_CASE("warren status shows a udp tunnel's datagram bytes and flows on both s
       REQUIRE(client->receive(3s));
     }
 
-  // The edge's status agrees with its metrics: the datagrams' bytes, both ways.
-  auto in = edge.metric("warren_udp_bytes_total", {{"direction", "in"}});
+  // The edge's status agrees with its metrics: the datagrams' bytes, both
+  // ways; toward the connector those a leg took (here, every one that arrived).
+  auto in = edge.metric("warren_udp_to_connector_bytes_total");
+  auto arrived = edge.metric("warren_udp_bytes_total", {{"direction", "in"}});
   auto out = edge.metric("warren_udp_bytes_total", {{"direction", "out"}});
   REQUIRE(in);
+  REQUIRE(arrived);
   REQUIRE(out);
   CHECK(*in >= 30 * 300 + 100);
+  CHECK(*in <= *arrived);
   boost::json::object tunnel;
   REQUIRE(eventually(
       [&] {
@@ -121,10 +126,20 @@ TEST_CASE("warren status shows a udp tunnel's datagram bytes and flows on both s
                                        "[0-9]+ \\(\\S+ \\S+\\) from it"))
                   .empty());
   CHECK_FALSE(line_matching(connector_text.out, std::regex("flows closed: none; datagrams dropped: none")).empty());
-  // LEG STATE EDGE TRANSPORT RTT SINCE STREAMS LAST RECONNECT: STREAMS is "-" on both legs.
-  std::regex connector_leg("[01] +registered +127\\.0\\.0\\.1:[0-9]+ +quic +.+ +- +-");
+  // LEG STATE EDGE TRANSPORT RTT SINCE STREAMS LAST RECONNECT: STREAMS is each leg's flows.
+  std::regex connector_leg("[01] +registered +127\\.0\\.0\\.1:[0-9]+ +quic +.+ +[0-3] flows? +-");
   std::size_t connector_legs = 0;
   std::istringstream connector_lines(connector_text.out);
   for (std::string l; std::getline(connector_lines, l);) connector_legs += std::regex_match(l, connector_leg);
   CHECK(connector_legs == 2);
+
+  // The connector's legs carry the same three flows as the edge's (trial finding: flows_open was null).
+  auto connector_doc = status_json(connector.admin_port());
+  REQUIRE(connector_doc.contains("legs"));
+  std::uint64_t connector_flows = 0;
+  for (const auto& leg : connector_doc.at("legs").as_array()) {
+    REQUIRE(leg.as_object().contains("flows_open"));
+    connector_flows += leg.at("flows_open").to_number<std::uint64_t>();
+  }
+  CHECK(connector_flows == 3);
 }

@@ -274,6 +274,9 @@ TEST_CASE("udp flows: close_flow and close_origin end the flows they name, once,
   const FlowId b = table.handle_request(t0, key("192.0.2.1", 1000, 2), bytes("b"), 12);
   const FlowId c = table.handle_request(t0, key("192.0.2.1", 1001, 1), bytes("c"), 13);
   drain(table);
+  CHECK(table.origin_flows(1) == 2);  // a leg's flows_open in the connector's /status
+  CHECK(table.origin_flows(2) == 1);
+  CHECK(table.origin_flows(3) == 0);
 
   table.close_flow(t0 + 1s, b, CloseReason::leg_lost);
   auto closes = only<CloseFlow>(drain(table));
@@ -291,4 +294,5 @@ TEST_CASE("udp flows: close_flow and close_origin end the flows they name, once,
   CHECK(table.size() == 0);
   CHECK(table.counters().closed(CloseReason::leg_lost) == 3);
   CHECK(table.close_origin(t0 + 3s, 1, CloseReason::leg_lost) == 0);
+  CHECK(table.origin_flows(1) == 0);
 }
