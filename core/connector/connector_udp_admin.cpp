@@ -1,10 +1,10 @@
 #include "core/connector/connector_udp_admin.hpp"
 
 #include "core/admin/prometheus_text.hpp"
+#include "core/connector/udp_flows_drop_log.hpp"
 
 #include <cstdint>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace warren::core {
@@ -12,17 +12,8 @@ namespace warren::core {
 namespace {
 
 /// Every drop reason with its count: the table's, then the shell's own.
-std::vector<std::pair<std::string_view, std::uint64_t>> drops_by_reason(const UdpFlows& flows) {
-  std::vector<std::pair<std::string_view, std::uint64_t>> out;
-  for (auto reason : udp::all_drop_reasons) out.emplace_back(udp::name(reason), flows.counters().drops(reason));
-  const UdpShellDrops shell = flows.drops();
-  out.emplace_back("malformed", shell.malformed);
-  out.emplace_back("no_leg", shell.no_leg);
-  out.emplace_back("send_failed", shell.send_failed);
-  out.emplace_back("receive_queue_full", shell.receive_queue_full);
-  out.emplace_back("transport", shell.transport);
-  out.emplace_back("socket_buffer", shell.socket_buffer);
-  return out;
+std::vector<DropTotal> drops_by_reason(const UdpFlows& flows) {
+  return udp_flows_drop_totals(flows.counters(), flows.drops());
 }
 
 void sample(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {

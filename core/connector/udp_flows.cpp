@@ -1,5 +1,7 @@
 #include "core/connector/udp_flows.hpp"
 
+#include "core/connector/udp_flows_drop_log.hpp"
+#include "core/log/log_json.hpp"
 #include "core/log/logging.hpp"
 #include "core/udp/flow_frame.hpp"
 
@@ -30,7 +32,7 @@ std::string client_text(const udp::FlowKey& key) {
 }  // namespace
 
 UdpFlows::UdpFlows(boost::asio::io_context& io, BackendSource backend)
-    : io_(io), backend_(std::move(backend)), timer_(io) {}
+    : io_(io), backend_(std::move(backend)), timer_(io), drop_timer_(io) {}
 
 UdpFlows::~UdpFlows() {
   // The backends' flows go before their leases' backends (Opened's order);
@@ -56,6 +58,31 @@ void UdpFlows::configure(std::chrono::milliseconds edge_idle_timeout) {
   settings.max_flows_per_source = 0;
   settings.open_step = true;
   table_.emplace(settings);
+  drop_warnings_.emplace(sdk::Clock::now());
+  check_drops_later();
+}
+
+void UdpFlows::check_drops_later() {
+  drop_timer_.expires_after(drop_check_interval);
+  drop_timer_.async_wait([weak = weak_from_this()](sdk::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->log_drops(sdk::Clock::now());
+    self->check_drops_later();
+  });
+}
+
+void UdpFlows::log_drops(sdk::TimePoint now) {
+  if (!drop_warnings_) return;
+  // The connector carries one tunnel: its id, when the config names one (a quick tunnel's comes later).
+  const auto& tunnel = process_log_context().tunnel;
+  for (const auto& news : drop_warnings_->update(now, udp_flows_drop_totals(counters(), drops()))) {
+    auto line = drop_line(news, udp_flows_drop_advice(news.reason));
+    if (tunnel.empty())
+      log().warn("udp tunnel: {}", line);
+    else
+      tunnel_log(tunnel).warn("{}", line);
+  }
 }
 
 const udp::FlowCounters& UdpFlows::counters() const {

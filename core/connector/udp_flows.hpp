@@ -16,8 +16,13 @@
 //
 // One thread, the loop's. Completions of backend operations hold a weak
 // reference: a flow or the whole object may be gone when they run.
+//
+// Drops: from configure() on, a second timer reads the drop counts every
+// drop_check_interval, and a reason that grew is logged as a warning with
+// what to do (udp_flows_drop_log.hpp), at most once per reason per 10 s.
 
 #include "core/datagram/datagram_channel.hpp"
+#include "core/log/drop_warnings.hpp"
 #include "core/udp/flow_table.hpp"
 
 #include <warren/sdk/backend.hpp>
@@ -97,6 +102,9 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   /// The shell's drops, with the legs' channels' and the flows' sockets'
   /// read now (those of legs and flows gone, as they were when they went).
   UdpShellDrops drops() const;
+  /// Logs the drops counted since the last lines (see above); the timer
+  /// calls it. Nothing before configure.
+  void log_drops(sdk::TimePoint now);
   /// The table, for tests; null before configure.
   const udp::FlowTable* table() const { return table_ ? &*table_ : nullptr; }
 
@@ -125,6 +133,7 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   void release_later(Opened opened);
   /// Adds a leg channel's receive-side and transport drops to `to`.
   static void add_channel_drops(UdpShellDrops& to, const datagram::DatagramChannel& channel);
+  void check_drops_later();
 
   boost::asio::io_context& io_;
   BackendSource backend_;
@@ -134,6 +143,8 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   std::uint32_t next_origin_ = 1;
   UdpShellDrops drops_;  ///< the shell's own, and those of channels and flows gone
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer drop_timer_;
+  std::optional<DropWarnings> drop_warnings_;  ///< made by configure()
 };
 
 }  // namespace warren::core

@@ -1,5 +1,6 @@
 #include "core/edge/udp_tunnel.hpp"
 
+#include "core/edge/udp_tunnel_drop_log.hpp"
 #include "core/log/logging.hpp"
 #include "core/udp/flow_frame.hpp"
 
@@ -29,11 +30,16 @@ std::shared_ptr<UdpTunnel> UdpTunnel::open(asio::any_io_executor executor, std::
       });
   tunnel->local_ = tunnel->port_->local_endpoint();
   tunnel->port_->start();
+  tunnel->check_drops_later();
   return tunnel;
 }
 
 UdpTunnel::UdpTunnel(asio::any_io_executor executor, std::string tunnel_id, const udp::FlowSettings& settings)
-    : id_(std::move(tunnel_id)), table_(settings), timer_(std::move(executor)) {}
+    : id_(std::move(tunnel_id)),
+      table_(settings),
+      timer_(executor),
+      drop_timer_(std::move(executor)),
+      drop_warnings_(sdk::Clock::now()) {}
 
 UdpTunnel::~UdpTunnel() {
   // The port keeps itself alive while it receives: stop it with the tunnel.
@@ -89,6 +95,24 @@ void UdpTunnel::close() {
   }
   legs_.clear();
   if (port_) port_->close();
+  drop_timer_.cancel();
+  log_drops(sdk::Clock::now());
+}
+
+void UdpTunnel::check_drops_later() {
+  drop_timer_.expires_after(drop_check_interval);
+  drop_timer_.async_wait([weak = weak_from_this()](sdk::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;
+    self->log_drops(sdk::Clock::now());
+    self->check_drops_later();
+  });
+}
+
+void UdpTunnel::log_drops(sdk::TimePoint now) {
+  auto totals = udp_tunnel_drop_totals(stats());
+  for (const auto& news : drop_warnings_.update(now, totals))
+    tunnel_log(id_).warn("{}", drop_line(news, udp_tunnel_drop_advice(news.reason, table_.settings())));
 }
 
 void UdpTunnel::update_settings(const udp::FlowSettings& settings) {

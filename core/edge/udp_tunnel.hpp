@@ -20,11 +20,16 @@
 // A close frame from the connector ends its flow with the reason the frame
 // names (backend_refused, idle …; peer_closed when it names none this edge
 // knows), and no close frame goes back.
+//
+// Drops: every drop_check_interval a second timer reads the tunnel's drop
+// counts, and a reason that grew is logged as a warning with what to do
+// (udp_tunnel_drop_log.hpp), at most once per reason per 10 s.
 
 #include "core/datagram/datagram_channel.hpp"
 #include "core/edge/udp_leg_choice.hpp"
 #include "core/edge/udp_public_port.hpp"
 #include "core/edge/udp_tunnel_stats.hpp"
+#include "core/log/drop_warnings.hpp"
 #include "core/udp/flow_table.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -77,6 +82,9 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   std::size_t legs_taking_flows() const { return choice_.taking(); }
   /// Whether the tunnel holds `leg`'s channel (added, not yet removed or released).
   bool holds_leg(LegId leg) const { return legs_.contains(leg); }
+  /// Logs the drops counted since the last lines (see above); the timer
+  /// calls it, and close() once more so the last drops are said too.
+  void log_drops(sdk::TimePoint now);
 
  private:
   UdpTunnel(boost::asio::any_io_executor executor, std::string tunnel_id, const udp::FlowSettings& settings);
@@ -98,6 +106,7 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   void open_streams(sdk::TimePoint now, bool wanted);
   /// True when the leg's channel took `frame`.
   bool send_frame(LegId leg, const std::vector<std::byte>& frame, bool count_failure);
+  void check_drops_later();
 
   std::string id_;
   udp::FlowTable table_;
@@ -111,6 +120,8 @@ class UdpTunnel : public std::enable_shared_from_this<UdpTunnel> {
   UdpTunnelStats own_;            ///< the drops only this shell sees
   StreamOpener open_stream_;
   bool closed_ = false;
+  boost::asio::steady_timer drop_timer_;
+  DropWarnings drop_warnings_;
 };
 
 }  // namespace warren::core

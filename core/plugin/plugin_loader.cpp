@@ -146,8 +146,16 @@ std::variant<LoadedPlugin, RefusedPlugin> PluginLoader::open(const std::filesyst
   if (auto reason = refusal_reason(d, host_, expected)) return refuse(*reason);
   // `describe` exists only in descriptors of ABI 1.1 and later.
   sdk::PluginDescribe describe = d.abi_minor >= 1 ? d.describe : nullptr;
-  return LoadedPlugin{d.kind,   d.name,  d.version ? d.version : "", d.description ? d.description : "",
-                      file,     library, d.create, describe, anew};
+  return LoadedPlugin{.kind = d.kind,
+                      .name = d.name,
+                      .version = d.version ? d.version : "",
+                      .description = d.description ? d.description : "",
+                      .file = file,
+                      .library = library,
+                      .abi_minor = d.abi_minor,
+                      .create = d.create,
+                      .describe = describe,
+                      .loaded_anew = anew};
 }
 
 PluginScan PluginLoader::scan() const {

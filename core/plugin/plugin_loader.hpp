@@ -3,7 +3,9 @@
 // Nothing in a plugin runs before its descriptor passed refusal_reason().
 // Objects keep their library loaded: PluginPtr's deleter owns a reference.
 
+#include "core/plugin/backend_abi_gate.hpp"
 #include "core/plugin/descriptor_check.hpp"
+#include "core/plugin/plugin_ptr.hpp"
 
 #include <warren/sdk/plugin.hpp>
 
@@ -14,23 +16,10 @@
 #include <variant>
 #include <vector>
 
-namespace boost::dll {
-class shared_library;
-}
-
 namespace warren::core {
 
 /// File name of a plugin: libwarren-<kind>-<name>.so.
 std::string plugin_file_name(sdk::PluginKind kind, std::string_view name);
-
-/// Deletes a plugin object with the plugin's own code, then lets go of the library.
-struct PluginDeleter {
-  std::shared_ptr<boost::dll::shared_library> library;
-  void operator()(sdk::PluginObject* object) const noexcept;
-};
-
-template <typename T>
-using PluginPtr = std::unique_ptr<T, PluginDeleter>;
 
 /// A plugin library that passed every check.
 struct LoadedPlugin {
@@ -40,6 +29,9 @@ struct LoadedPlugin {
   std::string description;
   std::filesystem::path file;
   std::shared_ptr<boost::dll::shared_library> library;
+  /// The ABI minor its descriptor declared (<= this warren's): core calls
+  /// no virtual the SDK added after it (backend_abi_gate.hpp).
+  std::uint16_t abi_minor = WARREN_ABI_MINOR;
   sdk::PluginFactory create = nullptr;
   sdk::PluginDescribe describe = nullptr;  ///< null for untyped plugins and ABI 1.0 ones
   /// The file changed on disk since this process loaded it, and was loaded
@@ -95,7 +87,8 @@ class PluginLoader {
   /// unknown name: the plugins of that kind that were found, and where).
   std::variant<LoadedPlugin, std::string> find(sdk::PluginKind kind, std::string_view name) const;
 
-  /// Runs the plugin's factory on its config table.
+  /// Runs the plugin's factory on its config table. A backend of an older
+  /// ABI minor comes back wrapped so core never calls a virtual it lacks.
   template <typename T>
   PluginPtr<T> create(const LoadedPlugin& plugin, const sdk::ConfigTable& table, sdk::PluginContext& context,
                       sdk::Diagnostics& diagnostics) const {
@@ -106,7 +99,9 @@ class PluginLoader {
     diagnostics.append(own);
     // The kind was checked and a descriptor's kind follows its factory's
     // return type, so this downcast is to the object's real type.
-    return PluginPtr<T>(static_cast<T*>(object), PluginDeleter{plugin.library});
+    PluginPtr<T> made(static_cast<T*>(object), PluginDeleter{plugin.library});
+    if constexpr (std::is_same_v<T, sdk::Backend>) return gate_backend_abi(std::move(made), plugin.abi_minor);
+    return made;
   }
 
  private:

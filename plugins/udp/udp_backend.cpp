@@ -51,12 +51,12 @@ const sdk::ConfigSchema<UdpBackendConfig>& udp_backend_schema() {
 
 namespace {
 
-/// Logs what `failures` says of an open that failed with `ec` (or opened,
-/// when ec is clear).
-void log_open(OpenFailureLog& failures, sdk::Logger& logger, const sdk::error_code& ec) {
+/// Logs what `failures` says of an open that failed with `ec` (`use` read
+/// when it failed), or opened when ec is clear.
+void log_open(OpenFailureLog& failures, sdk::Logger& logger, const sdk::error_code& ec, const DescriptorUse& use) {
   auto now = sdk::Clock::now();
   // A socket error is an errno value; anything else is logged by its number all the same.
-  auto line = ec ? failures.failed(ec.value(), now) : failures.opened(now);
+  auto line = ec ? failures.failed(ec.value(), now, use) : failures.opened(now);
   if (line && logger.enabled(line->level)) logger.log(line->level, line->text);
 }
 
@@ -69,15 +69,20 @@ void open_connected(const asio::any_io_executor& ex, const udp::endpoint& target
   socket.open(target.protocol(), ec);
   if (!ec) socket.connect(target, ec);
   sdk::DatagramFlowPtr flow;
-  if (!ec) flow = std::make_unique<UdpFlow>(std::move(socket), std::move(prefix));
+  DescriptorUse use;
+  if (!ec)
+    flow = std::make_unique<UdpFlow>(std::move(socket), std::move(prefix));
+  else
+    use = descriptor_use(UdpFlow::open_count());  // as they are now: the limit may change before the line
   // With EMFILE no descriptor is left: nothing on this path may need one, so
   // the error is only kept here and put into words (and logged) in the
   // posted completion. Post: never complete inside the initiating call.
-  asio::post(ex, [h = std::move(handler), ec, f = std::move(flow), failures = std::move(failures), &logger]() mutable {
-    log_open(*failures, logger, ec);
-    auto result = ec ? sdk::make_error_code(sdk::errc::backend_refused) : sdk::error_code{};
-    std::move(h)(result, std::move(f));
-  });
+  asio::post(ex,
+             [h = std::move(handler), ec, use, f = std::move(flow), failures = std::move(failures), &logger]() mutable {
+               log_open(*failures, logger, ec, use);
+               auto result = ec ? sdk::make_error_code(sdk::errc::backend_refused) : sdk::error_code{};
+               std::move(h)(result, std::move(f));
+             });
 }
 
 void fail(const asio::any_io_executor& ex, sdk::DatagramFlowHandler handler, sdk::errc code) {

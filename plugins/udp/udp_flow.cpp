@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 
 namespace warren::udp {
 
@@ -28,13 +29,19 @@ void ask_receive_buffer(int fd, int bytes) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
+/// Flows alive; a counter, not a list: the warning needs only how many.
+std::atomic<std::uint64_t> flows_alive{0};
+
 }  // namespace
+
+std::uint64_t UdpFlow::open_count() { return flows_alive.load(std::memory_order_relaxed); }
 
 UdpFlow::UdpFlow(asio::ip::udp::socket socket, std::optional<Prefix> prefix)
     : state_(std::make_shared<State>(std::move(socket))), prefix_(std::move(prefix)) {
   sdk::error_code ignored;
   state_->socket.non_blocking(true, ignored);  // send() must never wait
   if (state_->socket.is_open()) ask_receive_buffer(state_->socket.native_handle(), flow_receive_buffer_bytes);
+  flows_alive.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::uint64_t UdpFlow::receive_drops() const {
@@ -59,6 +66,7 @@ int UdpFlow::receive_buffer() const {
 UdpFlow::~UdpFlow() {
   sdk::error_code ignored;
   state_->socket.close(ignored);
+  flows_alive.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool UdpFlow::send(std::span<const std::byte> payload) {

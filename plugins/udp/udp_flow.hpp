@@ -46,6 +46,8 @@ class UdpFlow final : public sdk::DatagramFlow {
   explicit UdpFlow(boost::asio::ip::udp::socket socket, std::optional<Prefix> prefix = std::nullopt);
   /// Closes the socket; a pending receive completes with operation_aborted.
   ~UdpFlow() override;
+  UdpFlow(const UdpFlow&) = delete;  // open_count() counts objects
+  UdpFlow& operator=(const UdpFlow&) = delete;
 
   bool send(std::span<const std::byte> payload) override;
   /// The kernel's count of datagrams the socket dropped (SO_MEMINFO's
@@ -55,6 +57,9 @@ class UdpFlow final : public sdk::DatagramFlow {
   /// The receive buffer the kernel granted (it doubles what was asked, for
   /// its bookkeeping), for tests and logs.
   int receive_buffer() const;
+  /// Flows of this plugin alive now, in every backend object (a reload's
+  /// old one too): each holds a descriptor. For the open-failure warning.
+  static std::uint64_t open_count();
 
  private:
   void async_receive_impl(sdk::DatagramHandler handler) override;

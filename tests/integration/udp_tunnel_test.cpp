@@ -156,3 +156,22 @@ TEST_CASE("the http2 transport carries a udp tunnel's datagrams on its stream", 
   CHECK(t.connector.metric("warren_connector_leg_address", {{"leg", "1"}, {"transport", "http2"}}) == 1.0);
   CHECK_FALSE(t.connector.metric("warren_connector_leg_address", {{"transport", "quic"}}));
 }
+
+TEST_CASE("a udp tunnel at max_flows drops a new client's datagrams and the edge's log says what to raise", "[udp]") {
+  EchoUdpTunnel t({.tunnel_keys = "max_flows = 1\n"});
+  UdpClient first(t.edge.public_port());
+  REQUIRE(first.exchange(bytes("mine"), 10s));
+  UdpClient second(t.edge.public_port());
+  for (int i = 0; i < 3; ++i) REQUIRE(second.send(bytes("no room")));
+  CHECK_FALSE(second.receive(500ms));
+  // The tunnel reads its counts every 5 s: the warning comes within that.
+  const std::string warning = "(table_full): the tunnel holds max_flows = 1 flows, so new clients' datagrams are "
+                              "dropped; raise max_flows in its [[tunnels]] table";
+  CHECK(eventually([&] { return t.edge.edge().process().stderr_text().find(warning) != std::string::npos; }, 8s));
+  INFO(t.logs());
+  const auto err = t.edge.edge().process().stderr_text();
+  const auto line = err.substr(err.rfind('\n', err.find(warning)) + 1);
+  CHECK_THAT(line, Catch::StartsWith("20") && Catch::Contains(" warning tunnel 'web': "));
+  CHECK_THAT(line.substr(0, line.find(warning)), Catch::Contains(" dropped in the last "));
+  CHECK(t.edge.metric("warren_udp_datagrams_dropped_total", {{"reason", "table_full"}}) == 3.0);
+}

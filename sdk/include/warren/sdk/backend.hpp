@@ -19,11 +19,7 @@ struct StreamInfo {
 
 class BOOST_SYMBOL_VISIBLE Backend : public PluginObject {
  public:
-  /// What a backend carries (ABI 1.4): byte streams of a TCP tunnel (tcp,
-  /// unix, group), or datagram flows of a UDP tunnel (udp). Core checks it
-  /// against the tunnel's kind and calls only the matching async_* below.
   enum class Carries { streams, datagrams };
-  virtual Carries carries() const { return Carries::streams; }
 
   /// Opens a connection to the service for one tunnelled stream. A refusal
   /// (errc::backend_refused, errc::backend_timeout, errc::remote_not_allowed)
@@ -55,6 +51,17 @@ class BOOST_SYMBOL_VISIBLE Backend : public PluginObject {
     (void)info;
     (void)handler;
   }
+
+ public:
+  // Declared after async_connect_impl, the one virtual of ABI 1.3, so it
+  // keeps the vtable slot a 1.3 plugin gave it (slots follow declaration
+  // order; 1.4's additions go after it).
+  /// What a backend carries (ABI 1.4): byte streams of a TCP tunnel (tcp,
+  /// unix, group), or datagram flows of a UDP tunnel (udp). Core checks it
+  /// against the tunnel's kind and calls only the matching async_* above.
+  /// Core calls this only on plugins of ABI >= 1.4; one built for 1.3 or
+  /// earlier has no such slot and carries streams (core/plugin/backend_abi_gate).
+  virtual Carries carries() const { return Carries::streams; }
 };
 
 }  // namespace warren::sdk

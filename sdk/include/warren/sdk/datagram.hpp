@@ -63,6 +63,8 @@ class BOOST_SYMBOL_VISIBLE DatagramFlow {
   /// socket). Cumulative; core reads it while the flow lives (/metrics) and
   /// once before destroying it, and counts the growth as `socket_buffer`
   /// drops. Cheap enough to call per scrape and flow. 0: none, or unknown.
+  /// Core calls this only on flows of backend plugins of ABI >= 1.5; a 1.4
+  /// plugin's flow has no such slot and counts 0 (core/plugin/backend_abi_gate).
   virtual std::uint64_t receive_drops() const { return 0; }
 };
 

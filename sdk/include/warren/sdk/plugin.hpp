@@ -38,6 +38,8 @@
 // 4: datagrams: Connection::max_datagram_size/send_datagram/async_receive_datagram, Backend::carries/
 //    async_open_flow, DatagramFlow (datagram.hpp)
 // 5: DatagramFlow::receive_drops (a flow socket's drops, for /metrics)
+//    and Backend::carries moved after async_connect_impl, so a 1.3 backend's slots hold (core asks
+//    carries only of plugins of 1.4 and later, receive_drops of 1.5 and later: backend_abi_gate.hpp)
 #define WARREN_ABI_MINOR 5
 
 #define WARREN_STRINGIFY_(x) #x
