@@ -6,13 +6,16 @@ std::vector<DropNews> DropWarnings::update(sdk::TimePoint now, std::span<const D
   std::vector<DropNews> news;
   for (const auto& [reason, total] : totals) {
     auto it = said_.find(reason);
-    if (it == said_.end()) it = said_.emplace(std::string(reason), Said{0, since_, false}).first;
+    if (it == said_.end()) it = said_.emplace(std::string(reason), Said{0, since_, false, since_}).first;
     auto& said = it->second;
     if (total < said.total) said.total = total;  // a count that went back (never should): start from it
-    if (total == said.total) continue;
+    if (total == said.total) {
+      said.quiet_at = now;
+      continue;
+    }
     if (said.ever && now - said.at < every) continue;  // held back: the next line counts them
-    news.push_back(DropNews{std::string(reason), total - said.total, now - said.at});
-    said = Said{total, now, true};
+    news.push_back(DropNews{std::string(reason), total - said.total, now - said.quiet_at});
+    said = Said{total, now, true, now};
   }
   return news;
 }

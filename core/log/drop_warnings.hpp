@@ -43,7 +43,10 @@ class DropWarnings {
 
   /// The counts read at `now`. Returns, in the order given, each reason
   /// whose count grew since its last line and whose last line is `every`
-  /// old or more (or that had none): how many since that line (or `since`).
+  /// old or more (or that had none): how many since that line (or `since`),
+  /// over the time since the last read that found none of them (a flood a
+  /// second old after a quiet hour is "in the last 5 s", not "in the last
+  /// hour").
   std::vector<DropNews> update(sdk::TimePoint now, std::span<const DropTotal> totals);
 
  private:
@@ -51,6 +54,7 @@ class DropWarnings {
     std::uint64_t total = 0;  ///< the count its last line covered
     sdk::TimePoint at{};      ///< when that line was
     bool ever = false;
+    sdk::TimePoint quiet_at{};  ///< the last read that found nothing beyond `total`
   };
   sdk::TimePoint since_;
   std::map<std::string, Said, std::less<>> said_;
