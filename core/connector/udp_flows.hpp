@@ -144,7 +144,8 @@ class UdpFlows : public std::enable_shared_from_this<UdpFlows> {
   UdpShellDrops drops_;  ///< the shell's own, and those of channels and flows gone
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer drop_timer_;
-  std::optional<DropWarnings> drop_warnings_;  ///< made by configure()
+  std::optional<DropWarnings> drop_warnings_;     ///< made by configure()
+  std::optional<DropWarnings> refusal_warnings_;  ///< flows the backend refused, said as drops are
 };
 
 }  // namespace warren::core

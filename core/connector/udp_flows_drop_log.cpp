@@ -43,4 +43,11 @@ std::string udp_flows_drop_advice(std::string_view reason) {
   return {};
 }
 
+std::string refused_flows_line(const DropNews& news) {
+  return std::to_string(news.dropped) + (news.dropped == 1 ? " flow" : " flows") +
+         " refused by the backend in the last " + sdk::human_duration(news.over) +
+         " (backend_refused), each with the datagram that opened it: nothing answers at the backend's address "
+         "(ICMP port unreachable) or no socket could be opened; is the service running?";
+}
+
 }  // namespace warren::core

@@ -19,4 +19,8 @@ std::vector<DropTotal> udp_flows_drop_totals(const udp::FlowCounters& table, con
 /// What to do about the connector's drops of `reason`.
 std::string udp_flows_drop_advice(std::string_view reason);
 
+/// "3 flows refused by the backend in the last 5 s (backend_refused): …",
+/// for the flows the backend refused (`news.dropped` counts flows).
+std::string refused_flows_line(const DropNews& news);
+
 }  // namespace warren::core

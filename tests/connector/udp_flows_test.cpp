@@ -6,15 +6,16 @@
 // end flows either way; a lost leg ends its flows; a refused backend is
 // answered with a close frame (backend_refused).
 
-#include "core/connector/connector_udp_admin.hpp"
 #include "core/connector/udp_flows.hpp"
+
+#include "captured_log.hpp"
+#include "core/connector/connector_udp_admin.hpp"
 #include "core/udp/flow_frame.hpp"
 #include "fake_datagram_backend.hpp"
 #include "stream_pair.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -216,6 +217,13 @@ TEST_CASE("udp flows: a refused backend is answered with a close frame (backend_
   CHECK(udp::close_reason_from_wire(close->reason) == CloseReason::backend_refused);
   CHECK(rig.flows->active() == 0);
   CHECK(rig.flows->counters().closed(CloseReason::backend_refused) == 1);
+  // and the log says so, as it says drops (trial: a stopped service was silent)
+  test::CapturedLog log;
+  rig.flows->log_drops(sdk::Clock::now());
+  auto refused = log.lines_with("(backend_refused)");
+  REQUIRE(refused.size() == 1);
+  CHECK_THAT(refused[0], Catch::StartsWith("warning udp tunnel: 1 flow refused by the backend in the last "));
+  CHECK_THAT(refused[0], Catch::EndsWith("is the service running?"));
 }
 
 TEST_CASE("udp flows: malformed frames and response frames from the edge are dropped and counted",
