@@ -3,6 +3,8 @@
 #include "loopback_services.hpp"
 #include "process.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -114,7 +116,11 @@ std::uint16_t port_of(const std::string& address) {
 }
 
 bool Connector::wait_registered(std::chrono::milliseconds deadline) {
-  return process_->wait_for_line(std::regex("^tunnel " + tunnel_id_ + " \\S+$"), deadline).has_value();
+  if (process_->wait_for_line(std::regex("^tunnel " + tunnel_id_ + " \\S+$"), deadline)) return true;
+  // Said with the caller's failed check (CI once saw a connector not register
+  // in 10 s with nothing to tell why).
+  UNSCOPED_INFO("the connector did not register; its stderr:\n" << process_->stderr_text());
+  return false;
 }
 
 int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out) {

@@ -3,6 +3,8 @@
 #include "loopback_services.hpp"
 #include "process.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <fstream>
@@ -105,7 +107,11 @@ void UdpConnector::start() {
 void UdpConnector::restart() { start(); }
 
 bool UdpConnector::wait_registered(std::chrono::milliseconds deadline) {
-  return process_->wait_for_line(std::regex(R"(^tunnel web \S+$)"), deadline).has_value();
+  if (process_->wait_for_line(std::regex(R"(^tunnel web \S+$)"), deadline)) return true;
+  // Said with the caller's failed check (CI once saw a connector not register
+  // in 10 s with nothing to tell why).
+  UNSCOPED_INFO("the connector did not register; its stderr:\n" << process_->stderr_text());
+  return false;
 }
 
 std::optional<double> UdpConnector::metric(const std::string& name,
