@@ -15,6 +15,7 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -179,9 +180,11 @@ std::pair<std::size_t, std::size_t> edges_with_legs(EdgeFleet& fleet) {
 /// line ("71 ms", "0.7 s"): the backoff after a leg's edge died.
 std::optional<Clock::duration> first_retry_delay(const std::string& log) {
   std::smatch m;
-  if (!std::regex_search(log, m, std::regex(R"(connection lost: [^;\n]*; retrying in ([0-9.]+) (ms|s)\b)")))
+  // human_duration's units; a jittered backoff can be under a millisecond ("500 us").
+  if (!std::regex_search(log, m, std::regex(R"(connection lost: [^;\n]*; retrying in ([0-9.]+) (ns|us|ms|s)\b)")))
     return std::nullopt;
-  double value = std::stod(m[1].str()) * (m[2] == "s" ? 1000.0 : 1.0);
+  const std::map<std::string, double> ms_per{{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1.0}, {"s", 1000.0}};
+  double value = std::stod(m[1].str()) * ms_per.at(m[2].str());
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(value));
 }
 
