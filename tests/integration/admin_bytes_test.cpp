@@ -62,15 +62,6 @@ class Reader {
   std::thread thread_;
 };
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("bytes in both sides' metrics grow while a long transfer is still running") {

@@ -42,15 +42,6 @@ int http_status(std::uint16_t port, const std::string& path) {
   return r.exit_code == 0 ? std::atoi(r.out.c_str()) : 0;
 }
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 ProcessResult warren_status(const std::vector<std::string>& args) {
   std::vector<std::string> argv{warren_binary(), "status"};
   argv.insert(argv.end(), args.begin(), args.end());

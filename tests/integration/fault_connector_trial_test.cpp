@@ -47,15 +47,6 @@ HttpAnswer get(std::uint16_t port, const std::string& path) {
   return {std::atoi(r.out.c_str() + cut + 1), r.out.substr(0, cut)};
 }
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 std::string address(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
 /// A connector config whose discovery cannot succeed: `discovery` lines, an

@@ -28,17 +28,6 @@ const std::string loadgen = std::string(WARREN_TOOLS_DIR) + "/warren-loadgen";
 
 double metric(const Edge& edge, const std::string& sample) { return edge.metric(sample).value_or(-1); }
 
-/// Polls `condition` every 100 ms until it holds or `deadline` passes.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds deadline) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 tcp::endpoint public_endpoint(std::uint16_t port) { return {boost::asio::ip::make_address("127.0.0.1"), port}; }
 
 /// Legitimate echo probes from 127.0.0.2 (another source than the load).

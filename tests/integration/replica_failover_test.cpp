@@ -76,15 +76,6 @@ class RequestLoop {
   std::vector<std::thread> threads_;
 };
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 std::size_t count_lines(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   std::istringstream in(text);

@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace warren::test {
 
@@ -121,6 +122,13 @@ bool Connector::wait_registered(std::chrono::milliseconds deadline) {
   // in 10 s with nothing to tell why).
   UNSCOPED_INFO("the connector did not register; its stderr:\n" << process_->stderr_text());
   return false;
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  for (auto until = std::chrono::steady_clock::now() + deadline;; std::this_thread::sleep_for(50ms)) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+  }
 }
 
 int curl_to_file(std::uint16_t port, const std::string& path, const std::filesystem::path& out) {

@@ -5,8 +5,10 @@
 #include "background_process.hpp"
 #include "loopback_services.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +89,9 @@ class Connector {
   std::unique_ptr<BackgroundProcess> process_;
   std::string tunnel_id_;
 };
+
+/// True once `done()` holds, polling every 50 ms until `deadline` passes.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline);
 
 /// The port of "host:port".
 std::uint16_t port_of(const std::string& address);

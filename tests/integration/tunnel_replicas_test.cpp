@@ -31,16 +31,6 @@ std::size_t count_lines(const std::string& text, const std::string& needle) {
   return n;
 }
 
-/// Polls `done` every 50 ms until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 /// The id a connector printed at start ("connector id 3f9a…").
 std::string connector_id(Connector& connector) {
   std::smatch m;

@@ -39,13 +39,6 @@ std::string warren_binary() {
 
 }  // namespace
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-  for (auto until = Clock::now() + deadline;; std::this_thread::sleep_for(50ms)) {
-    if (done()) return true;
-    if (Clock::now() > until) return false;
-  }
-}
-
 std::string fetch_metrics(std::uint16_t port) {
   return run_process({"/usr/bin/curl", "-s", "-m", "5", "http://127.0.0.1:" + std::to_string(port) + "/metrics"}).out;
 }

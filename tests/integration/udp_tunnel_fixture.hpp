@@ -20,9 +20,6 @@
 
 namespace warren::test {
 
-/// True once `done()` holds, polling every 50 ms until `deadline`.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds deadline);
-
 /// GET http://127.0.0.1:port/metrics (empty when nothing answers).
 std::string fetch_metrics(std::uint16_t port);
 
