@@ -23,13 +23,17 @@ generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 launcher=()
 command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
 start=$(date +%s)
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" "${generator[@]}" "${launcher[@]}" -DWARREN_SANITIZE=thread \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARREN_WERROR="$werror" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 fi
 cmake --build "$build" -j "$(nproc)" --target splice_test plugin_behaviour_test transport_conformance_test embed_test warren-bundle
 echo "tsan build: $(( $(date +%s) - start ))s"
+start=$(date +%s)
 source "$root/scripts/sanitize-env.sh"
 cd "$build"
 status=0
@@ -37,4 +41,5 @@ status=0
 ctest --output-on-failure --no-tests=error -j "$(nproc)" --timeout 300 -R '^(splice_test|plugin_behaviour_test|embed_test):' \
   || status=$?
 tests/bin/transport_conformance_test '[buffers]' || status=$?
+echo "tsan tests: $(( $(date +%s) - start ))s"
 exit "$status"

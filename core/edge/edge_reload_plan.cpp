@@ -40,19 +40,28 @@ std::string text(std::uint64_t n) { return std::to_string(n); }
 /// apply live, and flow_idle_timeout raised, which needs a restart.
 void diff_flows(const udp::FlowSettings& a, const udp::FlowSettings& b, TunnelChange& change) {
   change.live_flows = b;
-  auto key = [&change](const char* name, const auto& x, const auto& y, bool applies = true) {
+  enum class Applies { to_live_flows, to_new_flows, after_restart };
+  auto key = [&change](const char* name, const auto& x, const auto& y, Applies applies) {
     if (x == y) return;
-    (applies ? change.flows : change.flows_restart).push_back(std::string(name) + " " + text(x) + " -> " + text(y));
+    auto line = std::string(name) + " " + text(x) + " -> " + text(y);
+    if (applies == Applies::after_restart)
+      change.flows_restart.push_back(std::move(line));
+    else
+      change.flows.push_back(line + (applies == Applies::to_live_flows
+                                         ? ": applied, to its live flows too"
+                                         : ": applied to new flows (live flows stay, none ends for it)"));
   };
   // The connectors' half of a flow ends 5 s after the idle timeout they were told at registration.
   bool idle_applies = b.idle_timeout <= a.idle_timeout;
   if (!idle_applies) change.live_flows.idle_timeout = a.idle_timeout;
-  key("flow_idle_timeout", a.idle_timeout, b.idle_timeout, idle_applies);
-  key("flow_lifetime", a.max_lifetime, b.max_lifetime);
-  key("flow_requests", std::uint64_t{a.max_requests}, std::uint64_t{b.max_requests});
-  key("flow_responses", std::uint64_t{a.max_responses}, std::uint64_t{b.max_responses});
-  key("max_flows", std::uint64_t{a.max_flows}, std::uint64_t{b.max_flows});
-  key("max_flows_per_source", std::uint64_t{a.max_flows_per_source}, std::uint64_t{b.max_flows_per_source});
+  key("flow_idle_timeout", a.idle_timeout, b.idle_timeout, idle_applies ? Applies::to_live_flows : Applies::after_restart);
+  key("flow_lifetime", a.max_lifetime, b.max_lifetime, Applies::to_live_flows);
+  key("flow_requests", std::uint64_t{a.max_requests}, std::uint64_t{b.max_requests}, Applies::to_live_flows);
+  key("flow_responses", std::uint64_t{a.max_responses}, std::uint64_t{b.max_responses}, Applies::to_live_flows);
+  // Caps gate the flows that begin (FlowTable::update_settings).
+  key("max_flows", std::uint64_t{a.max_flows}, std::uint64_t{b.max_flows}, Applies::to_new_flows);
+  key("max_flows_per_source", std::uint64_t{a.max_flows_per_source}, std::uint64_t{b.max_flows_per_source},
+      Applies::to_new_flows);
 }
 
 bool same_listen(const ListenSection& a, const ListenSection& b) {
@@ -159,9 +168,7 @@ std::vector<std::string> EdgeReloadPlan::lines() const {
     if (c.max_replicas)
       out.push_back("tunnel '" + c.entry.id + "': max_replicas " + text(c.old_max_replicas) + " -> " +
                     text(c.entry.max_replicas) + ": counts from the next registration, replicas serving stay");
-    for (const auto& f : c.flows)
-      out.push_back("tunnel '" + c.entry.id + "': " + f +
-                    ": applied, to its live flows too (the caps to new flows)");
+    for (const auto& f : c.flows) out.push_back("tunnel '" + c.entry.id + "': " + f);
   }
   return out;
 }

@@ -13,10 +13,10 @@
 //   (registered legs stay); max_replicas counts from the next registration;
 //   public_port moves at once when the tunnel holds no public port yet, else
 //   needs a restart (its connectors were told the old address). A udp
-//   tunnel's flow keys apply at once, to its live flows too
-//   (FlowTable::update_settings): flow_lifetime, flow_requests,
-//   flow_responses, max_flows, max_flows_per_source, and flow_idle_timeout
-//   when lowered. flow_idle_timeout raised needs a restart: connectors learn
+//   tunnel's flow keys apply at once (FlowTable::update_settings), to its
+//   live flows too: flow_lifetime, flow_requests, flow_responses, and
+//   flow_idle_timeout when lowered; max_flows and max_flows_per_source gate
+//   the flows that begin from then on (no live flow ends for them). flow_idle_timeout raised needs a restart: connectors learn
 //   it when they register and end their half of a flow 5 s after it, so a
 //   longer one here would see its flows ended by the connector. kind needs
 //   a restart: its connectors registered for that kind and its public port
@@ -53,7 +53,8 @@ struct TunnelChange {
   std::uint32_t old_max_replicas = 0;
   bool kind = false;
   TunnelKind old_kind = TunnelKind::tcp;
-  /// The flow keys that apply now, as "key OLD -> NEW"; empty when none do.
+  /// The flow keys that apply now, as "key OLD -> NEW: how it applies" (to
+  /// live flows too, or to new flows: the caps); empty when none do.
   std::vector<std::string> flows;
   /// The flow keys that need a restart (flow_idle_timeout raised), as "key OLD -> NEW".
   std::vector<std::string> flows_restart;

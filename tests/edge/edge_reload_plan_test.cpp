@@ -161,16 +161,19 @@ TEST_CASE("reload plan: a udp tunnel's flow keys apply live, a longer idle timeo
   REQUIRE(plan.tunnels_changed.size() == 1);
   const auto& change = plan.tunnels_changed[0];
   CHECK_FALSE(change.kind);
-  CHECK(change.flows == std::vector<std::string>{"flow_idle_timeout 30s -> 5s", "flow_lifetime 0s -> 1m",
-                                                 "flow_requests 1 -> 2", "flow_responses 0 -> 1",
-                                                 "max_flows 1024 -> 10", "max_flows_per_source 256 -> 2"});
+  const std::string live = ": applied, to its live flows too";
+  const std::string caps = ": applied to new flows (live flows stay, none ends for it)";
+  CHECK(change.flows == std::vector<std::string>{"flow_idle_timeout 30s -> 5s" + live, "flow_lifetime 0s -> 1m" + live,
+                                                 "flow_requests 1 -> 2" + live, "flow_responses 0 -> 1" + live,
+                                                 "max_flows 1024 -> 10" + caps, "max_flows_per_source 256 -> 2" + caps});
   CHECK(change.flows_restart.empty());
   CHECK(change.old_flows.max_requests == 1);
   CHECK(change.live_flows.max_requests == 2);
   CHECK(change.live_flows.idle_timeout == std::chrono::seconds(5));
   CHECK(change.live_flows.max_flows == 10);
   CHECK(has_line(plan, "tunnel 'ssh': flow_idle_timeout 30s -> 5s: applied, to its live flows too"));
-  CHECK(has_line(plan, "tunnel 'ssh': max_flows 1024 -> 10: applied"));
+  CHECK(has_line(plan, "tunnel 'ssh': max_flows 1024 -> 10: applied to new flows (live flows stay"));
+  CHECK_FALSE(has_line(plan, "max_flows 1024 -> 10: applied, to its live flows"));
   CHECK(plan.lines().size() == 6);
   CHECK(plan.restart_lines().empty());
 

@@ -252,27 +252,31 @@ TEST_CASE("an idle splice holds at most a small buffer, grows under bulk data an
   auto up = random_bytes(4 * 1024 * 1024, 5);
   auto down = random_bytes(4 * 1024 * 1024, 6);
   std::vector<std::uint8_t> at_server, at_client;
-  auto drain = [](auto& socket, std::vector<std::uint8_t>& into, std::size_t want) {
+  // The readers' progress, for the io thread to watch (the vectors are
+  // theirs until joined).
+  std::atomic<std::size_t> server_got{0}, client_got{0};
+  auto drain = [](auto& socket, std::vector<std::uint8_t>& into, std::atomic<std::size_t>& got, std::size_t want) {
     std::vector<std::uint8_t> buffer(65536);
     while (into.size() < want) {
       auto n = socket.read_some(boost::asio::buffer(buffer));
       into.insert(into.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+      got = into.size();
     }
   };
   std::thread server_thread([&, &srv = server->socket()] {
-    std::thread reader([&] { drain(srv, at_server, up.size()); });
+    std::thread reader([&] { drain(srv, at_server, server_got, up.size()); });
     boost::asio::write(srv, boost::asio::buffer(down));
     reader.join();
   });
   std::thread client_thread([&, &cli = client->socket()] {
-    std::thread reader([&] { drain(cli, at_client, down.size()); });
+    std::thread reader([&] { drain(cli, at_client, client_got, down.size()); });
     boost::asio::write(cli, boost::asio::buffer(up));
     reader.join();
   });
   std::size_t peak = 0;
   bool moved = test::run_until(io, [&] {
     peak = std::max(peak, splice_buffer_bytes() - before);
-    return at_server.size() == up.size() && at_client.size() == down.size();
+    return server_got == up.size() && client_got == down.size();
   });
   server_thread.join();
   client_thread.join();
